@@ -1,0 +1,179 @@
+"""The fix loop: run rules, apply non-overlapping edits, re-parse, repeat.
+
+``fix(text) -> FixResult`` is a pure ``str -> str`` core (plus findings);
+the command line and any parallel runner build on it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Iterable, Sequence
+
+from .parser import parse
+from .rules import Context, Edit, Finding, Rule, Safety, registry
+from .tree import Dockerfile, ParseError
+
+MAX_PASSES = 16
+
+
+class FixError(Exception):
+    """A bug in a rule: its fix broke the file or never converged.  The
+    file must be left as it was."""
+
+
+@dataclass
+class AppliedFix:
+    code: str
+    message: str
+    safety: Safety
+    line: int
+    col: int
+    start: int  # span in the text of the pass that applied it
+    end: int
+    edits: tuple[Edit, ...]
+    pass_no: int
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "safety": str(self.safety),
+            "line": self.line,
+            "col": self.col,
+        }
+
+
+@dataclass
+class FixResult:
+    source: str
+    output: str
+    fixes: list[AppliedFix] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    passes: int = 0
+    touched: list[tuple[int, int]] = field(default_factory=list)  # ranges of `source`
+
+    @property
+    def changed(self) -> bool:
+        return self.output != self.source
+
+    @property
+    def unsafe_available(self) -> int:
+        return sum(1 for f in self.findings if f.fix is not None and f.fix.safety is Safety.UNSAFE)
+
+
+def run_rules(tree: Dockerfile, rules: Sequence[Rule], path: str = "Dockerfile") -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules:
+        ctx = Context(tree, path, rule)
+        findings.extend(rule.check(ctx))
+    findings.sort(key=lambda f: (f.start, f.code))
+    return findings
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits (back to front)."""
+    out = text
+    prev_start = len(text) + 1
+    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        if e.end > prev_start or e.end > len(text):
+            raise FixError(f"overlapping or out-of-range edit {e}")
+        out = out[: e.start] + e.replacement + out[e.end :]
+        prev_start = e.start
+    return out
+
+
+def _overlaps(a: Edit, b: Edit) -> bool:
+    if a.start == a.end and b.start == b.end:
+        return a.start == b.start  # two insertions at one point: ambiguous order
+    if max(a.start, b.start) < min(a.end, b.end):
+        return True
+    # an insertion strictly inside the other edit's range
+    return (a.start == a.end and b.start < a.start < b.end) or (b.start == b.end and a.start < b.start < a.end)
+
+
+def _choose(candidates: list[Finding]) -> list[Finding]:
+    """Pick fixes whose edits overlap no edit already chosen; the rest wait
+    for the next pass."""
+    chosen: list[Finding] = []
+    taken: list[Edit] = []
+    for f in candidates:
+        assert f.fix is not None
+        if any(_overlaps(e, t) for e in f.fix.edits for t in taken):
+            continue
+        chosen.append(f)
+        taken.extend(f.fix.edits)
+    return chosen
+
+
+def _map_back(offset: int, edits: list[Edit], end: bool) -> int:
+    """Map an offset of the text after ``edits`` to the text before them."""
+    shift = 0
+    for e in sorted(edits):
+        new_start = e.start + shift
+        new_end = new_start + len(e.replacement)
+        if offset < new_start or (offset == new_start and not end):
+            break
+        if offset <= new_end:
+            return e.end if end else e.start
+        shift += len(e.replacement) - (e.end - e.start)
+    return offset - shift
+
+
+def fix(
+    text: str,
+    path: str = "Dockerfile",
+    select: Iterable[str] | None = None,
+    unsafe: bool = False,
+    ignore: Iterable[str] | None = None,
+    extend_select: Iterable[str] | None = None,
+    rules: Sequence[Rule] | None = None,
+    apply: bool = True,
+) -> FixResult:
+    """Fix ``text``.  Raises ParseError for invalid input and FixError when a
+    rule misbehaves (the caller keeps the original text then)."""
+    if rules is None:
+        rules = registry().select(select, ignore, extend_select)
+    allowed = {Safety.SAFE, Safety.UNSAFE} if unsafe else {Safety.SAFE}
+    by_code = {r.code: r for r in rules}
+    current = text
+    tree = parse(text)
+    result = FixResult(source=text, output=text)
+    history: list[list[Edit]] = []
+    for pass_no in range(1, MAX_PASSES + 2):
+        findings = run_rules(tree, rules, path)
+        candidates = [f for f in findings if f.fix is not None and f.fix.safety in allowed]
+        if not apply or not candidates:
+            result.findings = findings
+            break
+        if pass_no > MAX_PASSES:
+            codes = ", ".join(sorted({f.code for f in candidates}))
+            raise FixError(f"fixes did not converge after {MAX_PASSES} passes (rules: {codes})")
+        chosen = _choose(candidates)
+        edits = [e for f in chosen for e in f.fix.edits]  # type: ignore[union-attr]
+        new_text = apply_edits(current, edits)
+        codes = ", ".join(sorted({f.code for f in chosen}))
+        try:
+            new_tree = parse(new_text)
+        except ParseError as e:
+            raise FixError(f"fix by {codes} produced an invalid Dockerfile ({e}); file left unchanged") from None
+        if len(new_tree.stages) != len(tree.stages) and not any(by_code[f.code].changes_stages for f in chosen):
+            raise FixError(f"fix by {codes} changed the stages; file left unchanged")
+        if new_text == current:
+            raise FixError(f"fix by {codes} reported a change but changed nothing")
+        for f in chosen:
+            assert f.fix is not None
+            result.fixes.append(
+                AppliedFix(f.code, f.message, f.fix.safety, f.line, f.col, f.start, f.end, f.fix.edits, pass_no)
+            )
+        # Record which ranges of the original source were touched.
+        for e in edits:
+            a, b = e.start, e.end
+            for older in reversed(history):
+                a, b = _map_back(a, older, end=False), _map_back(b, older, end=True)
+            result.touched.append((a, b))
+        history.append(edits)
+        current, tree = new_text, new_tree
+        result.passes = pass_no
+    result.output = current
+    result.touched.sort()
+    return result

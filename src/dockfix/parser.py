@@ -1,0 +1,361 @@
+"""A hand-written, lossless Dockerfile parser that follows BuildKit.
+
+The line handling (directives, comments, continuation lines, heredocs) is a
+faithful port of BuildKit's ``parser.Parse``; the per-instruction argument
+splitting follows its ``line_parsers.go``.  On top of that, every part keeps
+its source span.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from . import lexing
+from .tree import (
+    Directive,
+    Dockerfile,
+    Flag,
+    Heredoc,
+    Instruction,
+    Node,
+    ParseError,
+    Trivia,
+    Word,
+)
+
+KNOWN_INSTRUCTIONS = frozenset(
+    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER "
+    "ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+)
+# Flags that BuildKit rejects without a value ("--from" alone).
+VALUE_FLAGS = {
+    "FROM": {"platform"},
+    "COPY": {"from", "chown", "chmod", "exclude"},
+    "ADD": {"chown", "chmod", "checksum", "exclude"},
+    "RUN": {"mount", "network", "security", "device"},
+    "HEALTHCHECK": {"interval", "timeout", "start-period", "start-interval", "retries"},
+}
+_HEREDOC_KEYWORDS = frozenset({"ADD", "COPY", "RUN"})
+_RE_DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
+_VALID_DIRECTIVES = frozenset({"syntax", "escape", "check"})
+
+
+class _Logical:
+    """A logical line: pieces of physical lines joined, mapped back to source."""
+
+    __slots__ = ("text", "_lstarts", "_sstarts", "_send")
+
+    def __init__(self) -> None:
+        self.text = ""
+        self._lstarts: list[int] = []
+        self._sstarts: list[int] = []
+        self._send = 0
+
+    def add(self, src: str, start: int, end: int) -> None:
+        if end > start:
+            self._lstarts.append(len(self.text))
+            self._sstarts.append(start)
+            self.text += src[start:end]
+            self._send = end
+
+    def src(self, i: int) -> int:
+        """Source offset of logical index i (i may equal len: end of line)."""
+        if not self._lstarts:
+            return self._send
+        if i >= len(self.text):
+            return self._send
+        k = bisect_right(self._lstarts, i) - 1
+        return self._sstarts[k] + (i - self._lstarts[k])
+
+    def src_end(self, j: int) -> int:
+        """Source offset just after logical index j-1 (exclusive end)."""
+        if j <= 0 or not self._lstarts:
+            return self.src(0)
+        return self.src(j - 1) + 1
+
+
+class _Lines:
+    """Physical lines as BuildKit's scanner sees them (split after ``\\n``)."""
+
+    def __init__(self, text: str):
+        self.starts: list[int] = []
+        self.ends: list[int] = []  # after the line break
+        self.cends: list[int] = []  # after the content (trailing \r\n trimmed)
+        n = len(text)
+        pos = 0
+        while pos < n:
+            i = text.find("\n", pos)
+            end = n if i < 0 else i + 1
+            cend = end
+            while cend > pos and text[cend - 1] in "\r\n":
+                cend -= 1
+            self.starts.append(pos)
+            self.ends.append(end)
+            self.cends.append(cend)
+            pos = end
+
+    def __len__(self) -> int:
+        return len(self.starts)
+
+
+def parse(text: str) -> Dockerfile:
+    """Parse Dockerfile text into a lossless tree; raise ParseError if
+    BuildKit would reject it."""
+    if not isinstance(text, str):
+        raise TypeError("dockfix.parse expects str; decode bytes first")
+    return _Parser(text).run()
+
+
+class _Parser:
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = _Lines(text)
+        self.escape = "\\"
+        self.cont_re = lexing.continuation_regex("\\")
+        self.directives_done = False
+        self.directives: list[Directive] = []
+        self.children: list[Node] = []
+
+    # -- helpers ---------------------------------------------------------
+    def pos(self, offset: int) -> tuple[int, int]:
+        k = bisect_right(self.lines.starts, offset) - 1
+        k = max(k, 0)
+        col = offset - self.lines.starts[k] + 1 if self.lines.starts else 1
+        return k + 1, col
+
+    def error(self, message: str, offset: int) -> ParseError:
+        line, col = self.pos(offset)
+        return ParseError(message, line, col)
+
+    def directive(self, idx: int, start: int, cend: int) -> bool:
+        """BuildKit possibleParserDirective on a (left-stripped) line."""
+        if self.directives_done:
+            return False
+        t = self.text
+        if not t.startswith("#", start, cend):
+            self.directives_done = True
+            return False
+        s = lexing.lstrip_len(t, start + 1, cend)
+        m = _RE_DIRECTIVE.match(t[s:cend])
+        if not m or m.group(1).lower() not in _VALID_DIRECTIVES:
+            self.directives_done = True
+            return False
+        name = m.group(1).lower()
+        if any(d.name == name for d in self.directives):
+            raise self.error(f"only one {name} parser directive can be used", start)
+        value = m.group(2)
+        if name == "escape":
+            if value not in ("\\", "`"):
+                raise self.error(f"invalid escape token '{value}' does not match ` or \\", start)
+            self.escape = value
+            self.cont_re = lexing.continuation_regex(value)
+        self.directives.append(Directive(t, start, cend, name=name, value=value, line=idx + 1))
+        return True
+
+    def trim_continuation(self, start: int, cend: int) -> tuple[int, bool]:
+        """Return (end of the kept part, is_end_of_line)."""
+        m = self.cont_re.search(self.text, start, cend)
+        if m is None:
+            return cend, True
+        return m.start(), False
+
+    def is_comment(self, idx: int) -> bool:
+        t, a, b = self.text, self.lines.starts[idx], self.lines.cends[idx]
+        a = lexing.lstrip_len(t, a, b)
+        return t.startswith("#", a, b)
+
+    # -- main loop -------------------------------------------------------
+    def run(self) -> Dockerfile:
+        t, lines = self.text, self.lines
+        n = len(lines)
+        idx = 0
+        while idx < n:
+            start, cend = lines.starts[idx], lines.cends[idx]
+            if idx == 0 and t.startswith("\ufeff"):
+                self.children.append(Trivia(t, 0, 1, kind="bom", line=1))
+                start += 1
+            first = idx
+            s = lexing.lstrip_len(t, start, cend)
+            was_directive = self.directive(idx, s, cend)
+            comment = t.startswith("#", s, cend)
+            if comment:
+                kind = "directive" if was_directive else "comment"
+                self.children.append(Trivia(t, start, lines.ends[idx], kind=kind, line=idx + 1))
+                idx += 1
+                continue
+            keep_end, eol = self.trim_continuation(s, cend)
+            if eol and keep_end == s:
+                self.children.append(Trivia(t, start, lines.ends[idx], kind="blank", line=idx + 1))
+                idx += 1
+                continue
+            logical = _Logical()
+            logical.add(t, s, keep_end)
+            idx += 1
+            while not eol and idx < n:
+                a, b = lines.starts[idx], lines.cends[idx]
+                self.directive(idx, a, b)
+                if self.is_comment(idx) or lexing.lstrip_len(t, a, b) == b:
+                    idx += 1
+                    continue
+                keep_end, eol = self.trim_continuation(a, b)
+                logical.add(t, a, keep_end)
+                idx += 1
+            ins = self.instruction(logical, first)
+            if ins.keyword in _HEREDOC_KEYWORDS or (
+                ins.inner is not None and ins.inner.keyword in _HEREDOC_KEYWORDS
+            ):
+                target = ins.inner or ins
+                if not target.json:
+                    idx = self.read_heredocs(ins, logical, idx)
+                    if ins.inner is not None:
+                        ins.inner.heredocs = ins.heredocs
+            last = idx - 1
+            ins.start = start
+            ins.end = lines.ends[last]
+            ins.content_end = lines.cends[last]
+            ins.start_line, ins.end_line = first + 1, last + 1
+            if ins.inner is not None:
+                ins.inner.start_line, ins.inner.end_line = ins.start_line, ins.end_line
+            self.children.append(ins)
+        return Dockerfile(t, self.children, self.directives, self.escape)
+
+    def read_heredocs(self, ins: Instruction, logical: _Logical, idx: int) -> int:
+        t, lines = self.text, self.lines
+        try:
+            specs = lexing.heredocs_from_line(logical.text)
+        except lexing.HeredocError as e:
+            raise self.error(str(e), logical.src(0)) from None
+        for spec in specs:
+            body_start = lines.starts[idx] if idx < len(lines) else len(t)
+            marker_start, marker_end = logical.src(spec.start), logical.src_end(spec.end)
+            terminated = False
+            while idx < len(lines):
+                a, b = lines.starts[idx], lines.cends[idx]
+                if spec.chomp:
+                    while a < b and t[a] == "\t":
+                        a += 1
+                if t[a:b] == spec.name:
+                    terminated = True
+                    break
+                idx += 1
+            if not terminated:
+                raise self.error(f"unterminated heredoc: no line {spec.name!r} ends it", marker_start)
+            ins.heredocs.append(
+                Heredoc(
+                    t,
+                    marker_start,
+                    marker_end,
+                    name=spec.name,
+                    chomp=spec.chomp,
+                    expand=spec.expand,
+                    fd=spec.fd,
+                    body_start=body_start,
+                    body_end=lines.starts[idx],
+                    terminator_start=lines.starts[idx],
+                    terminator_end=lines.cends[idx],
+                )
+            )
+            idx += 1
+        return idx
+
+    # -- one instruction -------------------------------------------------
+    def instruction(self, lg: _Logical, first: int) -> Instruction:
+        line = lg.text
+        (kw, ka, kb), flag_pieces, (ra, rb) = lexing.split_command(line)
+        return self.build(lg, kw, ka, kb, flag_pieces, ra, rb, nested=False)
+
+    def word(self, lg: _Logical, value: str, a: int, b: int) -> Word:
+        return Word(self.text, lg.src(a), lg.src_end(b), value=value)
+
+    def build(self, lg, kw, ka, kb, flag_pieces, ra, rb, nested: bool) -> Instruction:
+        t, line = self.text, lg.text
+        keyword = kw.upper()
+        kword = self.word(lg, kw, ka, kb)
+        if keyword not in KNOWN_INSTRUCTIONS:
+            raise self.error(f"unknown instruction: {kw}", kword.start)
+        ins = Instruction(t, 0, 0, keyword=keyword, keyword_word=kword, original=line[ka:rb])
+        for value, a, b in flag_pieces:
+            name, eq, fval = value[2:].partition("=")
+            flag = Flag(t, lg.src(a), lg.src_end(b), name=name, value=fval if eq else None)
+            if not eq and name in VALUE_FLAGS.get(keyword, ()):
+                raise self.error(f"flag --{name} needs a value (--{name}=<value>)", flag.start)
+            ins.flags.append(flag)
+        ins.rest = self.word(lg, line[ra:rb], ra, rb) if rb > ra else None
+        rest_err = ins.rest.start if ins.rest else kword.start
+        pieces: list[lexing.Piece] = []
+        try:
+            if keyword in ("ADD", "COPY", "VOLUME"):
+                try:
+                    pieces = lexing.parse_json(line, ra, rb)
+                    ins.json = True
+                except lexing.NotJSON:
+                    pieces = lexing.split_whitespace(line, ra, rb)
+            elif keyword in ("CMD", "ENTRYPOINT", "RUN", "SHELL"):
+                pieces = self.maybe_json(ins, line, ra, rb)
+            elif keyword in ("EXPOSE", "FROM"):
+                pieces = lexing.split_whitespace(line, ra, rb)
+            elif keyword == "ARG":
+                pieces = lexing.parse_words(line, ra, rb, self.escape)
+            elif keyword in ("ENV", "LABEL"):
+                pieces = self.name_values(ins, line, ra, rb, rest_err)
+            elif keyword == "HEALTHCHECK":
+                sep = ra
+                while sep < rb and not lexing.is_space(line[sep]):
+                    sep += 1
+                if sep > ra:
+                    nxt = lexing.lstrip_len(line, sep, rb)
+                    pieces = [(line[ra:sep], ra, sep)] + self.maybe_json(ins, line, nxt, rb)
+            elif keyword == "ONBUILD":
+                if rb > ra:
+                    ikw, ika, ikb, iflags, ira, irb = self._split_at(line, ra, rb)
+                    if ikw.upper() in ("ONBUILD", "FROM", "MAINTAINER"):
+                        raise self.error(f"{ikw.upper()} isn't allowed as an ONBUILD trigger", lg.src(ika))
+                    ins.inner = self.build(lg, ikw, ika, ikb, iflags, ira, irb, nested=True)
+                    ins.inner.start, ins.inner.end = lg.src(ika), lg.src_end(irb)
+                    ins.inner.content_end = ins.inner.end
+            else:  # MAINTAINER STOPSIGNAL USER WORKDIR
+                pieces = [(line[ra:rb], ra, rb)] if rb > ra else []
+        except lexing.NotStringArray:
+            raise self.error(
+                "when using JSON array syntax, arrays must be comprised of strings only", rest_err
+            ) from None
+        ins.args = [self.word(lg, v, a, b) for v, a, b in pieces]
+        return ins
+
+    @staticmethod
+    def _split_at(line: str, ra: int, rb: int):
+        sub = line[ra:rb]
+        (kw, ka, kb), flags, (a, b) = lexing.split_command(sub)
+        return kw, ka + ra, kb + ra, [(v, x + ra, y + ra) for v, x, y in flags], a + ra, b + ra
+
+    def maybe_json(self, ins: Instruction, line: str, ra: int, rb: int) -> list[lexing.Piece]:
+        if rb <= ra:
+            return []
+        try:
+            pieces = lexing.parse_json(line, ra, rb)
+        except lexing.NotJSON:
+            return [(line[ra:rb], ra, rb)]
+        ins.json = True
+        return pieces
+
+    def name_values(self, ins, line, ra, rb, err_at) -> list[lexing.Piece]:
+        words = lexing.parse_words(line, ra, rb, self.escape)
+        if not words:
+            return []
+        if "=" not in words[0][0]:
+            m = lexing._RE_WS.search(line, ra, rb)
+            if m is None:
+                raise self.error(f"{ins.keyword} must have two arguments", err_at)
+            ins.legacy_format = True
+            return [(line[ra : m.start()], ra, m.start()), (line[m.end() : rb], m.end(), rb)]
+        out: list[lexing.Piece] = []
+        for w, a, b in words:
+            if "=" not in w:
+                raise self.error(
+                    f"Syntax error - can't find = in {w!r}. Must be of the form: name=value", err_at
+                )
+            i = w.index("=")
+            out.append((w[:i], a, a + i))
+            out.append((w[i + 1 :], a + i + 1, b))
+        return out

@@ -1,0 +1,233 @@
+"""What a rule is: findings, fixes as text edits, safety, and the registry.
+
+A rule is a class in a module of ``dockfix.transforms``.  It declares its
+code, name, summary, safety and the hadolint / Docker build checks it
+covers; its docstring has the sections *What it does*, *Why*, *Example* and
+*Fix safety*; ``check(ctx)`` yields findings.  The registry finds every rule
+by importing the modules of that package.
+"""
+
+from __future__ import annotations
+
+import enum
+import importlib
+import pkgutil
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
+
+if TYPE_CHECKING:
+    from .tree import Dockerfile, Node
+
+
+class Safety(str, enum.Enum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    REPORT_ONLY = "report-only"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    """Replace ``text[start:end]`` with ``replacement``."""
+
+    start: int
+    end: int
+    replacement: str = ""
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.start <= self.end:
+            raise ValueError(f"bad edit range {self.start}:{self.end}")
+
+
+@dataclass(frozen=True)
+class Fix:
+    edits: tuple[Edit, ...]
+    safety: Safety = Safety.SAFE
+
+    @property
+    def start(self) -> int:
+        return min(e.start for e in self.edits)
+
+    @property
+    def end(self) -> int:
+        return max(e.end for e in self.edits)
+
+
+@dataclass
+class Finding:
+    code: str
+    message: str
+    start: int
+    end: int
+    line: int
+    col: int
+    fix: Fix | None = None
+
+    @property
+    def safety(self) -> Safety:
+        return self.fix.safety if self.fix else Safety.REPORT_ONLY
+
+    def as_dict(self) -> dict:
+        return {
+            "code": self.code,
+            "message": self.message,
+            "line": self.line,
+            "col": self.col,
+            "safety": str(self.safety),
+            "fixable": self.fix is not None,
+        }
+
+
+class Context:
+    """What a rule sees: the tree, the file's path, and helpers."""
+
+    def __init__(self, tree: "Dockerfile", path: str = "Dockerfile", rule: "Rule | None" = None):
+        self.tree = tree
+        self.text = tree.text
+        self.path = path
+        self.rule = rule
+
+    @property
+    def newline(self) -> str:
+        return self.tree.newline
+
+    def finding(
+        self,
+        at: "Node | tuple[int, int]",
+        message: str,
+        edits: Iterable[Edit] | None = None,
+        safety: Safety | None = None,
+    ) -> Finding:
+        assert self.rule is not None
+        start, end = at if isinstance(at, tuple) else (at.start, at.end)
+        line, col = self.tree.position(start)
+        fix = None
+        if edits is not None:
+            edits = tuple(sorted(edits))
+            if edits:
+                fix = Fix(edits, safety or self.rule.safety)
+        return Finding(self.rule.code, message, start, end, line, col, fix)
+
+
+_DOC_SECTIONS = ("What it does", "Why", "Example", "Fix safety")
+_CODE_RE = re.compile(r"^DF[1-9]\d\d$")
+
+
+class Rule:
+    """Base class of every rule.  Subclasses set the class attributes."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    summary: ClassVar[str] = ""
+    safety: ClassVar[Safety] = Safety.SAFE
+    covers: ClassVar[tuple[str, ...]] = ()  # hadolint DLxxxx / Docker build checks
+    changes_stages: ClassVar[bool] = False
+
+    def check(self, ctx: Context) -> Iterator[Finding]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @classmethod
+    def doc(cls) -> str:
+        import inspect
+
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def doc_sections(cls) -> dict[str, str]:
+        """The docstring split into its ``## Section`` parts."""
+        sections: dict[str, str] = {}
+        current = None
+        for line in cls.doc().splitlines():
+            m = re.match(r"^##\s+(.*?)\s*$", line)
+            if m:
+                current = m.group(1)
+                sections[current] = ""
+            elif current:
+                sections[current] += line + "\n"
+        return {k: v.strip("\n") for k, v in sections.items()}
+
+
+class RegistryError(Exception):
+    pass
+
+
+@dataclass
+class Registry:
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def add(self, rule: Rule) -> None:
+        code = rule.code
+        if not _CODE_RE.match(code):
+            raise RegistryError(f"{type(rule).__name__}: bad rule code {code!r}")
+        if code in self.rules:
+            raise RegistryError(f"duplicate rule code {code}")
+        missing = [s for s in _DOC_SECTIONS if s not in rule.doc_sections()]
+        if missing or not rule.name or not rule.summary:
+            raise RegistryError(f"{code}: incomplete documentation (missing {missing or 'name/summary'})")
+        self.rules[code] = rule
+
+    def select(
+        self,
+        select: Iterable[str] | None = None,
+        ignore: Iterable[str] | None = None,
+        extend_select: Iterable[str] | None = None,
+    ) -> list[Rule]:
+        """Rules chosen by code prefixes (``ALL`` or ``DF`` mean all)."""
+        sel = list(select) if select else ["ALL"]
+        sel += list(extend_select or ())
+        ign = list(ignore or ())
+
+        def match(code: str, prefixes: list[str]) -> int:
+            best = -1
+            for p in prefixes:
+                p = p.strip().upper()
+                if p == "ALL":
+                    best = max(best, 0)
+                elif p and code.startswith(p):
+                    best = max(best, len(p))
+            return best
+
+        out = []
+        for code in sorted(self.rules):
+            s, i = match(code, sel), match(code, ign)
+            if s >= 0 and s > i:
+                out.append(self.rules[code])
+        return out
+
+    def unknown_codes(self, codes: Iterable[str]) -> list[str]:
+        bad = []
+        for p in codes:
+            p = p.strip().upper()
+            if p != "ALL" and not any(c.startswith(p) for c in self.rules):
+                bad.append(p)
+        return bad
+
+
+_REGISTRY: Registry | None = None
+
+
+def registry() -> Registry:
+    """Every rule in ``dockfix.transforms``, discovered once per process."""
+    global _REGISTRY
+    if _REGISTRY is None:
+        from . import transforms
+
+        reg = Registry()
+        for mod_info in sorted(pkgutil.iter_modules(transforms.__path__), key=lambda m: m.name):
+            if mod_info.name.startswith("_"):
+                continue
+            mod = importlib.import_module(f"{transforms.__name__}.{mod_info.name}")
+            for obj in vars(mod).values():
+                if (
+                    isinstance(obj, type)
+                    and issubclass(obj, Rule)
+                    and obj is not Rule
+                    and obj.__module__ == mod.__name__
+                    and obj.code
+                ):
+                    reg.add(obj())
+        _REGISTRY = reg
+    return _REGISTRY

@@ -1,0 +1,227 @@
+"""The lossless syntax tree.
+
+Every node knows its exact span ``[start, end)`` in the source text, so
+``str(node)`` is the source it came from and ``str(tree) == text`` always.
+The top-level children (trivia and instructions) tile the whole text.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+
+class ParseError(ValueError):
+    """The text is not a Dockerfile BuildKit would accept."""
+
+    def __init__(self, message: str, line: int, col: int = 1):
+        self.message = message
+        self.line = line
+        self.col = col
+        super().__init__(f"{line}:{col}: {message}")
+
+
+@dataclass(eq=False, repr=False)
+class Node:
+    _text: str
+    start: int
+    end: int
+
+    def __str__(self) -> str:
+        return self._text[self.start : self.end]
+
+    @property
+    def span(self) -> tuple[int, int]:
+        return (self.start, self.end)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.start}:{self.end} {str(self)!r}>"
+
+
+@dataclass(eq=False, repr=False)
+class Word(Node):
+    """One argument as BuildKit splits it; ``value`` is BuildKit's value."""
+
+    value: str = ""
+
+
+@dataclass(eq=False, repr=False)
+class Flag(Node):
+    """A ``--name=value`` flag; ``value`` is None for a bare ``--name``."""
+
+    name: str = ""
+    value: str | None = None
+
+
+@dataclass(eq=False, repr=False)
+class Heredoc(Node):
+    """``start:end`` is the ``<<EOF`` marker; the body and terminator have
+    their own spans.  ``content`` is the raw body (BuildKit's Content)."""
+
+    name: str = ""
+    chomp: bool = False
+    expand: bool = True
+    fd: int = 0
+    body_start: int = 0
+    body_end: int = 0
+    terminator_start: int = 0
+    terminator_end: int = 0
+
+    @property
+    def content(self) -> str:
+        return self._text[self.body_start : self.body_end]
+
+
+@dataclass(eq=False, repr=False)
+class Directive(Node):
+    """A parser directive such as ``# syntax=docker/dockerfile:1``."""
+
+    name: str = ""
+    value: str = ""
+    line: int = 0
+
+
+@dataclass(eq=False, repr=False)
+class Trivia(Node):
+    """Lines between instructions: ``blank``, ``comment``, ``directive`` or
+    the ``bom``."""
+
+    kind: str = "blank"
+    line: int = 0
+
+
+@dataclass(eq=False, repr=False)
+class Instruction(Node):
+    """One instruction.  ``start:end`` covers its whole physical lines,
+    indentation and final line break included (heredoc bodies too).
+
+    ``args`` are the arguments as BuildKit splits them (for ENV and LABEL:
+    key, value, key, value...).  ``rest`` is the argument text after the
+    flags.  For ONBUILD, ``inner`` is the wrapped instruction.
+    """
+
+    keyword: str = ""
+    keyword_word: Word | None = None
+    start_line: int = 0
+    end_line: int = 0
+    flags: list[Flag] = field(default_factory=list)
+    args: list[Word] = field(default_factory=list)
+    rest: Word | None = None
+    json: bool = False
+    legacy_format: bool = False  # ENV/LABEL written as `KEY name value`
+    heredocs: list[Heredoc] = field(default_factory=list)
+    inner: Instruction | None = None
+    original: str = ""
+    content_end: int = 0  # end of the last line, without its line break
+
+    @property
+    def arguments(self) -> list[str]:
+        return [w.value for w in self.args]
+
+    def flag(self, name: str) -> Flag | None:
+        for f in self.flags:
+            if f.name == name:
+                return f
+        return None
+
+    @property
+    def line_break(self) -> str:
+        return self._text[self.content_end : self.end]
+
+    def pairs(self) -> list[tuple[Word, Word]]:
+        """ENV / LABEL key-value pairs."""
+        return list(zip(self.args[0::2], self.args[1::2]))
+
+
+@dataclass(eq=False, repr=False)
+class Stage:
+    index: int
+    from_: Instruction
+    instructions: list[Instruction]
+
+    @property
+    def base(self) -> Word | None:
+        return self.from_.args[0] if self.from_.args else None
+
+    @property
+    def name(self) -> str | None:
+        a = self.from_.args
+        if len(a) >= 3 and a[1].value.lower() == "as":
+            return a[2].value
+        return None
+
+
+class Dockerfile:
+    """The root of the tree: ``children`` tile the text, in order."""
+
+    def __init__(self, text: str, children: list[Node], directives: list[Directive], escape: str):
+        self.text = text
+        self.children = children
+        self.directives = directives
+        self.escape = escape
+        self.instructions: list[Instruction] = [c for c in children if isinstance(c, Instruction)]
+        self._line_starts: list[int] | None = None
+        self._stages: list[Stage] | None = None
+
+    def __str__(self) -> str:
+        return "".join(str(c) for c in self.children)
+
+    def __repr__(self) -> str:
+        return f"<Dockerfile {len(self.instructions)} instructions>"
+
+    @property
+    def bom(self) -> bool:
+        return self.text.startswith("\ufeff")
+
+    @property
+    def newline(self) -> str:
+        """The file's line-break style, for inserted lines."""
+        i = self.text.find("\n")
+        return "\r\n" if i > 0 and self.text[i - 1] == "\r" else "\n"
+
+    def directive(self, name: str) -> Directive | None:
+        for d in self.directives:
+            if d.name == name:
+                return d
+        return None
+
+    @property
+    def stages(self) -> list[Stage]:
+        if self._stages is None:
+            stages: list[Stage] = []
+            for ins in self.instructions:
+                if ins.keyword == "FROM":
+                    stages.append(Stage(len(stages), ins, []))
+                elif stages:
+                    stages[-1].instructions.append(ins)
+            self._stages = stages
+        return self._stages
+
+    @property
+    def preamble(self) -> list[Instruction]:
+        """Instructions before the first FROM (global ARGs)."""
+        out = []
+        for ins in self.instructions:
+            if ins.keyword == "FROM":
+                break
+            out.append(ins)
+        return out
+
+    def stage_of(self, ins: Instruction) -> Stage | None:
+        for st in self.stages:
+            if st.from_ is ins or ins in st.instructions:
+                return st
+        return None
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """1-based (line, column) of a text offset."""
+        if self._line_starts is None:
+            starts = [0]
+            t = self.text
+            i = t.find("\n")
+            while i >= 0:
+                starts.append(i + 1)
+                i = t.find("\n", i + 1)
+            self._line_starts = starts
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1

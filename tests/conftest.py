@@ -1,0 +1,52 @@
+"""Shared test helpers: corpus locations, the BuildKit oracle, --update-goldens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+CORPUS = SHARED / "corpus"
+REAL_WORLD = CORPUS / "real-world"
+BUILDKIT_TESTFILES = CORPUS / "buildkit-testfiles"
+FIXTURES = ROOT / "fixtures"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="rewrite the expected outputs of the golden fixtures instead of comparing",
+    )
+
+
+def corpus_files(folder: Path, pattern: str) -> list:
+    """Parametrisation over corpus files; one skipped param if absent."""
+    if not folder.is_dir():
+        return [pytest.param(None, marks=pytest.mark.skip(reason=f"corpus not found at {folder}"))]
+    files = sorted(folder.glob(pattern))
+    return [pytest.param(p, id=str(p.relative_to(folder))) for p in files]
+
+
+def read_text(path: Path) -> str:
+    """Read a file exactly (no newline translation)."""
+    return path.read_bytes().decode("utf-8")
+
+
+def buildkit_parse(text: str):
+    """The official BuildKit parser (PyPI `dockerfile`): list of commands,
+    or the exception it raised."""
+    dockerfile = pytest.importorskip("dockerfile")
+    try:
+        return dockerfile.parse_string(text)
+    except dockerfile.GoParseError as e:  # type: ignore[attr-defined]
+        return e
+
+
+def assert_valid_buildkit(text: str) -> None:
+    """Output must parse under BuildKit's own parser."""
+    res = buildkit_parse(text)
+    assert not isinstance(res, Exception), f"BuildKit rejects the output: {res}\n{text}"
