@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import glob
+import os
+import re
+
+from ..rules import Context, Edit, Rule, Safety
+from ._util import all_instructions, keyword_like
+
+_URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
+_ARCHIVE_SUFFIXES = (
+    ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
+    ".tzst", ".tar.lz", ".tar.lzma", ".gz", ".bz2", ".xz", ".zst", ".lz", ".lzma", ".z",
+)
+# ADD-only flags: with them the instruction cannot become COPY.
+_ADD_ONLY_FLAGS = {"checksum", "keep-git-dir", "unpack"}
+_MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"\x5d\x00\x00")
+
+
+def _is_archive_file(path: str) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(512)
+    except OSError:
+        return False
+    return head.startswith(_MAGIC) or head[257:262] == b"ustar"
+
+
+def _context_has_archive(context: str | None, source: str) -> bool:
+    """Does the build context hold an archive (by content) matching source?"""
+    if context is None:
+        return False
+    pattern = os.path.join(context, source.lstrip("/"))
+    for match in glob.glob(pattern) if glob.has_magic(source) else [pattern]:
+        if os.path.isfile(match) and _is_archive_file(match):
+            return True
+    return False
+
+
+class AddToCopy(Rule):
+    """
+    ## What it does
+    Replaces `ADD` with `COPY` when every source is a local file or folder
+    that `ADD` would copy as-is: no URL, no git repository, no archive.
+
+    ## Why
+    `ADD` does more than copy: it downloads URLs and unpacks local tar
+    archives. Using it for plain files hides that magic from readers and
+    makes a later change of a source (say, to a `.tar.gz`) silently change
+    the image. `COPY` says exactly what happens (hadolint DL3020).
+
+    ## Example
+    ```dockerfile
+    ADD requirements.txt /app/
+    ADD https://example.com/tool.tar.gz /opt/
+    ```
+
+    Use instead:
+    ```dockerfile
+    COPY requirements.txt /app/
+    ADD https://example.com/tool.tar.gz /opt/
+    ```
+
+    ## Fix safety
+    Safe. The fix is only made when no source is a URL or git address, no
+    source name looks like an archive or compressed file, no source contains
+    a variable, no ADD-only flag (`--checksum`, `--keep-git-dir`, `--unpack`)
+    is used, and — when the build context is on disk — no matching context
+    file is an archive by content. For such sources `ADD` and `COPY` produce
+    the same files, owners and modes.
+    """
+
+    code = "DF504"
+    name = "add-to-copy"
+    summary = "Use `COPY` instead of `ADD` for local files and folders"
+    safety = Safety.SAFE
+    covers = ("DL3020",)
+
+    def check(self, ctx: Context):
+        context = os.path.dirname(os.path.abspath(ctx.path)) if os.path.isfile(ctx.path) else None
+        for ins in all_instructions(ctx.tree):
+            if ins.keyword != "ADD" or ins.keyword_word is None or len(ins.args) < 2:
+                continue
+            if any(f.name in _ADD_ONLY_FLAGS for f in ins.flags):
+                continue
+            sources = [w.value for w in ins.args[:-1]]
+            heredoc_names = {"<<" + ("-" if h.chomp else "") + h.name for h in ins.heredocs}
+            local = [s for s in sources if not s.startswith("<<")]
+            if any(_URL.match(s) for s in local):
+                continue
+            if any(s.lower().endswith(_ARCHIVE_SUFFIXES) for s in local):
+                continue
+            if any("$" in s for s in local) or not (local or heredoc_names):
+                continue
+            if any(_context_has_archive(context, s) for s in local):
+                continue
+            kw = ins.keyword_word
+            yield ctx.finding(
+                kw,
+                "Use COPY instead of ADD for files and folders",
+                [Edit(kw.start, kw.end, keyword_like(ins, "COPY"))],
+            )

@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+from ..analysis import is_absolute, is_windows_stage, next_workdir, word_value, workdirs
+from ..rules import Context, Edit, Rule, Safety
+
+
+class AbsoluteWorkdir(Rule):
+    """
+    ## What it does
+    Turns a relative `WORKDIR` into the absolute path it resolves to, when
+    the previous working directory is known from this file (an earlier
+    `WORKDIR`, a stage built on another stage of this file, or `scratch`).
+    When it is not known, the finding is reported without a fix.
+
+    ## Why
+    `WORKDIR app` means "app inside whatever the working directory was",
+    which depends on every earlier `WORKDIR` and on the base image. An
+    absolute path can be read on its own and survives reordering
+    (hadolint DL3000).
+
+    ## Example
+    ```dockerfile
+    WORKDIR /srv
+    WORKDIR app
+    ```
+
+    Use instead:
+    ```dockerfile
+    WORKDIR /srv
+    WORKDIR /srv/app
+    ```
+
+    ## Fix safety
+    Safe: the new path is exactly the directory Docker would have computed
+    (relative paths are joined to the previous working directory and
+    cleaned). No fix is offered when a variable is involved or the previous
+    directory comes from the base image.
+    """
+
+    code = "DF506"
+    name = "absolute-workdir"
+    summary = "Relative `WORKDIR` → absolute path when the previous one is known"
+    safety = Safety.SAFE
+    covers = ("DL3000",)
+
+    def check(self, ctx: Context):
+        tree = ctx.tree
+        wds = workdirs(tree)
+        for stage in tree.stages:
+            if is_windows_stage(tree, stage):
+                continue
+            for ins in stage.instructions:
+                if ins.keyword != "WORKDIR" or not ins.args:
+                    continue
+                word = ins.args[0]
+                value = word_value(word.value)
+                if value is None or is_absolute(value):
+                    continue
+                new = next_workdir(wds[id(ins)].path, word.value)
+                edits = None
+                if new is not None:
+                    raw = str(word)
+                    q = raw[0] if raw[:1] in "'\"" and raw[-1:] == raw[:1] and len(raw) > 1 else ""
+                    edits = [Edit(word.start, word.end, f"{q}{new}{q}")]
+                    msg = f"Use absolute WORKDIR: {new}"
+                else:
+                    msg = "Use absolute WORKDIR (the previous working directory is not known here)"
+                yield ctx.finding(word, msg, edits)
