@@ -33,6 +33,10 @@ class AppliedFix:
     edits: tuple[Edit, ...]
     pass_no: int
 
+    @property
+    def span(self) -> tuple[int, int]:
+        return (self.start, self.end)
+
     def as_dict(self) -> dict:
         return {
             "code": self.code,
