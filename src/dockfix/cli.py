@@ -1,0 +1,460 @@
+"""The ``dockfix`` command line.
+
+This module parses options, asks :mod:`dockfix.runner` to process each
+file, and formats the :class:`~dockfix.runner.FileResult` objects it gets
+back: diffs, the ``--check`` listing and stdin output on stdout; errors,
+``--verbose`` details and the summary on stderr.  It stays light: jinja2 is
+imported only for ``--explain``.
+
+Exit codes: 0 success; 1 with ``--diff``/``--check`` when a file would
+change; 2 when any file had an error, on bad options or an internal error.
+"""
+
+import sys
+from collections import Counter
+from typing import TYPE_CHECKING, Annotated, Optional
+
+if TYPE_CHECKING:
+    from .runner import FileResult, Options
+
+EXIT_OK = 0
+EXIT_CHANGES = 1
+EXIT_ERROR = 2
+
+
+class UsageProblem(Exception):
+    """A bad option value: one line on stderr, exit 2."""
+
+
+# ---------------------------------------------------------------------------
+# output helpers
+
+
+def _write(stream, text: str) -> None:
+    """Write text as UTF-8 bytes, with no newline translation (line endings
+    in diffs and stdin output must stay exact)."""
+    buf = getattr(stream, "buffer", None)
+    if buf is None:
+        stream.write(text)
+        return
+    try:
+        data = text.encode("utf-8", "surrogateescape")  # file names that are not UTF-8
+    except UnicodeEncodeError:
+        data = text.encode("utf-8", "backslashreplace")
+    stream.flush()
+    buf.write(data)
+    buf.flush()
+
+
+def out(text: str) -> None:
+    _write(sys.stdout, text)
+
+
+def err(text: str) -> None:
+    _write(sys.stderr, text)
+
+
+def plural(n: int, word: str, plural_form: str | None = None) -> str:
+    return f"{n} {word if n == 1 else (plural_form or word + 's')}"
+
+
+# ---------------------------------------------------------------------------
+# option handling
+
+
+def split_codes(values: list[str] | None, option: str) -> tuple[str, ...]:
+    """``--select A,B --select C`` -> (A, B, C), upper-cased; unknown codes
+    are rejected."""
+    codes: list[str] = []
+    for v in values or ():
+        codes.extend(c.strip().upper() for c in v.split(",") if c.strip())
+    if codes:
+        from .rules import registry
+
+        bad = registry().unknown_codes(codes)
+        if bad:
+            raise UsageProblem(
+                f"unknown rule code{'s' if len(bad) > 1 else ''} in {option}: {', '.join(bad)} "
+                "(see `dockfix --list-rules`)"
+            )
+    return tuple(codes)
+
+
+def list_rules() -> str:
+    from .rules import registry
+
+    rules = sorted(registry().rules.values(), key=lambda r: r.code)
+    rows = [("CODE", "NAME", "SAFETY", "COVERS", "SUMMARY")]
+    rows += [(r.code, r.name, str(r.safety), ", ".join(r.covers) or "-", r.summary) for r in rules]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] for row in rows]
+    return "\n".join(line.rstrip() for line in lines) + "\n"
+
+
+def explain(code: str) -> str:
+    from .rules import registry
+
+    rule = registry().rules.get(code.strip().upper())
+    if rule is None:
+        raise UsageProblem(f"unknown rule code: {code} (see `dockfix --list-rules`)")
+    from .docs import render_rule
+
+    return render_rule(rule)
+
+
+# ---------------------------------------------------------------------------
+# formatting results
+
+
+def _position(r: "FileResult") -> str:
+    return f"{r.path}:{r.line or 1}:{r.col or 1}"
+
+
+def format_error(r: "FileResult", verbose: bool) -> str:
+    text = f"{_position(r)}: {r.error}\n"
+    if r.internal:
+        if verbose and r.traceback:
+            text += r.traceback if r.traceback.endswith("\n") else r.traceback + "\n"
+        elif not verbose:
+            text = text[:-1] + " (run with --verbose for the traceback)\n"
+    return text
+
+
+def format_check(r: "FileResult") -> str:
+    """The --check listing of one file: every finding with its position in
+    the file as it is on disk, ``[*]`` for the fixes dockfix would apply,
+    ``[unsafe fix]`` for those needing --unsafe-fixes."""
+    rows = []
+    for f in r.fixes:
+        rows.append((f["line"], f["col"], f["code"], f["message"], " [*]"))
+    for f in r.findings:
+        mark = " [unsafe fix]" if f.get("fixable") and f.get("safety") == "unsafe" else ""
+        rows.append((f["source_line"], f["source_col"], f["code"], f["message"], mark))
+    rows.sort(key=lambda row: (row[0], row[1], row[2]))
+    lines = [f"{r.path}:{line}:{col}: {code} {msg}{mark}\n" for line, col, code, msg, mark in rows]
+    if r.changed:
+        lines.append(f"Would fix: {r.path}\n")
+    return "".join(lines)
+
+
+def format_verbose(r: "FileResult", mode: str) -> str:
+    if r.status == "skipped":
+        return f"{r.path}: skipped (no instructions)\n"
+    if r.status == "unchanged":
+        return f"{r.path}: nothing to fix\n"
+    if r.status == "changed":
+        verb = "fixed" if r.written or mode == "fix" else "would fix"
+        codes = ", ".join(sorted({f["code"] for f in r.fixes}))
+        return f"{r.path}: {verb} {plural(len(r.fixes), 'issue')} ({codes})\n"
+    return ""
+
+
+def summary(results: list["FileResult"], options: "Options") -> str:
+    changed = [r for r in results if r.status == "changed"]
+    errors = [r for r in results if r.status == "error"]
+    ok = [r for r in results if r.status != "error"]
+    counts = Counter(f["code"] for r in changed for f in r.fixes)
+    n_fixes = sum(counts.values())
+    parts = []
+    if n_fixes:
+        verb = "Fixed" if options.mode == "fix" else "Would fix"
+        per_rule = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
+        parts.append(f"{verb} {plural(n_fixes, 'issue')} in {plural(len(changed), 'file')} ({per_rule})")
+    elif ok:
+        parts.append(f"Nothing to fix in {plural(len(ok), 'file')}")
+    unsafe = sum(r.unsafe_available for r in ok)
+    if unsafe and not options.unsafe:
+        parts.append(f"{plural(unsafe, 'unsafe fix', 'unsafe fixes')} available with --unsafe-fixes")
+    report_only = sum(1 for r in ok for f in r.findings if not f.get("fixable"))
+    if report_only:
+        parts.append(
+            f"{plural(report_only, 'finding')} without an automatic fix"
+            + (" (see --check)" if options.mode != "check" else "")
+        )
+    if errors:
+        parts.append(f"{plural(len(errors), 'file')} could not be processed")
+    return "; ".join(parts) + ".\n" if parts else ""
+
+
+# ---------------------------------------------------------------------------
+# the run
+
+
+def run(
+    paths: list[str],
+    options: "Options",
+    stdin_filename: str | None = None,
+    verbose: bool = False,
+) -> int:
+    from . import files, runner
+
+    if not paths:
+        paths = ["-"] if stdin_filename else ["."]
+    targets = files.discover(paths)
+    if not targets:
+        err("No Dockerfiles found.\n")
+        return EXIT_OK
+    results: list[FileResult] = []
+    for target in targets:
+        if target == files.STDIN:
+            data = sys.stdin.buffer.read()
+            name = stdin_filename or "<stdin>"
+            r = runner.process_source(data, name, options, engine_path=stdin_filename or "Dockerfile")
+            if options.mode == "fix":
+                if r.output is not None:
+                    out(r.output)
+                else:  # on error, pass the input through untouched
+                    sys.stdout.flush()
+                    sys.stdout.buffer.write(data)
+                    sys.stdout.buffer.flush()
+        else:
+            r = runner.process_file(target, options)
+        results.append(r)
+        if r.status == "error":
+            err(format_error(r, verbose))
+        elif options.mode == "diff" and r.changed:
+            out(r.diff)
+        elif options.mode == "check" and (r.changed or r.findings):
+            out(format_check(r))
+        if verbose:
+            err(format_verbose(r, options.mode))
+    err(summary(results, options))
+    if any(r.status == "error" for r in results):
+        return EXIT_ERROR
+    if options.mode != "fix" and any(r.changed for r in results):
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------
+# entry points
+#
+# The command line is a Typer app (``app``: help, parsing, errors, and what
+# tests drive through ``typer.testing.CliRunner``).  Building and running it
+# costs about 100 ms per call (importing typer, and pydantic for its value
+# coercion), more than checking a file; a pre-commit hook pays that on every
+# commit.  So ``main()`` first tries ``fast_parse``, a small parser for the
+# plain invocations (known options, no --help), and hands anything else to
+# Typer.  Both paths end in ``execute`` with the same keyword arguments;
+# tests check that they agree.
+
+DEFAULTS = {
+    "paths": [],
+    "diff": False,
+    "check": False,
+    "unsafe_fixes": False,
+    "select": None,
+    "ignore": None,
+    "extend_select": None,
+    "stdin_filename": None,
+    "list_rules": False,
+    "explain": None,
+    "version": False,
+    "verbose": False,
+}
+
+# option -> (keyword, kind): "flag", "value" (last one wins) or "multi"
+OPTIONS = {
+    "--diff": ("diff", "flag"),
+    "--check": ("check", "flag"),
+    "--unsafe-fixes": ("unsafe_fixes", "flag"),
+    "--select": ("select", "multi"),
+    "--ignore": ("ignore", "multi"),
+    "--extend-select": ("extend_select", "multi"),
+    "--stdin-filename": ("stdin_filename", "value"),
+    "--list-rules": ("list_rules", "flag"),
+    "--explain": ("explain", "value"),
+    "--version": ("version", "flag"),
+    "--verbose": ("verbose", "flag"),
+    "-v": ("verbose", "flag"),
+}
+
+
+def fast_parse(argv: list[str]) -> dict | None:
+    """The keyword arguments of ``execute`` for a plain command line, or
+    None when Typer must handle it (help, an unknown or malformed option)."""
+    kw = {k: (list(v) if isinstance(v, list) else v) for k, v in DEFAULTS.items()}
+    only_paths = False
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        i += 1
+        if only_paths or arg == "-" or not arg.startswith("-"):
+            kw["paths"].append(arg)
+            continue
+        if arg == "--":
+            only_paths = True
+            continue
+        name, eq, value = arg.partition("=")
+        if name not in OPTIONS:
+            return None
+        key, kind = OPTIONS[name]
+        if kind == "flag":
+            if eq:
+                return None
+            kw[key] = True
+            continue
+        if not eq:
+            if i >= len(argv) or argv[i].startswith("-"):
+                return None  # missing value, or one that looks like an option: let Typer decide
+            value = argv[i]
+            i += 1
+        if kind == "multi":
+            kw[key] = (kw[key] or []) + [value]
+        else:
+            kw[key] = value
+    return kw
+
+
+def execute(
+    paths: list[str],
+    diff: bool = False,
+    check: bool = False,
+    unsafe_fixes: bool = False,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
+    extend_select: list[str] | None = None,
+    stdin_filename: str | None = None,
+    list_rules: bool = False,
+    explain: str | None = None,
+    version: bool = False,
+    verbose: bool = False,
+) -> int:
+    """Run the command; returns the exit code.  Never raises: bad options
+    and internal errors are one line on stderr (a traceback with
+    --verbose) and exit code 2."""
+    try:
+        return _execute(
+            list(paths), diff, check, unsafe_fixes, select, ignore, extend_select,
+            stdin_filename, list_rules, explain, version, verbose,
+        )  # fmt: skip
+    except UsageProblem as e:
+        err(f"dockfix: error: {e}\n")
+    except KeyboardInterrupt:
+        err("dockfix: interrupted\n")
+        return 130
+    except BrokenPipeError:  # e.g. `dockfix --diff | head`: the reader is gone
+        import os
+
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return EXIT_ERROR
+    except Exception as e:  # an internal error
+        if verbose:
+            import traceback
+
+            err(traceback.format_exc())
+        hint = "" if verbose else " (run with --verbose for the traceback)"
+        err(f"dockfix: internal error: {type(e).__name__}: {e}{hint}\n")
+    return EXIT_ERROR
+
+
+def _execute(
+    paths, diff, check, unsafe_fixes, select, ignore, extend_select,
+    stdin_filename, list_rules_, explain_, version, verbose,
+) -> int:  # fmt: skip
+    if version:
+        from . import __version__
+
+        out(f"dockfix {__version__}\n")
+        return EXIT_OK
+    if list_rules_:
+        out(list_rules())
+        return EXIT_OK
+    if explain_ is not None:
+        out(explain(explain_))
+        return EXIT_OK
+    if diff and check:
+        raise UsageProblem("--diff and --check cannot be used together")
+    from .runner import Options
+
+    options = Options(
+        mode="diff" if diff else "check" if check else "fix",
+        select=split_codes(select, "--select") or None,
+        ignore=split_codes(ignore, "--ignore"),
+        extend_select=split_codes(extend_select, "--extend-select"),
+        unsafe=unsafe_fixes,
+    )
+    return run(paths, options, stdin_filename=stdin_filename, verbose=verbose)
+
+
+HELP = (
+    "Rewrite Dockerfiles to fix what makes images big, slow to rebuild or unsafe.\n\n"
+    "PATH: files or directories (searched recursively for Dockerfiles, respecting .gitignore); "
+    "default: the current directory; '-' reads stdin and writes the result to stdout.\n\n"
+    "Exit status: 0 done; 1 with --diff/--check when a file would change; 2 on any error."
+)
+
+
+H_PATHS = "Files or directories; - for stdin."
+H_DIFF = "Print a unified diff of the fixes; write nothing."
+H_CHECK = "List the findings and the files that would change; write nothing."
+H_UNSAFE = "Also apply fixes that may change the image's behaviour."
+H_SELECT = "Only these rule codes or prefixes (comma-separated)."
+H_IGNORE = "Skip these rule codes or prefixes."
+H_EXTEND = "Add these rule codes or prefixes to the selection."
+H_STDIN = "The name of the file read from stdin."
+H_EXPLAIN = "Show a rule's documentation and exit."
+H_VERBOSE = "Report every file, and tracebacks of internal errors."
+
+
+def build_app():
+    """The Typer application (imports typer)."""
+    import typer
+
+    app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
+
+    Opt, Arg = typer.Option, typer.Argument
+    Codes = Optional[list[str]]
+
+    @app.command(context_settings={"help_option_names": ["-h", "--help"]}, help=HELP)
+    def dockfix(
+        paths: Annotated[Optional[list[str]], Arg(metavar="PATH", show_default=False, help=H_PATHS)] = None,
+        diff: Annotated[bool, Opt("--diff", help=H_DIFF)] = False,
+        check: Annotated[bool, Opt("--check", help=H_CHECK)] = False,
+        unsafe_fixes: Annotated[bool, Opt("--unsafe-fixes", help=H_UNSAFE)] = False,
+        select: Annotated[Codes, Opt("--select", metavar="CODES", help=H_SELECT)] = None,
+        ignore: Annotated[Codes, Opt("--ignore", metavar="CODES", help=H_IGNORE)] = None,
+        extend_select: Annotated[Codes, Opt("--extend-select", metavar="CODES", help=H_EXTEND)] = None,
+        stdin_filename: Annotated[
+            Optional[str], Opt("--stdin-filename", metavar="NAME", help=H_STDIN)
+        ] = None,
+        list_rules: Annotated[bool, Opt("--list-rules", help="List the rules and exit.")] = False,
+        explain: Annotated[Optional[str], Opt("--explain", metavar="CODE", help=H_EXPLAIN)] = None,
+        version: Annotated[bool, Opt("--version", help="Show the version and exit.")] = False,
+        verbose: Annotated[bool, Opt("--verbose", "-v", help=H_VERBOSE)] = False,
+    ) -> None:
+        raise typer.Exit(
+            execute(
+                list(paths or []), diff=diff, check=check, unsafe_fixes=unsafe_fixes, select=select,
+                ignore=ignore, extend_select=extend_select, stdin_filename=stdin_filename,
+                list_rules=list_rules, explain=explain, version=version, verbose=verbose,
+            )  # fmt: skip
+        )
+
+    return app
+
+
+_APP = None
+
+
+def __getattr__(name: str):
+    """``dockfix.cli.app`` is built on first use, so a plain run never
+    imports typer."""
+    global _APP
+    if name == "app":
+        if _APP is None:
+            _APP = build_app()
+        return _APP
+    raise AttributeError(name)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console-script entry point (``dockfix = "dockfix.cli:main"``)."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    kw = fast_parse(args)
+    if kw is not None:
+        sys.exit(execute(**kw))
+    __getattr__("app")(args=args, prog_name="dockfix")

@@ -1,0 +1,221 @@
+"""Process one file: read, fix, and (in fix mode) write it back.
+
+``process_file(path, options) -> FileResult`` is everything that happens to
+one file.  Options and FileResult are plain, picklable dataclasses so a pool
+of worker processes can run ``process_file`` and send the results back; the
+command line only formats FileResults.  Nothing here prints.
+"""
+
+from __future__ import annotations
+
+import traceback
+from bisect import bisect_right
+from dataclasses import dataclass, field
+
+from . import files
+
+MODES = ("fix", "diff", "check")
+
+UNCHANGED = "unchanged"
+CHANGED = "changed"
+ERROR = "error"
+SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to do with each file.
+
+    ``mode``: ``fix`` rewrites files in place, ``diff`` and ``check`` write
+    nothing.  ``select``/``ignore``/``extend_select`` are rule codes or
+    prefixes (``None`` select = all rules).
+    """
+
+    mode: str = "fix"
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] = ()
+    extend_select: tuple[str, ...] = ()
+    unsafe: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}")
+
+    @property
+    def writes(self) -> bool:
+        return self.mode == "fix"
+
+
+@dataclass
+class FileResult:
+    """What happened to one file.
+
+    ``status``: ``unchanged``, ``changed`` (rewritten in fix mode, would
+    change otherwise), ``error`` (left untouched; ``error``/``line``/``col``
+    say why and where) or ``skipped`` (no instructions).  ``fixes`` are the
+    applied fixes (dicts; ``line``/``col`` in the original source);
+    ``findings`` are what remains after fixing (dicts; ``line``/``col`` in
+    the output, ``source_line``/``source_col`` in the original source).
+    """
+
+    path: str
+    status: str = UNCHANGED
+    source: str | None = None
+    output: str | None = None
+    fixes: list[dict] = field(default_factory=list)
+    findings: list[dict] = field(default_factory=list)
+    unsafe_available: int = 0
+    error: str | None = None
+    line: int | None = None
+    col: int | None = None
+    internal: bool = False  # the error is a dockfix bug, not the file's fault
+    traceback: str | None = None
+    written: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return self.status == CHANGED
+
+    @property
+    def diff(self) -> str:
+        if self.source is None or self.output is None:
+            return ""
+        return files.unified_diff(self.source, self.output, self.path)
+
+
+def _has_instruction(text: str) -> bool:
+    """False when every line is blank or a comment (empty files included):
+    such a file has no instruction for BuildKit either."""
+    for line in text.split("\n"):
+        s = line.strip(" \t\r\f\v\ufeff")
+        if s and not s.startswith("#"):
+            return True
+    return False
+
+
+class _Positions:
+    """Offsets of a text to 1-based (line, col)."""
+
+    def __init__(self, text: str):
+        starts = [0]
+        i = text.find("\n")
+        while i >= 0:
+            starts.append(i + 1)
+            i = text.find("\n", i + 1)
+        self.starts = starts
+
+    def __call__(self, offset: int) -> tuple[int, int]:
+        line = bisect_right(self.starts, offset)
+        return line, offset - self.starts[line - 1] + 1
+
+
+def _map_back(offset: int, edits, end: bool = False) -> int:
+    """Map an offset of the text after ``edits`` (one pass, non-overlapping)
+    to the text before them; offsets inside replaced text map to the edit."""
+    shift = 0
+    for e in sorted(edits):
+        new_start = e.start + shift
+        new_end = new_start + len(e.replacement)
+        if offset < new_start or (offset == new_start and not end):
+            break
+        if offset <= new_end:
+            return e.end if end else e.start
+        shift += len(e.replacement) - (e.end - e.start)
+    return offset - shift
+
+
+def _to_source(offset: int, passes: list[list], upto: int) -> int:
+    """Map an offset of the text after pass ``upto`` back to the source."""
+    for p in range(upto, 0, -1):
+        offset = _map_back(offset, passes[p - 1])
+    return offset
+
+
+def fix_text(text: str, path: str, options: Options, result: FileResult) -> None:
+    """Run the engine on ``text`` and fill ``result`` (not the I/O parts)."""
+    from . import engine
+
+    result.source = text
+    if not _has_instruction(text):
+        result.status = SKIPPED
+        result.output = text
+        return
+    res = engine.fix(
+        text,
+        path=path,
+        select=options.select,
+        ignore=options.ignore,
+        extend_select=options.extend_select,
+        unsafe=options.unsafe,
+    )
+    result.output = res.output
+    result.status = CHANGED if res.changed else UNCHANGED
+    result.unsafe_available = res.unsafe_available
+
+    passes: list[list] = [[] for _ in range(res.passes)]
+    for f in res.fixes:
+        passes[f.pass_no - 1].extend(f.edits)
+    pos = _Positions(text)
+    for f in res.fixes:
+        d = f.as_dict()
+        d["line"], d["col"] = pos(_to_source(f.start, passes, f.pass_no - 1))
+        d["pass"] = f.pass_no
+        result.fixes.append(d)
+    for finding in res.findings:
+        d = finding.as_dict()
+        d["source_line"], d["source_col"] = pos(_to_source(finding.start, passes, res.passes))
+        result.findings.append(d)
+
+
+def _error(result: FileResult, message: str, line: int | None = None, col: int | None = None) -> FileResult:
+    result.status = ERROR
+    result.error = message
+    result.line = line
+    result.col = col
+    result.output = None
+    return result
+
+
+def process_source(data: bytes, path: str, options: Options, engine_path: str | None = None) -> FileResult:
+    """Fix the bytes of one file (never writes).  ``path`` names it in the
+    result; ``engine_path`` is the path the rules see (default ``path``)."""
+    from .tree import ParseError
+
+    result = FileResult(path=path)
+    try:
+        text = files.decode(data)
+    except files.DecodeError as e:
+        return _error(result, e.message, e.line, e.col)
+    try:
+        fix_text(text, engine_path or path, options, result)
+    except ParseError as e:
+        return _error(result, e.message, e.line, e.col)
+    except Exception as e:  # a bug in dockfix or a rule: report it, keep the file
+        from .engine import FixError
+
+        if isinstance(e, FixError):
+            _error(result, f"internal error: {e}", 1, 1)
+        else:
+            _error(result, f"internal error: {type(e).__name__}: {e}", 1, 1)
+        result.internal = True
+        result.traceback = traceback.format_exc()
+        return result
+    return result
+
+
+def process_file(path: str, options: Options) -> FileResult:
+    """Read, fix and -- in fix mode, if it changed -- atomically rewrite one
+    file.  Never raises for a problem with the file; see FileResult."""
+    try:
+        data = files.read_bytes(path)
+    except OSError as e:
+        return _error(FileResult(path=path), f"cannot read file: {e.strerror or e}", 1, 1)
+    result = process_source(data, path, options)
+    if options.writes and result.status == CHANGED:
+        assert result.output is not None
+        try:
+            files.write_atomic(path, result.output)
+        except OSError as e:
+            return _error(result, f"cannot write file: {e.strerror or e}", 1, 1)
+        result.written = True
+    return result
