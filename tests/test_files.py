@@ -53,6 +53,11 @@ def test_dockerfile_names(name):
         "docker-compose.yml",
         "README.md",
         "Containerfile_old",
+        ".Dockerfile.swp",
+        ".Dockerfile.dev.swo",
+        "Dockerfile~",
+        "Dockerfile.orig",
+        "Dockerfile.bak",
     ],
 )
 def test_not_dockerfile_names(name):

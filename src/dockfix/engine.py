@@ -23,6 +23,9 @@ class FixError(Exception):
 
 @dataclass
 class AppliedFix:
+    """A fix that was applied.  ``line``/``col`` are in the original source;
+    ``start``/``end`` and ``edits`` in the text of the pass that applied it."""
+
     code: str
     message: str
     safety: Safety
@@ -55,6 +58,22 @@ class FixResult:
     findings: list[Finding] = field(default_factory=list)
     passes: int = 0
     touched: list[tuple[int, int]] = field(default_factory=list)  # ranges of `source`
+    empty: bool = False  # the file has no instructions (empty or only comments)
+    history: list[list[Edit]] = field(default_factory=list)  # the edits of each pass
+    source_tree: Dockerfile | None = None
+
+    def to_source(self, offset: int, after_pass: int | None = None) -> int:
+        """Map an offset of the text after pass ``after_pass`` (default: the
+        output) back to an offset of ``source``."""
+        upto = len(self.history) if after_pass is None else after_pass
+        for edits in reversed(self.history[:upto]):
+            offset = _map_back(offset, edits, end=False)
+        return offset
+
+    def source_position(self, offset: int, after_pass: int | None = None) -> tuple[int, int]:
+        """1-based (line, col) in ``source`` of an offset of a later text."""
+        tree = self.source_tree if self.source_tree is not None else parse(self.source)
+        return tree.position(self.to_source(offset, after_pass))
 
     @property
     def changed(self) -> bool:
@@ -141,8 +160,8 @@ def fix(
     by_code = {r.code: r for r in rules}
     current = text
     tree = parse(text)
-    result = FixResult(source=text, output=text)
-    history: list[list[Edit]] = []
+    result = FixResult(source=text, output=text, empty=not tree.instructions, source_tree=tree)
+    history = result.history
     for pass_no in range(1, MAX_PASSES + 2):
         findings = run_rules(tree, rules, path)
         candidates = [f for f in findings if f.fix is not None and f.fix.safety in allowed]
@@ -166,8 +185,9 @@ def fix(
             raise FixError(f"fix by {codes} reported a change but changed nothing")
         for f in chosen:
             assert f.fix is not None
+            line, col = result.source_position(f.start, after_pass=pass_no - 1)
             result.fixes.append(
-                AppliedFix(f.code, f.message, f.fix.safety, f.line, f.col, f.start, f.end, f.fix.edits, pass_no)
+                AppliedFix(f.code, f.message, f.fix.safety, line, col, f.start, f.end, f.fix.edits, pass_no)
             )
         # Record which ranges of the original source were touched.
         for e in edits:

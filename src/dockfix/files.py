@@ -23,15 +23,21 @@ STDIN = "-"
 # names
 
 
+_BACKUP_SUFFIXES = ("~", ".swp", ".swo", ".bak", ".orig", ".rej", ".tmp")
+
+
 def is_dockerfile_name(name: str) -> bool:
     """Whether a file name (no directory part) names a Dockerfile.
 
     ``Dockerfile``, ``Containerfile``, any name with one dot-separated part
     equal to one of those (``Dockerfile.dev``, ``api.Dockerfile``,
     ``Containerfile.layer``), and ``*.dockerfile``; never ``*.dockerignore``
-    (Docker's per-Dockerfile ignore file, e.g. ``Dockerfile.dockerignore``).
+    (Docker's per-Dockerfile ignore file, e.g. ``Dockerfile.dockerignore``),
+    hidden files (editor swap files such as ``.Dockerfile.swp``) or backups
+    (``Dockerfile~``, ``Dockerfile.orig``...).  Explicitly named files are
+    processed whatever their name.
     """
-    if name.endswith(".dockerignore"):
+    if name.endswith(".dockerignore") or name.startswith(".") or name.endswith(_BACKUP_SUFFIXES):
         return False
     if name.endswith(".dockerfile"):
         return True

@@ -9,7 +9,6 @@ command line only formats FileResults.  Nothing here prints.
 from __future__ import annotations
 
 import traceback
-from bisect import bisect_right
 from dataclasses import dataclass, field
 
 from . import files
@@ -83,63 +82,11 @@ class FileResult:
         return files.unified_diff(self.source, self.output, self.path)
 
 
-def _has_instruction(text: str) -> bool:
-    """False when every line is blank or a comment (empty files included):
-    such a file has no instruction for BuildKit either."""
-    for line in text.split("\n"):
-        s = line.strip(" \t\r\f\v\ufeff")
-        if s and not s.startswith("#"):
-            return True
-    return False
-
-
-class _Positions:
-    """Offsets of a text to 1-based (line, col)."""
-
-    def __init__(self, text: str):
-        starts = [0]
-        i = text.find("\n")
-        while i >= 0:
-            starts.append(i + 1)
-            i = text.find("\n", i + 1)
-        self.starts = starts
-
-    def __call__(self, offset: int) -> tuple[int, int]:
-        line = bisect_right(self.starts, offset)
-        return line, offset - self.starts[line - 1] + 1
-
-
-def _map_back(offset: int, edits, end: bool = False) -> int:
-    """Map an offset of the text after ``edits`` (one pass, non-overlapping)
-    to the text before them; offsets inside replaced text map to the edit."""
-    shift = 0
-    for e in sorted(edits):
-        new_start = e.start + shift
-        new_end = new_start + len(e.replacement)
-        if offset < new_start or (offset == new_start and not end):
-            break
-        if offset <= new_end:
-            return e.end if end else e.start
-        shift += len(e.replacement) - (e.end - e.start)
-    return offset - shift
-
-
-def _to_source(offset: int, passes: list[list], upto: int) -> int:
-    """Map an offset of the text after pass ``upto`` back to the source."""
-    for p in range(upto, 0, -1):
-        offset = _map_back(offset, passes[p - 1])
-    return offset
-
-
 def fix_text(text: str, path: str, options: Options, result: FileResult) -> None:
     """Run the engine on ``text`` and fill ``result`` (not the I/O parts)."""
     from . import engine
 
     result.source = text
-    if not _has_instruction(text):
-        result.status = SKIPPED
-        result.output = text
-        return
     res = engine.fix(
         text,
         path=path,
@@ -149,21 +96,18 @@ def fix_text(text: str, path: str, options: Options, result: FileResult) -> None
         unsafe=options.unsafe,
     )
     result.output = res.output
+    if res.empty:
+        result.status = SKIPPED
+        return
     result.status = CHANGED if res.changed else UNCHANGED
     result.unsafe_available = res.unsafe_available
-
-    passes: list[list] = [[] for _ in range(res.passes)]
     for f in res.fixes:
-        passes[f.pass_no - 1].extend(f.edits)
-    pos = _Positions(text)
-    for f in res.fixes:
-        d = f.as_dict()
-        d["line"], d["col"] = pos(_to_source(f.start, passes, f.pass_no - 1))
+        d = f.as_dict()  # line/col: in the original source
         d["pass"] = f.pass_no
         result.fixes.append(d)
     for finding in res.findings:
-        d = finding.as_dict()
-        d["source_line"], d["source_col"] = pos(_to_source(finding.start, passes, res.passes))
+        d = finding.as_dict()  # line/col: in the output
+        d["source_line"], d["source_col"] = res.source_position(finding.start)
         result.findings.append(d)
 
 
