@@ -10,6 +10,7 @@ tests compare the results with BuildKit itself.
 from __future__ import annotations
 
 import json
+import math
 import re
 
 # Go's unicode.IsSpace: the Latin-1 spaces plus Unicode White_Space.
@@ -21,7 +22,6 @@ _GO_SPACES = frozenset(
 _RE_WS = re.compile(r"[\t\v\f\r ]+")
 _RE_NOT_WS = re.compile(r"[^\t\v\f\r ]+")
 _RE_HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)\Z")
-_RE_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 
 
 def is_space(ch: str) -> bool:
@@ -71,76 +71,121 @@ def split_command(line: str) -> tuple[Piece, list[Piece], tuple[int, int]]:
     return keyword, flags, (a, b)
 
 
+# Bytes Go's unicode.IsSpace(rune(b)) calls a space: BuildKit's flag and
+# HEALTHCHECK loops index the string byte by byte, so the UTF-8 continuation
+# bytes 0x85 and 0xA0 count as spaces there, and other non-ASCII characters
+# (U+3000, ...) do not.
+_GO_BYTE_SPACES = frozenset(b"\t\n\v\f\r \x85\xa0")
+_ASCII_SPACES = "\t\n\v\f\r "
+
+
+def is_byte_split_space(ch: str) -> bool:
+    """Would BuildKit's byte loop see a space in (part of) this character?"""
+    if ch < "\x80":
+        return ch in _ASCII_SPACES
+    enc = ch.encode("utf-8", "surrogatepass")
+    return b"\x85" in enc or b"\xa0" in enc
+
+
+def _char_index_up(seg: str) -> tuple[bytes, list[int]]:
+    """UTF-8 bytes of seg, and for every byte offset (and the end) the index
+    of the first character starting at or after it."""
+    data = seg.encode("utf-8", "surrogatepass")
+    up = [0] * (len(data) + 1)
+    b = 0
+    for i, ch in enumerate(seg):
+        n = len(ch.encode("utf-8", "surrogatepass")) if ch >= "\x80" else 1
+        up[b] = i
+        for k in range(b + 1, b + n):
+            up[k] = i + 1
+        b += n
+    up[b] = len(seg)
+    return data, up
+
+
 def extract_flags(line: str, pos: int, end: int) -> tuple[int, list[Piece]]:
     """BuildKit extractBuilderFlags over line[pos:end].
 
-    Returns the index where the arguments begin and the flags found.
+    Returns the index where the arguments begin and the flags found.  Like
+    BuildKit, this works on bytes and appends each byte as a rune: a
+    non-ASCII character in a flag comes out as its UTF-8 bytes read as
+    Latin-1 (`--from=é` is `--from=Ã©` to BuildKit, and to us).  Positions
+    that fall inside a character are rounded up to the next character.
     """
+    seg = line[pos:end]
+    if seg.isascii():
+        data, up = seg.encode("ascii"), None
+    else:
+        data, up = _char_index_up(seg)
+
+    def at(b: int) -> int:
+        return pos + (b if up is None else up[b])
+
     flags: list[Piece] = []
+    n = len(data)
     in_spaces, in_word, in_quote = 0, 1, 2
     phase = in_spaces
-    word: list[str] = []
-    word_start = pos
-    quote = ""
+    word = bytearray()
+    word_start = 0
+    quote = 0
     blank_ok = False
-    while pos <= end:
-        ch = line[pos] if pos < end else ""
+    i = 0
+    while i <= n:
+        ch = data[i] if i < n else -1
         if phase == in_spaces:
-            if pos == end:
+            if i == n:
                 break
-            if ch in _GO_SPACES:
-                pos += 1
+            if ch in _GO_BYTE_SPACES:
+                i += 1
                 continue
-            if ch != "-" or pos + 1 == end or line[pos + 1] != "-":
-                return pos, flags
+            if ch != 0x2D or i + 1 == n or data[i + 1] != 0x2D:  # "--"
+                return at(i), flags
             phase = in_word
-            word_start = pos
-        if phase in (in_word, in_quote) and pos == end:
-            w = "".join(word)
-            if w != "--" and (blank_ok or w):
-                flags.append((w, word_start, pos))
+            word_start = i
+        if phase in (in_word, in_quote) and i == n:
+            if word != b"--" and (blank_ok or word):
+                flags.append((word.decode("latin-1"), at(word_start), at(i)))
             break
         if phase == in_word:
-            if ch in _GO_SPACES:
+            if ch in _GO_BYTE_SPACES:
                 phase = in_spaces
-                w = "".join(word)
-                if w == "--":
-                    return pos, flags
-                if blank_ok or w:
-                    flags.append((w, word_start, pos))
-                word = []
+                if word == b"--":
+                    return at(i), flags
+                if blank_ok or word:
+                    flags.append((word.decode("latin-1"), at(word_start), at(i)))
+                word = bytearray()
                 blank_ok = False
-                pos += 1
+                i += 1
                 continue
-            if ch in "'\"":
+            if ch in (0x27, 0x22):  # ' "
                 quote = ch
                 blank_ok = True
                 phase = in_quote
-                pos += 1
+                i += 1
                 continue
-            if ch == "\\":
-                if pos + 1 == end:
-                    pos += 1
+            if ch == 0x5C:  # backslash
+                if i + 1 == n:
+                    i += 1
                     continue
-                pos += 1
-                ch = line[pos]
+                i += 1
+                ch = data[i]
             word.append(ch)
-            pos += 1
+            i += 1
             continue
         # in_quote
         if ch == quote:
             phase = in_word
-            pos += 1
+            i += 1
             continue
-        if ch == "\\":
-            if pos + 1 == end:
+        if ch == 0x5C:
+            if i + 1 == n:
                 phase = in_word
-                pos += 1
+                i += 1
                 continue
-            pos += 1
-            ch = line[pos]
+            i += 1
+            ch = data[i]
         word.append(ch)
-        pos += 1
+        i += 1
     return end, flags
 
 
@@ -225,11 +270,97 @@ class NotStringArray(Exception):
     """JSON array with an element that is not a string (an error in BuildKit)."""
 
 
-def _no_constants(name: str) -> None:
-    raise ValueError(name)
+# Go's encoding/json, as BuildKit's parseJSON uses it:
+# json.Unmarshal(rest, &[]interface{}).  Decoding fails — and BuildKit falls
+# back to the shell form — on a syntax error, on anything but whitespace
+# after the closing bracket (`CMD ["a"] # note` is shell form), on nesting
+# deeper than 10000, and on a number out of float64 range (`[1e999]`).  Only
+# a value that decodes but holds a non-string is an error.
+#
+# BuildKit before v0.15 used json.NewDecoder(...).Decode, which ignored what
+# follows the array (`CMD ["a"] # note` was exec form); moby/buildkit#5107
+# (July 2024) changed it.  We follow current BuildKit.
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_STRING = re.compile(r'"(?:[^"\\\x00-\x1f]|\\["\\/bfnrt]|\\u[0-9a-fA-F]{4})*"')
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_JSON_LITERAL = re.compile(r"true|false|null")
+_JSON_MAX_DEPTH = 10000
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-_DECODER = json.JSONDecoder(parse_constant=_no_constants)
+def _json_scan(s: str, i: int, end: int) -> tuple[int, list[tuple[str, int, int]]]:
+    """Scan one JSON array starting at s[i] == "[" without recursion.
+
+    Returns the index after it and its top-level elements as
+    ``(kind, start, end)``; raises NotJSON where Go's decoder fails."""
+    stack: list[str] = []  # "[" or "{"
+    elements: list[tuple[str, int, int]] = []
+    expect = "value"  # value | value_or_close | comma_or_close | key | key_or_close | colon
+    while True:
+        i = _JSON_WS.match(s, i, end).end()
+        if i >= end:
+            raise NotJSON()
+        ch = s[i]
+        if expect in ("value", "value_or_close"):
+            if ch == "]" and expect == "value_or_close" and stack[-1] == "[":
+                stack.pop()
+                i += 1
+            elif ch in "[{":
+                if len(stack) == 1 and stack[0] == "[":
+                    elements.append(("container", i, i))
+                stack.append(ch)
+                if len(stack) > _JSON_MAX_DEPTH:
+                    raise NotJSON()
+                i += 1
+                expect = "value_or_close" if ch == "[" else "key_or_close"
+                continue
+            else:
+                if ch == '"':
+                    m = _JSON_STRING.match(s, i, end)
+                    kind = "string"
+                elif ch == "-" or "0" <= ch <= "9":
+                    m = _JSON_NUMBER.match(s, i, end)
+                    kind = "number"
+                    if m is not None and math.isinf(float(m.group())):
+                        raise NotJSON()
+                else:
+                    m = _JSON_LITERAL.match(s, i, end)
+                    kind = "literal"
+                if m is None or not stack:
+                    raise NotJSON()
+                if len(stack) == 1:
+                    elements.append((kind, m.start(), m.end()))
+                i = m.end()
+        elif expect in ("key", "key_or_close"):
+            if ch == "}" and expect == "key_or_close":
+                stack.pop()
+                i += 1
+            else:
+                m = _JSON_STRING.match(s, i, end)
+                if m is None:
+                    raise NotJSON()
+                i = m.end()
+                expect = "colon"
+                continue
+        elif expect == "colon":
+            if ch != ":":
+                raise NotJSON()
+            i += 1
+            expect = "value"
+            continue
+        else:  # comma_or_close
+            close = "]" if stack[-1] == "[" else "}"
+            if ch == ",":
+                i += 1
+                expect = "value" if close == "]" else "key"
+                continue
+            if ch != close:
+                raise NotJSON()
+            stack.pop()
+            i += 1
+        if not stack:
+            return i, elements
+        expect = "comma_or_close"
 
 
 def parse_json(s: str, start: int, end: int) -> list[Piece]:
@@ -237,18 +368,15 @@ def parse_json(s: str, start: int, end: int) -> list[Piece]:
     start = lstrip_len(s, start, end)
     if not s.startswith("[", start, end):
         raise NotJSON()
-    # BuildKit decodes the first JSON value and ignores what follows it
-    # (`CMD ["a"] # note` is exec form).
-    try:
-        data, length = _DECODER.raw_decode(s[start:end])
-    except ValueError as e:
-        raise NotJSON() from e
-    if not isinstance(data, list):
-        raise NotJSON()
-    if not all(isinstance(x, str) for x in data):
+    after, elements = _json_scan(s, start, end)
+    if _JSON_WS.match(s, after, end).end() != end:
+        raise NotJSON()  # trailing content: not valid JSON for json.Unmarshal
+    if any(kind != "string" for kind, _, _ in elements):
         raise NotStringArray()
-    spans = [(m.start(), m.end()) for m in _RE_JSON_STRING.finditer(s, start, start + length)]
-    return [(v, a, b) for v, (a, b) in zip(data, spans)]
+    # Go decodes an escaped lone surrogate ("\ud800") as U+FFFD.
+    return [
+        (_LONE_SURROGATE.sub("\ufffd", json.loads(s[a:b])), a, b) for _, a, b in elements
+    ]
 
 
 def shell_words(s: str, raw: bool) -> list[Piece] | None:

@@ -46,11 +46,11 @@ class _Logical:
 
     __slots__ = ("text", "_lstarts", "_sstarts", "_send")
 
-    def __init__(self) -> None:
+    def __init__(self, start: int = 0) -> None:
         self.text = ""
         self._lstarts: list[int] = []
         self._sstarts: list[int] = []
-        self._send = 0
+        self._send = start  # where an empty logical line "is"
 
     def add(self, src: str, start: int, end: int) -> None:
         if end > start:
@@ -186,10 +186,11 @@ class _Parser:
                 continue
             keep_end, eol = self.trim_continuation(s, cend)
             if eol and keep_end == s:
-                self.children.append(Trivia(t, start, lines.ends[idx], kind="blank", line=idx + 1))
+                if lines.ends[idx] > start:  # not a lone BOM
+                    self.children.append(Trivia(t, start, lines.ends[idx], kind="blank", line=idx + 1))
                 idx += 1
                 continue
-            logical = _Logical()
+            logical = _Logical(s)
             logical.add(t, s, keep_end)
             idx += 1
             while not eol and idx < n:
@@ -273,7 +274,14 @@ class _Parser:
         keyword = kw.upper()
         kword = self.word(lg, kw, ka, kb)
         if keyword not in KNOWN_INSTRUCTIONS:
-            raise self.error(f"unknown instruction: {kw}", kword.start)
+            if not kw:
+                # Only a continuation line (`\\` alone) before the end of the file.
+                raise self.error(
+                    "unknown instruction: the file ends in a line continuation with no instruction",
+                    kword.start,
+                )
+            shown = kw if kw.isprintable() else repr(kw)
+            raise self.error(f"unknown instruction: {shown}", kword.start)
         ins = Instruction(t, 0, 0, keyword=keyword, keyword_word=kword, original=line[ka:rb])
         for value, a, b in flag_pieces:
             name, eq, fval = value[2:].partition("=")
@@ -298,13 +306,19 @@ class _Parser:
             elif keyword == "ARG":
                 pieces = lexing.parse_words(line, ra, rb, self.escape)
             elif keyword in ("ENV", "LABEL"):
-                pieces = self.name_values(ins, line, ra, rb, rest_err)
+                pieces = self.name_values(ins, lg, ra, rb, rest_err)
             elif keyword == "HEALTHCHECK":
+                # BuildKit's parseHealthConfig scans bytes: see
+                # lexing.is_byte_split_space.  (A character it splits in the
+                # middle gives BuildKit an invalid type word; we drop the
+                # whole character.)
                 sep = ra
-                while sep < rb and not lexing.is_space(line[sep]):
+                while sep < rb and not lexing.is_byte_split_space(line[sep]):
                     sep += 1
                 if sep > ra:
-                    nxt = lexing.lstrip_len(line, sep, rb)
+                    nxt = sep + 1 if sep < rb and line[sep] >= "\x80" else sep
+                    while nxt < rb and line[nxt] in "\t\n\v\f\r ":
+                        nxt += 1
                     pieces = [(line[ra:sep], ra, sep)] + self.maybe_json(ins, line, nxt, rb)
             elif keyword == "ONBUILD":
                 if rb > ra:
@@ -339,7 +353,8 @@ class _Parser:
         ins.json = True
         return pieces
 
-    def name_values(self, ins, line, ra, rb, err_at) -> list[lexing.Piece]:
+    def name_values(self, ins, lg: _Logical, ra, rb, err_at) -> list[lexing.Piece]:
+        line = lg.text
         words = lexing.parse_words(line, ra, rb, self.escape)
         if not words:
             return []
@@ -352,8 +367,9 @@ class _Parser:
         out: list[lexing.Piece] = []
         for w, a, b in words:
             if "=" not in w:
+                quoted = '"' + w.replace("\\", "\\\\").replace('"', '\\"') + '"'
                 raise self.error(
-                    f"Syntax error - can't find = in {w!r}. Must be of the form: name=value", err_at
+                    f"Syntax error - can't find = in {quoted}. Must be of the form: name=value", lg.src(a)
                 )
             i = w.index("=")
             out.append((w[:i], a, a + i))
