@@ -47,7 +47,8 @@ class CopyRelativeDestination(Rule):
     image's working directory is `/`, which is true for most images but not
     all (`golang` uses `/go`, for example). Safe for stages built `FROM
     scratch`, whose working directory is known to be `/`. Destinations with
-    variables and Windows images are left alone.
+    variables are left alone; in Windows images the finding is reported
+    without a fix (their paths and default working directory differ).
     """
 
     code = "DF505"
@@ -60,8 +61,7 @@ class CopyRelativeDestination(Rule):
         tree = ctx.tree
         wds = workdirs(tree)
         for stage in tree.stages:
-            if is_windows_stage(tree, stage):
-                continue
+            windows = is_windows_stage(tree, stage)
             for ins in stage.instructions:
                 if ins.keyword not in ("COPY", "ADD") or len(ins.args) < 2:
                     continue
@@ -71,6 +71,9 @@ class CopyRelativeDestination(Rule):
                 dest = ins.args[-1]
                 value = dest.value if ins.json else word_value(dest.value)
                 if value is None or "$" in value or not value or is_absolute(value):
+                    continue
+                if windows:
+                    yield ctx.finding(dest, "COPY to a relative destination without WORKDIR set (Windows image: not fixed)")
                     continue
                 new = absolute_destination(value)
                 raw = str(dest)
