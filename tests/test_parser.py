@@ -266,6 +266,86 @@ def test_heredoc_with_crlf():
     assert tree.instructions[1].line_break == "\r\n"
 
 
+def test_heredoc_markers_are_found_by_the_shell_lexer():
+    # BuildKit splits the line with its shell lexer: quoted or escaped `<<`
+    # is not a marker, and a marker can follow other text on the line.
+    text = "FROM a\nRUN echo '<<NO' \\<<NO2 && cat <<YES > f\nbody\nYES\n"
+    tree = dockfix.parse(text)
+    assert our_lines(tree) == bk_lines(text) == [("FROM", 1, 1), ("RUN", 2, 4)]
+    assert [h.name for h in tree.instructions[1].heredocs] == ["YES"]
+
+
+@pytest.mark.parametrize("bad", ['"${"', "${X", "'unterminated", '"also'])
+def test_shell_syntax_error_in_the_line_means_no_heredocs(bad):
+    # BuildKit ignores the lexer's error and finds no heredoc at all: the
+    # would-be body lines are instructions of their own.
+    text = f"FROM a\nRUN cat <<EOF {bad}\nRUN x\nEOF\n"
+    bk = buildkit_parse(text)
+    assert [c.cmd for c in bk] == ["FROM", "RUN", "RUN", "EOF"]
+    err = parse_error(text)  # EOF is not an instruction `docker build` knows
+    assert (err.line, err.col) == (4, 1)
+    tree = dockfix.parse(text.replace("EOF\n", "CMD y\n"))
+    assert [i.heredocs for i in tree.instructions] == [[], [], [], []]
+
+
+def test_heredoc_name_the_lexer_cannot_process_is_an_error():
+    text = "FROM a\nRUN <<${X:-a b}\nx\n"
+    err = parse_error(text)
+    assert (err.line, err.col) == (2, 5)
+    assert err.message == "failed to process \"${X:-a\": syntax error: missing '}'"
+    assert err.message in str(buildkit_parse(text))
+
+
+def test_heredoc_names_with_variables_stay_as_written():
+    text = "FROM a\nRUN cat <<$END\nx\n$END\nCOPY <<${F:-f} /f\ny\n${F:-f}\n"
+    tree = dockfix.parse(text)
+    assert [[h.name for h in i.heredocs] for i in tree.instructions] == [[], ["$END"], ["${F:-f}"]]
+    assert our_lines(tree) == bk_lines(text)
+
+
+def _table(path):
+    if not path.is_file():
+        pytest.skip(f"corpus not found at {path}")
+    return path.read_text(encoding="utf-8").split("\n")
+
+
+def test_shell_lexer_against_buildkit_words_table():
+    # buildkit-testfiles/shell/wordsTest: `input | word,word,...` for
+    # ProcessWords.  The cases without variables (we never expand any).
+    from conftest import BUILDKIT_TESTFILES
+    from dockfix import lexing
+
+    cases = 0
+    for line in _table(BUILDKIT_TESTFILES / "shell" / "wordsTest"):
+        if not line or line.startswith(("#", "ENV ")) or "$" in line:
+            continue
+        test, expected = line.split("|")
+        got = lexing.shell_words(test.strip(), raw=False)
+        assert (["error"] if got is None else [w for w, _, _ in got]) == expected.lstrip(" ").split(","), line
+        cases += 1
+    assert cases >= 10
+
+
+def test_shell_lexer_against_buildkit_env_var_table():
+    # buildkit-testfiles/shell/envVarTest: `A|input | result` for
+    # ProcessWord, the cases without variables.
+    from conftest import BUILDKIT_TESTFILES
+    from dockfix import lexing
+
+    cases = 0
+    for line in _table(BUILDKIT_TESTFILES / "shell" / "envVarTest"):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        kind, test, expected = (part.strip() for part in line.split("|"))
+        if kind == "W" or "$" in test:
+            continue
+        got = lexing.process_word(test)
+        assert ("error" if got is None else got) == expected, line
+        cases += 1
+    assert cases >= 20
+
+
 # -- JSON (exec) form ------------------------------------------------------------
 
 
@@ -297,6 +377,18 @@ def test_invalid_json_falls_back_to_shell_form(rest):
     assert not run.json
     assert run.arguments == [rest]
     assert src(text, run.args[0]) == rest
+
+
+def test_json_followed_by_a_heredoc_marker_is_shell_form_with_a_heredoc():
+    # Current BuildKit (json.Unmarshal): not JSON, so COPY splits on
+    # whitespace and reads the heredoc.  (BuildKit < 0.15 took the JSON and
+    # no heredoc.)
+    text = 'FROM a\nCOPY ["a", "b"] <<EOF\nbody\nEOF\n'
+    copy = dockfix.parse(text).instructions[1]
+    assert not copy.json
+    assert copy.arguments == ['["a",', '"b"]', "<<EOF"]
+    assert [(h.name, h.content) for h in copy.heredocs] == [("EOF", "body\n")]
+    assert (copy.start_line, copy.end_line) == (2, 4)
 
 
 def test_json_form_for_copy_volume_shell_entrypoint():
@@ -513,6 +605,21 @@ def test_lowercase_keywords():
     assert [src(text, i.keyword_word) for i in tree.instructions] == ["from", "run", "Copy"]
     assert tree.stages[0].name == "base"
     assert [c.cmd for c in buildkit_parse(text)] == ["from", "run", "Copy"]
+
+
+def test_keyword_case_folding_is_gos_not_pythons():
+    # BuildKit looks keywords up with strings.ToLower: the Kelvin sign and
+    # the dotted capital I lower to ASCII; the long s does not (though
+    # Python's "ſhell".upper() is "SHELL").
+    text = "FROM a\nWOR\u212aDIR /x\nENTRYPO\u0130NT x\n"
+    tree = dockfix.parse(text)
+    assert [i.keyword for i in tree.instructions] == ["FROM", "WORKDIR", "ENTRYPOINT"]
+    assert [i.arguments for i in tree.instructions[1:]] == [["/x"], ["x"]]
+    assert [c.value for c in buildkit_parse(text)[1:]] == [("/x",), ("x",)]
+    err = parse_error("FROM a\n\u017fHELL [\"sh\"]\n")
+    assert (err.line, err.col) == (2, 1) and "unknown instruction" in err.message
+    # `AS` compares like Go's strings.EqualFold.
+    assert dockfix.parse("FROM a A\u017f b\n").stages[0].name == "b"
 
 
 def test_windows_paths_with_backtick_escape():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 
 # Go's unicode.IsSpace: the Latin-1 spaces plus Unicode White_Space.
 _GO_SPACES = frozenset(
@@ -21,7 +22,7 @@ _GO_SPACES = frozenset(
 # BuildKit's reWhitespace: `[\t\v\f\r ]+`
 _RE_WS = re.compile(r"[\t\v\f\r ]+")
 _RE_NOT_WS = re.compile(r"[^\t\v\f\r ]+")
-_RE_HEREDOC = re.compile(r"^(\d*)<<(-?)([^<]*)\Z")
+_RE_HEREDOC = re.compile(r"^([0-9]*)<<(-?)([^<]*)\Z")  # Go RE2: \d is ASCII
 
 
 def is_space(ch: str) -> bool:
@@ -379,56 +380,284 @@ def parse_json(s: str, start: int, end: int) -> list[Piece]:
     ]
 
 
-def shell_words(s: str, raw: bool) -> list[Piece] | None:
-    """A small model of BuildKit's shell lexer ``ProcessWords`` with
-    SkipUnsetEnv (variables stay as written).  ``raw`` keeps quotes and
-    escapes (RawQuotes + RawEscapes).  Returns None on an unterminated quote.
-    """
-    words: list[Piece] = []
-    buf: list[str] = []
-    started = False
-    word_start = 0
-    i, n = 0, len(s)
-    while i < n:
-        ch = s[i]
+# -- BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) ---------------
+#
+# Only what the parser needs: ProcessWords with SkipUnsetEnv and no variables
+# set (so every $VAR / ${VAR...} stays as written), the escape token `\`,
+# and optionally RawQuotes / RawEscapes.  Heredoc detection runs it over the
+# whole instruction line, so its quirks decide which lines are heredoc
+# bodies: a syntax error anywhere in the line (an unterminated quote, `${`
+# without `}`) means no heredocs at all.
+
+
+class ShellError(Exception):
+    pass
+
+
+def _go_is_letter(ch: str) -> bool:
+    return unicodedata.category(ch)[0] == "L"
+
+
+def _go_is_digit(ch: str) -> bool:
+    return unicodedata.category(ch) == "Nd"
+
+
+class _Words:
+    """BuildKit's wordsStruct, with the source span of each word."""
+
+    __slots__ = ("buf", "words", "in_word", "start", "end")
+
+    def __init__(self) -> None:
+        self.buf: list[str] = []
+        self.words: list[Piece] = []
+        self.in_word = False
+        self.start = self.end = 0
+
+    def add_char(self, ch: str, a: int, b: int) -> None:
         if ch in _GO_SPACES:
-            if started:
-                words.append(("".join(buf), word_start, i))
-                buf, started = [], False
-            i += 1
-            continue
-        if not started:
-            started, word_start = True, i
-        if ch == "'":
-            j = s.find("'", i + 1)
-            if j < 0:
-                return None
-            buf.append(s[i : j + 1] if raw else s[i + 1 : j])
-            i = j + 1
-        elif ch == '"':
-            j = i + 1
-            part: list[str] = []
-            while j < n and s[j] != '"':
-                if s[j] == "\\" and j + 1 < n and (raw or s[j + 1] in '"$\\'):
-                    part.append(s[j : j + 2] if raw else s[j + 1])
-                    j += 2
-                    continue
-                part.append(s[j])
-                j += 1
-            if j >= n:
-                return None
-            buf.append('"' + "".join(part) + '"' if raw else "".join(part))
-            i = j + 1
-        elif ch == "\\":
-            if i + 1 < n:
-                buf.append(s[i : i + 2] if raw else s[i + 1])
-            i += 2
+            if self.in_word and self.buf:
+                self.words.append(("".join(self.buf), self.start, self.end))
+                self.buf = []
+                self.in_word = False
         else:
-            buf.append(ch)
-            i += 1
-    if started:
-        words.append(("".join(buf), word_start, n))
-    return words
+            self.add_raw_char(ch, a, b)
+
+    def add_raw_char(self, ch: str, a: int, b: int) -> None:
+        if not self.buf:
+            self.start = a
+        self.buf.append(ch)
+        self.end = b
+        self.in_word = True
+
+    def add_string(self, text: str, a: int, b: int) -> None:
+        for ch in text:
+            self.add_char(ch, a, b)
+
+    def add_raw_string(self, text: str, a: int, b: int) -> None:
+        if text:
+            if not self.buf:
+                self.start = a
+            self.buf.append(text)
+            self.end = b
+        self.in_word = True
+
+    def get(self) -> list[Piece]:
+        if self.buf:
+            self.words.append(("".join(self.buf), self.start, self.end))
+            self.buf = []
+            self.in_word = False
+        return self.words
+
+
+class _ShellLex:
+    """One run of BuildKit's shellWord over ``text``."""
+
+    def __init__(self, text: str, raw_quotes: bool, raw_escapes: bool, escape: str = "\\"):
+        self.s = text
+        self.n = len(text)
+        # Go's text/scanner drops a byte order mark at the start of its input.
+        self.i = 1 if text.startswith("\ufeff") else 0
+        self.raw_quotes = raw_quotes
+        self.raw_escapes = raw_escapes
+        self.escape = escape
+
+    def peek(self) -> str | None:
+        return self.s[self.i] if self.i < self.n else None
+
+    def next(self) -> str | None:
+        if self.i < self.n:
+            self.i += 1
+            return self.s[self.i - 1]
+        return None
+
+    def words(self) -> list[Piece]:
+        return self.stop_on(None, self.raw_escapes)[1]
+
+    def stop_on(self, stop: str | None, raw_escapes: bool) -> tuple[str, list[Piece]]:
+        saved, self.raw_escapes = self.raw_escapes, raw_escapes
+        try:
+            result: list[str] = []
+            words = _Words()
+            while (ch := self.peek()) is not None:
+                if stop is not None and ch == stop:
+                    self.next()
+                    return "".join(result), words.get()
+                a = self.i
+                if ch == "$":
+                    tmp = self.dollar()
+                    result.append(tmp)
+                    words.add_string(tmp, a, self.i)
+                elif ch == "'" or ch == '"':
+                    tmp = self.single_quote() if ch == "'" else self.double_quote()
+                    result.append(tmp)
+                    words.add_raw_string(tmp, a, self.i)
+                else:
+                    ch = self.next()
+                    if ch == self.escape:
+                        if self.raw_escapes:
+                            words.add_raw_char(ch, a, self.i)
+                            result.append(ch)
+                        ch = self.next()
+                        if ch is None:
+                            break
+                        words.add_raw_char(ch, a, self.i)
+                    else:
+                        words.add_char(ch, a, self.i)
+                    result.append(ch)
+            if stop is not None:
+                raise ShellError(f"unexpected end of statement while looking for matching {stop}")
+            return "".join(result), words.get()
+        finally:
+            self.raw_escapes = saved
+
+    def single_quote(self) -> str:
+        out: list[str] = []
+        ch = self.next()
+        if self.raw_quotes:
+            out.append(ch)  # type: ignore[arg-type]
+        while True:
+            ch = self.next()
+            if ch is None:
+                raise ShellError("unexpected end of statement while looking for matching single-quote")
+            if ch == "'":
+                if self.raw_quotes:
+                    out.append(ch)
+                return "".join(out)
+            out.append(ch)
+
+    def double_quote(self) -> str:
+        out: list[str] = []
+        ch = self.next()
+        if self.raw_quotes:
+            out.append(ch)  # type: ignore[arg-type]
+        while True:
+            p = self.peek()
+            if p is None:
+                raise ShellError("unexpected end of statement while looking for matching double-quote")
+            if p == '"':
+                self.next()
+                if self.raw_quotes:
+                    out.append(p)
+                return "".join(out)
+            if p == "$":
+                out.append(self.dollar())
+                continue
+            ch = self.next()
+            if ch == self.escape:
+                if self.raw_escapes:
+                    out.append(ch)
+                p = self.peek()
+                if p is None:
+                    continue  # a trailing escape is dropped; then: unterminated
+                if p in ('"', "$", self.escape):
+                    ch = self.next()
+            out.append(ch)  # type: ignore[arg-type]
+
+    def _stop_on_brace(self, stop: str, raw_escapes: bool, missing: str) -> str:
+        try:
+            return self.stop_on(stop, raw_escapes)[0]
+        except ShellError:
+            if self.peek() is None:
+                raise ShellError(missing) from None
+            raise
+
+    def dollar(self) -> str:
+        """processDollar with every variable unset and SkipUnsetEnv: the
+        text as written, or a ShellError where BuildKit fails."""
+        self.next()
+        if self.peek() != "{":
+            name = self.name()
+            return "$" + name
+        self.next()
+        p = self.peek()
+        if p is None:
+            raise ShellError("syntax error: missing '}'")
+        if p in "{}:":
+            raise ShellError("syntax error: bad substitution")
+        name = self.name()
+        ch = self.next()
+        chs = "\ufffd" if ch is None else ch  # Go's string(scanner.EOF)
+        if ch == "}":
+            return "${" + name + "}"
+        null_is_unset = False
+        if ch == ":":
+            null_is_unset = True
+            ch = self.next()
+            chs += "\ufffd" if ch is None else ch
+        if null_is_unset or (ch is not None and ch in "+-?#%"):
+            raw_escapes = ch == "#" or ch == "%"
+            if null_is_unset and raw_escapes:
+                raise ShellError(f"unsupported modifier ({chs}) in substitution")
+            word = self._stop_on_brace("}", raw_escapes, "syntax error: missing '}'")
+            return "${" + name + chs + word + "}"
+        if ch == "/":
+            if self.peek() == "/":
+                self.next()
+            pattern = self._stop_on_brace("/", True, "syntax error: missing '/' in ${}")
+            replacement = self._stop_on_brace("}", True, "syntax error: missing '}'")
+            return "${" + name + "/" + pattern + "/" + replacement + "}"
+        raise ShellError(f"unsupported modifier ({chs}) in substitution")
+
+    def name(self) -> str:
+        out: list[str] = []
+        while (ch := self.peek()) is not None:
+            if not out and _go_is_digit(ch):
+                while (ch := self.peek()) is not None and _go_is_digit(ch):
+                    out.append(self.next())  # type: ignore[arg-type]
+                return "".join(out)
+            if not out and ch in "@*#?-$!0":
+                self.next()
+                return ch
+            if not (_go_is_letter(ch) or _go_is_digit(ch) or ch == "_"):
+                break
+            out.append(self.next())  # type: ignore[arg-type]
+        return "".join(out)
+
+
+def shell_words(s: str, raw: bool) -> list[Piece] | None:
+    """BuildKit's shell lexer ``ProcessWords`` (escape `\\`, SkipUnsetEnv, no
+    variables set, so variables stay as written), with each word's span.
+    ``raw`` keeps quotes and escapes (RawQuotes + RawEscapes).  Returns None
+    where BuildKit fails (an unterminated quote, a bad ``${...}``)."""
+    try:
+        return _ShellLex(s, raw, raw).words()
+    except ShellError:
+        return None
+
+
+def process_word(s: str) -> str | None:
+    """BuildKit's ``ProcessWord`` (quotes and escapes processed, escape `\\`,
+    variables as written); None where BuildKit fails."""
+    try:
+        return _ShellLex(s, False, False).stop_on(None, False)[0]
+    except ShellError:
+        return None
+
+
+def go_quote(s: str) -> str:
+    """Go's strconv.Quote (used in BuildKit's error messages)."""
+    out = ['"']
+    for ch in s:
+        cp = ord(ch)
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch == " " or (unicodedata.category(ch)[0] in "LMNPS"):
+            out.append(ch)
+        elif ch in _GO_SHORT_ESCAPES:
+            out.append(_GO_SHORT_ESCAPES[ch])
+        elif cp < 0x20 or cp == 0x7F:
+            out.append(f"\\x{cp:02x}")
+        elif 0xD800 <= cp <= 0xDFFF:
+            out.append("\\ufffd")
+        elif cp < 0x10000:
+            out.append(f"\\u{cp:04x}")
+        else:
+            out.append(f"\\U{cp:08x}")
+    out.append('"')
+    return "".join(out)
+
+
+_GO_SHORT_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
 
 
 class HeredocSpec:
@@ -440,30 +669,48 @@ class HeredocSpec:
 
 
 class HeredocError(Exception):
-    pass
+    def __init__(self, message: str, pos: int = 0):
+        super().__init__(message)
+        self.pos = pos  # index in the line of the heredoc marker
+
+
+_MAX_UINT64 = 2**64 - 1
+
+
+def _quote_count(s: str) -> int:
+    return s.count("'") + s.count('"')
 
 
 def heredocs_from_line(line: str) -> list[HeredocSpec]:
-    """BuildKit heredocsFromLine: every word of the form ``[n]<<[-]NAME``."""
+    """BuildKit heredocsFromLine: every word of the form ``[n]<<[-]NAME``.
+
+    The line is split by the shell lexer (raw quotes and escapes); if that
+    fails, BuildKit ignores the error and finds no heredocs.  A marker whose
+    name the lexer cannot process is an error (HeredocError)."""
     if "<<" not in line:
         return []
-    words = shell_words(line, raw=True) or []
+    try:
+        words = _ShellLex(line, True, True).words()
+    except ShellError:
+        return []
     docs = []
     for word, a, b in words:
         m = _RE_HEREDOC.match(word)
         if not m or not m.group(3):
             continue
         rest = m.group(3)
-        cooked = shell_words(rest, raw=False)
-        if cooked is None:
-            raise HeredocError(f"unterminated quote in heredoc delimiter {rest!r}")
-        if len(cooked) != 1:
-            continue
-        raw_words = shell_words(rest, raw=True) or []
+        try:
+            cooked = _ShellLex(rest, False, False).words()
+            if len(cooked) != 1:
+                continue
+            raw_words = _ShellLex(rest, True, False).words()
+        except ShellError as e:
+            raise HeredocError(f"failed to process {go_quote(rest)}: {e}", a) from None
+        if len(raw_words) != len(cooked):
+            raise HeredocError(f"internal lexing of heredoc produced inconsistent results: {rest}", a)
         name = cooked[0][0]
-        raw_name = raw_words[0][0] if raw_words else name
-        q = name.count("'") + name.count('"')
-        rq = raw_name.count("'") + raw_name.count('"')
-        fd = int(m.group(1)) if m.group(1) else 0
-        docs.append(HeredocSpec(name, m.group(2) == "-", q == rq, fd, a, b))
+        expand = _quote_count(name) == _quote_count(raw_words[0][0])
+        # strconv.ParseUint: out of range gives the maximum (error ignored).
+        fd = min(int(m.group(1)), _MAX_UINT64) if m.group(1) else 0
+        docs.append(HeredocSpec(name, m.group(2) == "-", expand, fd, a, b))
     return docs

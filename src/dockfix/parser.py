@@ -37,6 +37,20 @@ VALUE_FLAGS = {
     "HEALTHCHECK": {"interval", "timeout", "start-period", "start-interval", "retries"},
 }
 _HEREDOC_KEYWORDS = frozenset({"ADD", "COPY", "RUN"})
+_KNOWN_LOWER = {k.lower(): k for k in KNOWN_INSTRUCTIONS}
+# Non-ASCII characters whose simple lowercase (Go's unicode.ToLower) is ASCII.
+_GO_LOWER_TO_ASCII = {"\u0130": "i", "\u212a": "k"}
+
+
+def canonical_keyword(word: str) -> str | None:
+    """The instruction a keyword names, as BuildKit finds it
+    (``dispatch[strings.ToLower(cmd)]``), or None for an unknown one.
+    Python's str.upper() would differ: "ſhell".upper() == "SHELL", which Go
+    does not take for SHELL; Go does take "WOR\u212aDIR" (Kelvin sign)."""
+    low = "".join(
+        ch.lower() if ch < "\x80" else _GO_LOWER_TO_ASCII.get(ch, ch) for ch in word
+    )
+    return _KNOWN_LOWER.get(low)
 _RE_DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
 _VALID_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
@@ -226,7 +240,7 @@ class _Parser:
         try:
             specs = lexing.heredocs_from_line(logical.text)
         except lexing.HeredocError as e:
-            raise self.error(str(e), logical.src(0)) from None
+            raise self.error(str(e), logical.src(e.pos)) from None
         for spec in specs:
             body_start = lines.starts[idx] if idx < len(lines) else len(t)
             marker_start, marker_end = logical.src(spec.start), logical.src_end(spec.end)
@@ -271,9 +285,9 @@ class _Parser:
 
     def build(self, lg, kw, ka, kb, flag_pieces, ra, rb, nested: bool) -> Instruction:
         t, line = self.text, lg.text
-        keyword = kw.upper()
+        keyword = canonical_keyword(kw)
         kword = self.word(lg, kw, ka, kb)
-        if keyword not in KNOWN_INSTRUCTIONS:
+        if keyword is None:
             if not kw:
                 # Only a continuation line (`\\` alone) before the end of the file.
                 raise self.error(
@@ -323,8 +337,9 @@ class _Parser:
             elif keyword == "ONBUILD":
                 if rb > ra:
                     ikw, ika, ikb, iflags, ira, irb = self._split_at(line, ra, rb)
-                    if ikw.upper() in ("ONBUILD", "FROM", "MAINTAINER"):
-                        raise self.error(f"{ikw.upper()} isn't allowed as an ONBUILD trigger", lg.src(ika))
+                    trigger = canonical_keyword(ikw)
+                    if trigger in ("ONBUILD", "FROM", "MAINTAINER"):
+                        raise self.error(f"{trigger} isn't allowed as an ONBUILD trigger", lg.src(ika))
                     ins.inner = self.build(lg, ikw, ika, ikb, iflags, ira, irb, nested=True)
                     ins.inner.start, ins.inner.end = lg.src(ika), lg.src_end(irb)
                     ins.inner.content_end = ins.inner.end

@@ -133,6 +133,12 @@ class Instruction(Node):
         return list(zip(self.args[0::2], self.args[1::2]))
 
 
+def _go_fold_ascii(s: str) -> str:
+    """Lower-case s for comparing with an ASCII word the way Go's
+    strings.EqualFold does (long s and the Kelvin sign fold to s and k)."""
+    return "".join(ch.lower() if ch < "\x80" else {"\u017f": "s", "\u212a": "k"}.get(ch, ch) for ch in s)
+
+
 @dataclass(eq=False, repr=False)
 class Stage:
     index: int
@@ -146,7 +152,7 @@ class Stage:
     @property
     def name(self) -> str | None:
         a = self.from_.args
-        if len(a) >= 3 and a[1].value.lower() == "as":
+        if len(a) >= 3 and _go_fold_ascii(a[1].value) == "as":
             return a[2].value
         return None
 
