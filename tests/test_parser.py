@@ -737,6 +737,25 @@ def test_error_invalid_escape_token():
     assert "invalid escape token" in str(buildkit_parse(text))
 
 
+@pytest.mark.parametrize(
+    "size, newline, ok",
+    [(65536, "\n", True), (65537, "\n", False), (65535, "", True), (65536, "", False)],
+)
+def test_line_length_limit(size, newline, ok):
+    # Go's bufio.Scanner holds at most 64 KiB: a longer line (in UTF-8 bytes,
+    # line break included) makes BuildKit fail.
+    line = "RUN " + "x" * (size - 4 - len(newline) - 2) + "é"
+    text = "FROM a\n" + line + newline
+    assert len(line.encode()) + len(newline) == size
+    assert (not isinstance(buildkit_parse(text), Exception)) == ok
+    if ok:
+        assert str(dockfix.parse(text)) == text
+    else:
+        err = parse_error(text)
+        assert (err.line, err.col) == (2, 1)
+        assert err.message == "dockerfile line greater than max allowed size of 65535"
+
+
 def test_error_is_a_value_error_with_position():
     err = parse_error("FROM a\nBAD\n")
     assert isinstance(err, ValueError)

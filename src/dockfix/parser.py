@@ -89,6 +89,9 @@ class _Logical:
         return self.src(j - 1) + 1
 
 
+_MAX_LINE_BYTES = 64 * 1024
+
+
 class _Lines:
     """Physical lines as BuildKit's scanner sees them (split after ``\\n``)."""
 
@@ -108,6 +111,18 @@ class _Lines:
             self.ends.append(end)
             self.cends.append(cend)
             pos = end
+        # Go's bufio.Scanner (64 KiB buffer) stops at the first line longer
+        # than it can hold, and BuildKit fails: "dockerfile line greater than
+        # max allowed size".  A line may use the whole buffer with its "\n";
+        # a last line without one must leave a byte free.
+        self.limit = len(self.starts)
+        short = n <= _MAX_LINE_BYTES // 4 - 1  # no line can be too long
+        for k, (a, b) in enumerate([] if short else zip(self.starts, self.ends)):
+            if b - a > _MAX_LINE_BYTES // 4 - 1:  # could be too long in UTF-8
+                size = len(text[a:b].encode("utf-8", "surrogatepass"))
+                if size > (_MAX_LINE_BYTES if text.endswith("\n", a, b) else _MAX_LINE_BYTES - 1):
+                    self.limit = k
+                    break
 
     def __len__(self) -> int:
         return len(self.starts)
@@ -182,7 +197,7 @@ class _Parser:
     # -- main loop -------------------------------------------------------
     def run(self) -> Dockerfile:
         t, lines = self.text, self.lines
-        n = len(lines)
+        n = lines.limit
         idx = 0
         while idx < n:
             start, cend = lines.starts[idx], lines.cends[idx]
@@ -233,6 +248,10 @@ class _Parser:
             if ins.inner is not None:
                 ins.inner.start_line, ins.inner.end_line = ins.start_line, ins.end_line
             self.children.append(ins)
+        if lines.limit < len(lines):
+            raise ParseError(
+                f"dockerfile line greater than max allowed size of {_MAX_LINE_BYTES - 1}", lines.limit + 1, 1
+            )
         return Dockerfile(t, self.children, self.directives, self.escape)
 
     def read_heredocs(self, ins: Instruction, logical: _Logical, idx: int) -> int:
@@ -242,10 +261,10 @@ class _Parser:
         except lexing.HeredocError as e:
             raise self.error(str(e), logical.src(e.pos)) from None
         for spec in specs:
-            body_start = lines.starts[idx] if idx < len(lines) else len(t)
+            body_start = lines.starts[idx] if idx < lines.limit else len(t)
             marker_start, marker_end = logical.src(spec.start), logical.src_end(spec.end)
             terminated = False
-            while idx < len(lines):
+            while idx < lines.limit:
                 a, b = lines.starts[idx], lines.cends[idx]
                 if spec.chomp:
                     while a < b and t[a] == "\t":
