@@ -78,6 +78,10 @@ def test_check_directive():
     # directive after it still counts.
     assert our_lines(tree) == [("FROM", 4, 5)]
     assert tree.instructions[0].arguments == ["a", "AS", "b"]
+    # ... and like the others it may appear only once (current BuildKit; the
+    # `dockerfile` wrapper bundles v0.12.5, which predates `check`).
+    err = parse_error("# check=skip=all\n# check=error=true\nFROM a\n")
+    assert (err.line, err.col, err.message) == (2, 1, "only one check parser directive can be used")
 
 
 @pytest.mark.parametrize("before", ["\n", "# a comment\n", "FROM a\n"])
