@@ -13,6 +13,7 @@ from bisect import bisect_right
 
 from . import lexing
 from .tree import (
+    LogicalLine,
     Directive,
     Dockerfile,
     Flag,
@@ -53,40 +54,6 @@ def canonical_keyword(word: str) -> str | None:
     return _KNOWN_LOWER.get(low)
 _RE_DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
 _VALID_DIRECTIVES = frozenset({"syntax", "escape", "check"})
-
-
-class _Logical:
-    """A logical line: pieces of physical lines joined, mapped back to source."""
-
-    __slots__ = ("text", "_lstarts", "_sstarts", "_send")
-
-    def __init__(self, start: int = 0) -> None:
-        self.text = ""
-        self._lstarts: list[int] = []
-        self._sstarts: list[int] = []
-        self._send = start  # where an empty logical line "is"
-
-    def add(self, src: str, start: int, end: int) -> None:
-        if end > start:
-            self._lstarts.append(len(self.text))
-            self._sstarts.append(start)
-            self.text += src[start:end]
-            self._send = end
-
-    def src(self, i: int) -> int:
-        """Source offset of logical index i (i may equal len: end of line)."""
-        if not self._lstarts:
-            return self._send
-        if i >= len(self.text):
-            return self._send
-        k = bisect_right(self._lstarts, i) - 1
-        return self._sstarts[k] + (i - self._lstarts[k])
-
-    def src_end(self, j: int) -> int:
-        """Source offset just after logical index j-1 (exclusive end)."""
-        if j <= 0 or not self._lstarts:
-            return self.src(0)
-        return self.src(j - 1) + 1
 
 
 _MAX_LINE_BYTES = 64 * 1024
@@ -219,7 +186,7 @@ class _Parser:
                     self.children.append(Trivia(t, start, lines.ends[idx], kind="blank", line=idx + 1))
                 idx += 1
                 continue
-            logical = _Logical(s)
+            logical = LogicalLine(s)
             logical.add(t, s, keep_end)
             idx += 1
             while not eol and idx < n:
@@ -254,7 +221,7 @@ class _Parser:
             )
         return Dockerfile(t, self.children, self.directives, self.escape)
 
-    def read_heredocs(self, ins: Instruction, logical: _Logical, idx: int) -> int:
+    def read_heredocs(self, ins: Instruction, logical: LogicalLine, idx: int) -> int:
         t, lines = self.text, self.lines
         try:
             specs = lexing.heredocs_from_line(logical.text)
@@ -294,12 +261,12 @@ class _Parser:
         return idx
 
     # -- one instruction -------------------------------------------------
-    def instruction(self, lg: _Logical, first: int) -> Instruction:
+    def instruction(self, lg: LogicalLine, first: int) -> Instruction:
         line = lg.text
         (kw, ka, kb), flag_pieces, (ra, rb) = lexing.split_command(line)
         return self.build(lg, kw, ka, kb, flag_pieces, ra, rb, nested=False)
 
-    def word(self, lg: _Logical, value: str, a: int, b: int) -> Word:
+    def word(self, lg: LogicalLine, value: str, a: int, b: int) -> Word:
         return Word(self.text, lg.src(a), lg.src_end(b), value=value)
 
     def build(self, lg, kw, ka, kb, flag_pieces, ra, rb, nested: bool) -> Instruction:
@@ -323,6 +290,7 @@ class _Parser:
                 raise self.error(f"flag --{name} needs a value (--{name}=<value>)", flag.start)
             ins.flags.append(flag)
         ins.rest = self.word(lg, line[ra:rb], ra, rb) if rb > ra else None
+        ins.logical, ins.rest_index = lg, ra
         rest_err = ins.rest.start if ins.rest else kword.start
         pieces: list[lexing.Piece] = []
         try:
@@ -387,7 +355,7 @@ class _Parser:
         ins.json = True
         return pieces
 
-    def name_values(self, ins, lg: _Logical, ra, rb, err_at) -> list[lexing.Piece]:
+    def name_values(self, ins, lg: LogicalLine, ra, rb, err_at) -> list[lexing.Piece]:
         line = lg.text
         words = lexing.parse_words(line, ra, rb, self.escape)
         if not words:

@@ -11,6 +11,59 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 
 
+class LogicalLine:
+    """A logical line as BuildKit builds it (continuations joined, comment
+    lines inside them dropped), with the map back to source offsets."""
+
+    __slots__ = ("text", "_lstarts", "_sstarts", "_send")
+
+    def __init__(self, start: int = 0) -> None:
+        self.text = ""
+        self._lstarts: list[int] = []
+        self._sstarts: list[int] = []
+        self._send = start  # where an empty logical line "is"
+
+    def add(self, src: str, start: int, end: int) -> None:
+        if end > start:
+            self._lstarts.append(len(self.text))
+            self._sstarts.append(start)
+            self.text += src[start:end]
+            self._send = end
+
+    def src(self, i: int) -> int:
+        """Source offset of logical index i (i may equal len: end of line)."""
+        if not self._lstarts:
+            return self._send
+        if i >= len(self.text):
+            return self._send
+        k = bisect_right(self._lstarts, i) - 1
+        return self._sstarts[k] + (i - self._lstarts[k])
+
+    def src_end(self, j: int) -> int:
+        """Source offset just after logical index j-1 (exclusive end)."""
+        if j <= 0 or not self._lstarts:
+            return self.src(0)
+        return self.src(j - 1) + 1
+
+
+class OffsetMap:
+    """Offsets of a string cut from a logical line (an instruction's argument
+    text) mapped to source offsets."""
+
+    __slots__ = ("logical", "base")
+
+    def __init__(self, logical: LogicalLine, base: int):
+        self.logical, self.base = logical, base
+
+    def src(self, i: int) -> int:
+        """Source offset of char i (to insert before it)."""
+        return self.logical.src(self.base + i)
+
+    def src_end(self, j: int) -> int:
+        """Source offset just after char j-1 (to insert after it)."""
+        return self.logical.src_end(self.base + j)
+
+
 class ParseError(ValueError):
     """The text is not a Dockerfile BuildKit would accept."""
 
@@ -113,6 +166,8 @@ class Instruction(Node):
     inner: Instruction | None = None
     original: str = ""
     content_end: int = 0  # end of the last line, without its line break
+    logical: LogicalLine | None = None  # the joined line, with its source map
+    rest_index: int = 0  # where ``rest`` starts in the logical line
 
     @property
     def arguments(self) -> list[str]:
@@ -123,6 +178,13 @@ class Instruction(Node):
             if f.name == name:
                 return f
         return None
+
+    @property
+    def rest_map(self) -> OffsetMap | None:
+        """Source offsets of the characters of ``rest.value``."""
+        if self.logical is None or self.rest is None:
+            return None
+        return OffsetMap(self.logical, self.rest_index)
 
     @property
     def line_break(self) -> str:

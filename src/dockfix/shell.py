@@ -1,0 +1,326 @@
+"""Shell analysis of RUN commands with tree-sitter-bash.
+
+``script_of(ins)`` gives a :class:`Script` for a shell-form RUN (or the
+heredoc body a ``RUN <<EOF`` runs): the simple commands it contains, each
+with its program, arguments and how it is chained, and every position mapped
+back to an offset in the Dockerfile — through line continuations, comment
+lines inside them, the escape character and CRLF — so a rule can edit the
+exact bytes.  Commands hidden in variables or ``sh -c '…'`` strings are not
+looked into: no guessing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Callable, Iterator
+
+if TYPE_CHECKING:
+    from .tree import Instruction
+
+# Node types that are one argument word of a command.
+_ARG_TYPES = frozenset(
+    {
+        "word",
+        "string",
+        "raw_string",
+        "concatenation",
+        "simple_expansion",
+        "expansion",
+        "number",
+        "command_substitution",
+        "process_substitution",
+        "ansi_c_string",
+        "translated_string",
+        "arithmetic_expansion",
+        "brace_expression",
+    }
+)
+# Enclosing constructs that make a command conditional or repeated.
+COMPOUND = frozenset(
+    {
+        "for_statement",
+        "c_style_for_statement",
+        "while_statement",
+        "if_statement",
+        "case_statement",
+        "subshell",
+        "compound_statement",
+        "function_definition",
+        "command_substitution",
+        "process_substitution",
+        "negated_command",
+        "pipeline",
+    }
+)
+_OPERATORS = frozenset({"&&", "||", ";", "&", "|", "|&", ";;", "\n"})
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter
+    import tree_sitter_bash
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
+
+
+@dataclass
+class Arg:
+    """One argument word.  ``value`` is its literal value, or None when it
+    contains an expansion (variable, command substitution, glob is fine)."""
+
+    text: str
+    value: str | None
+    start: int  # script offsets
+    end: int
+    kind: str
+
+
+@dataclass
+class Command:
+    name: str | None  # literal program name, None if it is an expansion
+    args: list[Arg]  # arguments after the program name
+    start: int
+    end: int
+    name_start: int
+    name_end: int
+    ancestors: tuple[str, ...]  # enclosing compound node types, innermost last
+    assignments: list[str] = field(default_factory=list)  # `X=1 cmd`
+    prev_op: str | None = None  # operator joining it to the previous command
+    next_op: str | None = None
+    redirected: bool = False
+    index: int = 0
+
+    @property
+    def program(self) -> str | None:
+        """The program's base name (`/usr/bin/apt-get` → `apt-get`)."""
+        return self.name.rsplit("/", 1)[-1] if self.name else None
+
+    @property
+    def values(self) -> list[str | None]:
+        return [a.value for a in self.args]
+
+    def options(self) -> list[Arg]:
+        return [a for a in self.args if a.value is not None and a.value.startswith("-") and a.value != "-"]
+
+    def operands(self) -> list[Arg]:
+        return [a for a in self.args if not (a.value or "").startswith("-")]
+
+    def has_option(self, *names: str) -> bool:
+        """Is any of ``names`` given?  Long options may carry ``=value``;
+        short option letters may be grouped (``-yq`` has ``-y``)."""
+        for a in self.options():
+            v = a.value or ""
+            for n in names:
+                if n.startswith("--"):
+                    if v == n or v.startswith(n + "="):
+                        return True
+                elif len(n) == 2 and not v.startswith("--") and n[1] in v[1:]:
+                    return True
+        return False
+
+    @property
+    def conditional(self) -> bool:
+        """Inside a loop, condition, subshell, function or substitution."""
+        return any(a in COMPOUND and a != "pipeline" for a in self.ancestors)
+
+
+class Script:
+    """A parsed shell script plus the map from script offsets to the
+    Dockerfile text."""
+
+    def __init__(self, text: str, to_source: Callable[[int], int], to_source_end: Callable[[int], int]):
+        self.text = text
+        self._to_source = to_source
+        self._to_source_end = to_source_end
+        data = text.encode("utf-8")
+        self._ascii = len(data) == len(text)
+        self._byte_to_char: list[int] | None = None
+        if not self._ascii:
+            table = []
+            for i, ch in enumerate(text):
+                table.extend([i] * len(ch.encode("utf-8")))
+            table.append(len(text))
+            self._byte_to_char = table
+        self.tree = _parser().parse(data)
+        self.has_error = self.tree.root_node.has_error
+        self.commands: list[Command] = []
+        self._collect(self.tree.root_node, ())
+        for i, c in enumerate(self.commands):
+            c.index = i
+
+    # -- offsets --------------------------------------------------------
+    def _c(self, byte: int) -> int:
+        return byte if self._byte_to_char is None else self._byte_to_char[byte]
+
+    def source(self, i: int) -> int:
+        """Dockerfile offset of script offset ``i`` (to insert before it)."""
+        return self._to_source(i)
+
+    def source_end(self, i: int) -> int:
+        """Dockerfile offset just after script char ``i - 1`` (to insert
+        after what ends at ``i``)."""
+        return self._to_source_end(i)
+
+    def node_text(self, node) -> str:
+        return self.text[self._c(node.start_byte) : self._c(node.end_byte)]
+
+    # -- collection -----------------------------------------------------
+    def _collect(self, node, ancestors: tuple[str, ...]) -> None:
+        t = node.type
+        if t == "command":
+            self.commands.append(self._command(node, ancestors))
+            # commands inside substitutions in the arguments
+            for child in node.children:
+                if child.type != "command_name":
+                    self._collect_children(child, ancestors)
+            return
+        if t == "heredoc_body":
+            return
+        inner = ancestors + (t,) if t in COMPOUND else ancestors
+        for child in node.children:
+            self._collect(child, inner)
+
+    def _collect_children(self, node, ancestors: tuple[str, ...]) -> None:
+        for child in node.children:
+            self._collect(child, ancestors + ((node.type,) if node.type in COMPOUND else ()))
+
+    def _command(self, node, ancestors: tuple[str, ...]) -> Command:
+        name = None
+        name_start = name_end = self._c(node.start_byte)
+        args: list[Arg] = []
+        assigns: list[str] = []
+        for child in node.children:
+            if child.type == "command_name":
+                inner = child.children[0] if child.children else child
+                name = self._literal(inner)
+                name_start, name_end = self._c(child.start_byte), self._c(child.end_byte)
+            elif child.type == "variable_assignment":
+                assigns.append(self.node_text(child))
+            elif child.type in _ARG_TYPES:
+                args.append(
+                    Arg(
+                        self.node_text(child),
+                        self._literal(child),
+                        self._c(child.start_byte),
+                        self._c(child.end_byte),
+                        child.type,
+                    )
+                )
+        cmd = Command(
+            name,
+            args,
+            self._c(node.start_byte),
+            self._c(node.end_byte),
+            name_start,
+            name_end,
+            ancestors,
+            assigns,
+        )
+        cmd.prev_op, cmd.next_op = self._neighbours(node)
+        cmd.redirected = node.parent is not None and node.parent.type == "redirected_statement"
+        return cmd
+
+    def _neighbours(self, node) -> tuple[str | None, str | None]:
+        """The operators right before and after this command, climbing out
+        of wrappers (redirects, lists) whose edge the command is on."""
+        prev_op = next_op = None
+        cur = node
+        while cur.parent is not None and (prev_op is None or next_op is None):
+            parent = cur.parent
+            siblings = parent.children
+            i = next(k for k, s in enumerate(siblings) if s.id == cur.id)
+            if prev_op is None and i > 0:
+                op = siblings[i - 1]
+                if op.type in _OPERATORS:
+                    prev_op = op.type
+                elif op.type not in ("comment",):
+                    prev_op = prev_op or (";" if parent.type == "program" else None)
+            if next_op is None and i + 1 < len(siblings):
+                op = siblings[i + 1]
+                if op.type in _OPERATORS:
+                    next_op = op.type
+            if parent.type not in ("list", "redirected_statement", "pipeline"):
+                break
+            cur = parent
+        return prev_op, next_op
+
+    def _literal(self, node) -> str | None:
+        """The literal value of an argument node, or None if it expands."""
+        t = node.type
+        text = self.node_text(node)
+        if t in ("word", "number"):
+            if "$" in text or "`" in text:
+                return None
+            return _unescape(text)
+        if t == "raw_string":
+            return text[1:-1]
+        if t == "string":
+            parts = []
+            for child in node.children:
+                if child.type == '"':
+                    continue
+                if child.type != "string_content":
+                    return None
+                parts.append(self.node_text(child))
+            body = "".join(parts)
+            return _unescape_double(body)
+        if t == "concatenation":
+            vals = [self._literal(c) for c in node.children]
+            if any(v is None for v in vals):
+                return None
+            return "".join(v for v in vals if v is not None)
+        return None
+
+    # -- queries ----------------------------------------------------------
+    def find(self, *programs: str) -> Iterator[Command]:
+        for c in self.commands:
+            if c.program in programs:
+                yield c
+
+
+def _unescape(text: str) -> str:
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def _unescape_double(text: str) -> str:
+    out = []
+    i = 0
+    while i < len(text):
+        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '"\\$`\n':
+            out.append(text[i + 1])
+            i += 2
+            continue
+        out.append(text[i])
+        i += 1
+    return "".join(out)
+
+
+def script_of(ins: "Instruction") -> Script | None:
+    """The shell script a RUN executes, or None (exec form, no script, or a
+    heredoc whose interpreter is not a POSIX shell)."""
+    if ins.keyword != "RUN" or ins.json or ins.rest is None:
+        return None
+    heredocs = ins.heredocs
+    rest = ins.rest.value
+    if len(heredocs) == 1 and rest.strip() == str(heredocs[0]).strip():
+        # `RUN <<EOF` runs the body as the script.
+        h = heredocs[0]
+        body = h.content
+        if body.startswith("#!") and not any(s in body.split("\n", 1)[0] for s in ("sh", "bash", "ash", "dash")):
+            return None
+        base = h.body_start
+        return Script(body, lambda i: base + i, lambda i: base + i)
+    mapping = ins.rest_map
+    if mapping is None:
+        return None
+    return Script(rest, mapping.src, mapping.src_end)
