@@ -91,3 +91,30 @@ def test_not_a_script() -> None:
 def test_syntax_errors_are_flagged() -> None:
     _, script = _script("FROM a\nRUN if then fi ((\n")
     assert script.has_error
+
+
+@pytest.mark.parametrize(
+    "before, after",
+    [
+        ("RUN a && b # c\n", "RUN a && b && z # c\n"),
+        ("RUN a \\\n    && b\n", "RUN a \\\n    && b \\\n    && z\n"),
+        ("RUN a && \\\n    b\n", "RUN a && \\\n    b && \\\n    z\n"),
+        ("RUN a &&\\\n\tb \\\n\t  c\n", "RUN a &&\\\n\tb \\\n\t  c &&\\\n\tz\n"),
+        ("RUN a \\\r\n  && b \\\r\n  || c\r\n", "RUN a \\\r\n  && b \\\r\n  || c \\\r\n  && z\r\n"),
+        ("RUN set -ex; \\\n  b\n", "RUN set -ex; \\\n  b && z\n"),
+        ("RUN <<EOF\na\nb\nEOF\n", "RUN <<EOF\na\nb\nz\nEOF\n"),
+        ("RUN <<-EOF\n\ta\n\tEOF\n", "RUN <<-EOF\n\ta\n\tz\n\tEOF\n"),
+    ],
+    ids=["one-line", "leading-ops", "trailing-ops", "tabs", "crlf-or", "semicolon", "heredoc", "heredoc-chomp"],
+)
+def test_append_command_keeps_the_layout(before: str, after: str) -> None:
+    from dockfix.engine import apply_edits
+    from dockfix.shell import append_command
+
+    text = "FROM x\n" + before
+    if "\r\n" in before:
+        text = text.replace("FROM x\n", "FROM x\r\n")
+    tree = dockfix.parse(text)
+    ins = tree.instructions[1]
+    out = apply_edits(text, [append_command(ins, script_of(ins), "z", tree.newline, tree.escape)])
+    assert out == text.replace(before, after)

@@ -324,3 +324,92 @@ def script_of(ins: "Instruction") -> Script | None:
     if mapping is None:
         return None
     return Script(rest, mapping.src, mapping.src_end)
+
+
+# -- edits ----------------------------------------------------------------
+# Helpers that turn "add this to the script" into Dockerfile edits that keep
+# the author's layout.  Rules should use these rather than computing offsets.
+
+
+def insert_after(script: Script, end: int, text: str):
+    """Insert ``text`` right after whatever ends at script offset ``end``
+    (e.g. ``" -y"`` after the ``install`` word)."""
+    from .rules import Edit
+
+    at = script.source_end(end)
+    return Edit(at, at, text)
+
+
+def insert_before(script: Script, start: int, text: str):
+    """Insert ``text`` right before script offset ``start`` (e.g.
+    ``"apt-get update && "`` before a command)."""
+    from .rules import Edit
+
+    at = script.source(start)
+    return Edit(at, at, text)
+
+
+def last_node_end(script: Script) -> int:
+    """Script offset where the last top-level statement ends (comments and
+    a trailing ``;`` excluded)."""
+    root = script.tree.root_node
+    for node in reversed(root.children):
+        if node.type not in ("comment", ";", "&", "\n"):
+            return script._c(node.end_byte)
+    return 0
+
+
+def append_command(ins: "Instruction", script: Script, command: str, newline: str = "\n", escape: str = "\\"):
+    """An edit that runs ``command`` after everything the RUN already does,
+    in the same layout: `` && cmd`` on one-line RUNs; a new continuation line
+    ``&& cmd`` (or ``... && \\`` then ``cmd``) when the RUN puts one command
+    per line; a new line in a heredoc script."""
+    from .rules import Edit
+
+    for h in ins.heredocs:
+        if h.body_start <= script.source(0) <= h.body_end:
+            body = h.content
+            if h.chomp:
+                indent = body[: len(body) - len(body.lstrip("\t"))]
+            else:
+                indent = ""
+            return Edit(h.body_end, h.body_end, f"{indent}{command}{newline}")
+    end = last_node_end(script)
+    at = script.source_end(end)
+    src = ins._text
+    # Where the last operator and the last command of the chain sit tells
+    # the style: `\` + newline + `&& cmd`, or `&& \` + newline + `cmd`.
+    op, elem = _last_chain(script)
+    if op is not None:
+        op_at, elem_at = script.source(op), script.source(elem)
+        op_line, op_head = _line_head(src, op_at)
+        elem_line, elem_head = _line_head(src, elem_at)
+        first_line = _line_head(src, ins.start)[0]
+        if op_line != first_line and not op_head.strip(" \t"):
+            return Edit(at, at, f" {escape}{newline}{op_head}&& {command}")
+        if elem_line != op_line and not elem_head.strip(" \t"):
+            between = src[op_at + 2 : src.find(escape, op_at + 2)]
+            return Edit(at, at, f" &&{between}{escape}{newline}{elem_head}{command}")
+    return Edit(at, at, f" && {command}")
+
+
+def _line_head(src: str, at: int) -> tuple[int, str]:
+    """(start offset of the line holding ``at``, the text before ``at``)."""
+    start = src.rfind("\n", 0, at) + 1
+    return start, src[start:at]
+
+
+def _last_chain(script: Script) -> tuple[int | None, int]:
+    """Script offsets of the last ``&&``/``||`` of the last top-level chain
+    and of the element after it (``c`` in ``a && b && c``)."""
+    root = script.tree.root_node
+    nodes = [n for n in root.children if n.type not in ("comment", ";", "&", "\n")]
+    if not nodes:
+        return None, 0
+    node = nodes[-1]
+    while node.type in ("list", "redirected_statement") and node.children:
+        kids = [k for k in node.children if k.type != "comment"]
+        if node.type == "list" and len(kids) >= 3 and kids[-2].type in ("&&", "||"):
+            return script._c(kids[-2].start_byte), script._c(kids[-1].start_byte)
+        node = kids[0] if node.type == "redirected_statement" else kids[-1]
+    return None, script._c(node.start_byte)
