@@ -264,7 +264,7 @@ class Script:
                     return None
                 parts.append(self.node_text(child))
             body = "".join(parts)
-            return _unescape_double(body)
+            return _unescape(body, '"\\$`\n')
         if t == "concatenation":
             vals = [self._literal(c) for c in node.children]
             if any(v is None for v in vals):
@@ -279,24 +279,13 @@ class Script:
                 yield c
 
 
-def _unescape(text: str) -> str:
+def _unescape(text: str, escapable: str | None = None) -> str:
+    """Drop the backslash of ``\\x`` (only for x in ``escapable``, if given:
+    inside double quotes only ``"\\$`'' and newline are escapable)."""
     out = []
     i = 0
     while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text):
-            out.append(text[i + 1])
-            i += 2
-            continue
-        out.append(text[i])
-        i += 1
-    return "".join(out)
-
-
-def _unescape_double(text: str) -> str:
-    out = []
-    i = 0
-    while i < len(text):
-        if text[i] == "\\" and i + 1 < len(text) and text[i + 1] in '"\\$`\n':
+        if text[i] == "\\" and i + 1 < len(text) and (escapable is None or text[i + 1] in escapable):
             out.append(text[i + 1])
             i += 2
             continue
