@@ -6,9 +6,11 @@ the command line and any parallel runner build on it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
+from .context import BuildContext
 from .parser import parse
 from .rules import Context, Edit, Finding, Rule, Safety, registry
 from .tree import Dockerfile, ParseError
@@ -84,10 +86,12 @@ class FixResult:
         return sum(1 for f in self.findings if f.fix is not None and f.fix.safety is Safety.UNSAFE)
 
 
-def run_rules(tree: Dockerfile, rules: Sequence[Rule], path: str = "Dockerfile") -> list[Finding]:
+def run_rules(
+    tree: Dockerfile, rules: Sequence[Rule], path: str = "Dockerfile", build_context: BuildContext | None = None
+) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules:
-        ctx = Context(tree, path, rule)
+        ctx = Context(tree, path, rule, build_context)
         findings.extend(rule.check(ctx))
     findings.sort(key=lambda f: (f.start, f.code))
     return findings
@@ -151,11 +155,17 @@ def fix(
     extend_select: Iterable[str] | None = None,
     rules: Sequence[Rule] | None = None,
     apply: bool = True,
+    context: str | None = None,
 ) -> FixResult:
     """Fix ``text``.  Raises ParseError for invalid input and FixError when a
     rule misbehaves (the caller keeps the original text then)."""
     if rules is None:
         rules = registry().select(select, ignore, extend_select)
+    # The build context: ``context`` if given, else the Dockerfile's folder
+    # when the Dockerfile is a file on disk.
+    if context is None and os.path.isfile(path):
+        context = os.path.dirname(os.path.abspath(path))
+    build_context = BuildContext(context, path) if context is not None else None
     allowed = {Safety.SAFE, Safety.UNSAFE} if unsafe else {Safety.SAFE}
     by_code = {r.code: r for r in rules}
     current = text
@@ -163,7 +173,7 @@ def fix(
     result = FixResult(source=text, output=text, empty=not tree.instructions, source_tree=tree)
     history = result.history
     for pass_no in range(1, MAX_PASSES + 2):
-        findings = run_rules(tree, rules, path)
+        findings = run_rules(tree, rules, path, build_context)
         candidates = [f for f in findings if f.fix is not None and f.fix.safety in allowed]
         if not apply or not candidates:
             result.findings = findings

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
 
 if TYPE_CHECKING:
+    from .context import BuildContext
     from .tree import Dockerfile, Node
 
 
@@ -84,11 +85,19 @@ class Finding:
 class Context:
     """What a rule sees: the tree, the file's path, and helpers."""
 
-    def __init__(self, tree: "Dockerfile", path: str = "Dockerfile", rule: "Rule | None" = None):
+    def __init__(
+        self,
+        tree: "Dockerfile",
+        path: str = "Dockerfile",
+        rule: "Rule | None" = None,
+        build_context: "BuildContext | None" = None,
+    ):
         self.tree = tree
         self.text = tree.text
         self.path = path
         self.rule = rule
+        #: the files COPY can see (None when the Dockerfile is not on disk)
+        self.build_context = build_context
 
     @property
     def newline(self) -> str:

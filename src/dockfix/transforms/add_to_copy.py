@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import glob
-import os
 import re
 
 from ..rules import Context, Edit, Rule, Safety
@@ -26,15 +24,12 @@ def _is_archive_file(path: str) -> bool:
     return head.startswith(_MAGIC) or head[257:262] == b"ustar"
 
 
-def _context_has_archive(context: str | None, source: str) -> bool:
+def _context_has_archive(ctx: Context, source: str) -> bool:
     """Does the build context hold an archive (by content) matching source?"""
-    if context is None:
+    bc = ctx.build_context
+    if bc is None:
         return False
-    pattern = os.path.join(context, source.lstrip("/"))
-    for match in glob.glob(pattern) if glob.has_magic(source) else [pattern]:
-        if os.path.isfile(match) and _is_archive_file(match):
-            return True
-    return False
+    return any(bc.is_file(p) and _is_archive_file(str(bc.root / p)) for p in bc.glob(source))
 
 
 class AddToCopy(Rule):
@@ -77,7 +72,6 @@ class AddToCopy(Rule):
     covers = ("DL3020",)
 
     def check(self, ctx: Context):
-        context = os.path.dirname(os.path.abspath(ctx.path)) if os.path.isfile(ctx.path) else None
         for ins in all_instructions(ctx.tree):
             if ins.keyword != "ADD" or ins.keyword_word is None or len(ins.args) < 2:
                 continue
@@ -92,7 +86,7 @@ class AddToCopy(Rule):
                 continue
             if any("$" in s for s in local) or not (local or heredoc_names):
                 continue
-            if any(_context_has_archive(context, s) for s in local):
+            if any(_context_has_archive(ctx, s) for s in local):
                 continue
             kw = ins.keyword_word
             yield ctx.finding(
