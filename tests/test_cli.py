@@ -770,3 +770,29 @@ def test_one_file_run_imports_no_jinja2_or_typer(tmp_path):
     assert data["status"] == 1
     heavy = [m for m in data["modules"] if m.split(".")[0] in ("jinja2", "typer", "pydantic", "rich")]
     assert heavy == []
+
+
+# --- build context -------------------------------------------------------------
+
+
+def test_context_option_points_rules_at_another_folder():
+    import gzip
+
+    write("app/Dockerfile", "FROM alpine:3.20\nADD vendor.bin /opt/\n")
+    write("ctx/vendor.bin", gzip.compress(b"archive"))
+    # Without --context the Dockerfile's folder is the context: no archive there.
+    r = invoke("--diff", "--select", "DF504", "app/Dockerfile")
+    assert r.exit_code == 1 and "+COPY vendor.bin /opt/" in r.stdout
+    # With the real context, ADD would unpack the archive: nothing to fix.
+    r = invoke("--diff", "--select", "DF504", "--context", "ctx", "app/Dockerfile")
+    assert r.exit_code == 0 and r.stdout == ""
+    assert cli.fast_parse(["--context", "ctx", "app/Dockerfile"])["context"] == "ctx"
+
+
+def test_context_option_needs_one_file_and_a_folder():
+    write("a/Dockerfile", "FROM alpine:3.20\n")
+    write("b/Dockerfile", "FROM alpine:3.20\n")
+    r = invoke("--context", "a", "a/Dockerfile", "b/Dockerfile")
+    assert r.exit_code == 2 and "single Dockerfile" in r.stderr
+    r = invoke("--context", "missing", "a/Dockerfile")
+    assert r.exit_code == 2 and "not a directory" in r.stderr

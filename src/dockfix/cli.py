@@ -191,6 +191,13 @@ def run(
     if not paths:
         paths = ["-"] if stdin_filename else ["."]
     targets = files.discover(paths)
+    if options.context is not None:
+        import os
+
+        if len(targets) != 1:
+            raise UsageProblem("--context applies to a single Dockerfile")
+        if not os.path.isdir(options.context):
+            raise UsageProblem(f"--context: not a directory: {options.context}")
     if not targets:
         err("No Dockerfiles found.\n")
         return EXIT_OK
@@ -247,6 +254,7 @@ DEFAULTS = {
     "ignore": None,
     "extend_select": None,
     "stdin_filename": None,
+    "context": None,
     "list_rules": False,
     "explain": None,
     "version": False,
@@ -262,6 +270,7 @@ OPTIONS = {
     "--ignore": ("ignore", "multi"),
     "--extend-select": ("extend_select", "multi"),
     "--stdin-filename": ("stdin_filename", "value"),
+    "--context": ("context", "value"),
     "--list-rules": ("list_rules", "flag"),
     "--explain": ("explain", "value"),
     "--version": ("version", "flag"),
@@ -315,6 +324,7 @@ def execute(
     ignore: list[str] | None = None,
     extend_select: list[str] | None = None,
     stdin_filename: str | None = None,
+    context: str | None = None,
     list_rules: bool = False,
     explain: str | None = None,
     version: bool = False,
@@ -326,7 +336,7 @@ def execute(
     try:
         return _execute(
             list(paths), diff, check, unsafe_fixes, select, ignore, extend_select,
-            stdin_filename, list_rules, explain, version, verbose,
+            stdin_filename, context, list_rules, explain, version, verbose,
         )  # fmt: skip
     except UsageProblem as e:
         err(f"dockfix: error: {e}\n")
@@ -353,7 +363,7 @@ def execute(
 
 def _execute(
     paths, diff, check, unsafe_fixes, select, ignore, extend_select,
-    stdin_filename, list_rules_, explain_, version, verbose,
+    stdin_filename, context, list_rules_, explain_, version, verbose,
 ) -> int:  # fmt: skip
     if version:
         from . import __version__
@@ -376,6 +386,7 @@ def _execute(
         ignore=split_codes(ignore, "--ignore"),
         extend_select=split_codes(extend_select, "--extend-select"),
         unsafe=unsafe_fixes,
+        context=context,
     )
     return run(paths, options, stdin_filename=stdin_filename, verbose=verbose)
 
@@ -396,6 +407,7 @@ H_SELECT = "Only these rule codes or prefixes (comma-separated)."
 H_IGNORE = "Skip these rule codes or prefixes."
 H_EXTEND = "Add these rule codes or prefixes to the selection."
 H_STDIN = "The name of the file read from stdin."
+H_CONTEXT = "The build context directory of the (single) Dockerfile; default: its own folder."
 H_EXPLAIN = "Show a rule's documentation and exit."
 H_VERBOSE = "Report every file, and tracebacks of internal errors."
 
@@ -421,6 +433,7 @@ def build_app():
         stdin_filename: Annotated[
             Optional[str], Opt("--stdin-filename", metavar="NAME", help=H_STDIN)
         ] = None,
+        context: Annotated[Optional[str], Opt("--context", metavar="DIR", help=H_CONTEXT)] = None,
         list_rules: Annotated[bool, Opt("--list-rules", help="List the rules and exit.")] = False,
         explain: Annotated[Optional[str], Opt("--explain", metavar="CODE", help=H_EXPLAIN)] = None,
         version: Annotated[bool, Opt("--version", help="Show the version and exit.")] = False,
@@ -429,7 +442,7 @@ def build_app():
         raise typer.Exit(
             execute(
                 list(paths or []), diff=diff, check=check, unsafe_fixes=unsafe_fixes, select=select,
-                ignore=ignore, extend_select=extend_select, stdin_filename=stdin_filename,
+                ignore=ignore, extend_select=extend_select, stdin_filename=stdin_filename, context=context,
                 list_rules=list_rules, explain=explain, version=version, verbose=verbose,
             )  # fmt: skip
         )

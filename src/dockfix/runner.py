@@ -35,6 +35,7 @@ class Options:
     ignore: tuple[str, ...] = ()
     extend_select: tuple[str, ...] = ()
     unsafe: bool = False
+    context: str | None = None  # build context directory (default: the Dockerfile's folder)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -94,6 +95,7 @@ def fix_text(text: str, path: str, options: Options, result: FileResult) -> None
         ignore=options.ignore,
         extend_select=options.extend_select,
         unsafe=options.unsafe,
+        context=options.context,
     )
     result.output = res.output
     if res.empty:
