@@ -796,3 +796,33 @@ def test_context_option_needs_one_file_and_a_folder():
     assert r.exit_code == 2 and "single Dockerfile" in r.stderr
     r = invoke("--context", "missing", "a/Dockerfile")
     assert r.exit_code == 2 and "not a directory" in r.stderr
+
+
+def test_compose_files_give_each_service_its_context():
+    import gzip
+
+    write(
+        "compose.yaml",
+        "services:\n"
+        "  api:\n    build:\n      context: .\n      dockerfile: services/api/Dockerfile\n"
+        "  web:\n    build: ./web\n"
+        "  remote:\n    build: https://github.com/example/repo.git\n",
+    )
+    write("vendor.bin", gzip.compress(b"archive"))
+    write("services/api/Dockerfile", "FROM alpine:3.20\nADD vendor.bin /opt/\n")
+    write("web/Dockerfile", "FROM alpine:3.20\nADD vendor.bin /opt/\n")
+    r = invoke("--diff", "--select", "DF504", ".")
+    # api's context is the repo root, where vendor.bin is an archive: ADD stays.
+    assert "services/api/Dockerfile" not in r.stdout
+    # web's context is ./web, which has no such archive: ADD becomes COPY.
+    assert "+++ b/web/Dockerfile" in r.stdout and r.exit_code == 1
+    # Named explicitly, the file has no compose context: its folder is used.
+    r = invoke("--diff", "--select", "DF504", "services/api/Dockerfile")
+    assert "+COPY vendor.bin /opt/" in r.stdout
+
+
+def test_broken_compose_file_is_ignored():
+    write("docker-compose.yml", "services: [unclosed\n")
+    write("Dockerfile", "FROM alpine:3.20 as a\n")
+    r = invoke("--check", ".")
+    assert r.exit_code == 1 and "DF503" in r.stdout

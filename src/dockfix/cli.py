@@ -10,6 +10,7 @@ Exit codes: 0 success; 1 with ``--diff``/``--check`` when a file would
 change; 2 when any file had an error, on bad options or an internal error.
 """
 
+import os
 import sys
 from collections import Counter
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -191,9 +192,13 @@ def run(
     if not paths:
         paths = ["-"] if stdin_filename else ["."]
     targets = files.discover(paths)
-    if options.context is not None:
-        import os
+    contexts: dict[str, str] = {}
+    compose_files = files.discover_compose(paths)
+    if compose_files:
+        from .context import compose_contexts
 
+        contexts = compose_contexts(compose_files)
+    if options.context is not None:
         if len(targets) != 1:
             raise UsageProblem("--context applies to a single Dockerfile")
         if not os.path.isdir(options.context):
@@ -215,7 +220,7 @@ def run(
                     sys.stdout.buffer.write(data)
                     sys.stdout.buffer.flush()
         else:
-            r = runner.process_file(target, options)
+            r = runner.process_file(target, options, contexts.get(os.path.abspath(target)))
         results.append(r)
         if r.status == "error":
             err(format_error(r, verbose))
@@ -344,8 +349,6 @@ def execute(
         err("dockfix: interrupted\n")
         return 130
     except BrokenPipeError:  # e.g. `dockfix --diff | head`: the reader is gone
-        import os
-
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):

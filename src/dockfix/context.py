@@ -176,3 +176,41 @@ class BuildContext:
                 if regex.match(candidate) and self.exists(candidate):
                     out.append(candidate)
         return sorted(out)
+
+
+def compose_contexts(compose_files: list[str]) -> dict[str, str]:
+    """Map each Dockerfile a compose file builds (absolute path) to its build
+    context (absolute path).  ``build: ./dir`` means context ``dir`` and its
+    ``Dockerfile``; ``build: {context, dockerfile}`` names both (the
+    Dockerfile relative to the context).  Remote contexts (URLs) and inline
+    Dockerfiles are skipped; an unreadable compose file is ignored."""
+    import yaml  # only paid for when a walk finds a compose file
+
+    out: dict[str, str] = {}
+    for compose in compose_files:
+        base = os.path.dirname(os.path.abspath(compose))
+        try:
+            with open(compose, encoding="utf-8") as fh:
+                data = yaml.safe_load(fh)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue
+        services = data.get("services") if isinstance(data, dict) else None
+        if not isinstance(services, dict):
+            continue
+        for service in services.values():
+            build = service.get("build") if isinstance(service, dict) else None
+            if isinstance(build, str):
+                context, dockerfile = build, "Dockerfile"
+            elif isinstance(build, dict):
+                context = build.get("context", ".")
+                dockerfile = build.get("dockerfile", "Dockerfile")
+            else:
+                continue
+            if not isinstance(context, str) or not isinstance(dockerfile, str) or "://" in context:
+                continue
+            if context.startswith("git@") or "dockerfile_inline" in (build if isinstance(build, dict) else {}):
+                continue
+            ctx_dir = os.path.normpath(os.path.join(base, context))
+            df = os.path.normpath(os.path.join(ctx_dir, dockerfile))
+            out.setdefault(df, ctx_dir)
+    return out

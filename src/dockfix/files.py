@@ -130,9 +130,16 @@ def _display(path: str) -> str:
     return path if path == STDIN else os.path.normpath(path)
 
 
-def _walk(directory: str, rel: str, ignores: _Ignores) -> Iterator[str]:
-    """Dockerfiles under ``directory`` (``rel`` is its path from ``top``,
-    "" or ending with "/")."""
+COMPOSE_NAMES = frozenset({"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"})
+
+
+def is_compose_name(name: str) -> bool:
+    return name in COMPOSE_NAMES
+
+
+def _walk(directory: str, rel: str, ignores: _Ignores, want=is_dockerfile_name) -> Iterator[str]:
+    """Files under ``directory`` whose name ``want`` accepts (Dockerfiles by
+    default; ``rel`` is its path from ``top``, "" or ending with "/")."""
     ignores = ignores.add(os.path.join(directory, ".gitignore"), len(rel), "")
     try:
         with os.scandir(directory) as it:
@@ -148,7 +155,7 @@ def _walk(directory: str, rel: str, ignores: _Ignores) -> Iterator[str]:
         if is_dir:
             if entry.name != ".git" and not ignores.ignored(rel + entry.name, True):
                 subdirs.append(entry)
-        elif is_dockerfile_name(entry.name):
+        elif want(entry.name):
             try:
                 if not entry.is_file():  # follows symlinks; skips sockets, dangling links
                     continue
@@ -157,7 +164,7 @@ def _walk(directory: str, rel: str, ignores: _Ignores) -> Iterator[str]:
             if not ignores.ignored(rel + entry.name, False):
                 yield entry.path
     for sub in subdirs:
-        yield from _walk(sub.path, rel + sub.name + "/", ignores)
+        yield from _walk(sub.path, rel + sub.name + "/", ignores, want)
 
 
 def discover(paths: Iterable[str]) -> list[str]:
@@ -185,6 +192,17 @@ def discover(paths: Iterable[str]) -> list[str]:
                 add(_display(found))
         else:
             add(_display(raw))
+    return out
+
+
+def discover_compose(paths: Iterable[str]) -> list[str]:
+    """Compose files (``compose.yaml``, ``docker-compose.yml``...) in the
+    directory walks of ``paths``: they tell each service's build context."""
+    out: list[str] = []
+    for raw in paths:
+        if raw != STDIN and os.path.isdir(raw):
+            top = _display(raw)
+            out.extend(_display(f) for f in _walk(top, "", _ancestor_ignores(top), is_compose_name))
     return out
 
 

@@ -83,7 +83,7 @@ class FileResult:
         return files.unified_diff(self.source, self.output, self.path)
 
 
-def fix_text(text: str, path: str, options: Options, result: FileResult) -> None:
+def fix_text(text: str, path: str, options: Options, result: FileResult, context: str | None = None) -> None:
     """Run the engine on ``text`` and fill ``result`` (not the I/O parts)."""
     from . import engine
 
@@ -95,7 +95,7 @@ def fix_text(text: str, path: str, options: Options, result: FileResult) -> None
         ignore=options.ignore,
         extend_select=options.extend_select,
         unsafe=options.unsafe,
-        context=options.context,
+        context=context or options.context,
     )
     result.output = res.output
     if res.empty:
@@ -122,7 +122,9 @@ def _error(result: FileResult, message: str, line: int | None = None, col: int |
     return result
 
 
-def process_source(data: bytes, path: str, options: Options, engine_path: str | None = None) -> FileResult:
+def process_source(
+    data: bytes, path: str, options: Options, engine_path: str | None = None, context: str | None = None
+) -> FileResult:
     """Fix the bytes of one file (never writes).  ``path`` names it in the
     result; ``engine_path`` is the path the rules see (default ``path``)."""
     from .tree import ParseError
@@ -133,7 +135,7 @@ def process_source(data: bytes, path: str, options: Options, engine_path: str | 
     except files.DecodeError as e:
         return _error(result, e.message, e.line, e.col)
     try:
-        fix_text(text, engine_path or path, options, result)
+        fix_text(text, engine_path or path, options, result, context)
     except ParseError as e:
         return _error(result, e.message, e.line, e.col)
     except Exception as e:  # a bug in dockfix or a rule: report it, keep the file
@@ -149,14 +151,14 @@ def process_source(data: bytes, path: str, options: Options, engine_path: str | 
     return result
 
 
-def process_file(path: str, options: Options) -> FileResult:
+def process_file(path: str, options: Options, context: str | None = None) -> FileResult:
     """Read, fix and -- in fix mode, if it changed -- atomically rewrite one
     file.  Never raises for a problem with the file; see FileResult."""
     try:
         data = files.read_bytes(path)
     except OSError as e:
         return _error(FileResult(path=path), f"cannot read file: {e.strerror or e}", 1, 1)
-    result = process_source(data, path, options)
+    result = process_source(data, path, options, context=context)
     if options.writes and result.status == CHANGED:
         assert result.output is not None
         try:
