@@ -36,3 +36,18 @@ def all_instructions(tree):
         yield ins
         if ins.inner is not None:
             yield ins.inner
+
+
+SYNTAX_LINE = "# syntax=docker/dockerfile:1"
+
+
+def syntax_directive_edit(tree):
+    """An edit adding ``# syntax=docker/dockerfile:1`` as the first line, or
+    None when the file already has a syntax directive.  It goes before any
+    other directive (directives must stay the first lines) and after a BOM."""
+    from ..rules import Edit
+
+    if tree.directive("syntax") is not None:
+        return None
+    at = 1 if tree.bom else 0
+    return Edit(at, at, SYNTAX_LINE + tree.newline)
