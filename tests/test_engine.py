@@ -184,7 +184,7 @@ def test_every_rule_is_documented() -> None:
         sections = rule.doc_sections()
         for name in ("What it does", "Why", "Example", "Fix safety"):
             assert sections.get(name, "").strip(), f"{rule.code}: empty {name}"
-        assert rule.covers or "no hadolint rule" in rule.doc().lower(), (
+        assert rule.covers or "no hadolint rule" in " ".join(rule.doc().lower().split()), (
             f"{rule.code} names no hadolint / Docker check and does not say none exists"
         )
         assert str(rule.safety) in sections["Fix safety"].lower(), f"{rule.code}: Fix safety must say {rule.safety}"
