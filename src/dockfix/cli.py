@@ -135,6 +135,9 @@ def format_check(r: "FileResult") -> str:
     lines = [f"{r.path}:{line}:{col}: {code} {msg}{mark}\n" for line, col, code, msg, mark in rows]
     if r.changed:
         lines.append(f"Would fix: {r.path}\n")
+        for side in r.side_files:
+            verb = "create" if side["old"] is None else "update"
+            lines.append(f"Would {verb}: {side['path']}\n")
     return "".join(lines)
 
 

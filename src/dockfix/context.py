@@ -102,28 +102,53 @@ def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
 class BuildContext:
     """The files of one build context, read-only and never outside ``root``."""
 
-    def __init__(self, root: str | os.PathLike[str], dockerfile: str | os.PathLike[str] | None = None):
+    def __init__(
+        self,
+        root: str | os.PathLike[str],
+        dockerfile: str | os.PathLike[str] | None = None,
+        overlay: dict[str, str] | None = None,
+    ):
         self.root = Path(root).resolve()
         self.dockerfile = Path(dockerfile).resolve() if dockerfile is not None else None
+        #: contents proposed by fixes (relative path -> text), read before the disk
+        self.overlay = dict(overlay or {})
+
+    def read_text(self, path: str) -> str | None:
+        """A context file's text (a proposed one first), or None."""
+        rel = self.relative(path)
+        if rel is None:
+            return None
+        if rel in self.overlay:
+            return self.overlay[rel]
+        p = self.root / rel
+        if not p.is_file() or not self._inside(p):
+            return None
+        try:
+            return p.read_bytes().decode("utf-8", errors="replace")
+        except OSError:
+            return None
 
     @cached_property
-    def ignore_file(self) -> Path | None:
+    def ignore_file(self) -> str | None:
+        """The ignore file in effect, relative to the root (or None)."""
+        candidates = []
         if self.dockerfile is not None:
             own = self.dockerfile.with_name(self.dockerfile.name + ".dockerignore")
-            if own.is_file():
-                return own
-        shared = self.root / ".dockerignore"
-        return shared if shared.is_file() else None
+            try:
+                candidates.append(own.relative_to(self.root).as_posix())
+            except ValueError:
+                pass
+        candidates.append(".dockerignore")
+        for rel in candidates:
+            if self.read_text(rel) is not None:
+                return rel
+        return None
 
     @cached_property
     def patterns(self) -> list[IgnorePattern]:
-        f = self.ignore_file
-        if f is None:
-            return []
-        try:
-            return parse_dockerignore(f.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            return []
+        rel = self.ignore_file
+        text = self.read_text(rel) if rel is not None else None
+        return parse_dockerignore(text) if text is not None else []
 
     def relative(self, path: str) -> str | None:
         """``path`` (as written in COPY, relative to the root) cleaned, or

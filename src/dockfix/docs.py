@@ -24,17 +24,9 @@ INDEX = "index.md"
 
 
 def _environment():
-    import jinja2
+    from .templating import environment
 
-    here = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
-    return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(here),
-        autoescape=False,  # Markdown, not HTML
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        undefined=jinja2.StrictUndefined,
-    )
+    return environment()
 
 
 def _sections(rule: "Rule") -> list[tuple[str, str]]:

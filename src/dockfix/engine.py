@@ -63,6 +63,10 @@ class FixResult:
     empty: bool = False  # the file has no instructions (empty or only comments)
     history: list[list[Edit]] = field(default_factory=list)  # the edits of each pass
     source_tree: Dockerfile | None = None
+    #: other files of the build context the fixes change:
+    #: path relative to ``context_root`` -> (old text or None if new, new text)
+    side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
+    context_root: str | None = None
 
     def to_source(self, offset: int, after_pass: int | None = None) -> int:
         """Map an offset of the text after pass ``after_pass`` (default: the
@@ -79,7 +83,7 @@ class FixResult:
 
     @property
     def changed(self) -> bool:
-        return self.output != self.source
+        return self.output != self.source or bool(self.side_files)
 
     @property
     def unsafe_available(self) -> int:
@@ -123,12 +127,16 @@ def _choose(candidates: list[Finding]) -> list[Finding]:
     for the next pass."""
     chosen: list[Finding] = []
     taken: list[Edit] = []
+    taken_files: set[str] = set()
     for f in candidates:
         assert f.fix is not None
         if any(_overlaps(e, t) for e in f.fix.edits for t in taken):
             continue
+        if any(s.path in taken_files for s in f.fix.side):
+            continue
         chosen.append(f)
         taken.extend(f.fix.edits)
+        taken_files.update(s.path for s in f.fix.side)
     return chosen
 
 
@@ -166,11 +174,13 @@ def fix(
     if context is None and os.path.isfile(path):
         context = os.path.dirname(os.path.abspath(path))
     build_context = BuildContext(context, path) if context is not None else None
+    overlay: dict[str, str] = {}
     allowed = {Safety.SAFE, Safety.UNSAFE} if unsafe else {Safety.SAFE}
     by_code = {r.code: r for r in rules}
     current = text
     tree = parse(text)
     result = FixResult(source=text, output=text, empty=not tree.instructions, source_tree=tree)
+    result.context_root = str(build_context.root) if build_context is not None else None
     history = result.history
     for pass_no in range(1, MAX_PASSES + 2):
         findings = run_rules(tree, rules, path, build_context)
@@ -191,8 +201,17 @@ def fix(
             raise FixError(f"fix by {codes} produced an invalid Dockerfile ({e}); file left unchanged") from None
         if len(new_tree.stages) != len(tree.stages) and not any(by_code[f.code].changes_stages for f in chosen):
             raise FixError(f"fix by {codes} changed the stages; file left unchanged")
-        if new_text == current:
+        side = [e for f in chosen for e in f.fix.side]  # type: ignore[union-attr]
+        if new_text == current and not side:
             raise FixError(f"fix by {codes} reported a change but changed nothing")
+        if side:
+            if build_context is None:
+                raise FixError(f"fix by {codes} edits build-context files but there is no build context")
+            for e in side:
+                old = result.side_files[e.path][0] if e.path in result.side_files else build_context.read_text(e.path)
+                result.side_files[e.path] = (old, e.text)
+                overlay[e.path] = e.text
+            build_context = BuildContext(build_context.root, path, overlay)
         for f in chosen:
             assert f.fix is not None
             line, col = result.source_position(f.start, after_pass=pass_no - 1)
@@ -210,4 +229,5 @@ def fix(
         result.passes = pass_no
     result.output = current
     result.touched.sort()
+    result.side_files = {k: v for k, v in result.side_files.items() if v[0] != v[1]}
     return result

@@ -265,8 +265,10 @@ def write_atomic(path: str, text: str) -> None:
     directory = os.path.dirname(target) or "."
     try:
         mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:
-        mode = None
+    except FileNotFoundError:  # a new file: the usual 0o666 less the umask
+        umask = os.umask(0)
+        os.umask(umask)
+        mode = 0o666 & ~umask
     prefix = "." + os.path.basename(target) + "."
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".dockfix-tmp")
     try:
@@ -274,8 +276,7 @@ def write_atomic(path: str, text: str) -> None:
             fh.write(text.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
-        if mode is not None:
-            os.chmod(tmp, mode)
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -302,18 +303,20 @@ def diff_path(path: str) -> str:
     return path.replace(os.sep, "/").lstrip("/")
 
 
-def unified_diff(before: str, after: str, path: str, context: int = 3) -> str:
+def unified_diff(before: str | None, after: str, path: str, context: int = 3) -> str:
     """A unified diff (``--- a/path`` / ``+++ b/path``) of two texts, with
     every line ending kept exactly as in the texts and git's ``\\ No newline
-    at end of file`` marker.  Empty when the texts are equal."""
+    at end of file`` marker.  Empty when the texts are equal.  ``before`` is
+    None for a new file (``--- /dev/null``)."""
     if before == after:
         return ""
     import difflib
 
     name = diff_path(path)
+    old_name = "/dev/null" if before is None else f"a/{name}"
     out: list[str] = []
     for line in difflib.unified_diff(
-        split_lines(before), split_lines(after), f"a/{name}", f"b/{name}", n=context
+        split_lines(before or ""), split_lines(after), old_name, f"b/{name}", n=context
     ):
         if line.endswith("\n"):
             out.append(line)

@@ -44,17 +44,28 @@ class Edit:
 
 
 @dataclass(frozen=True)
+class SideEdit:
+    """Give another file of the build context (``path``, relative to the
+    context root, ``/``-separated) the content ``text`` — e.g. a generated
+    ``.dockerignore``."""
+
+    path: str
+    text: str
+
+
+@dataclass(frozen=True)
 class Fix:
     edits: tuple[Edit, ...]
     safety: Safety = Safety.SAFE
+    side: tuple[SideEdit, ...] = ()
 
     @property
     def start(self) -> int:
-        return min(e.start for e in self.edits)
+        return min((e.start for e in self.edits), default=0)
 
     @property
     def end(self) -> int:
-        return max(e.end for e in self.edits)
+        return max((e.end for e in self.edits), default=0)
 
 
 @dataclass
@@ -109,15 +120,18 @@ class Context:
         message: str,
         edits: Iterable[Edit] | None = None,
         safety: Safety | None = None,
+        side: Iterable[SideEdit] | None = None,
     ) -> Finding:
+        """A finding at ``at``; with ``edits`` (and/or ``side`` edits of
+        other context files) it carries a fix, else it is report-only."""
         assert self.rule is not None
         start, end = at if isinstance(at, tuple) else (at.start, at.end)
         line, col = self.tree.position(start)
         fix = None
-        if edits is not None:
-            edits = tuple(sorted(edits))
-            if edits:
-                fix = Fix(edits, safety or self.rule.safety)
+        edits = tuple(sorted(edits or ()))
+        side = tuple(side or ())
+        if edits or side:
+            fix = Fix(edits, safety or self.rule.safety, side)
         return Finding(self.rule.code, message, start, end, line, col, fix)
 
 

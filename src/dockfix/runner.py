@@ -8,6 +8,7 @@ command line only formats FileResults.  Nothing here prints.
 
 from __future__ import annotations
 
+import os
 import traceback
 from dataclasses import dataclass, field
 
@@ -71,6 +72,9 @@ class FileResult:
     internal: bool = False  # the error is a dockfix bug, not the file's fault
     traceback: str | None = None
     written: bool = False
+    #: other build-context files the fixes change (a generated .dockerignore):
+    #: dicts with ``path`` (for messages and diffs), ``old`` (None: new file), ``new``
+    side_files: list[dict] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -80,7 +84,10 @@ class FileResult:
     def diff(self) -> str:
         if self.source is None or self.output is None:
             return ""
-        return files.unified_diff(self.source, self.output, self.path)
+        out = files.unified_diff(self.source, self.output, self.path)
+        for side in self.side_files:
+            out += files.unified_diff(side["old"], side["new"], side["path"])
+        return out
 
 
 def fix_text(text: str, path: str, options: Options, result: FileResult, context: str | None = None) -> None:
@@ -103,6 +110,10 @@ def fix_text(text: str, path: str, options: Options, result: FileResult, context
         return
     result.status = CHANGED if res.changed else UNCHANGED
     result.unsafe_available = res.unsafe_available
+    for rel, (old, new) in sorted(res.side_files.items()):
+        full = os.path.join(res.context_root or ".", rel)
+        shown = os.path.relpath(full) if not os.path.relpath(full).startswith("..") else full
+        result.side_files.append({"path": shown, "old": old, "new": new})
     for f in res.fixes:
         d = f.as_dict()  # line/col: in the original source
         d["pass"] = f.pass_no
@@ -162,8 +173,14 @@ def process_file(path: str, options: Options, context: str | None = None) -> Fil
     if options.writes and result.status == CHANGED:
         assert result.output is not None
         try:
-            files.write_atomic(path, result.output)
+            if result.output != result.source:
+                files.write_atomic(path, result.output)
         except OSError as e:
             return _error(result, f"cannot write file: {e.strerror or e}", 1, 1)
+        for side in result.side_files:
+            try:
+                files.write_atomic(side["path"], side["new"])
+            except OSError as e:
+                return _error(result, f"cannot write {side['path']}: {e.strerror or e}", 1, 1)
         result.written = True
     return result
