@@ -1,7 +1,9 @@
 """Golden cases: fixtures/<CODE>/<case>/.
 
 Each case folder holds ``input.Dockerfile``, optionally ``expected.Dockerfile``
-(absent: the input must come out unchanged), ``findings.txt`` (the findings
+(absent: the input must come out unchanged), ``expected-side/<path>`` (other
+build-context files the fixes write, e.g. ``.dockerignore``; absent: none),
+``findings.txt`` (the findings
 left after fixing, one ``line:col CODE message`` per line; absent: none),
 ``options.json`` (``select``, ``unsafe``; by default only the folder's rule,
 safe fixes only) and any build-context files the case needs.
@@ -34,10 +36,12 @@ def _options(case: Path) -> dict:
     return opts
 
 
-def _run(case: Path, text: str):
+def _run(case: Path, text: str, where: Path | None = None):
+    """Fix ``text`` with the case's options, as ``input.Dockerfile`` in
+    ``where`` (default: the case folder, which is its build context)."""
     opts = _options(case)
     return dockfix.fix(
-        text, path=str(case / "input.Dockerfile"), select=opts["select"], unsafe=opts["unsafe"]
+        text, path=str((where or case) / "input.Dockerfile"), select=opts["select"], unsafe=opts["unsafe"]
     )
 
 
@@ -46,7 +50,7 @@ def _findings_text(result) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
-def test_golden(case: Path, request: pytest.FixtureRequest) -> None:
+def test_golden(case: Path, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     source = read_text(case / "input.Dockerfile")
     assert_valid_buildkit(source)
     result = _run(case, source)
@@ -54,7 +58,15 @@ def test_golden(case: Path, request: pytest.FixtureRequest) -> None:
     findings_path = case / "findings.txt"
     findings = _findings_text(result)
 
+    side_dir = case / "expected-side"
     if request.config.getoption("--update-goldens"):
+        import shutil
+
+        if side_dir.exists():
+            shutil.rmtree(side_dir)
+        for rel, (_old, new) in result.side_files.items():
+            (side_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+            (side_dir / rel).write_bytes(new.encode("utf-8"))
         if result.output != source:
             expected_path.write_bytes(result.output.encode("utf-8"))
         elif expected_path.exists():
@@ -66,8 +78,13 @@ def test_golden(case: Path, request: pytest.FixtureRequest) -> None:
 
     expected = read_text(expected_path) if expected_path.exists() else source
     assert result.output == expected
-    if expected_path.exists():
-        assert expected != source, "expected.Dockerfile equal to the input: delete it"
+    # Other build-context files the fixes write (a .dockerignore): expected-side/<path>.
+    expected_side = {
+        p.relative_to(side_dir).as_posix(): read_text(p) for p in side_dir.rglob("*") if p.is_file()
+    } if side_dir.exists() else {}
+    assert {rel: new for rel, (_old, new) in result.side_files.items()} == expected_side
+    if expected_path.exists() or expected_side:
+        assert expected != source or expected_side, "expected.Dockerfile equal to the input: delete it"
         assert result.fixes, "output changed without an applied fix"
     else:
         assert not result.fixes
@@ -76,9 +93,19 @@ def test_golden(case: Path, request: pytest.FixtureRequest) -> None:
     # Valid under BuildKit, lossless, and stable: a second run is a no-op.
     assert_valid_buildkit(result.output)
     assert str(dockfix.parse(result.output)) == result.output
-    again = _run(case, result.output)
+    if result.side_files:
+        # Re-run in a copy of the case with the side files written.
+        import shutil
+
+        copy = tmp_path / case.name
+        shutil.copytree(case, copy)
+        for rel, (_old, new) in result.side_files.items():
+            (copy / rel).write_bytes(new.encode("utf-8"))
+        again = _run(case, result.output, where=copy)
+    else:
+        again = _run(case, result.output)
     assert again.output == result.output
-    assert not again.fixes
+    assert not again.fixes and not again.side_files
 
 
 def test_every_rule_has_cases_that_change_and_that_do_not() -> None:
@@ -86,7 +113,7 @@ def test_every_rule_has_cases_that_change_and_that_do_not() -> None:
         folder = FIXTURES / code
         cases = [p.parent for p in folder.glob("*/input.Dockerfile")]
         assert cases, f"{code} has no golden cases in fixtures/{code}/"
-        changing = [c for c in cases if (c / "expected.Dockerfile").exists()]
+        changing = [c for c in cases if (c / "expected.Dockerfile").exists() or (c / "expected-side").exists()]
         assert changing, f"{code}: no case where the rule must fire"
         assert len(changing) < len(cases), f"{code}: no case where the rule must not change anything"
 

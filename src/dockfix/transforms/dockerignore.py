@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from ..context import BuildContext, is_excluded, parse_dockerignore
+from ..parser import parse
+from ..rules import Context, Rule, Safety, SideEdit
+from ..shell import script_of
+
+
+@dataclass(frozen=True)
+class Ecosystem:
+    title: str
+    markers: tuple[str, ...]  # context-root files that reveal it (globs)
+    tools: tuple[str, ...]  # programs whose use in a RUN means dependencies are installed in the image
+    always: tuple[str, ...]  # caches, editor and VCS files: never needed in an image
+    installed: tuple[str, ...]  # dependency / build output folders: only when the image builds them itself
+
+
+COMMON = Ecosystem(
+    "Version control, editors, OS files and local secrets",
+    (),
+    (),
+    (".git", ".hg", ".svn", ".idea", ".vscode", "**/.DS_Store", "**/*.swp", ".env", "**/.env"),
+    (),
+)
+ECOSYSTEMS = (
+    Ecosystem(
+        "Python",
+        ("requirements*.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "*.lock"),
+        ("pip", "pip3", "poetry", "uv", "pipenv", "pdm", "python", "python3"),
+        ("**/__pycache__", "**/*.py[co]", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox",
+         ".coverage", "htmlcov"),
+        (".venv", "venv", "**/*.egg-info"),
+    ),
+    Ecosystem(
+        "Node.js",
+        ("package.json",),
+        ("npm", "yarn", "pnpm", "npx", "corepack", "bun"),
+        ("npm-debug.log*", "yarn-error.log*", ".npm", ".eslintcache"),
+        ("node_modules", "**/node_modules", "coverage"),
+    ),
+    Ecosystem("Go", ("go.mod",), ("go",), ("**/*.test", "coverage.out"), ()),
+    Ecosystem("Rust", ("Cargo.toml",), ("cargo",), (), ("target",)),
+    Ecosystem(
+        "Java",
+        ("pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts"),
+        ("mvn", "mvnw", "./mvnw", "gradle", "gradlew", "./gradlew"),
+        (".gradle",),
+        ("target", "build"),
+    ),
+    Ecosystem("Ruby", ("Gemfile",), ("bundle", "bundler", "gem"), (".bundle",), ("vendor/bundle", "log", "tmp")),
+    Ecosystem("PHP", ("composer.json",), ("composer",), (), ("vendor",)),
+)
+
+
+def _sample(pattern: str) -> str:
+    """A path the pattern is meant to exclude (to test existing files)."""
+    s = pattern.replace("**/", "")
+    s = re.sub(r"\[([^\]])[^\]]*\]", r"\1", s)
+    return s.replace("*", "x").replace("?", "x")
+
+
+def whole_context_copies(tree) -> list:
+    """COPY/ADD instructions that send the whole context (`COPY . dest`)."""
+    out = []
+    for ins in tree.instructions:
+        if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None and len(ins.args) >= 2:
+            if any(a.value in (".", "./", "/") for a in ins.args[:-1]):
+                out.append(ins)
+    return out
+
+
+def needed_paths(trees) -> list[str]:
+    """Context paths the Dockerfiles name explicitly: COPY/ADD sources and
+    RUN bind mounts (`.` itself excluded)."""
+    paths = []
+    for tree in trees:
+        for ins in tree.instructions:
+            if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None:
+                paths.extend(a.value for a in ins.args[:-1] if not a.value.startswith("<<"))
+            for f in ins.flags:
+                if f.name == "mount" and f.value and "type=bind" in f.value and "from=" not in f.value:
+                    m = re.search(r"(?:^|,)(?:source|src)=([^,]+)", f.value)
+                    paths.append(m.group(1) if m else ".")
+    out = []
+    for p in paths:
+        p = p.strip("'\"")
+        if "$" in p or "://" in p:
+            continue
+        clean = os.path.normpath("/" + p).lstrip("/")
+        if clean not in ("", "."):
+            out.append(clean)
+    return out
+
+
+@lru_cache(maxsize=32)
+def _neighbours(root: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """Needed paths and tools of every Dockerfile inside the context (read
+    once per context and process: in a monorepo many Dockerfiles share one)."""
+    from ..files import is_dockerfile_name
+
+    trees = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in (".git", "node_modules", ".venv", "venv", "target")]
+        for name in filenames:
+            if not is_dockerfile_name(name):
+                continue
+            try:
+                with open(os.path.join(dirpath, name), encoding="utf-8") as fh:
+                    trees.append(parse(fh.read()))
+            except Exception:  # an unreadable or invalid neighbour constrains nothing
+                continue
+    tools: set[str] = set()
+    for t in trees:
+        tools |= _tools_used(t)
+    return tuple(needed_paths(trees)), frozenset(tools)
+
+
+def _tools_used(tree) -> set[str]:
+    used = set()
+    for ins in tree.instructions:
+        script = script_of(ins)
+        if script is not None:
+            used.update(c.program for c in script.commands if c.program)
+            used.update(c.name for c in script.commands if c.name)
+    return used
+
+
+def proposal(bc: BuildContext, tree) -> tuple[list[dict], list[str]]:
+    """(blocks of entries to add, the ecosystems detected)."""
+    existing = bc.patterns
+    other_needed, other_tools = _neighbours(str(bc.root))
+    needed = needed_paths([tree]) + list(other_needed)
+    tools = _tools_used(tree) | other_tools
+    blocks = []
+    for eco in (COMMON,) + ECOSYSTEMS:
+        if eco.markers and not any(bc.glob(m) for m in eco.markers):
+            continue
+        candidates = list(eco.always)
+        if eco.installed and tools & set(eco.tools):
+            candidates += list(eco.installed)
+        entries = []
+        for pattern in candidates:
+            compiled = parse_dockerignore(pattern)
+            if not compiled:
+                continue
+            if any(is_excluded(compiled, n) for n in needed):
+                continue  # a Dockerfile needs it
+            if any(p.pattern == compiled[0].pattern for p in existing) or is_excluded(existing, _sample(pattern)):
+                continue  # already there
+            entries.append(pattern)
+        if entries:
+            blocks.append({"title": eco.title, "entries": entries})
+    return blocks, [b["title"] for b in blocks]
+
+
+class DockerIgnore(Rule):
+    """
+    ## What it does
+    When a Dockerfile sends the whole build context (`COPY . <dir>`) and the
+    context has no `.dockerignore`, or one that lacks the usual entries,
+    proposes the missing entries for the ecosystems found in the context
+    (Python, Node.js, Go, Rust, Java, Ruby, PHP): version-control and editor
+    folders, local `.env` secrets, caches, and — only when the image installs
+    or builds them itself — dependency and build-output folders such as
+    `node_modules`, `.venv` or `target`. A new `.dockerignore` is created, or
+    the entries are appended to the existing one (or to the Dockerfile's own
+    `<Dockerfile>.dockerignore`); `--diff` shows it like any other file. It is
+    rendered from the `dockerignore.j2` template.
+
+    ## Why
+    Everything in the context is sent to the builder on every build, and
+    `COPY . .` puts it in the image: a `.git` folder, a local `node_modules`
+    built for another platform, `__pycache__` files that change on every run
+    (and so break the layer cache), or a `.env` file with secrets. No
+    hadolint rule or Docker build check covers this.
+
+    ## Example
+    A Node.js project whose Dockerfile runs `npm ci` and then `COPY . .`, with
+    no `.dockerignore`. dockfix creates:
+    ```dockerfile
+    # Version control, editors, OS files and local secrets
+    .git
+    .env
+    # Node.js
+    node_modules
+    **/node_modules
+    ```
+
+    ## Fix safety
+    Unsafe: excluding files changes what `COPY . .` puts in the image, and
+    an application may read a file that looks like a cache or a secret. The
+    rule never excludes a path that a `COPY`/`ADD` source or a `RUN
+    --mount=type=bind` of any Dockerfile in the context names explicitly, and
+    proposes dependency and build folders only when the Dockerfile installs
+    or builds them itself. Review the proposal before committing it.
+    """
+
+    code = "DF601"
+    name = "dockerignore"
+    summary = "Create or complete `.dockerignore` when the whole context is copied"
+    safety = Safety.UNSAFE
+    covers = ()  # no hadolint rule or Docker build check covers this
+
+    def check(self, ctx: Context):
+        bc = ctx.build_context
+        if bc is None:
+            return
+        copies = whole_context_copies(ctx.tree)
+        if not copies:
+            return
+        blocks, _ = proposal(bc, ctx.tree)
+        if not blocks:
+            return
+        from ..templating import render
+
+        target = bc.ignore_file or ".dockerignore"
+        old = bc.read_text(target)
+        addition = render("dockerignore.j2", blocks=blocks, header=old is None)
+        if old is None:
+            new = addition
+        else:
+            sep = "" if old.endswith("\n") or not old else "\n"
+            new = old + sep + "\n" + addition
+        names = ", ".join(e for b in blocks for e in b["entries"])
+        what = f"there is no {target}" if old is None else f"{target} lacks {names}"
+        yield ctx.finding(
+            copies[0].keyword_word or copies[0],
+            f"COPY sends the whole build context and {what}",
+            side=[SideEdit(target, new)],
+        )
+
+
