@@ -1,0 +1,234 @@
+"""Unit tests of the helpers behind the apt / apk rules (DF101–DF106)."""
+
+from __future__ import annotations
+
+import difflib
+import random
+
+import pytest
+
+import dockfix
+from dockfix.engine import apply_edits
+from dockfix.rules import Edit
+from dockfix.shell import script_of
+from dockfix.transforms._apt_apk import (
+    apt_assumes_yes,
+    apt_parse,
+    cache_covers,
+    cache_mount_targets,
+    failure_stops_build,
+    hadolint_apt_get_codes,
+    non_apk_base,
+    remove_command,
+    shell_errexit,
+    widen,
+)
+
+
+def _run(body: str, head: str = "FROM x\n"):
+    text = head + body
+    tree = dockfix.parse(text)
+    ins = tree.instructions[-1]
+    return text, tree, ins, script_of(ins.inner or ins)
+
+
+# -- removing a command ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, name, after",
+    [
+        ("RUN a && b && c\n", "a", "RUN b && c\n"),
+        ("RUN a && b && c\n", "b", "RUN a && c\n"),
+        ("RUN a && b && c\n", "c", "RUN a && b\n"),
+        ("RUN a \\\n    && b \\\n    && c\n", "a", "RUN b \\\n    && c\n"),
+        ("RUN a \\\n    && b \\\n    && c\n", "b", "RUN a \\\n    && c\n"),
+        ("RUN a \\\n    && b \\\n    && c\n", "c", "RUN a \\\n    && b\n"),
+        ("RUN a && \\\n    b && \\\n    c\n", "a", "RUN b && \\\n    c\n"),
+        ("RUN a && \\\n    b && \\\n    c\n", "b", "RUN a && \\\n    c\n"),
+        ("RUN a && \\\n    b && \\\n    c\n", "c", "RUN a && \\\n    b\n"),
+        ("RUN set -e; \\\n\ta; \\\n\tb\n", "a", "RUN set -e; \\\n\tb\n"),
+        ("RUN set -e; \\\n\ta; \\\n\tb\n", "b", "RUN set -e; \\\n\ta\n"),
+        ("RUN <<EOF\na\nb && c\nEOF\n", "a", "RUN <<EOF\nb && c\nEOF\n"),
+        ("RUN <<EOF\na\nb && c\nEOF\n", "b", "RUN <<EOF\na\nc\nEOF\n"),
+        ("RUN a && b > /dev/null && c\n", "b", "RUN a && c\n"),
+        ("RUN a && b > /dev/null && c\n", "a", "RUN b > /dev/null && c\n"),
+        ("RUN a\r\n", "a", None),  # alone
+        ("RUN a || b && c\n", "a", None),  # `||`
+        ("RUN a | b && c\n", "a", None),  # a pipe
+        ("RUN a & b\n", "a", None),  # background
+        ("RUN a \\\n    # note\n    && b \\\n    && c\n", "a", None),  # the comment would go
+        ("RUN a \\\n    # note\n    && b \\\n    && c\n", "c", "RUN a \\\n    # note\n    && b\n"),
+    ],
+)
+def test_remove_command(body: str, name: str, after: str | None) -> None:
+    text, _, _, script = _run(body)
+    (cmd,) = [c for c in script.commands if c.program == name]
+    edit = remove_command(script, cmd, text)
+    if after is None:
+        assert edit is None
+    else:
+        assert edit is not None
+        assert apply_edits(text, [edit]) == "FROM x\n" + after
+
+
+# -- widening edits ----------------------------------------------------------
+
+
+def test_widen_keeps_the_change_and_covers_every_diff_placement() -> None:
+    rng = random.Random(7)
+    for _ in range(5000):
+        src = "".join(rng.choice("ab \n") for _ in range(rng.randint(1, 24)))
+        a = rng.randint(0, len(src))
+        if rng.random() < 0.5:
+            edit = Edit(a, a, "".join(rng.choice("ab ") for _ in range(rng.randint(1, 4))))
+        else:
+            b = rng.randint(a, len(src))
+            if a == b:
+                continue
+            edit = Edit(a, b, "")
+        wide = widen(edit, src)
+        out = apply_edits(src, [edit])
+        assert apply_edits(src, [wide]) == out
+        ops = [o for o in difflib.SequenceMatcher(None, src, out, autojunk=False).get_opcodes() if o[0] != "equal"]
+        if len(ops) == 1:
+            assert wide.start <= ops[0][1] and ops[0][2] <= wide.end
+
+
+def test_widen_examples() -> None:
+    src = "RUN apk update && apk add curl\n"
+    assert widen(Edit(25, 25, " --no-cache"), src) == Edit(25, 26, " --no-cache ")
+    assert widen(Edit(4, 18, ""), src) == Edit(3, 22, " apk ")
+    assert widen(Edit(8, 8, "x"), src) == Edit(8, 8, "x")
+
+
+# -- where a failure goes --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, stops",
+    [
+        ("RUN apt-get install x\n", True),
+        ("RUN apt-get install x && echo ok\n", True),
+        ("RUN a && apt-get install x\n", True),
+        ("RUN apt-get install x || true\n", False),
+        ("RUN (apt-get install x || true) && echo\n", False),
+        ("RUN apt-get install x; echo ok\n", False),
+        ("RUN set -eux; apt-get install x; echo ok\n", True),
+        ("RUN set -e; set +e; apt-get install x; echo ok\n", False),
+        ("RUN set -o errexit; apt-get install x; echo ok\n", True),
+        ("RUN set -e; apt-get install x && a; echo ok\n", False),  # left of && under set -e
+        ("RUN apt-get install x | tee log\n", False),
+        ("RUN echo | apt-get install x\n", True),
+        ("RUN apt-get install x > /log\n", True),
+        ("RUN for p in a; do apt-get install x; done\n", False),
+        ("RUN if true; then apt-get install x; fi\n", False),
+        ("RUN apt-get install x &\n", False),
+        ("RUN <<EOF\napt-get install x\necho ok\nEOF\n", False),
+        ("RUN <<EOF\nset -e\napt-get install x\necho ok\nEOF\n", True),
+    ],
+)
+def test_failure_stops_build(body: str, stops: bool) -> None:
+    _, _, _, script = _run(body)
+    (cmd,) = [c for c in script.commands if c.program == "apt-get"]
+    assert failure_stops_build(script, cmd) is stops
+
+
+def test_shell_errexit() -> None:
+    text = 'FROM x AS a\nSHELL ["/bin/bash", "-euo", "pipefail", "-c"]\nRUN a\nFROM a\nRUN b\nFROM x\nRUN c\n'
+    tree = dockfix.parse(text)
+    runs = [i for i in tree.instructions if i.keyword == "RUN"]
+    assert [shell_errexit(tree, r) for r in runs] == [True, True, False]
+
+
+# -- apt options -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args, yes",
+    [
+        ("install x", False),
+        ("install -y x", True),
+        ("-yq install x", True),
+        ("install --yes x", True),
+        ("install --assume-yes x", True),
+        ("-qq install x", True),
+        ("-q -q install x", True),
+        ("-q install x", False),
+        ("install -q=2 x", True),
+        ("install --quiet=2 x", True),
+        ("-o APT::Get::Assume-Yes=true install x", True),
+        ("-oAPT::Get::Assume-Yes=1 install x", True),
+        ("-o Dpkg::Options::=--force-confnew install x", False),
+        ("--force-yes install x", False),
+    ],
+)
+def test_apt_assumes_yes(args: str, yes: bool) -> None:
+    _, _, _, script = _run(f"RUN apt-get {args}\n")
+    assert apt_assumes_yes(script.commands[0]) is yes
+
+
+def test_apt_subcommand_skips_option_values() -> None:
+    _, _, _, script = _run("RUN apt-get -o Acquire::Retries=3 -t bookworm install x && apt-get $V x\n")
+    first, second = script.commands
+    assert apt_parse(first)[1].value == "install"
+    assert apt_parse(second)[1] is None
+
+
+# -- cache mounts ------------------------------------------------------------------
+
+
+def test_cache_mounts() -> None:
+    body = (
+        'RUN --mount=type=cache,target=/var/lib/apt/,sharing=locked --mount=type=bind,target=/var/cache/apk '
+        '--mount=dst="/root/.cache",type=cache --mount=type=cache,target=$HOME/x true\n'
+    )
+    _, _, ins, _ = _run(body)
+    assert cache_mount_targets(ins) == ["/var/lib/apt", "/root/.cache"]
+    assert cache_covers(ins, "/var/lib/apt/lists")
+    assert not cache_covers(ins, "/var/cache/apk")  # a bind mount is not a cache
+
+
+# -- base images -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "head, non_apk",
+    [
+        ("FROM alpine:3.20\n", None),
+        ("FROM python:3.12-alpine\n", None),
+        ("FROM debian:12\n", "debian:12"),
+        ("FROM python:3.12-slim\n", "python:3.12-slim"),
+        ("ARG V=1.22\nFROM golang:${V}-alpine\n", None),
+        ("ARG B=ubuntu:24.04\nFROM $B\n", "ubuntu:24.04"),
+        ("FROM registry.example.com/base:1\n", None),
+        ("FROM debian:12 AS a\nFROM a\n", "debian:12"),
+    ],
+)
+def test_non_apk_base(head: str, non_apk: str | None) -> None:
+    tree = dockfix.parse(head + "RUN true\n")
+    assert non_apk_base(tree, tree.stages[-1]) == non_apk
+
+
+# -- what hadolint would say ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body, codes",
+    [
+        ("RUN apt-get install curl\n", {"DL3008", "DL3014", "DL3015"}),
+        ("RUN apt-get install -y --no-install-recommends curl=1 ./x.deb a/b\n", set()),
+        ("RUN apt-get install -qy -t stable -o APT::Install-Recommends=false curl=1\n", set()),
+        ("RUN apt-get install -y --no-install-recommends $PKG\n", {"DL3008"}),
+        ("RUN apt-get update && apt-get install -y --no-install-recommends a=1\n", {"DL3009"}),
+        ("RUN apt-get update && apt-get install -y --no-install-recommends a=1 && rm -rf /tmp/x\n", set()),
+        (
+            "RUN --mount=type=cache,target=/var/lib/apt/lists apt-get update "
+            "&& apt-get install -y --no-install-recommends a=1\n",
+            set(),
+        ),
+    ],
+)
+def test_hadolint_apt_get_codes(body: str, codes: set[str]) -> None:
+    _, _, ins, script = _run(body)
+    assert hadolint_apt_get_codes(ins, script, list(script.find("apt-get")), True) == codes
