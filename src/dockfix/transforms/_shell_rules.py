@@ -1,0 +1,336 @@
+"""Helpers shared by the shell-level DF5xx rules (DF511 cd → WORKDIR, DF512
+pipefail, DF513 exec-form CMD).  Not a rule module: the name starts with _."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from ..analysis import stage_parent, word_value
+from ..rules import Edit
+from ..shell import Script, script_of
+from ..tree import Dockerfile, Instruction, Stage, Trivia
+
+# -- where to put a new instruction -------------------------------------------
+
+
+def insertion_point(tree: Dockerfile, ins: Instruction) -> int:
+    """Offset where a new line goes "right before" ``ins``: above the comment
+    lines directly attached to it (no blank line in between), so that a
+    comment such as ``# hadolint ignore=…`` or ``# dockfix: ignore=…`` stays
+    on the line before its instruction."""
+    children = tree.children
+    try:
+        i = next(k for k, c in enumerate(children) if c is ins)
+    except StopIteration:  # pragma: no cover - every instruction is a child
+        return ins.start
+    at = ins.start
+    while i > 0:
+        prev = children[i - 1]
+        if isinstance(prev, Trivia) and prev.kind == "comment":
+            at = prev.start
+            i -= 1
+            continue
+        break
+    return at
+
+
+def indentation(ins: Instruction) -> str:
+    """The whitespace before the instruction's keyword on its first line."""
+    if ins.keyword_word is None:
+        return ""
+    head = ins._text[ins.start : ins.keyword_word.start]
+    return head if not head.strip(" \t") else ""
+
+
+def shell_word(value: str, escape: str) -> str:
+    """``value`` as a WORKDIR argument: bare when it only has plain path
+    characters, double-quoted (``$``, quotes and the escape char escaped)
+    otherwise."""
+    if value and re.fullmatch(r"[A-Za-z0-9_./@:+,=-]+", value):
+        return value
+    from ._util import double_quote
+
+    return double_quote(value, escape)
+
+
+# -- the script hadolint sees in an exec-form RUN ------------------------------
+
+
+def exec_form_script(ins: Instruction) -> Script | None:
+    """hadolint joins the words of ``RUN ["a", "b"]`` with spaces and lints
+    them as a shell script.  The same view, with every offset mapped to the
+    instruction's start (only good for reporting, never for edits)."""
+    if ins.keyword != "RUN" or not ins.json:
+        return None
+    text = " ".join(a.value for a in ins.args)
+    at = ins.start
+    return Script(text, lambda i: at, lambda i: at)
+
+
+def run_script(ins: Instruction) -> Script | None:
+    return script_of(ins)
+
+
+# -- SHELL in effect -----------------------------------------------------------
+
+NON_POSIX = ("pwsh", "powershell", "cmd")
+# The SHELL programs hadolint accepts for DL4006 (compared as written).
+HADOLINT_PIPEFAIL_SHELLS = ("/bin/bash", "/bin/zsh", "/bin/ash", "bash", "zsh", "ash")
+
+
+def shell_program(args: list[str]) -> str:
+    return posixpath.basename(args[0]).lower() if args else ""
+
+
+def is_non_posix(args: list[str]) -> bool:
+    """hadolint's test: the SHELL's text starts with pwsh, powershell or cmd
+    (`cmd.exe` too)."""
+    joined = " ".join(args)
+    return any(joined.startswith(s) for s in NON_POSIX)
+
+
+def _o_pipefail(args: list[str]) -> bool:
+    has_o = any(a.startswith("-") and not a.startswith("--") and "o" in a[1:] for a in args)
+    return has_o and "pipefail" in args
+
+
+def has_pipefail(args: list[str]) -> bool:
+    """Does this SHELL really run with pipefail: bash, zsh, ksh or ash (by
+    any path, or through ``env``) with an ``-o`` flag (letters may be
+    grouped: ``-eo``) and a ``pipefail`` argument."""
+    if not args:
+        return False
+    prog, rest = shell_program(args), args[1:]
+    if prog == "env" and rest:
+        prog, rest = posixpath.basename(rest[0]).lower(), rest[1:]
+    return prog in ("bash", "zsh", "ksh", "ash") and _o_pipefail(rest)
+
+
+def hadolint_sees_pipefail(args: list[str]) -> bool:
+    """hadolint's narrower test: the program exactly as listed in
+    HADOLINT_PIPEFAIL_SHELLS."""
+    return bool(args) and args[0] in HADOLINT_PIPEFAIL_SHELLS and _o_pipefail(args[1:])
+
+
+def shells(tree: Dockerfile) -> dict[int, tuple[list[str] | None, Instruction | None]]:
+    """For every instruction (``id``) of every stage: the SHELL in effect
+    before it (its JSON words, None for the default ``/bin/sh -c``) and the
+    SHELL instruction that set it.  A stage built on another stage of this
+    file inherits its SHELL, as Docker does."""
+    out: dict[int, tuple[list[str] | None, Instruction | None]] = {}
+    final: dict[int, tuple[list[str] | None, Instruction | None]] = {}
+    for stage in tree.stages:
+        parent = stage_parent(tree, stage)
+        state: tuple[list[str] | None, Instruction | None] = (
+            final[parent.index] if parent is not None else (None, None)
+        )
+        for ins in stage.instructions:
+            out[id(ins)] = state
+            if ins.keyword == "SHELL" and ins.json and ins.args:
+                state = ([a.value for a in ins.args], ins)
+        final[stage.index] = state
+    return out
+
+
+# -- which shells does the base image have? ------------------------------------
+
+_DEBIAN_HINTS = (
+    "debian",
+    "ubuntu",
+    "bookworm",
+    "bullseye",
+    "buster",
+    "stretch",
+    "trixie",
+    "forky",
+    "sid",
+    "focal",
+    "jammy",
+    "noble",
+    "bionic",
+    "xenial",
+    "oracular",
+    "plucky",
+    "questing",
+    "resolute",
+)
+# Official images whose default variants are Debian or Ubuntu based (their
+# Alpine variants say "alpine" in the tag).
+_DEBIAN_IMAGES = frozenset(
+    {
+        "debian",
+        "ubuntu",
+        "buildpack-deps",
+        "python",
+        "pypy",
+        "node",
+        "ruby",
+        "golang",
+        "rust",
+        "php",
+        "perl",
+        "openjdk",
+        "eclipse-temurin",
+        "maven",
+        "gradle",
+        "elixir",
+        "erlang",
+        "haskell",
+        "julia",
+        "gcc",
+        "r-base",
+        "swift",
+        "clojure",
+        "miniconda3",
+        "anaconda3",
+        "micromamba",
+    }
+)
+_RHEL_HINTS = (
+    "ubi",
+    "ubi8",
+    "ubi9",
+    "ubi10",
+    "fedora",
+    "centos",
+    "rockylinux",
+    "almalinux",
+    "amazonlinux",
+    "oraclelinux",
+    "azurelinux",
+    "cbl-mariner",
+    "redhat",
+    "rhel",
+)
+_NO_SHELL_HINTS = (
+    "distroless",
+    "busybox",
+    "wolfi",
+    "chainguard",
+    "scratch",
+    "windows",
+    "nanoserver",
+    "servercore",
+)
+
+
+def global_args(tree: Dockerfile) -> dict[str, str]:
+    """Defaults of the ARGs declared before the first FROM."""
+    out: dict[str, str] = {}
+    for ins in tree.preamble:
+        if ins.keyword != "ARG":
+            continue
+        for w in ins.args:
+            name, eq, raw = w.value.partition("=")
+            if eq:
+                value = word_value(raw) if raw else ""
+                if value is not None:
+                    out[name] = value
+    return out
+
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def resolve_args(text: str, args: dict[str, str]) -> str:
+    return _VAR.sub(lambda m: args.get(m.group(1) or m.group(2), m.group(0)), text)
+
+
+def image_family(tree: Dockerfile, stage: Stage) -> str | None:
+    """``"debian"`` (Debian/Ubuntu: /bin/sh is dash, bash is installed),
+    ``"rhel"`` (RHEL/Fedora/Amazon/Azure Linux family: bash), ``"alpine"``
+    (busybox ash), or None when the base image is not recognised."""
+    seen = set()
+    while True:
+        parent = stage_parent(tree, stage)
+        if parent is None or parent.index in seen:
+            break
+        seen.add(parent.index)
+        stage = parent
+    if stage.base is None:
+        return None
+    ref = resolve_args(stage.base.value, global_args(tree)).lower()
+    ref = ref.split("@", 1)[0]
+    slash = ref.rfind("/")
+    colon = ref.rfind(":")
+    name, tag = (ref[:colon], ref[colon + 1 :]) if colon > slash else (ref, "")
+    last = name.rsplit("/", 1)[-1]
+    tokens = [t for t in re.split(r"[^a-z0-9$]+", ref) if t]
+    if "alpine" in ref:
+        return "alpine"
+    if any(h in ref for h in _NO_SHELL_HINTS):
+        return None
+    if "$" in name.rsplit("/", 1)[-1]:
+        return None
+    if last == "bash":  # the official bash image is Alpine with bash in /usr/local/bin
+        return "alpine"
+    if any(t.startswith(("debian", "ubuntu")) or t in _DEBIAN_HINTS for t in tokens):
+        return "debian"
+    if any(t.startswith(h) for t in tokens for h in _RHEL_HINTS):
+        return "rhel"
+    if "$" in tag:
+        # an unresolved variable in the tag may pick an Alpine variant
+        return "debian" if last in _DEBIAN_IMAGES and "slim" in tokens else None
+    if last in _DEBIAN_IMAGES:
+        return "debian"
+    if "devcontainers" in name or name.startswith("mcr.microsoft.com/oryx/"):
+        return "debian"
+    return None
+
+
+def later_stages_based_on(tree: Dockerfile, stage: Stage) -> list[Stage]:
+    """Later stages of this file built FROM ``stage`` (directly or not)."""
+    out = []
+    family = {stage.index}
+    for st in tree.stages[stage.index + 1 :]:
+        parent = stage_parent(tree, st)
+        if parent is not None and parent.index in family:
+            family.add(st.index)
+            out.append(st)
+    return out
+
+
+# -- edits whose extent is unambiguous -----------------------------------------
+
+
+def _common_prefix(a: str, b: str, limit: int = 256) -> int:
+    n = 0
+    for x, y in zip(a[:limit], b[:limit]):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def _common_suffix(a: str, b: str, limit: int = 256) -> int:
+    n = 0
+    for x, y in zip(reversed(a[-limit:]), reversed(b[-limit:])):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+def merged_edit(text: str, edits) -> Edit:
+    """One edit doing what ``edits`` (non-overlapping) do, widened over the
+    bytes next to it that equal its own first or last bytes.
+
+    Inserting ``"SHELL …\\n"`` at the start of a line is the same change as
+    inserting ``"\\nSHELL …"`` one byte earlier; a diff of the result may
+    show either.  Covering both (and, for several nearby edits, the bytes
+    between them) makes the reported range hold the change however it is
+    diffed."""
+    edits = sorted(edits, key=lambda e: (e.start, e.end))
+    start, end = edits[0].start, max(e.end for e in edits)
+    parts, at = [], start
+    for e in edits:
+        parts.append(text[at : e.start])
+        parts.append(e.replacement)
+        at = e.end
+    parts.append(text[at:end])
+    new = "".join(parts)
+    old = text[start:end]
+    left = max(_common_suffix(text[:start], new), _common_suffix(text[:start], old))
+    right = max(_common_prefix(text[end:], new), _common_prefix(text[end:], old))
+    return Edit(start - left, end + right, text[start - left : start] + new + text[end : end + right])

@@ -1,0 +1,319 @@
+from __future__ import annotations
+
+import posixpath
+
+from ..analysis import is_absolute, is_windows_stage, word_value, workdirs
+from ..rules import Context, Edit, Rule, Safety
+from ..shell import Script, script_of
+from ._shell_rules import (
+    exec_form_script,
+    indentation,
+    insertion_point,
+    later_stages_based_on,
+    merged_edit,
+    shell_word,
+)
+from ._util import keyword_like
+
+_WHERE = {
+    "subshell": "a subshell",
+    "command_substitution": "a command substitution",
+    "process_substitution": "a process substitution",
+    "for_statement": "a loop",
+    "c_style_for_statement": "a loop",
+    "while_statement": "a loop",
+    "if_statement": "an `if`",
+    "case_statement": "a `case`",
+    "compound_statement": "a `{ … }` group",
+    "function_definition": "a function",
+    "negated_command": "a negated command",
+    "pipeline": "a pipeline",
+}
+
+
+def _mount_targets(ins) -> list[str]:
+    out = []
+    for f in ins.flags:
+        if f.name != "mount" or not f.value:
+            continue
+        for part in f.value.split(","):
+            key, _, value = part.partition("=")
+            if key.strip().lower() in ("target", "dst", "destination"):
+                out.append(value.strip().strip("\"'"))
+    return out
+
+
+def _chain_head(script: Script):
+    """If the whole script is ``cd DIR && rest`` (the `&&` binding `cd` to
+    everything after it), the tree-sitter node that starts ``rest``.
+    Returns (node or None, why not)."""
+    root = script.tree.root_node
+    stmts = [c for c in root.children if c.type not in ("comment", ";", "&", "\n")]
+    if len(stmts) != 1 or any(c.type == "&" for c in root.children):
+        return None, "the cd is followed by `;`, `&` or a new line, not `&&`"
+    node = stmts[0]
+    right = None
+    while node.type == "list":
+        kids = [k for k in node.children if k.type != "comment"]
+        if len(kids) != 3 or kids[1].type != "&&":
+            return None, "the rest of the RUN also runs when the cd fails (`||`)"
+        right = kids[2]
+        node = kids[0]
+    if node.type != "command":
+        return None, "the cd has a redirection or is not a plain command"
+    if right is None:
+        return None, "a RUN with only `cd` changes nothing for later instructions"
+    return right, ""
+
+
+class CdToWorkdir(Rule):
+    """
+    ## What it does
+    Turns a `cd DIR &&` at the start of a `RUN` into a `WORKDIR` before the
+    `RUN`:
+
+    `RUN cd /src && make` → `WORKDIR /src` + `RUN make`.
+
+    `DIR` must be a literal path, absolute or relative to a working directory
+    known from this file (an earlier `WORKDIR`), and the `cd` must be the
+    first command with `&&` binding it to everything after it. The `RUN`
+    keeps its flags and mounts, and the rest of the script keeps its layout;
+    comment lines between the `cd` and the next command move above the new
+    `WORKDIR`.
+
+    The new `WORKDIR` stays in effect after the `RUN`, so the old one is
+    restored right after it (`WORKDIR /old`) when anything later depends on
+    the working directory: a `RUN`, a `COPY`/`ADD` with a relative
+    destination, a relative `WORKDIR`, `CMD`, `ENTRYPOINT`, `HEALTHCHECK`,
+    `ONBUILD`, a relative `VOLUME`; or when the stage is the final image (its
+    config's working directory would change) or the base of a later stage of
+    this file. When a later absolute `WORKDIR` comes first, nothing is
+    restored. A `cd` to the directory that already is the working directory
+    is simply dropped.
+
+    ## Why
+    `cd` in a `RUN` only lasts for that `RUN`; `WORKDIR` says where the
+    commands run in a way that every later reader (and tool) can see, and is
+    what the Dockerfile reference recommends (hadolint DL3003).
+
+    ## Example
+    ```dockerfile
+    WORKDIR /usr/src
+    COPY . .
+    RUN cd server && make install
+    CMD ["./run.sh"]
+    ```
+
+    Use instead:
+    ```dockerfile
+    WORKDIR /usr/src
+    COPY . .
+    WORKDIR /usr/src/server
+    RUN make install
+    WORKDIR /usr/src
+    CMD ["./run.sh"]
+    ```
+
+    ## Fix safety
+    Unsafe. `WORKDIR` creates a missing directory where `cd` would have
+    failed the build, and it changes the working directory of the image config
+    when nothing restores it: the fix restores it whenever a later
+    instruction, the final image or a later stage of this file depends on it,
+    but a stage built alone with `--target` (and not otherwise used as a base
+    here) keeps the new directory.
+
+    Reported without a fix (hadolint DL3003 reports every `cd` in a `RUN`):
+    a `cd` that is not the first command (`git clone … && cd repo`,
+    `set -e; cd /x`), a `cd` inside a subshell, loop, `if`, function or
+    command substitution (it only changes the directory for that part of the
+    script), a `cd` joined with `||` or `;` (when it fails the rest would run
+    in the old directory), a `RUN` with more than one `cd`, a target with
+    variables, options or `~`, a relative target when the working directory
+    is not known from this file, a working directory that must be restored
+    but is not known (it comes from the base image), a `RUN` with a relative
+    `--mount` target (it is resolved against the working directory), Windows
+    images, and exec-form `RUN`s (hadolint reads their joined words as a
+    script).
+    """
+
+    code = "DF511"
+    name = "cd-to-workdir"
+    summary = "`RUN cd DIR && …` → `WORKDIR DIR` + `RUN …` (restoring the old `WORKDIR` if needed)"
+    safety = Safety.UNSAFE
+    covers = ("DL3003",)
+
+    def check(self, ctx: Context):
+        tree = ctx.tree
+        wds = workdirs(tree)
+        for stage in tree.stages:
+            windows = is_windows_stage(tree, stage)
+            fixed: set[int] = set()  # instructions this pass rewrites
+            for idx, ins in enumerate(stage.instructions):
+                if ins.keyword != "RUN":
+                    continue
+                at = ins.keyword_word or ins
+                if ins.json:
+                    script = exec_form_script(ins)
+                    if script is not None and any(c.program == "cd" for c in script.commands):
+                        yield ctx.finding(at, "`cd` in an exec-form RUN: use WORKDIR (not rewritten)")
+                    continue
+                script = script_of(ins)
+                if script is None:
+                    continue
+                cds = [c for c in script.commands if c.program == "cd"]
+                if not cds:
+                    continue
+                head = "Use WORKDIR instead of `cd` in RUN"
+                if script.has_error:
+                    yield ctx.finding(at, f"{head} (the script could not be fully parsed: not rewritten)")
+                    continue
+                if windows:
+                    yield ctx.finding(at, f"{head} (Windows image: not rewritten)")
+                    continue
+                edits, message = self._fix(ctx, stage, idx, ins, script, cds, wds)
+                if edits:
+                    prev = stage.instructions[idx - 1] if idx > 0 else None
+                    if prev is not None and id(prev) in fixed:
+                        # Right after another rewritten RUN: wait for the
+                        # next pass (an unchanged edit over that RUN makes
+                        # the engine defer this fix), when its restored
+                        # WORKDIR can be reused instead of stacked.
+                        edits = [*edits, Edit(prev.start, prev.end, str(prev))]
+                    fixed.add(id(ins))
+                yield ctx.finding(at, message if edits else f"{head} ({message}: not rewritten)", edits)
+
+    def _fix(self, ctx: Context, stage, idx: int, ins, script: Script, cds, wds):
+        tree = ctx.tree
+        cd = cds[0]
+        first = script.commands[0]
+        if cd is not first:
+            if cd.ancestors:
+                return None, f"the cd is inside {_WHERE.get(cd.ancestors[-1], 'a compound command')}"
+            return None, "the cd is not the first command of the RUN"
+        if cd.ancestors:
+            return None, f"the cd is inside {_WHERE.get(cd.ancestors[-1], 'a compound command')}"
+        if len(cds) > 1:
+            return None, "the RUN uses `cd` more than once"
+        if cd.assignments:
+            return None, "the cd has variable assignments"
+        right, why = _chain_head(script)
+        if right is None:
+            return None, why
+        if len(cd.args) != 1 or cd.args[0].value is None:
+            return None, "the cd target is not one literal path"
+        target = cd.args[0].value
+        if not target or target.startswith(("-", "~")):
+            return None, "the cd target is not a plain path"
+        wd = wds[id(ins)]
+        if target.startswith("/"):
+            new = posixpath.normpath(target)
+            new = "/" if new == "//" else new
+        elif wd.path is None or not wd.path.startswith("/"):
+            return None, "the cd target is relative and the working directory is not known here"
+        else:
+            new = posixpath.normpath(posixpath.join(wd.path, target))
+        if any(not t.startswith("/") for t in _mount_targets(ins)):
+            return None, "a --mount target is relative to the working directory"
+        restore = None
+        guard: list[Edit] = []
+        if new != wd.path:
+            need, stop = self._depends(tree, stage, idx)
+            if stop is not None:
+                # The fix relies on this later absolute WORKDIR: an unchanged
+                # edit over it makes a fix that would remove it wait a pass.
+                guard.append(Edit(stop.start, stop.end, str(stop)))
+            if need is not None:
+                if wd.path is None:
+                    return (
+                        None,
+                        f"{need} depends on the working directory, and the one to restore is not known here",
+                    )
+                restore = wd.path
+        # The edits.
+        nl = tree.newline
+        indent = indentation(ins)
+        text = ins._text
+        a = script.source(cd.start)
+        b = script.source(script._c(right.start_byte))
+        region = text[a:b]
+        moved = [
+            line.strip(" \t\r\n") for line in region.splitlines()[1:] if line.lstrip(" \t").startswith("#")
+        ]
+        front = [Edit(a, b, "")]
+        pos = insertion_point(tree, ins)
+        lines = "".join(f"{indent}{c}{nl}" for c in moved)
+        if new == wd.path:
+            if lines:
+                front.append(Edit(pos, pos, lines))
+            return [
+                merged_edit(text, front),
+                *guard,
+            ], f"`cd {target}` goes to the current working directory: drop it"
+        workdir = keyword_like(ins, "WORKDIR")
+        prev = stage.instructions[idx - 1] if idx > 0 else None
+        inside = wd.path is not None and new.startswith(wd.path.rstrip("/") + "/")
+        if (
+            inside
+            and prev is not None
+            and prev.keyword == "WORKDIR"
+            and prev.args
+            and word_value(prev.args[0].value)
+        ):
+            # `WORKDIR /app` right before `RUN cd server && …`: change it (or
+            # drop it when it only left that same directory) rather than
+            # stacking a second WORKDIR.  /app exists (the cd into a
+            # directory below it worked), so nothing relied on the WORKDIR
+            # creating it.
+            if wds[id(prev)].path == new:
+                front.append(Edit(prev.start, prev.end, ""))
+            else:
+                word = prev.args[0]
+                front.append(Edit(word.start, word.end, shell_word(new, tree.escape)))
+            if lines:
+                front.append(Edit(pos, pos, lines))
+        else:
+            front.append(Edit(pos, pos, f"{lines}{indent}{workdir} {shell_word(new, tree.escape)}{nl}"))
+        # One edit from the new WORKDIR to the start of the remaining script:
+        # a diff may pair the new path with the removed `cd` argument.
+        edits = [merged_edit(text, front), *guard]
+        message = f"Use WORKDIR {new} instead of `cd` at the start of the RUN"
+        if restore is not None:
+            back = f"{workdir} {shell_word(restore, tree.escape)}"
+            if ins.line_break:
+                tail = Edit(ins.end, ins.end, f"{indent}{back}{nl}")
+            else:
+                tail = Edit(ins.end, ins.end, f"{nl}{indent}{back}")
+            edits.append(merged_edit(text, [tail]))
+            message += f", then restore WORKDIR {restore}"
+        if any(x.end > y.start for x, y in zip(sorted(edits), sorted(edits)[1:])):
+            edits = [merged_edit(text, [*front, *([tail] if restore is not None else [])])]
+        return edits, message
+
+    @staticmethod
+    def _depends(tree, stage, idx: int):
+        """(what after instruction ``idx`` of ``stage`` depends on the
+        working directory, or None; the word of the later absolute WORKDIR
+        that makes the rest independent of it, if any)."""
+        for later in stage.instructions[idx + 1 :]:
+            kw = later.keyword
+            if kw == "WORKDIR":
+                value = word_value(later.args[0].value) if later.args else None
+                if value is not None and is_absolute(value):
+                    return None, later.args[0]
+                return f"the relative WORKDIR on line {later.start_line}", None
+            if kw in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "ONBUILD"):
+                return f"the {kw} on line {later.start_line}", None
+            if kw in ("COPY", "ADD") and later.args:
+                dest = later.args[-1]
+                value = dest.value if later.json else word_value(dest.value)
+                if value is None or not is_absolute(value):
+                    return f"the {kw} on line {later.start_line}", None
+            if kw == "VOLUME":
+                values = [a.value for a in later.args]
+                if any(not v.startswith("/") for v in values):
+                    return f"the VOLUME on line {later.start_line}", None
+        if stage is tree.stages[-1]:
+            return "the final image", None
+        if later_stages_based_on(tree, stage):
+            return "a later stage built on this one", None
+        return None, None

@@ -1,0 +1,301 @@
+from __future__ import annotations
+
+import json
+
+from ..analysis import is_windows_stage
+from ..rules import Context, Edit, Rule, Safety
+from ..shell import Script, script_of
+from ._shell_rules import (
+    HADOLINT_PIPEFAIL_SHELLS,
+    exec_form_script,
+    has_pipefail,
+    image_family,
+    indentation,
+    insertion_point,
+    is_non_posix,
+    merged_edit,
+    shell_program,
+    shells,
+)
+from ._util import keyword_like
+
+_SUBSTITUTIONS = ("command_substitution", "process_substitution")
+_SHELL_FOR = {"debian": "/bin/bash", "rhel": "/bin/bash", "alpine": "/bin/ash"}
+
+
+def pipes(script: Script) -> tuple[list[int], list[int]]:
+    """Script offsets of the pipelines: (outside any `$(...)`/`<(...)`,
+    only inside one)."""
+    real: list[int] = []
+    nested: list[int] = []
+
+    def walk(node, in_subst: bool) -> None:
+        if node.type == "heredoc_body":
+            return
+        if node.type == "pipeline":
+            (nested if in_subst else real).append(script._c(node.start_byte))
+        inner = in_subst or node.type in _SUBSTITUTIONS
+        for child in node.children:
+            walk(child, inner)
+
+    walk(script.tree.root_node, False)
+    return real, nested
+
+
+def sets_pipefail(script: Script, before: int) -> bool:
+    """A top-level `set -o pipefail` (or `set -euo pipefail`) runs before
+    script offset ``before``."""
+    for cmd in script.find("set"):
+        if cmd.start >= before or any(a in _SUBSTITUTIONS or a == "subshell" for a in cmd.ancestors):
+            continue
+        vals = [v or "" for v in cmd.values]
+        if "pipefail" in vals and any(
+            v.startswith("-") and not v.startswith("--") and "o" in v[1:] for v in vals
+        ):
+            return True
+    return False
+
+
+def heredoc_shebang(ins) -> str | None:
+    """The `#!` line of a `RUN <<EOF` script that runs its own interpreter."""
+    if len(ins.heredocs) != 1 or ins.rest is None:
+        return None
+    h = ins.heredocs[0]
+    if ins.rest.value.strip() != str(h).strip():
+        return None
+    body = h.content
+    return body.split("\n", 1)[0].rstrip("\r") if body.startswith("#!") else None
+
+
+class Pipefail(Rule):
+    """
+    ## What it does
+    Finds `RUN` instructions whose script pipes one command into another
+    (`a | b`) while no `pipefail` option is in effect, and inserts a `SHELL`
+    instruction with `-o pipefail` before the first such `RUN` of the stage:
+
+    - `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` for Debian and Ubuntu
+      based images (`debian`, `ubuntu`, `buildpack-deps`, and the official
+      language images such as `python`, `node`, `ruby`, `golang`, `rust`,
+      `php` in their default and `-slim` variants) and for the RHEL family
+      (`ubi*`, `fedora`, `centos`, `rockylinux`, `almalinux`,
+      `amazonlinux`, Azure Linux), which all ship bash;
+    - `SHELL ["/bin/ash", "-o", "pipefail", "-c"]` for Alpine based images
+      (any image reference that says `alpine`, and the official `bash`
+      image, which is Alpine), whose `/bin/sh` is busybox ash.
+
+    When a `SHELL` without pipefail is already in effect (for example
+    `SHELL ["/bin/bash", "-c"]`), `-o pipefail` is added after its program:
+    in that `SHELL` itself when it belongs to the stage and nothing has used
+    it yet, otherwise in a new `SHELL` that repeats it. A `/bin/sh` program
+    becomes bash or ash as above; a bash, zsh or ash at a path hadolint does
+    not recognise (the official `bash` image's `/usr/local/bin/bash`) is
+    named by its bare name (`bash`, found through `PATH`). The image is
+    recognised from the `FROM` of the stage (following stages of this file
+    back to their external base, and global `ARG` defaults); this is a
+    heuristic on names, not a look into the image: an unresolved variable in
+    the tag of a language image counts only with a literal `-slim`, as
+    `python:${V}` might name an Alpine variant.
+
+    The `SHELL` is inserted once per stage and applies to every later
+    shell-form `RUN`, `CMD` and `ENTRYPOINT` of the stage (and of stages built
+    on it), not only to the `RUN` with the pipe. It goes above the comment
+    lines attached to that `RUN`.
+
+    ## Why
+    A pipeline's exit status is the status of its last command: in
+    `RUN curl -fsSL https://example.com/install.sh | sh`, a failed download
+    still gives a successful build step when `sh` succeeds on empty input.
+    With `pipefail` the step fails as it should (hadolint DL4006).
+
+    Which shells support `pipefail`: bash, zsh, ksh and busybox ash (Alpine's
+    `/bin/sh`, built with bash compatibility) do. dash, the `/bin/sh` of
+    Debian and Ubuntu (0.5.12 in bookworm and trixie), does not:
+    `set -o pipefail` fails there with "Illegal option -o pipefail", so
+    Debian-based images need bash. `set -o pipefail &&` at the start of a
+    script would work on Alpine, but hadolint only accepts a `SHELL`
+    instruction, and a `SHELL` also covers the later `RUN`s; so both families
+    get a `SHELL`.
+
+    ## Example
+    ```dockerfile
+    FROM debian:bookworm-slim
+    RUN curl -fsSL https://example.com/key.asc | gpg --dearmor -o /usr/share/keyrings/example.gpg
+    ```
+
+    Use instead:
+    ```dockerfile
+    FROM debian:bookworm-slim
+    SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+    RUN curl -fsSL https://example.com/key.asc | gpg --dearmor -o /usr/share/keyrings/example.gpg
+    ```
+
+    ## Fix safety
+    Unsafe. A build that used to pass can now fail (that is the point: a
+    command before a `|` failed). On Debian and Ubuntu the later shell-form
+    `RUN`s of the stage run with bash instead of dash, which differs in
+    places (dash's `echo` interprets backslash escapes, bash's does not;
+    bash-only syntax starts to work); and the `SHELL` is part of the image
+    config, so a shell-form `CMD`, `ENTRYPOINT` or `HEALTHCHECK` of the image
+    and images built on it use the new shell too.
+
+    Reported without a fix:
+    - pipes only inside a command substitution (`x=$(a | b)`,
+      `echo $(a | b)`): a pipefail `SHELL` would change the result only in
+      some of these (a plain assignment), so no shell is changed for them;
+      they are fixed when the stage gets a `SHELL` for another `RUN` before
+      them;
+    - stages whose base image is not recognised (no way to tell whether bash
+      or ash exists), Windows images, and a `SHELL` in effect whose program is
+      neither `sh`, bash, zsh nor ash;
+    - `RUN <<EOF` scripts that start with their own `#!` interpreter (the
+      `SHELL` does not apply to them: add `set -o pipefail` to the script)
+      and exec-form `RUN ["sh", "-c", "a | b"]` (hadolint reads the joined
+      words as a script; `SHELL` does not apply to exec form).
+
+    Not reported, although hadolint reports them: a script that runs
+    `set -o pipefail` (or `set -euo pipefail`) before its first pipe
+    (hadolint only looks at `SHELL`), a stage that inherits a pipefail
+    `SHELL` from an earlier stage of this file (Docker keeps it; hadolint
+    starts every stage afresh), and a pipefail `SHELL` whose program is at a
+    path hadolint does not list (`/usr/local/bin/bash`). Also not reported:
+    pipes hidden in `sh -c '…'` strings, `||`, and stages whose `SHELL` is
+    PowerShell or cmd (hadolint ignores those too). A stage whose parent
+    stage gets its pipefail `SHELL` in the same run gets its own copy.
+    """
+
+    code = "DF512"
+    name = "pipefail"
+    summary = 'Pipe in `RUN` without pipefail → `SHELL [..., "-o", "pipefail", "-c"]`'
+    safety = Safety.UNSAFE
+    covers = ("DL4006",)
+
+    def check(self, ctx: Context):
+        tree = ctx.tree
+        in_effect = shells(tree)
+        for stage in tree.stages:
+            yield from self._stage(ctx, stage, in_effect)
+
+    def _stage(self, ctx: Context, stage, in_effect):
+        tree = ctx.tree
+        windows = is_windows_stage(tree, stage)
+        fix: list[Edit] | None = None  # the SHELL this stage gets, once decided
+        fix_line = 0
+        for ins in stage.instructions:
+            if ins.keyword == "SHELL":
+                fix = None
+                continue
+            if ins.keyword != "RUN":
+                continue
+            args, _ = in_effect[id(ins)]
+            if args is not None and is_non_posix(args):
+                continue
+            pipefail_on = args is not None and has_pipefail(args)
+            if pipefail_on:
+                continue
+            if ins.json:
+                script = exec_form_script(ins)
+                if script is not None and not pipefail_on and any(pipes(script)):
+                    yield ctx.finding(
+                        ins.keyword_word or ins,
+                        "Pipe in an exec-form RUN: SHELL does not apply to it; add `set -o pipefail` to its script",
+                    )
+                continue
+            script = script_of(ins)
+            if script is None or script.has_error:
+                continue
+            real, nested = pipes(script)
+            if not real and not nested:
+                continue
+            first = min(real + nested)
+            if sets_pipefail(script, first):
+                continue
+            at = ins.keyword_word or ins
+            if fix is not None:
+                yield ctx.finding(
+                    at,
+                    f"Pipe in RUN without pipefail (fixed by the SHELL on line {fix_line})",
+                    fix,
+                )
+                continue
+            if windows:
+                yield ctx.finding(at, "Pipe in RUN without pipefail (Windows image: not fixed)")
+                continue
+            shebang = heredoc_shebang(ins)
+            if shebang is not None:
+                yield ctx.finding(
+                    at,
+                    f"Pipe in a `{shebang}` heredoc script without pipefail: SHELL does not apply to it; "
+                    "add `set -o pipefail` to the script",
+                )
+                continue
+            if not real:
+                yield ctx.finding(
+                    at,
+                    "Pipe only inside a command substitution: not fixed (a pipefail SHELL matters there "
+                    "only for a plain assignment)",
+                )
+                continue
+            new_args, why = self._new_shell(tree, stage, args)
+            if new_args is None:
+                yield ctx.finding(at, f"Pipe in RUN without pipefail ({why})")
+                continue
+            message = (
+                "Pipe in RUN without pipefail: a failure before `|` is ignored; set SHELL with -o pipefail"
+            )
+            current = in_effect[id(ins)][1]
+            if current is not None and self._unused_since(stage, current, ins):
+                # The SHELL in effect is of this stage and nothing used it
+                # yet: add the option to it rather than stacking a new SHELL.
+                prog = current.args[0]
+                new_prog = json.dumps(new_args[0], ensure_ascii=False)
+                added = ', "-o", "pipefail"'
+                if prog.value == new_args[0]:
+                    fix = [merged_edit(tree.text, [Edit(prog.end, prog.end, added)])]
+                else:
+                    fix = [merged_edit(tree.text, [Edit(prog.start, prog.end, new_prog + added)])]
+                fix_line = current.start_line
+                message += f" (added to the SHELL on line {current.start_line})"
+            else:
+                keyword = keyword_like(ins, "SHELL")
+                text = f"{indentation(ins)}{keyword} {json.dumps(new_args, ensure_ascii=False)}{tree.newline}"
+                pos = insertion_point(tree, ins)
+                fix = [merged_edit(tree.text, [Edit(pos, pos, text)])]
+                fix_line = tree.position(pos)[0]
+            yield ctx.finding(at, message, fix)
+
+    @staticmethod
+    def _unused_since(stage, shell_ins, ins) -> bool:
+        """Is ``shell_ins`` an instruction of ``stage`` before ``ins`` with
+        nothing in between that runs the shell (shell-form RUN, CMD,
+        ENTRYPOINT, HEALTHCHECK, or ONBUILD)?"""
+        if shell_ins not in stage.instructions:
+            return False
+        between = stage.instructions[stage.instructions.index(shell_ins) + 1 : stage.instructions.index(ins)]
+        for other in between:
+            if other.keyword in ("RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK") and not other.json:
+                return False
+            if other.keyword == "ONBUILD":
+                return False
+        return True
+
+    @staticmethod
+    def _new_shell(tree, stage, args: list[str] | None) -> tuple[list[str] | None, str]:
+        if args is None:
+            family = image_family(tree, stage)
+            if family is None:
+                return None, "base image not recognised: cannot tell whether bash or ash is there"
+            return [_SHELL_FOR[family], "-o", "pipefail", "-c"], ""
+        prog = shell_program(args)
+        if prog in ("bash", "zsh", "ash"):
+            # hadolint only recognises these programs as written: a shell at
+            # another path (the `bash` image's /usr/local/bin/bash) is named
+            # by its bare name and found through PATH.
+            program = args[0] if args[0] in HADOLINT_PIPEFAIL_SHELLS else prog
+            return [program, "-o", "pipefail", *args[1:]], ""
+        if prog == "sh":
+            family = image_family(tree, stage)
+            if family is None:
+                return None, "base image not recognised: cannot tell whether bash or ash is there"
+            return [_SHELL_FOR[family], "-o", "pipefail", *args[1:]], ""
+        return None, f"the SHELL program {args[0]!r} is not bash, ash or sh"

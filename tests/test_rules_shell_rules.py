@@ -1,0 +1,133 @@
+"""Unit tests for the helpers of DF511 (cd → WORKDIR), DF512 (pipefail) and
+DF513 (exec-form CMD), beyond the golden fixtures."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+import dockfix
+from dockfix.engine import apply_edits
+from dockfix.rules import Edit
+from dockfix.transforms._shell_rules import hadolint_sees_pipefail, has_pipefail, image_family, merged_edit
+from dockfix.transforms.exec_form_cmd import plain_words
+
+
+@pytest.mark.parametrize(
+    "base, family",
+    [
+        ("debian:bookworm-slim", "debian"),
+        ("ubuntu", "debian"),
+        ("python:3.12", "debian"),
+        ("python:3.12-slim", "debian"),
+        ("node:20-alpine", "alpine"),
+        ("alpine:3.20", "alpine"),
+        ("mirror.gcr.io/alpine", "alpine"),
+        ("bash:5.2", "alpine"),
+        ("nvidia/cuda:12.4.1-devel-ubuntu22.04", "debian"),
+        ("redhat/ubi9-minimal", "rhel"),
+        ("quay.io/fedora/python-311:latest", "rhel"),
+        ("mcr.microsoft.com/azurelinux/base/core:3.0", "rhel"),
+        ("gcr.io/distroless/base", None),
+        ("busybox:1.36", None),
+        ("myorg/custom:1.0", None),
+        ("node:${VARIANT}", None),  # might be an Alpine variant
+        ("ruby:${V}-slim", "debian"),
+        ("$REPO:9.0-alpine3.20", "alpine"),
+    ],
+)
+def test_image_family(base: str, family: str | None) -> None:
+    tree = dockfix.parse(f"FROM {base}\nRUN true\n")
+    assert image_family(tree, tree.stages[0]) == family
+
+
+def test_image_family_follows_stages_and_global_args() -> None:
+    tree = dockfix.parse("ARG V=3.12-alpine\nFROM python:${V} AS base\nFROM base\nRUN true\n")
+    assert image_family(tree, tree.stages[1]) == "alpine"
+
+
+@pytest.mark.parametrize(
+    "args, real, hadolint",
+    [
+        (["/bin/bash", "-o", "pipefail", "-c"], True, True),
+        (["/bin/bash", "-eo", "pipefail", "-c"], True, True),
+        (["/usr/local/bin/bash", "-o", "pipefail", "-c"], True, False),
+        (["/usr/bin/env", "bash", "-o", "pipefail", "-c"], True, False),
+        (["/bin/sh", "-o", "pipefail", "-c"], False, False),
+        (["/bin/bash", "-c"], False, False),
+        (["ash", "-o", "pipefail", "-c"], True, True),
+    ],
+)
+def test_pipefail_shells(args: list[str], real: bool, hadolint: bool) -> None:
+    assert has_pipefail(args) is real
+    assert hadolint_sees_pipefail(args) is hadolint
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("node server.js", ["node", "server.js"]),
+        ("echo \"a b\" 'c d'", ["echo", "a b", "c d"]),
+        ("gunicorn --bind=0.0.0.0:80 app:app", ["gunicorn", "--bind=0.0.0.0:80", "app:app"]),
+        ("run ''", ["run", ""]),
+        ("echo $HOME", None),
+        ('echo "$HOME"', None),
+        ("echo `date`", None),
+        ("a && b", None),
+        ("a | b", None),
+        ("a > log", None),
+        ("ls *.txt", None),
+        ("ls ~", None),
+        ("echo {a,b}", None),
+        ("echo a\\ b", None),
+        ("echo 'unterminated", None),
+        ("echo # comment", None),
+    ],
+)
+def test_plain_words(text: str, words: list[str] | None) -> None:
+    assert plain_words(text)[0] == words
+
+
+@pytest.mark.parametrize(
+    "text, edits",
+    [
+        ("FROM a\nRUN x | y\n", [Edit(7, 7, 'SHELL ["/bin/bash"]\n')]),
+        ("WORKDIR /app\nRUN cd server && make\n", [Edit(8, 12, "/app/server"), Edit(17, 30, "")]),
+        ("CMD echo test\nCMD echo test\n", [Edit(4, 13, '["echo", "test"]')]),
+    ],
+)
+def test_merged_edit_covers_every_diff_alignment(text: str, edits: list[Edit]) -> None:
+    edit = merged_edit(text, edits)
+    out = apply_edits(text, [edit])
+    assert out == apply_edits(text, edits)
+    sm = difflib.SequenceMatcher(None, text, out, autojunk=False)
+    for tag, i1, i2, _j1, _j2 in sm.get_opcodes():
+        if tag != "equal":
+            assert edit.start <= i1 and i2 <= edit.end
+
+
+def test_cd_fix_waits_for_the_previous_rewritten_run() -> None:
+    """Two `RUN cd sub && …` in a row share one WORKDIR instead of a
+    restore immediately followed by the same WORKDIR again."""
+    text = 'FROM debian\nWORKDIR /app\nRUN cd sub && a\nRUN cd sub && b\nCMD ["x"]\n'
+    out = dockfix.fix(text, select=["DF511"], unsafe=True).output
+    assert out == 'FROM debian\nWORKDIR /app/sub\nRUN a\nRUN b\nWORKDIR /app\nCMD ["x"]\n'
+
+
+def test_cd_fix_keeps_a_later_workdir_it_relies_on() -> None:
+    """The first fix relies on the later absolute WORKDIR; the second fix
+    would delete that WORKDIR, so it waits a pass and adapts."""
+    text = "FROM debian\nWORKDIR /app/server\nRUN cd /tmp && a\nWORKDIR /app\nRUN cd server && b\n"
+    out = dockfix.fix(text, select=["DF511"], unsafe=True).output
+    assert "RUN a\n" in out and "RUN b\n" in out
+    # b still runs in /app/server, a in /tmp
+    lines = out.splitlines()
+    wd = None
+    where = {}
+    for line in lines:
+        if line.startswith("WORKDIR "):
+            wd = line.split()[1]
+        elif line.startswith("RUN "):
+            where[line[4:]] = wd
+    assert where == {"a": "/tmp", "b": "/app/server"}
