@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import weakref
 from dataclasses import dataclass
 from typing import Iterator
 
@@ -25,22 +26,45 @@ APK_CACHE = "/var/cache/apk"
 # -- RUN instructions -----------------------------------------------------
 
 
+_SCRIPTS: "weakref.WeakKeyDictionary[Instruction, Script | None]" = weakref.WeakKeyDictionary()
+
+
+def script_for(ins: Instruction) -> Script | None:
+    """``shell.script_of`` once per instruction (the rules of this family
+    look at the same RUNs many times in one pass)."""
+    try:
+        return _SCRIPTS[ins]
+    except KeyError:
+        script = _SCRIPTS[ins] = script_of(ins)
+        return script
+
+
 @dataclass
 class Run:
-    """A RUN (or the RUN an ONBUILD wraps) with its parsed script."""
+    """A RUN (or the RUN an ONBUILD wraps); its script is parsed on demand."""
 
     stage: Stage | None
     ins: Instruction  # the RUN itself (``outer.inner`` for ONBUILD RUN)
     outer: Instruction  # the top-level instruction (ONBUILD or the RUN)
-    script: Script | None
 
     @property
     def onbuild(self) -> bool:
         return self.outer is not self.ins
 
+    def mentions(self, *words: str) -> bool:
+        """Does the RUN's text contain any of ``words``?  A cheap test before
+        parsing the shell."""
+        text = self.ins._text[self.outer.start : self.outer.end]
+        return any(w in text for w in words)
+
+    @property
+    def script(self) -> Script | None:
+        return script_for(self.ins)
+
     @property
     def usable(self) -> bool:
-        return self.script is not None and not self.script.has_error
+        script = self.script
+        return script is not None and not script.has_error
 
 
 def runs_of(instructions) -> Iterator[tuple[Instruction, Instruction]]:
@@ -51,18 +75,22 @@ def runs_of(instructions) -> Iterator[tuple[Instruction, Instruction]]:
             yield target, ins
 
 
-def stage_runs(tree: Dockerfile, stage: Stage) -> list[Run]:
+def stage_runs(tree: Dockerfile, stage: Stage, *words: str) -> list[Run]:
+    """The RUNs of a stage; only those whose text contains one of ``words``
+    when given."""
     out = []
     for ins, outer in runs_of(stage.instructions):
-        out.append(Run(stage, ins, outer, script_of(ins)))
+        run = Run(stage, ins, outer)
+        if not words or run.mentions(*words):
+            out.append(run)
     return out
 
 
-def all_runs(tree: Dockerfile) -> Iterator[Run]:
+def all_runs(tree: Dockerfile, *words: str) -> Iterator[Run]:
     """Every RUN of the file (stages in order, then instructions), ONBUILD
     RUNs included; RUNs before the first FROM cannot exist."""
     for stage in tree.stages:
-        yield from stage_runs(tree, stage)
+        yield from stage_runs(tree, stage, *words)
 
 
 # -- cache mounts ---------------------------------------------------------

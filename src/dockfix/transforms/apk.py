@@ -87,7 +87,7 @@ def _later_index_user(tree: Dockerfile, stage: Stage, after) -> bool:
 
     def walk(st: Stage, start_after) -> bool:
         seen = start_after is None
-        for run in stage_runs(tree, st):
+        for run in stage_runs(tree, st, "apk"):
             if not seen:
                 seen = run.ins is start_after
                 continue
@@ -167,7 +167,7 @@ class ApkNoCache(Rule):
 
     def check(self, ctx: Context):
         tree = ctx.tree
-        for run in all_runs(tree):
+        for run in all_runs(tree, "apk"):
             if not run.usable or cache_covers(run.ins, APK_CACHE, "/etc/apk/cache"):
                 continue
             finding = self._check_run(ctx, run)

@@ -104,7 +104,7 @@ class AptGetYes(Rule):
     covers = ("DL3014",)
 
     def check(self, ctx: Context):
-        for run in all_runs(ctx.tree):
+        for run in all_runs(ctx.tree, "apt"):
             if not run.usable:
                 continue
             script = run.script
@@ -172,7 +172,7 @@ def lists_states(tree: Dockerfile) -> dict[int, str]:
     for stage in tree.stages:
         parent = stage_parent(tree, stage)
         state = final.get(parent.index, "unknown") if parent is not None else "unknown"
-        for run in stage_runs(tree, stage):
+        for run in stage_runs(tree, stage, "apt"):
             if run.onbuild:
                 out[id(run.ins)] = "unknown"  # runs in a child build
                 continue
@@ -191,7 +191,7 @@ def later_lists_user(tree: Dockerfile, stage: Stage, after: Instruction) -> tupl
 
     def walk(st: Stage, start_after: Instruction | None):
         seen_start = start_after is None
-        for run in stage_runs(tree, st):
+        for run in stage_runs(tree, st, "apt"):
             if not seen_start:
                 seen_start = run.ins is start_after
                 continue
@@ -283,7 +283,7 @@ class AptUpdateWithInstall(Rule):
         tree = ctx.tree
         states = lists_states(tree)
         shipped = shipped_stages(tree)
-        for run in all_runs(tree):
+        for run in all_runs(tree, "apt"):
             if not run.usable or cache_covers(run.ins, APT_LISTS):
                 continue
             script = run.script
@@ -395,7 +395,7 @@ class AptListsCleanup(Rule):
         for stage in tree.stages:
             if stage.index not in shipped:
                 continue
-            for run in stage_runs(tree, stage):
+            for run in stage_runs(tree, stage, "apt"):
                 if not run.usable or cache_covers(run.ins, APT_LISTS, "/var/lib/apt"):
                     continue
                 script = run.script
@@ -475,7 +475,7 @@ class AptNoInstallRecommends(Rule):
     covers = ("DL3015",)
 
     def check(self, ctx: Context):
-        for run in all_runs(ctx.tree):
+        for run in all_runs(ctx.tree, "apt"):
             if not run.usable:
                 continue
             script = run.script
@@ -588,7 +588,7 @@ class AptToAptGet(Rule):
     def check(self, ctx: Context):
         tree = ctx.tree
         shipped = shipped_stages(tree)
-        for run in all_runs(tree):
+        for run in all_runs(tree, "apt"):
             if not run.usable:
                 continue
             script = run.script
