@@ -485,3 +485,31 @@ def test_sudo_then_merge_compose() -> None:
     text = "FROM debian:12\nRUN sudo apt-get update\nRUN sudo apt-get install -y curl\n"
     out = dockfix.fix(text, select=["DF201", "DF402"], unsafe=True).output
     assert out == "FROM debian:12\nRUN apt-get update \\\n    && apt-get install -y curl\n"
+
+
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("echo a &", "echo b"),  # background job, and `& &&` would not parse
+        ("echo a # note", "echo b"),  # `\` inside the comment: b commented out
+        ("echo a", "# only a comment"),
+        ("echo a", "V=1 && curl -O https://x/$V"),  # SC2086 would appear
+    ],
+)
+def test_first_end_and_second_start_refused(first: str, second: str) -> None:
+    text = f"FROM debian:12\nRUN {first}\nRUN {second}\n"
+    assert merge(text) == text
+
+
+def test_second_assigns_and_quotes_merges() -> None:
+    text = 'FROM debian:12\nRUN echo a\nRUN V=1 && curl -O "https://x/$V"\n'
+    assert merge(text) == 'FROM debian:12\nRUN echo a \\\n    && V=1 && curl -O "https://x/$V"\n'
+
+
+def test_report_only_message_says_why() -> None:
+    text = "FROM debian:12\nRUN cd /app\nRUN make\n"
+    result = dockfix.fix(text, select=["DF201"])
+    assert result.output == text
+    [finding] = result.findings
+    assert finding.fix is None and finding.line == 3
+    assert "not merged" in finding.message and "`cd`" in finding.message

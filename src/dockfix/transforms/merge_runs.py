@@ -517,6 +517,35 @@ def _and_list_problem(script: Script) -> str | None:
     return None
 
 
+def _unquoted_assigned(script: Script) -> str | None:
+    """A variable the second script assigns and then uses unquoted.  At the
+    start of a script ShellCheck knows its value is safe; chained after the
+    first RUN it no longer does, and hadolint would newly report SC2086."""
+    assigned = set()
+    for node, child, _arith in _walk(script.tree.root_node):
+        if child or node.type != "variable_assignment":
+            continue
+        if node.parent is not None and node.parent.type in ("command", "declaration_command"):
+            continue
+        name = node.child_by_field_name("name")
+        if name is not None:
+            assigned.add(script.node_text(name))
+    if not assigned:
+        return None
+
+    def uses(node, quoted: bool):
+        if node.type in ("simple_expansion", "expansion") and not quoted:
+            for c in node.children:
+                if c.type == "variable_name" and script.node_text(c) in assigned:
+                    yield script.node_text(c)
+        for c in node.children:
+            yield from uses(c, quoted or node.type == "string")
+
+    for name in uses(script.tree.root_node, False):
+        return name
+    return None
+
+
 def _mount_problem(ins: Instruction) -> str | None:
     for f in ins.flags:
         if f.name.lower() != "mount":
@@ -567,17 +596,19 @@ class MergeConsecutiveRuns(Rule):
     - both are shell form without heredocs, have the same flags (`--mount`
       sets, `--network`, `--security`; no tmpfs or writable bind mount, whose
       content each `RUN` gets afresh), run under the same POSIX shell (no
-      `SHELL` between them, none with `-l` or a `BASH_ENV`/`ENV` startup file,
-      not a Windows image), are in the same stage with only comments and
-      blank lines between, and no `# hadolint`/`# dockfix:` pragma between;
+      `SHELL` with `-l`, a non-POSIX program or a `BASH_ENV`/`ENV` startup
+      file; not a Windows image), are in the same stage with only comments
+      and blank lines between, and no `# hadolint`/`# dockfix:` pragma
+      between (it belongs to the second instruction);
     - the first leaves no shell state behind: no `cd`, `pushd`/`popd`,
       `export`, `declare`/`local`/`readonly`, `unset`, `set`, `shopt`,
-      `umask`, `ulimit`, `source`/`.`, `alias`, `trap`, `exec`, `exit`,
-      `eval`, `read`, `let`, `hash`, function definitions, bare assignments
-      (`X=1`), `${X:=…}` or arithmetic assignments, `for` loops (the loop
-      variable stays set), background jobs (`&`), or commands named by a
-      variable — except inside `( … )`, `$( … )` and `<( … )`, which run in
-      a child process;
+      `umask`, `ulimit`, `source`/`.`, `alias`, `trap`, `exec`, `eval`,
+      `read`, `let`, `hash`, `exit` (except `exit 1` and other failing
+      statuses: the build stops either way), function definitions, bare
+      assignments (`X=1`), `${X:=…}` or arithmetic assignments, `for` loops
+      (the loop variable stays set), background jobs (`&`), or commands named
+      by a variable — except inside `( … )`, `$( … )` and `<( … )`, which
+      run in a child process;
     - the first script does not end with a shell comment (`RUN a # note`:
       the appended command would be commented out) or `&`; a trailing `;` is
       dropped, since `a;` is `a`;
@@ -588,17 +619,28 @@ class MergeConsecutiveRuns(Rule):
       when the first `RUN` failed, which used to stop the build;
     - the first does not touch the shell itself (`/bin/sh`, the `SHELL`
       program, `dpkg-reconfigure dash`: the second `RUN` used to start the new
-      one), does not `rm`/`mv` the working directory (the second `RUN` used
-      to start in a fresh one; the base image's default directory is assumed
-      not to be removed by absolute paths), and, when the second `RUN` runs a
-      program the first also ran, does not install or remove programs (pip,
-      npm, gem, `make install`, a package removal, a copy into a `bin`
-      directory…): the merged shell remembers where it found a program and
-      could run the old one; the second must not read `$_`.
+      one) and does not `rm`/`mv` the working directory (the second `RUN`
+      used to start in a fresh one; the base image's default directory is
+      assumed not to be removed by absolute paths);
+    - no program the first `RUN` looked up on `PATH` and the second runs
+      again may have been installed anew by the first after that look-up
+      (`pip install -U pip`, `npm i -g npm`, `corepack enable`, `gem update
+      --system`, a copy into a `bin` directory naming it, `make install`…):
+      bash and dash remember where they found a program and the merged shell
+      could run the old one. A package install is assumed not to bring a
+      program it does not name, other than the package manager itself when
+      the package list is not literal (`-r requirements.txt`, `.`);
+    - the second does not read `$_`.
 
-    Where hadolint reports DL3059 (both `RUN`s have at most one command and
-    the same flags) but one of these conditions fails, the finding is
-    reported without a fix, with the reason.
+    One more refusal keeps other linters quiet rather than behaviour: a
+    second `RUN` that sets a variable and uses it unquoted (`V=1 && curl
+    …/$V`) is left alone, because chained after other commands ShellCheck no
+    longer sees that the value is safe and hadolint would report SC2086.
+
+    Where hadolint reports DL3059 (it does when both `RUN`s run at most one
+    command and have the same flags) but one of these conditions fails, the
+    finding is reported without a fix and says why. Consecutive `RUN`s that
+    hadolint does not report and that cannot be merged are not reported.
     """
 
     code = "DF201"
@@ -662,6 +704,12 @@ class MergeConsecutiveRuns(Rule):
         problem = _and_list_problem(s2)
         if problem:
             return problem, None
+        name = _unquoted_assigned(s2)
+        if name:
+            return (
+                f"the second RUN sets `{name}` and uses it unquoted: chained after the first, "
+                "ShellCheck (hadolint SC2086) could no longer tell it is safe"
+            ), None
         if re.search(r"\$\{?_\b", s2.text):
             return "the second RUN reads `$_`", None
         shell_path = _shell_path(tree, stage, first)
