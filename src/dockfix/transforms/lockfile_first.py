@@ -247,6 +247,86 @@ def _posix_shell(tree, stage, upto: Instruction) -> bool:
     return ok
 
 
+_SHELL_STATE = {"cd", "pushd", "popd", "export", "set", "source", ".", "umask", "alias", "unset", "shopt",
+                "trap", "ulimit", "exec", "eval", "declare", "typeset", "local", "readonly", "shift", "hash"}
+
+
+_REMOVES = {
+    "apt-get": {"remove", "purge", "autoremove", "clean", "autoclean"}, "apt": {"remove", "purge", "autoremove", "clean"},
+    "apk": {"del"}, "yum": {"remove", "erase", "autoremove", "clean"}, "dnf": {"remove", "autoremove", "clean"},
+    "microdnf": {"remove", "clean"}, "zypper": {"remove", "rm", "clean"}, "pip": {"uninstall", "cache"},
+    "pip3": {"uninstall", "cache"}, "npm": {"prune", "uninstall", "rm", "remove", "cache", "dedupe"},
+    "yarn": {"cache", "autoclean", "remove"}, "pnpm": {"prune", "remove", "rm", "store"}, "go": {"clean"},
+    "cargo": {"clean"}, "composer": {"clear-cache", "clearcache", "remove"}, "bundle": {"clean"},
+    "gem": {"cleanup", "uninstall"}, "poetry": {"cache", "remove"}, "uv": {"cache"}, "mvn": {"clean"},
+}
+
+
+def _removes(cmd: Command) -> bool:
+    """Does the command delete files (which a split would leave in the
+    install's layer)?"""
+    prog = cmd.program
+    vals = [a.value for a in cmd.args]
+    if prog in ("rm", "rmdir", "shred", "unlink"):
+        return True
+    if prog == "find":
+        return "-delete" in vals or "-exec" in vals or "-execdir" in vals
+    inv = lf.pip_invocation(cmd)
+    if inv is not None:
+        vals = [a.value for a in inv[1]]
+        prog = "pip"
+    words = {v for v in vals if v}
+    return bool(words & _REMOVES.get(prog or "", set()))
+
+
+def _split_point(script: Script, view: RunView, run: Instruction):
+    """Where to cut ``RUN install && build`` in two: (start, end) source
+    offsets of the ``&&`` glue between the last install and the first
+    command that may need the sources, or a reason why it cannot be cut."""
+    no = f"the same RUN also runs `{lf.short(view.blockers[0], script, 40)}`, which may use the sources"
+    root = script.tree.root_node
+    top = [n for n in root.children if n.type not in ("comment", ";")]
+    if len(top) != 1 or script.has_error or run.heredocs:
+        return no
+    chain: list = []
+
+    def flatten(node) -> bool:
+        if node.type == "list":
+            kids = [k for k in node.children if k.type != "comment"]
+            if len(kids) != 3 or kids[1].type != "&&":
+                return False
+            return flatten(kids[0]) and flatten(kids[2])
+        chain.append(node)
+        return True
+
+    if not flatten(top[0]) or len(chain) < 2:
+        return no
+    spans = [(script._c(n.start_byte), script._c(n.end_byte)) for n in chain]
+
+    def element(cmd: Command) -> int:
+        return next(i for i, (a, b) in enumerate(spans) if a <= cmd.start < b)
+
+    last_install = max(element(c) for c, _ in view.installs)
+    first_blocker = min(element(c) for c in view.blockers)
+    if first_blocker <= last_install:
+        return no
+    for i in range(last_install + 1):
+        if chain[i].type != "command":
+            return no
+    for cmd in script.commands:
+        if element(cmd) <= last_install and (cmd.program in _SHELL_STATE or cmd.assignments and cmd.name is None):
+            return f"{no}, and the RUN cannot be split after the install because `{lf.short(cmd, script, 30)}` changes the shell's state"
+    for cmd in script.commands:
+        if element(cmd) > last_install and _removes(cmd):
+            return (f"{no}, and the RUN cannot be split after the install because `{lf.short(cmd, script, 30)}` "
+                    "removes files, which would stay in the install's layer")
+    a = script.source_end(spans[last_install][1])
+    b = script.source(spans[last_install + 1][0])
+    if a >= b or "#" in run._text[a:b]:
+        return no  # a comment line inside the continuation
+    return a, b
+
+
 def _whole_source(ins: Instruction) -> bool:
     """`COPY . <dir>` / `ADD ./ <dir>`: the whole build context."""
     if ins.keyword not in ("COPY", "ADD") or len(ins.args) != 2 or ins.heredocs:
@@ -268,42 +348,48 @@ class LockfileFirst(Rule):
     ## What it does
     When a stage copies the whole build context (`COPY . <dir>`, `COPY ./ ./`,
     `ADD . /app`) and a later `RUN` of the same stage installs dependencies
-    from a manifest in it, copies only the manifest and lock files first,
-    runs the install, and copies the rest after it. The files are taken from
-    the build context (the Dockerfile's folder, `--context`, or the compose
-    file's `build.context`) and must exist there and not be excluded by
-    `.dockerignore`:
+    from manifests it brought, copies only the manifest and lock files
+    first, runs the install, and copies the rest after it. The files come
+    from the build context (the Dockerfile's folder, `--context`, or the
+    compose file's `build.context`); only files that exist there and are not
+    excluded by `.dockerignore` are copied:
 
-    - pip / uv pip: the `-r`/`-c` files (and the files they include);
+    - pip / uv pip: the `-r`/`-c` files and the files they include;
       poetry: `pyproject.toml`, `poetry.lock`, `poetry.toml` and the readme;
       uv: `pyproject.toml`, `uv.lock`, `uv.toml`, `.python-version`;
       pdm: `pyproject.toml`, `pdm.lock`, `pdm.toml`; pipenv: `Pipfile`,
       `Pipfile.lock`;
-    - npm / yarn / pnpm / bun: `package.json`, every lock file present,
-      `.npmrc`, `.yarnrc(.yml)`, `.pnpmfile.cjs`, and the `.yarn/` folder;
-      `pnpm fetch`: the lock file;
+    - npm, yarn, pnpm, bun: `package.json`, the tool's lock file(s),
+      `.npmrc`, `.yarnrc`/`.yarnrc.yml` and the `.yarn/` folder (yarn),
+      `.pnpmfile.cjs` (pnpm); `pnpm fetch`: the lock file;
     - `go mod download`: `go.mod`, `go.sum`;
     - `mvn dependency:go-offline` (or `./mvnw`): `pom.xml`, `.mvn/`, `mvnw`;
     - `gradle dependencies` (or `./gradlew`): the build and settings
       scripts, `gradle.properties`, `gradlew` and `gradle/`;
-    - `bundle install`: `Gemfile`, `Gemfile.lock`;
+    - `bundle install`: `Gemfile`, `Gemfile.lock` (and `.ruby-version`
+      when the Gemfile reads it);
     - `composer install`: `composer.json`, `composer.lock`, `auth.json`.
 
+    The new `COPY` takes the place of `COPY .` (same flags, same
+    destination, so relative destinations resolve the same), and `COPY .`
+    moves right after the install. When the install's `RUN` goes on with
+    commands that need the sources (`RUN npm ci && npm run build`), the RUN
+    is cut after the install and the copy goes between the two halves.
     Installs that also install the project itself are split where the tool
     has a dependencies-only mode: `poetry install` runs first with
     `--no-root`, `uv sync` with `--no-install-project`, `pdm install` with
     `--no-self`, and the original command runs again after the full copy;
-    `composer install` runs with `--no-autoloader` first and `composer
-    dump-autoload` (with the matching options) after the full copy when
-    the autoloader needs the sources.
+    `composer install` runs with `--no-autoloader` and `composer
+    dump-autoload` (with the matching options) runs after the copy when the
+    autoloader needs the sources (classmap, `-o`, `-a`, dump scripts).
 
     ## Why
     Docker reuses a layer only while everything it depends on is unchanged.
     After `COPY . .` any edit to any source file invalidates the copy and
-    therefore every later layer — the dependency install included, which is
-    usually the slowest step of the build. Copying the manifests first keeps
-    the install cached until the dependencies really change. No hadolint
-    rule or Docker build check covers this.
+    every later layer — the dependency install included, usually the
+    slowest step of the build. Copying the manifests first keeps the install
+    cached until the dependencies really change. No hadolint rule or Docker
+    build check covers this.
 
     ## Example
     ```dockerfile
@@ -326,38 +412,46 @@ class LockfileFirst(Rule):
 
     ## Fix safety
     Unsafe: the install no longer sees the other files of the project, and
-    files it writes into the project folder (a lock file `npm install`
-    updates, for example) are replaced by the context's copies afterwards.
-    The fix is only offered when dockfix can show the install needs nothing
-    else: the manifests exist in the build context, the install's working
-    directory is the copied folder, and every instruction between the copy
-    and the install (and every other command of the install's `RUN`) is
-    independent of the copied files — ENV, ARG (when the COPY uses no
-    variable), LABEL, EXPOSE, USER, an absolute WORKDIR (when the COPY
-    destination is absolute), COPY/ADD into other folders, and RUNs that only
-    install system packages, create users, install tools by name or touch
-    paths outside the copied tree. `--chown`, `--chmod` and `--link` are
-    carried over to the new `COPY`.
+    whatever it writes into the project folder (a lock file `npm install`
+    updates, for example) is replaced by the context's copy afterwards; a
+    split RUN becomes two layers. The fix is only offered when dockfix can
+    show the install needs nothing else: the manifests exist in the build
+    context, the install runs in the copied folder, and every instruction
+    between the copy and the install — and every other command of the
+    install's RUN before the cut — is independent of the copied files: ENV,
+    ARG (when the COPY uses no variable), LABEL, EXPOSE, USER, an absolute
+    WORKDIR (when the COPY destination is absolute), COPY/ADD into other
+    folders, and commands that only install system packages, create users,
+    install tools by name or touch paths outside the copied tree. A RUN is
+    only cut at a top-level `&&`, when nothing before the cut changes the
+    shell's state (`cd`, `export`, `set`…), nothing after it deletes files
+    (they would stay in the install's layer) and no comment sits in the
+    cut. `--chown`, `--chmod` and `--link` are carried over to the new COPY.
 
-    Reported without a fix, with the reason in the message: the build
-    context is not known (stdin) or lacks a manifest (or `.dockerignore`
-    excludes it); the install builds or installs the project itself with no
-    dependencies-only mode (`pip install .`, `pip install -e .`, a
-    requirements file with `-e .` or local paths, path dependencies); npm,
-    yarn, pnpm or bun with a `preinstall`/`install`/`postinstall`/`prepare`
-    script (they may need the sources), workspaces or `file:` dependencies;
-    composer with install scripts, path repositories or plugins that may
-    write into the project; Go workspaces and local `replace` directives;
-    Maven modules; Gradle multi-projects, `buildSrc` and `apply from`;
-    Gemfiles with `gemspec`, `path:` gems or that read other files; the
-    context holding what the install creates (`node_modules`, `.venv`,
-    `vendor/`), which the later copy would overwrite; any instruction or
-    command between the copy and the install that may use the sources;
-    Windows images. Cargo is always report-only: fetching or building
-    dependencies needs the crate's targets, and the stub-`main.rs`
-    technique depends on the crate layout (bins, libs, build scripts,
-    workspaces) and on file times, so no rewrite is attempted — the message
-    suggests cargo-chef.
+    Reported without a fix, the message saying why: the build context is not
+    known (stdin) or lacks a manifest, or `.dockerignore` excludes it; the
+    install builds or installs the project with no dependencies-only mode
+    (`pip install .`, `pip install -e .`, a requirements file with `-e .` or
+    local paths, path dependencies); npm, yarn, pnpm or bun with a
+    `preinstall`/`install`/`postinstall`/`prepare` script (they may need the
+    sources), workspaces or `file:` dependencies; composer with install
+    scripts, path repositories or plugins that may write into the project;
+    Go workspaces and local `replace` directives; Maven modules; Gradle
+    multi-projects, `buildSrc` and `apply from`; Gemfiles with `gemspec`,
+    `path:` gems or that read other files; a context holding what the install
+    creates (`node_modules`, `.venv`, `vendor/`), which the later copy would
+    put back over it; an instruction or command between the copy and the
+    install that may use the sources; `COPY --exclude`/`--parents`; a comment
+    directive (`# hadolint ignore=…`) above the COPY; Windows images. Cargo
+    is always report-only: fetching or building dependencies needs the
+    crate's targets, and the stub-`main.rs` technique depends on the crate
+    layout (bins, libraries, build scripts, workspaces) and on file times,
+    so no rewrite is attempted — the message suggests cargo-chef. An install
+    after a dependencies-only install of the same tool (the project's own
+    install, as in `COPY requirements.txt` … `COPY . .` / `pip install -e .`)
+    is not reported. Without `WORKDIR`, the new `COPY` has the same
+    relative destination as `COPY .` (hadolint DL3045 reports both; DF505
+    makes them absolute).
     """
 
     code = "DF220"
@@ -444,8 +538,11 @@ class LockfileFirst(Rule):
         if between:
             ins, why = between[0]
             return report(f"the {ins.keyword} at line {ins.start_line} {why}")
+        run_split = None
         if view.blockers:
-            return report(f"the same RUN also runs `{lf.short(view.blockers[0], script, 40)}`, which may use the sources")
+            run_split = _split_point(script, view, target)
+            if isinstance(run_split, str):
+                return report(run_split)
         if not _run_mounts_ok(target):
             return report("the RUN mounts files that may be the sources")
         bad_flag = next((f for f in copy.flags if f.name not in ("chown", "chmod", "link")), None)
@@ -454,6 +551,8 @@ class LockfileFirst(Rule):
         if (dest == "/" or lf.is_unknown_based(dest)) and set(where.roots or ()) & _SYSTEM_DIRS:
             return report("the build context has system folders that `COPY .` puts over the image's own")
         splits = [(cmd, inst) for cmd, inst in installs if inst.split_flag]
+        if splits and run_split is not None:
+            return report(f"the same RUN also runs `{lf.short(view.blockers[0], script, 40)}`, which may use the sources")
         if splits and len(installs) > 1:
             return report("the RUN has several installs and one of them must run again after the copy")
         if splits and (target.heredocs or any(
@@ -475,7 +574,7 @@ class LockfileFirst(Rule):
         lines = self._copy_lines(copy, raw_dest, dest_value, files, dirs)
         if lines is None:
             return report("the COPY destination would need quoting")
-        edits = self._edits(ctx, copy, target, lines, script, splits)
+        edits = self._edits(ctx, copy, target, lines, script, splits, run_split)
         names = ", ".join(files + [d + "/" for d in dirs])
         how = "install"
         if splits:
@@ -484,6 +583,8 @@ class LockfileFirst(Rule):
                 how = "install with `--no-autoloader`, `composer dump-autoload` after the copy"
             else:
                 how = f"install with `{inst.split_flag}` (and the original install after the copy)"
+        elif run_split is not None:
+            how = "install (the RUN is split after the install)"
         return ctx.finding(at, f"{what}: copy {names} first, {how}, then copy the rest", edits)
 
     def _between(self, ins: Instruction, copy: Instruction, where: Where) -> str:
@@ -561,7 +662,7 @@ class LockfileFirst(Rule):
                 out.append(f"{kw} {flags}{' '.join(sources)} {dst}")
         return out
 
-    def _edits(self, ctx, copy: Instruction, run: Instruction, lines: list[str], script: Script, splits):
+    def _edits(self, ctx, copy: Instruction, run: Instruction, lines: list[str], script: Script, splits, run_split):
         text = ctx.text
         nl = ctx.newline
         indent = text[copy.start : copy.keyword_word.start] if copy.keyword_word else ""
@@ -571,6 +672,12 @@ class LockfileFirst(Rule):
         moved = text[copy.start : copy.content_end]
         extra = []
         edits = [Edit(copy.start, copy.end, new_copy)]
+        if run_split is not None:
+            # RUN install && build  ->  RUN install / COPY . . / RUN build
+            a, b = run_split
+            flags = "".join(str(f) + " " for f in run.flags)
+            edits.append(Edit(a, b, f"{nl}{moved}{nl}{run_indent}{keyword_like(run, 'RUN')} {flags}"))
+            return edits
         if splits:
             cmd, inst = splits[0]
             edits.append(insert_after(script, inst.split_at, " " + inst.split_flag))

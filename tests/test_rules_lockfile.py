@@ -1,0 +1,243 @@
+"""DF220 lockfile-first-copy: helpers and behaviour beyond the golden cases."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import dockfix
+from dockfix.context import BuildContext
+from dockfix.shell import script_of
+from dockfix.transforms import _lockfile as lf
+from dockfix.transforms.lockfile_first import Where, independent
+
+from conftest import assert_valid_buildkit
+
+
+def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:
+    for name, content in files.items():
+        p = tmp_path / name
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(content)
+    return BuildContext(tmp_path)
+
+
+def _fix(tmp_path: Path, dockerfile: str, files: dict[str, str], **kw):
+    _context(tmp_path, files)
+    path = tmp_path / "Dockerfile"
+    path.write_text(dockerfile)
+    return dockfix.fix(dockerfile, path=str(path), **kw)
+
+
+def _commands(run: str):
+    tree = dockfix.parse(f"FROM x\nRUN {run}\n")
+    script = script_of(tree.instructions[1])
+    assert script is not None
+    return script.commands
+
+
+# -- paths -------------------------------------------------------------------
+
+
+def test_paths_based_on_the_unknown_workdir_compare_only_with_each_other() -> None:
+    base = lf.UNKNOWN_ROOT
+    app = lf.join_path(base, "app")
+    assert lf.relation(lf.join_path(app, "requirements.txt"), app) == "requirements.txt"
+    assert lf.relation("/app/requirements.txt", app) is None  # unknown vs known
+    assert lf.relation("/srv/x", "/app") == ".."
+    assert lf.relation("/app", "/app") == ""
+    assert lf.join_path(base, "../x") is None
+    assert lf.join_path(None, "/abs") == "/abs"
+
+
+def test_expand_uses_known_values_only() -> None:
+    env = {"APP": "/srv/app", "NONE": None}
+    assert lf.expand("$APP/x", env) == "/srv/app/x"
+    assert lf.expand("${APP}", env) == "/srv/app"
+    assert lf.expand("$NONE", env) is None
+    assert lf.expand("${APP:-/x}", env) is None
+    assert lf.expand("$OTHER", env) is None
+
+
+def test_stage_states_follow_workdir_env_and_parent_stages() -> None:
+    tree = dockfix.parse(
+        "ARG BASE=/opt\nFROM x AS a\nARG BASE\nENV APP=$BASE/app\nWORKDIR $APP\nRUN a\n"
+        "FROM a\nWORKDIR sub\nRUN b\nFROM y\nRUN c\n"
+    )
+    states = lf.stage_states(tree)
+    runs = [i for i in tree.instructions if i.keyword == "RUN"]
+    assert states[id(runs[0])].workdir == "/opt/app"
+    assert states[id(runs[1])].workdir == "/opt/app/sub"
+    assert states[id(runs[2])].workdir == lf.UNKNOWN_ROOT
+
+
+# -- option parsing ------------------------------------------------------------
+
+
+def test_parse_args_values_and_groups() -> None:
+    (cmd,) = _commands("pip install -rreq.txt --constraint=c.txt -q --index-url https://x flask")
+    parsed = lf.parse_args(cmd.args[1:], lf._PIP_INSTALL_VALUE)
+    assert lf.values(parsed, "-r") == ["req.txt"]
+    assert lf.values(parsed, "--constraint") == ["c.txt"]
+    assert lf.values(parsed, "--index-url") == ["https://x"]
+    assert [a.value for a in parsed.operands] == ["flask"]
+
+
+@pytest.mark.parametrize(
+    "run, tool",
+    [
+        ("pip install -r r.txt", "pip"),
+        ("pip3.12 install -r r.txt", "pip"),
+        ("python3 -m pip install -r r.txt", "pip"),
+        ("python -u -m pip install -r r.txt", "pip"),
+        ("uv pip install -r r.txt", "uv pip"),
+        ("python -c 'import pip'", None),
+        ("pipx install black", None),
+    ],
+)
+def test_pip_invocation(run: str, tool: str | None) -> None:
+    inv = lf.pip_invocation(_commands(run)[0])
+    assert (inv[0] if inv else None) == tool
+
+
+# -- requirements files ----------------------------------------------------------
+
+
+def test_requirements_follow_includes_relative_to_the_file(tmp_path: Path) -> None:
+    bc = _context(
+        tmp_path,
+        {
+            "requirements/prod.txt": "-r base.txt\n--constraint ../constraints.txt\nflask==3.0 --hash=sha256:abc\n",
+            "requirements/base.txt": "# comment\nrequests>=2 ; python_version > '3.8'\n"
+            "-e git+https://github.com/x/y.git#egg=y\n--index-url https://pypi.org/simple\n",
+            "constraints.txt": "urllib3<3\n",
+        },
+    )
+    inst = lf.Install("python", "x")
+    lf.read_requirements(inst, bc, "requirements/prod.txt", set())
+    assert inst.reason is None
+    assert inst.files == ["requirements/prod.txt", "requirements/base.txt", "constraints.txt"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["-e .", ".", "./libs/a", "mypkg @ file:///src/mypkg", "dist/app-1.0-py3-none-any.whl", "-f ./wheels", "libs/a"],
+)
+def test_requirements_with_local_paths_need_the_sources(tmp_path: Path, line: str) -> None:
+    bc = _context(tmp_path, {"requirements.txt": f"flask\n{line}\n"})
+    inst = lf.Install("python", "x")
+    lf.read_requirements(inst, bc, "requirements.txt", set())
+    assert inst.reason and "local path" in inst.reason
+    assert inst.project
+
+
+@pytest.mark.parametrize(
+    "line", ["requests[socks]>=2.31", "pkg @ https://example.com/pkg-1.0.tar.gz", "-i https://x/simple", "--pre"]
+)
+def test_requirements_without_local_paths(tmp_path: Path, line: str) -> None:
+    bc = _context(tmp_path, {"requirements.txt": f"{line}\n"})
+    inst = lf.Install("python", "x")
+    lf.read_requirements(inst, bc, "requirements.txt", set())
+    assert inst.reason is None
+
+
+def test_requirements_include_cycle_and_missing(tmp_path: Path) -> None:
+    bc = _context(tmp_path, {"a.txt": "-r b.txt\n", "b.txt": "-r a.txt\n-c missing.txt\n"})
+    inst = lf.Install("python", "x")
+    lf.read_requirements(inst, bc, "a.txt", set())
+    assert inst.reason == "missing.txt is not in the build context"
+
+
+# -- independence -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "run, expected",
+    [
+        ("apt-get install -y --no-install-recommends gcc $EXTRA", True),
+        ("apt-get install -y ./local.deb", False),
+        ("useradd -ms /bin/bash app", True),
+        ("useradd -d /app app", False),
+        ("rm -rf /var/lib/apt/lists/*", True),
+        ("rm -rf /app/build", False),
+        ("rm -rf build", False),
+        ("chown -R app:app /app", False),
+        ("chown -R app:app /data", True),
+        ("pip install --upgrade pip setuptools", True),
+        ("pip install -r /tmp/r.txt", False),
+        ("pip install ./lib", False),
+        ("npm install -g pnpm@9", True),
+        ("npm install express", False),
+        ("python -m venv /opt/venv", True),
+        ("poetry config virtualenvs.create false", True),
+        ("poetry config --local virtualenvs.in-project true", False),
+        ("echo hi > /app/x", False),
+        ("make", False),
+        ("for p in a; do apt-get install -y $p; done", False),
+        ("curl -sSL https://x | sh", False),
+    ],
+)
+def test_independent(run: str, expected: bool) -> None:
+    where = Where("/app")
+    cmds = _commands(run)
+    assert all(independent(c, where, "/app") for c in cmds) is expected
+
+
+def test_independent_paths_with_whole_context_at_root(tmp_path: Path) -> None:
+    bc = _context(tmp_path, {"app.py": "", "conf/a.ini": ""})
+    where = Where("/", bc)
+    (rm_tmp,) = _commands("rm -rf /tmp/x")
+    (rm_conf,) = _commands("rm -rf /conf/a.ini")
+    assert independent(rm_tmp, where, "/")
+    assert not independent(rm_conf, where, "/")
+
+
+# -- the rule ---------------------------------------------------------------------
+
+PIP = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+
+
+def test_without_a_build_context_it_is_reported_only() -> None:
+    result = dockfix.fix(PIP, path="not-on-disk/Dockerfile", select=["DF220"], unsafe=True)
+    assert result.output == PIP
+    (finding,) = result.findings
+    assert finding.fix is None and "build context is not known" in finding.message
+
+
+def test_safe_mode_offers_the_unsafe_fix(tmp_path: Path) -> None:
+    result = _fix(tmp_path, PIP, {"requirements.txt": "flask\n"}, select=["DF220"])
+    assert result.output == PIP and result.unsafe_available == 1
+
+
+def test_explicit_context_is_used(tmp_path: Path) -> None:
+    ctx = tmp_path / "ctx"
+    ctx.mkdir()
+    (ctx / "requirements.txt").write_text("flask\n")
+    result = dockfix.fix(PIP, path="x/Dockerfile", select=["DF220"], unsafe=True, context=str(ctx))
+    assert "COPY requirements.txt ./\n" in result.output
+
+
+def test_with_every_rule_the_fixes_reach_a_fixpoint(tmp_path: Path) -> None:
+    files = {
+        "package.json": json.dumps({"name": "x", "scripts": {"build": "tsc"}}),
+        "package-lock.json": "{}",
+        "node_modules/x/index.js": "",  # excluded by the .dockerignore DF601 proposes
+        "requirements.txt": "flask\n",
+    }
+    df = (
+        "FROM nikolaik/python-nodejs:latest\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\nRUN npm install && npm run build\nCMD [\"python\", \"app.py\"]\n"
+    )
+    result = _fix(tmp_path, df, files, unsafe=True)
+    assert_valid_buildkit(result.output)
+    out = result.output
+    assert out.index("COPY requirements.txt ./") < out.index("RUN ") < out.index("COPY package.json")
+    assert out.index("COPY package.json") < out.index("npm install") < out.index("COPY . .") < out.index("npm run build")
+    for name, (_old, new) in result.side_files.items():  # what the runner writes
+        (tmp_path / name).write_text(new)
+    assert "node_modules" in (tmp_path / ".dockerignore").read_text()
+    again = dockfix.fix(out, path=str(tmp_path / "Dockerfile"), unsafe=True)
+    assert again.output == out and not again.fixes
+    assert not [f for f in again.findings if f.code == "DF220"]
