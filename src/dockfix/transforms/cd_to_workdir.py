@@ -89,7 +89,10 @@ class CdToWorkdir(Rule):
     config's working directory would change) or the base of a later stage of
     this file. When a later absolute `WORKDIR` comes first, nothing is
     restored. A `cd` to the directory that already is the working directory
-    is simply dropped.
+    is simply dropped. When the `RUN` directly follows a `WORKDIR` and the
+    `cd` goes below it (`WORKDIR /app` + `RUN cd server && …`), that
+    `WORKDIR` is changed instead of adding a second one, so consecutive
+    `RUN cd server && …` share one `WORKDIR /app/server` and one restore.
 
     ## Why
     `cd` in a `RUN` only lasts for that `RUN`; `WORKDIR` says where the
