@@ -221,7 +221,10 @@ class YarnNpmCacheClean(Rule):
     it); a stage whose shell is not a POSIX shell; and, for yarn, a RUN
     whose cache mount already holds yarn's cache (hadolint DL3060 does not
     know cache mounts: nothing reaches the image; `yarn cache clean` would
-    empty the mount).
+    empty the mount), or that is already clean but that hadolint still
+    reports (it compares only the *first* `yarn cache clean` with the first
+    `yarn install`, and does not accept an `rm` of the cache) — notes that
+    explain every hadolint finding left.
     """
 
     code = "DF111"

@@ -146,9 +146,10 @@ class PipNoCacheDir(Rule):
     overridden with `--build-arg`), like for hadolint. Commands run through
     a variable (`$PIP install`) or inside `sh -c '…'` are not analysed.
     uv has its own rule (DF114). Poetry is left out: `poetry install
-    --no-cache` does not exist in Poetry before 1.2 and does not empty the
-    artifacts cache, so there is no fix that is sure to work; use a cache
-    mount for `POETRY_CACHE_DIR` instead.
+    --no-cache` does not exist before Poetry 1.2 and still fills the
+    `artifacts` cache, and by default the project's virtualenv lives inside
+    the cache directory, so neither the flag nor an `rm` of the cache is a
+    fix that is sure to work; a cache mount (DF211) is the way there.
     """
 
     code = "DF110"

@@ -273,11 +273,15 @@ class YumDnfZypperClean(Rule):
     command is chained with `&&`, so it runs only when the RUN succeeded.
     Reported without a fix: a RUN whose cache mount holds the cache
     (hadolint DL3032/DL3040/DL3036 do not know cache mounts; nothing
-    reaches the image, and cleaning would empty the mount); an install into
-    another root (`--installroot`, zypper `--root`: the cache is inside that
-    root and the clean needs the same options, review by hand); a RUN that
-    ends in `exit`, `exec` or a background `&`; a stage whose shell is not a
-    POSIX shell.
+    reaches the image, and cleaning would empty the mount); a RUN that is
+    already clean but that hadolint still reports — it compares only the
+    *first* clean with the *first* install (`yum clean all && yum install
+    -y x && yum clean all`), and DL3036 does not accept `rm -rf
+    /var/cache/zypp` — so that every hadolint finding left is explained;
+    an install into another root (`--installroot`, zypper `--root`: the
+    cache is inside that root and the clean needs the same options, review
+    by hand); a RUN that ends in `exit`, `exec` or a background `&`; a
+    stage whose shell is not a POSIX shell.
     """
 
     code = "DF113"
