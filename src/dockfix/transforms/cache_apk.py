@@ -1,0 +1,145 @@
+from __future__ import annotations
+
+from ..shell import Command
+from ._cache import CacheMountRule, Run, Use, cached_script, first_operand
+
+_VALUE_OPTS = {"-X", "--repository", "-p", "--root", "--arch", "--cache-dir", "--keys-dir", "-t", "--virtual",
+               "--repositories-file", "--cache-max-age", "--timeout", "--wait"}
+_INSTALL = {"add", "upgrade", "fix"}
+_UPDATE_FLAGS = {"-U", "--update-cache", "--update"}
+_NOT_ALPINE = {"debian", "ubuntu", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux", "oraclelinux",
+               "archlinux", "buildpack-deps", "opensuse/leap", "opensuse/tumbleweed", "redhat/ubi8", "redhat/ubi9",
+               "registry.access.redhat.com/ubi8", "registry.access.redhat.com/ubi9", "kalilinux/kali-rolling"}
+# official images with Debian and Alpine variants: Alpine only when the tag says so
+_VARIANTS = {"python", "node", "golang", "ruby", "php", "rust", "nginx", "httpd", "postgres", "redis", "openjdk",
+             "eclipse-temurin", "maven", "gradle", "perl", "haproxy", "traefik", "memcached", "rabbitmq", "erlang",
+             "elixir", "julia", "composer", "docker", "bash", "caddy", "mongo", "mariadb", "mysql"}
+
+
+def _sub(cmd: Command) -> str | None:
+    if cmd.program != "apk":
+        return None
+    op = first_operand(cmd, _VALUE_OPTS)
+    return op[1] if op else None
+
+
+def _updated(run: Run, cmd: Command) -> bool:
+    """``cmd`` fetches the index (-U) or an `apk update` always runs before it."""
+    if any(a.value in _UPDATE_FLAGS for a in cmd.args):
+        return True
+    for c in run.script.commands:
+        if c.start >= cmd.start:
+            break
+        if _sub(c) == "update" and not c.conditional and c.prev_op != "||":
+            return True
+    return False
+
+
+def _no_cache(cmd: Command):
+    return [a for a in cmd.args if a.value == "--no-cache"]
+
+
+class ApkCacheMount(CacheMountRule):
+    """
+    ## What it does
+    Adds BuildKit cache mounts for apk's cache to RUNs that run `apk add`
+    (or `upgrade`, `fix`): `--mount=type=cache,target=/var/cache/apk,sharing=locked`
+    and `--mount=type=cache,target=/etc/apk/cache,sharing=locked`. apk keeps
+    downloaded packages only when `/etc/apk/cache` exists (Alpine's
+    `setup-apkcache` makes it a symlink to `/var/cache/apk`); Docker images
+    do not have it. Mounting the cache directly on `/etc/apk/cache` is the
+    symlink-safe form: nothing is linked or created in the image (BuildKit
+    removes the empty mount point after the RUN), it works whether or not
+    the image already has `/etc/apk/cache` as a symlink (the mount follows
+    it), and `/var/cache/apk` — where apk writes its indexes when there is
+    no `/etc/apk/cache`, and what hadolint's DL3019 looks for — is covered
+    as well. In the same RUN, `--no-cache` becomes `--update-cache` (apk
+    must still fetch a fresh index, which `--no-cache` did) or is dropped
+    when the index is fetched anyway (`-U`, or an `apk update` before), and
+    `rm -rf /var/cache/apk/*` and `apk cache clean` are removed.
+
+    ## Why
+    Without a cache mount, every rebuild of the layer downloads the index
+    and every package again. `--no-cache` keeps the image small, but a cache
+    mount does that too and keeps the packages for the next build. No
+    hadolint rule covers this (hadolint's DL3019 asks for `--no-cache` and
+    accepts a `/var/cache/apk` cache mount instead).
+
+    ## Example
+    ```dockerfile
+    FROM alpine:3.20
+    RUN apk add --no-cache curl
+    ```
+
+    Use instead:
+    ```dockerfile
+    # syntax=docker/dockerfile:1
+    FROM alpine:3.20
+    RUN --mount=type=cache,target=/var/cache/apk,sharing=locked --mount=type=cache,target=/etc/apk/cache,sharing=locked apk add --update-cache curl
+    ```
+
+    ## Fix safety
+    Safe: a cache mount's content is never written to the image layer, apk
+    verifies cached packages against the index it has just fetched, and it
+    installs the same packages, so the image is the same — without the
+    index and packages, which `--no-cache` kept out of it before. Only RUNs
+    that fetch the index themselves (`--no-cache`, `-U`, `apk update`) get
+    the mounts: an `apk add` relying on an index an earlier layer left would
+    not see it under a mount, and an earlier RUN whose index such a later
+    RUN relies on is left alone too. RUNs as another user than root,
+    with `--cache-dir`, with another mount there, or in an image that is
+    not Alpine-based (a Debian tag of a multi-variant image, or a stage that
+    also uses apt/dnf/yum) are left alone and not reported.
+    """
+
+    code = "DF219"
+    name = "apk-cache-mount"
+    summary = "Cache apk's index and packages with `RUN --mount=type=cache`"
+    store = True
+
+    def reads_offline(self, run: Run) -> bool:
+        for cmd in run.script.commands:
+            if _sub(cmd) in _INSTALL and not _no_cache(cmd) and not _updated(run, cmd):
+                return True
+        return False
+
+    def _alpine(self, run: Run) -> bool:
+        repo, tag = run.base, run.tag
+        if "alpine" in repo or "alpine" in tag:
+            return True
+        if repo in _NOT_ALPINE or repo in _VARIANTS:
+            return False
+        for ins in run.facts.chain + [run.ins]:
+            if ins.keyword != "RUN":
+                continue
+            script = cached_script(run.tree, ins)
+            if script is None:
+                continue
+            if any(c.program in ("apt-get", "apt", "dnf", "yum", "microdnf", "zypper", "dpkg", "rpm") for c in script.commands):
+                return False
+        return True
+
+    def uses(self, run: Run) -> list[Use]:
+        out: list[Use] = []
+        for cmd in run.script.commands:
+            sub = _sub(cmd)
+            if sub not in _INSTALL:
+                continue
+            use = Use(cmd, f"apk {sub}", None)
+            out.append(use)
+            who = run.who
+            if who is None or not who.root or not self._alpine(run):
+                continue
+            if any(a.value is None or (a.value or "").startswith("--cache-dir") for a in cmd.args if "cache-dir" in a.text):
+                continue
+            use.targets = [run.mount("/var/cache/apk", "locked"), run.mount("/etc/apk/cache", "locked")]
+            for a in _no_cache(cmd):
+                if _updated(run, cmd):
+                    use.fights.append(("arg", cmd, a))
+                else:
+                    use.fights.append(("replace", cmd, a, "--update-cache"))
+        if out:
+            for cmd in run.script.commands:
+                if _sub(cmd) == "cache" and any(a.value in ("clean", "purge") for a in cmd.args):
+                    out[0].fights.append(("cmd", cmd))
+        return out

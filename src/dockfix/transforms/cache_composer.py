@@ -1,0 +1,134 @@
+from __future__ import annotations
+
+import posixpath
+
+from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, env_assign_fights, export_fights, first_operand
+
+_SUBS = {"install", "i", "update", "u", "upgrade", "require", "r", "create-project", "reinstall", "global"}
+_VALUE_OPTS = {"-d", "--working-dir"}
+
+
+class ComposerCacheMount(CacheMountRule):
+    """
+    ## What it does
+    Adds a BuildKit cache mount for Composer's cache to RUNs that run
+    `composer install`, `update`, `require`, `create-project` or `global
+    require`: `$COMPOSER_CACHE_DIR`, else `$COMPOSER_HOME/cache`
+    (`/tmp/cache` in the official `composer` image, which sets
+    `COMPOSER_HOME=/tmp`), else `~/.composer/cache` (`/root/.composer/cache`
+    for root). In the same RUN it removes `--no-cache`,
+    `COMPOSER_CACHE_DIR=/dev/null`-style prefixes, `composer clear-cache`
+    and `rm -rf` of the cache directory.
+
+    ## Why
+    Without a cache mount, every rebuild of the layer downloads every
+    package again. No hadolint rule covers this.
+
+    ## Example
+    ```dockerfile
+    FROM php:8.3-cli
+    COPY --from=composer:2 /usr/bin/composer /usr/bin/composer
+    COPY composer.json composer.lock ./
+    RUN composer install --no-dev --no-cache
+    ```
+
+    Use instead:
+    ```dockerfile
+    # syntax=docker/dockerfile:1
+    FROM php:8.3-cli
+    COPY --from=composer:2 /usr/bin/composer /usr/bin/composer
+    COPY composer.json composer.lock ./
+    RUN --mount=type=cache,target=/root/.composer/cache composer install --no-dev
+    ```
+
+    ## Fix safety
+    Safe: a cache mount's content is never written to the image layer, and
+    Composer installs the same `vendor/` with or without its cache, so the
+    image is the same without the cache. Without `COMPOSER_HOME`, Composer
+    picks `~/.composer` when that directory exists and otherwise
+    `~/.config/composer` when the image has `/etc/xdg`; the mount creates
+    `~/.composer/cache`, so Composer uses it (and writes its small
+    `.htaccess` marker files under `~/.composer`). Nothing is added when
+    `XDG_*` variables are set without `COMPOSER_HOME` (Composer would then
+    use `~/.cache/composer`), when an earlier `composer global` / `config
+    --global` / `COPY` put global configuration where the mount would change
+    which home Composer reads, for another user without a known `HOME` or
+    numeric uid, when `COMPOSER_CACHE_DIR` is set by `ENV`, or when another
+    mount is there already. These cases are not reported: a cache mount is
+    an optimisation, not a defect.
+    """
+
+    code = "DF217"
+    name = "composer-cache-mount"
+    summary = "Cache Composer downloads with `RUN --mount=type=cache`"
+
+    def uses(self, run: Run) -> list[Use]:
+        out: list[Use] = []
+        for cmd in run.script.commands:
+            if cmd.program not in ("composer", "composer.phar"):
+                continue
+            op = first_operand(cmd, _VALUE_OPTS)
+            if op is None or op[1] not in _SUBS:
+                continue
+            vals = [a.value for a in cmd.args]
+            if op[1] == "global" and not any(v in ("require", "install", "update") for v in vals):
+                continue
+            use = Use(cmd, f"composer {op[1]}", None)
+            out.append(use)
+            target = self._target(run, cmd)
+            if target is None or run.who is None:
+                continue
+            assigns = env_assign_fights(run, cmd, ["COMPOSER_CACHE_DIR"]) or []
+            exports = export_fights(run, ["COMPOSER_CACHE_DIR"])
+            if exports is None:
+                continue
+            # a per-command COMPOSER_CACHE_DIR=/dev/null only disables the cache
+            if assigns and run.lookup("COMPOSER_CACHE_DIR", cmd) not in ("/dev/null", "", "0"):
+                continue
+            use.targets = [run.mount(target)]
+            use.fights = [("arg", cmd, a) for a in cmd.args if a.value == "--no-cache"] + assigns + exports
+        if out:
+            for cmd in run.script.commands:
+                vals = [a.value for a in cmd.args]
+                if cmd.program in ("composer", "composer.phar") and vals[:1] and vals[0] in ("clear-cache", "clearcache", "cc"):
+                    out[0].fights.append(("cmd", cmd))
+        return out
+
+    def _target(self, run: Run, cmd) -> str | None:
+        cache = run.facts.lookup("COMPOSER_CACHE_DIR")
+        if cache is not None:
+            if not isinstance(cache, str) or not cache.startswith("/") or cache.startswith("/dev"):
+                return None
+            return posixpath.normpath(cache)
+        home = run.env_dir("COMPOSER_HOME", cmd)
+        if home is UNKNOWN:
+            return None
+        if home is not None:
+            return posixpath.join(home, "cache")
+        if any(k.startswith("XDG_") for k in list(run.facts.env) + list(run.facts.args)):
+            return None
+        if self._global_config(run):
+            return None
+        user_home = run.home(cmd)
+        if user_home is None:
+            return None
+        return posixpath.join(user_home, ".composer/cache")
+
+    def _global_config(self, run: Run) -> bool:
+        for ins in run.facts.chain + [run.ins]:
+            if ins.keyword in ("COPY", "ADD") and ins.args:
+                dest = ins.args[-1].value
+                if ".composer" in dest or ".config/composer" in dest or ".config/" in dest:
+                    return True
+            if ins.keyword != "RUN":
+                continue
+            script = cached_script(run.tree, ins)
+            if script is None:
+                continue
+            for c in script.commands:
+                vals = [a.value or a.text for a in c.args]
+                if c.program in ("composer", "composer.phar") and (
+                    "global" in vals or ("config" in vals and ("-g" in vals or "--global" in vals))
+                ):
+                    return True
+        return False

@@ -1,0 +1,368 @@
+from __future__ import annotations
+
+import json
+import posixpath
+import re
+
+from ..shell import Command
+from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, first_operand, option_path
+
+_NPM_SUBS = {"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",
+             "ci", "clean-install", "ic", "install-clean", "isntall-clean", "update", "up", "upgrade", "udpate",
+             "install-test", "it", "install-ci-test", "cit", "rebuild", "rb"}
+_NPM_VALUE_OPTS = {"--cache", "--prefix", "-C", "--registry", "--userconfig", "--globalconfig", "-w", "--workspace",
+                   "--loglevel", "--omit", "--include", "--install-strategy", "--tag"}
+_YARN_SUBS = {"install", "add", "upgrade", "up", "global", "import", "workspaces"}
+_YARN_VALUE_OPTS = {"--cache-folder", "--modules-folder", "--cwd", "--mutex", "--network-timeout", "--registry",
+                    "--preferred-cache-folder", "--global-folder", "--link-folder", "--network-concurrency"}
+_PNPM_SUBS = {"install", "i", "add", "fetch", "update", "up", "upgrade", "install-test", "it"}
+_PNPM_VALUE_OPTS = {"--store-dir", "--dir", "-C", "--filter", "-F", "--reporter", "--registry", "--virtual-store-dir",
+                    "--modules-dir", "--workspace-concurrency", "--network-concurrency", "--child-concurrency"}
+
+
+def _npm_env(run: Run, cmd: Command | None, key: str):
+    """An npm config key from the environment (``npm_config_<key>``, any
+    case): a str, None, or UNKNOWN."""
+    for name in (f"npm_config_{key}", f"NPM_CONFIG_{key.upper()}"):
+        v = run.lookup(name, cmd)
+        if v is not None:
+            return v
+    return None
+
+
+def _rc_sets(run: Run, names: tuple[str, ...], keys: tuple[str, ...]) -> bool:
+    """Does an rc file of the build context (or a `config set` in the
+    file) set one of ``keys``?"""
+    bc = run.ctx.build_context
+    if bc is not None:
+        for name in names:
+            text = bc.read_text(name)
+            if text and any(re.search(rf"(?m)^\s*{re.escape(k)}\s*[=:]", text) for k in keys):
+                return True
+    for ins in run.facts.chain + [run.ins]:
+        if ins.keyword in ("COPY", "ADD") and ins.args:
+            dest = ins.args[-1].value
+            if any(dest.rstrip("/").endswith(n) for n in names) and bc is None:
+                return True
+        if ins.keyword != "RUN":
+            continue
+        script = cached_script(run.tree, ins)
+        if script is None:
+            continue
+        for cmd in script.commands:
+            vals = [a.value or a.text for a in cmd.args]
+            if cmd.program in ("npm", "yarn", "pnpm") and "config" in vals[:2] and any(
+                any(k in v for k in keys) for v in vals
+            ):
+                return True
+    return False
+
+
+class NodeCacheMount(CacheMountRule):
+    """
+    ## What it does
+    Adds a BuildKit cache mount for the package cache of `npm` (`install`,
+    `ci`, `add`, `update`), `yarn` (`install`, bare `yarn`, `add`,
+    `global add`, `upgrade`) and `pnpm` (`install`, `add`, `fetch`,
+    `update`):
+
+    - npm: `~/.npm` (`$npm_config_cache` or `--cache`);
+    - yarn classic (1.x): `/usr/local/share/.cache/yarn` for root — yarn 1
+      puts root's cache there whatever `HOME` is —, `~/.cache/yarn` for
+      other users, `$XDG_CACHE_HOME/yarn`, `$YARN_CACHE_FOLDER` or
+      `--cache-folder`;
+    - yarn berry (2+), when the build context shows it (`.yarnrc.yml`, a
+      `packageManager: "yarn@4…"` in `package.json`, `yarn set version`):
+      its global folder's cache `~/.yarn/berry/cache`
+      (`$XDG_DATA_HOME/yarn/berry/cache`, `$YARN_GLOBAL_FOLDER/cache`),
+      which is the shared cache in yarn 4 and the mirror in yarn 2/3;
+    - pnpm: its store, `~/.local/share/pnpm/store`
+      (`$PNPM_HOME/store`, `$XDG_DATA_HOME/pnpm/store`, `--store-dir`).
+
+    In the same RUN it removes `npm cache clean --force`, `yarn cache clean`
+    and `pnpm store prune`, and `rm -rf` of the cache directory.
+
+    ## Why
+    Without a cache mount, every rebuild of the layer downloads every
+    package again. Cleaning the cache keeps the image small, but a cache
+    mount does that too — its content is never part of the image — and
+    keeps the downloads for the next build. No hadolint rule covers this
+    (hadolint's DL3060 asks for `yarn cache clean` and accepts a yarn cache
+    mount instead).
+
+    ## Example
+    ```dockerfile
+    FROM node:20
+    COPY package.json package-lock.json ./
+    RUN npm ci && npm cache clean --force
+    ```
+
+    Use instead:
+    ```dockerfile
+    # syntax=docker/dockerfile:1
+    FROM node:20
+    COPY package.json package-lock.json ./
+    RUN --mount=type=cache,target=/root/.npm npm ci
+    ```
+
+    ## Fix safety
+    Safe: a cache mount's content is never written to the image layer, and
+    the package managers install the same files with or without their
+    cache (pnpm copies from a store on another file system instead of
+    hard-linking), so the image is the same — without the cache, which the
+    removed clean commands kept out of it before. Nothing is added when the
+    cache directory cannot be known: another user without a known `HOME`
+    or numeric uid (the mount then carries `uid=`/`gid=`), a variable the
+    file does not set, a `cache`/`store-dir`/`cache-folder` setting in an
+    `.npmrc`/`.yarnrc` or a `config set`, yarn berry whose version or
+    `enableGlobalCache` cannot be read (its default cache is inside the
+    project, `.yarn/cache`), an offline install (`--offline`, which reads
+    the cache instead of filling it), another mount or a cache mount below
+    the cache directory, an `rm` of a parent of the mount point, a command
+    that reads the cache directory, and an `npx` in `CMD`/`ENTRYPOINT`
+    (npx runs packages from the npm cache). These cases are not reported:
+    a cache mount is an optimisation, not a defect. Settings the base image
+    makes and the Dockerfile does not show are assumed to be the defaults.
+    """
+
+    code = "DF212"
+    name = "node-cache-mount"
+    summary = "Cache npm / yarn / pnpm downloads with `RUN --mount=type=cache`"
+    runtime_tools = ("npx",)
+
+    def uses(self, run: Run) -> list[Use]:
+        out: list[Use] = []
+        tools: set[str] = set()
+        for cmd in run.script.commands:
+            use = None
+            if cmd.program == "npm":
+                use = self._npm(run, cmd)
+            elif cmd.program == "yarn":
+                use = self._yarn(run, cmd)
+            elif cmd.program == "pnpm":
+                use = self._pnpm(run, cmd)
+            if use is not None:
+                out.append(use)
+                tools.add(cmd.program)  # type: ignore[arg-type]
+        if out:
+            out[0].fights.extend(self._cleaners(run, tools, out))
+        return out
+
+    def reads_offline(self, run: Run) -> bool:
+        for cmd in run.script.commands:
+            if cmd.program in ("npm", "yarn", "pnpm") and any(a.value == "--offline" for a in cmd.args):
+                return True
+            if cmd.program == "npm" and (_npm_env(run, cmd, "offline") or "") in ("true", "1"):
+                return True
+        return False
+
+    # -- npm -----------------------------------------------------------------
+    def _npm(self, run: Run, cmd: Command) -> Use | None:
+        op = first_operand(cmd, _NPM_VALUE_OPTS)
+        if op is None or op[1] not in _NPM_SUBS:
+            return None
+        use = Use(cmd, f"npm {op[1]}", None)
+        opt = option_path(run, cmd, ["--cache"], use)
+        if opt is UNKNOWN:
+            return use
+        if opt is None:
+            env = _npm_env(run, cmd, "cache")
+            if env is UNKNOWN:
+                return use
+            if isinstance(env, str):
+                from ._cache import norm
+
+                opt = norm(env)
+                if opt is None:
+                    return use
+            else:
+                if _rc_sets(run, (".npmrc",), ("cache",)):
+                    return use
+                home = run.home(cmd)
+                if home is None:
+                    return use
+                opt = posixpath.join(home, ".npm")
+        if run.who is None:
+            return use
+        use.targets = [run.mount(opt)]  # type: ignore[arg-type]
+        return use
+
+    # -- yarn ----------------------------------------------------------------
+    def _yarn_flavor(self, run: Run):
+        """("classic", None) or ("berry", major or None, global_cache or None)."""
+        bc = run.ctx.build_context
+        major = None
+        berry = False
+        global_cache = None
+        if bc is not None:
+            rc = bc.read_text(".yarnrc.yml")
+            if rc is not None:
+                berry = True
+                m = re.search(r"(?m)^\s*yarnPath:\s*['\"]?\S*yarn-(\d+)\.", rc)
+                if m:
+                    major = int(m.group(1))
+                m = re.search(r"(?m)^\s*enableGlobalCache:\s*['\"]?(true|false)", rc)
+                if m:
+                    global_cache = m.group(1) == "true"
+                if re.search(r"(?m)^\s*(cacheFolder|globalFolder):", rc):
+                    return ("unknown", None, None)
+            pkg = bc.read_text("package.json")
+            if pkg:
+                try:
+                    pm = json.loads(pkg).get("packageManager")
+                except (ValueError, AttributeError):
+                    pm = None
+                if isinstance(pm, str) and pm.startswith("yarn@"):
+                    m = re.match(r"yarn@(\d+)", pm)
+                    if m:
+                        major = int(m.group(1))
+                        berry = berry or major >= 2
+        for ins in run.facts.chain + [run.ins]:
+            if ins.keyword != "RUN":
+                continue
+            script = cached_script(run.tree, ins)
+            if script is None:
+                continue
+            for cmd in script.commands:
+                vals = [a.value or "" for a in cmd.args]
+                version = None
+                if cmd.program == "yarn" and vals[:2] == ["set", "version"] and len(vals) > 2:
+                    version = vals[2]
+                elif cmd.program == "corepack" and vals[:1] in (["prepare"], ["use"], ["install"]):
+                    version = next((v[5:] for v in vals if v.startswith("yarn@")), None)
+                if version is None:
+                    continue
+                if version in ("classic", "1") or version.startswith("1."):
+                    berry, major = False, 1
+                else:
+                    berry = True
+                    m = re.match(r"(\d+)", version)
+                    major = int(m.group(1)) if m else (4 if version in ("stable", "berry", "latest") else None)
+        if not berry:
+            return ("classic", None, None)
+        if global_cache is None and major is not None:
+            global_cache = major >= 4
+        return ("berry", major, global_cache)
+
+    def _yarn(self, run: Run, cmd: Command) -> Use | None:
+        op = first_operand(cmd, _YARN_VALUE_OPTS)
+        sub = op[1] if op else "install"
+        if op is not None and op[1] is None:
+            return None
+        if sub not in _YARN_SUBS:
+            return None
+        vals = [a.value for a in cmd.args]
+        if sub == "global" and "add" not in vals:
+            return None
+        if sub == "workspaces" and "focus" not in vals:
+            return None
+        label = "yarn" if op is None else f"yarn {sub}"
+        use = Use(cmd, label, None)
+        if run.who is None:
+            return use
+        flavor = self._yarn_flavor(run)
+        if flavor[0] == "unknown":
+            return use
+        if flavor[0] == "classic":
+            opt = option_path(run, cmd, ["--cache-folder"], use)
+            if opt is UNKNOWN:
+                return use
+            if opt is None:
+                env = run.env_dir("YARN_CACHE_FOLDER", cmd)
+                if env is UNKNOWN:
+                    return use
+                if env is None:
+                    if _rc_sets(run, (".yarnrc", ".npmrc"), ("cache-folder", "yarn-offline-mirror")):
+                        return use
+                    xdg = run.env_dir("XDG_CACHE_HOME", cmd)
+                    if xdg is UNKNOWN:
+                        return use
+                    if xdg is not None:
+                        env = posixpath.join(xdg, "yarn")
+                    elif run.who.root:
+                        env = "/usr/local/share/.cache/yarn"
+                    else:
+                        home = run.home(cmd)
+                        if home is None:
+                            return use
+                        env = posixpath.join(home, ".cache/yarn")
+                opt = env
+            use.targets = [run.mount(opt)]  # type: ignore[arg-type]
+            return use
+        # berry
+        _kind, _major, global_cache = flavor
+        if global_cache is None:
+            return use
+        if run.lookup("YARN_CACHE_FOLDER", cmd) is not None or run.lookup("YARN_ENABLE_GLOBAL_CACHE", cmd) is not None:
+            return use
+        folder = run.env_dir("YARN_GLOBAL_FOLDER", cmd)
+        if folder is UNKNOWN:
+            return use
+        if folder is None:
+            xdg = run.env_dir("XDG_DATA_HOME", cmd)
+            if xdg is UNKNOWN:
+                return use
+            if xdg is not None:
+                folder = posixpath.join(xdg, "yarn/berry")
+            else:
+                home = run.home(cmd)
+                if home is None:
+                    return use
+                folder = posixpath.join(home, ".yarn/berry")
+        use.targets = [run.mount(posixpath.join(folder, "cache"))]  # type: ignore[arg-type]
+        return use
+
+    # -- pnpm ----------------------------------------------------------------
+    def _pnpm(self, run: Run, cmd: Command) -> Use | None:
+        op = first_operand(cmd, _PNPM_VALUE_OPTS)
+        if op is None or op[1] not in _PNPM_SUBS:
+            return None
+        use = Use(cmd, f"pnpm {op[1]}", None)
+        opt = option_path(run, cmd, ["--store-dir"], use)
+        if opt is UNKNOWN:
+            return use
+        if opt is None:
+            env = _npm_env(run, cmd, "store_dir")
+            if env is None:
+                env = _npm_env(run, cmd, "store-dir")
+            if env is UNKNOWN:
+                return use
+            if isinstance(env, str):
+                return use  # relative / `~` forms resolved by pnpm itself
+            if _rc_sets(run, (".npmrc",), ("store-dir",)):
+                return use
+            home_dir = run.env_dir("PNPM_HOME", cmd)
+            if home_dir is UNKNOWN:
+                return use
+            if home_dir is None:
+                data = run.xdg("XDG_DATA_HOME", ".local/share", cmd)
+                if data is None:
+                    return use
+                home_dir = posixpath.join(data, "pnpm")
+            opt = posixpath.join(home_dir, "store")
+        if run.who is None:
+            return use
+        use.targets = [run.mount(opt)]  # type: ignore[arg-type]
+        return use
+
+    # -- cleaners ---------------------------------------------------------------
+    def _cleaners(self, run: Run, tools: set[str], uses: list[Use]) -> list:
+        out: list = []
+        flavor = self._yarn_flavor(run) if "yarn" in tools else None
+        local_cache = flavor is not None and flavor[0] == "berry" and flavor[2] is False
+        for cmd in run.script.commands:
+            vals = [a.value for a in cmd.args]
+            if cmd.program == "npm" and "npm" in tools and vals[:1] == ["cache"] and len(vals) > 1 and vals[1] in (
+                "clean",
+                "clear",
+                "rm",
+            ):
+                out.append(("cmd", cmd))
+            elif cmd.program == "yarn" and "yarn" in tools and vals[:2] == ["cache", "clean"]:
+                if local_cache and not any(v in ("--mirror", "--all") for v in vals):
+                    # yarn 2/3 without a global cache: this empties the project's .yarn/cache
+                    continue
+                out.append(("cmd", cmd))
+            elif cmd.program == "pnpm" and "pnpm" in tools and vals[:2] == ["store", "prune"]:
+                out.append(("cmd", cmd))
+        return out
