@@ -241,3 +241,35 @@ def test_with_every_rule_the_fixes_reach_a_fixpoint(tmp_path: Path) -> None:
     again = dockfix.fix(out, path=str(tmp_path / "Dockerfile"), unsafe=True)
     assert again.output == out and not again.fixes
     assert not [f for f in again.findings if f.code == "DF220"]
+
+
+NPM = {"package.json": json.dumps({"name": "x", "scripts": {"build": "tsc"}}), "package-lock.json": "{}"}
+
+
+@pytest.mark.parametrize(
+    "run, why",
+    [
+        ("export NODE_ENV=production && npm ci && npm run build", "cannot be split"),
+        ("NODE_ENV=production && npm ci && npm run build", "cannot be split"),
+        ("set -e && npm ci && npm run build", "cannot be split"),
+        ("[ -f .env ] && npm ci", "may use the sources"),
+        ("npm ci && npm run build || echo failed", "may use the sources"),
+        ("npm ci; npm run build", "may use the sources"),
+    ],
+)
+def test_runs_that_are_not_cut(tmp_path: Path, run: str, why: str) -> None:
+    df = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+    result = _fix(tmp_path, df, NPM, select=["DF220"], unsafe=True)
+    assert result.output == df
+    (finding,) = result.findings
+    assert finding.fix is None and why in finding.message
+
+
+def test_export_before_a_split_install_blocks_it(tmp_path: Path) -> None:
+    files = {"pyproject.toml": "[tool.poetry]\nname = 'x'\n", "poetry.lock": ""}
+    df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN export POETRY_VIRTUALENVS_CREATE=false && poetry install\n"
+    result = _fix(tmp_path, df, files, select=["DF220"], unsafe=True)
+    assert result.output == df and "shell state" in result.findings[0].message
+    ok = df.replace("RUN export POETRY_VIRTUALENVS_CREATE=false && ", "ENV POETRY_VIRTUALENVS_CREATE=false\nRUN ")
+    result = _fix(tmp_path, ok, files, select=["DF220"], unsafe=True)
+    assert result.output.endswith("RUN poetry install --no-root\nCOPY . .\nRUN poetry install\n")

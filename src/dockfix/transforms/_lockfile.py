@@ -691,7 +691,7 @@ def _readme_and_license(inst: Install, project: Project, data: dict) -> None:
         elif isinstance(readme, dict) and isinstance(readme.get("file"), str):
             names.append(readme["file"])
     for name in names:
-        if not looks_local(name) or not name.startswith(("/", "..")):
+        if not name.startswith(("/", "..")):
             if project.status(name) == "ok" and project.path(name) not in inst.files:
                 inst.files.append(project.path(name))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..analysis import is_windows_stage, word_value
 from ..rules import Context, Edit, Rule, Safety
@@ -176,6 +176,40 @@ class RunView:
     installs: list[tuple[Command, lf.Install]]
     blockers: list[Command]  # commands that may need the sources
     cwd_known: bool
+    state: list[tuple[int, str]] = field(default_factory=list)  # `export X=1`, `X=1`, `unset X`, functions
+    opaque: list[tuple[int, str]] = field(default_factory=list)  # statements that are not commands: `[[ -f x ]]`
+
+
+_STATE_NODES = {"declaration_command", "variable_assignment", "variable_assignments", "unset_command",
+                "function_definition"}
+_OPAQUE_NODES = {"test_command", "arithmetic_expansion", "c_style_for_statement"}
+
+
+def _statements(script: Script) -> tuple[list[tuple[int, str]], list[tuple[int, str]]]:
+    """Statements ``script.commands`` does not show: shell state changes
+    and tests or bare redirections (which may read or write files)."""
+    state: list[tuple[int, str]] = []
+    opaque: list[tuple[int, str]] = []
+
+    def walk(node) -> None:
+        t = node.type
+        if t in ("command", "heredoc_body", "comment"):
+            return
+        if t in _STATE_NODES:
+            state.append((script._c(node.start_byte), script.node_text(node)))
+        elif t in _OPAQUE_NODES:
+            opaque.append((script._c(node.start_byte), script.node_text(node)))
+        elif t == "redirected_statement" and not any(
+            c.type in ("command", "pipeline", "list", "compound_statement", "subshell", "if_statement",
+                       "for_statement", "while_statement", "case_statement", "declaration_command")
+            for c in node.children
+        ):
+            opaque.append((script._c(node.start_byte), script.node_text(node)))
+        for child in node.children:
+            walk(child)
+
+    walk(script.tree.root_node)
+    return state, opaque
 
 
 def view_run(ins: Instruction, state: lf.StageState, where: Where, bc, probe: bool = False) -> RunView:
@@ -211,7 +245,8 @@ def view_run(ins: Instruction, state: lf.StageState, where: Where, bc, probe: bo
                 cwd = None
         elif cmd.program in ("pushd", "popd"):
             cwd = None
-    return RunView(script, installs, blockers, True)
+    state, opaque = _statements(script)
+    return RunView(script, installs, blockers, True, state, opaque)
 
 
 def _earlier_installs(tree, stage, before: Instruction, states) -> set[str]:
@@ -304,18 +339,21 @@ def _split_point(script: Script, view: RunView, run: Instruction):
     spans = [(script._c(n.start_byte), script._c(n.end_byte)) for n in chain]
 
     def element(cmd: Command) -> int:
-        return next(i for i, (a, b) in enumerate(spans) if a <= cmd.start < b)
+        return next((i for i, (a, b) in enumerate(spans) if a <= cmd.start < b), len(spans))
 
     last_install = max(element(c) for c, _ in view.installs)
     first_blocker = min(element(c) for c in view.blockers)
-    if first_blocker <= last_install:
+    if first_blocker <= last_install or last_install >= len(spans) - 1:
         return no
+    for cmd in script.commands:
+        if element(cmd) <= last_install and cmd.program in _SHELL_STATE:
+            return f"{no}, and the RUN cannot be split after the install because `{lf.short(cmd, script, 30)}` changes the shell's state"
+    for at, text in view.state:
+        if at < spans[last_install][1]:
+            return f"{no}, and the RUN cannot be split after the install because `{' '.join(text.split())[:30]}` changes the shell's state"
     for i in range(last_install + 1):
         if chain[i].type != "command":
             return no
-    for cmd in script.commands:
-        if element(cmd) <= last_install and (cmd.program in _SHELL_STATE or cmd.assignments and cmd.name is None):
-            return f"{no}, and the RUN cannot be split after the install because `{lf.short(cmd, script, 30)}` changes the shell's state"
     for cmd in script.commands:
         if element(cmd) > last_install and _removes(cmd):
             return (f"{no}, and the RUN cannot be split after the install because `{lf.short(cmd, script, 30)}` "
@@ -501,7 +539,7 @@ class LockfileFirst(Rule):
                 elif v.installs:
                     target, view = ins, v
                     break
-                elif v.blockers or not _run_mounts_ok(ins):
+                elif v.blockers or v.opaque or not _run_mounts_ok(ins):
                     between.append((ins, "may use the sources"))
                 continue
             why = self._between(ins, copy, where)
@@ -538,6 +576,8 @@ class LockfileFirst(Rule):
         if between:
             ins, why = between[0]
             return report(f"the {ins.keyword} at line {ins.start_line} {why}")
+        if view.opaque:
+            return report(f"the same RUN also runs `{' '.join(view.opaque[0][1].split())[:40]}`, which may use the sources")
         run_split = None
         if view.blockers:
             run_split = _split_point(script, view, target)
@@ -555,10 +595,7 @@ class LockfileFirst(Rule):
             return report(f"the same RUN also runs `{lf.short(view.blockers[0], script, 40)}`, which may use the sources")
         if splits and len(installs) > 1:
             return report("the RUN has several installs and one of them must run again after the copy")
-        if splits and (target.heredocs or any(
-            c.program in ("export", "source", ".", "set", "umask", "cd", "pushd", "popd") or c.assignments and c is not splits[0][0]
-            for c in script.commands
-        )):
+        if splits and (target.heredocs or view.state or any(c.program in _SHELL_STATE for c in script.commands)):
             return report("the install must run again after the copy, and its RUN sets shell state or uses a heredoc")
         if self._pragma_above(tree, copy):
             return report("a comment directive above the COPY applies to it")
