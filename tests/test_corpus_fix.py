@@ -4,7 +4,6 @@ unchanged."""
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,39 @@ from conftest import REAL_WORLD, assert_valid_buildkit, corpus_files, read_text
 
 
 def _outside_touched(result: FixResult) -> list[tuple[int, int]]:
-    """Changed ranges of the source that no reported edit covers."""
+    """Stretches of the source outside every reported edit that do not come
+    out unchanged, in order, in the output.
+
+    The source is cut at the touched ranges into untouched gaps; the output
+    must be gap 0, something, gap 1, something, ..., the last gap.  (A char
+    diff would be ambiguous: it may place an inserted " -y" one space away
+    from where the edit put it.)"""
+    src, out = result.source, result.output
+    merged: list[list[int]] = []
+    for a, b in sorted(result.touched):
+        if merged and a <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], b)
+        else:
+            merged.append([a, b])
+    gaps, pos = [], 0
+    for a, b in merged:
+        gaps.append((pos, a))
+        pos = b
+    gaps.append((pos, len(src)))
     bad = []
-    sm = difflib.SequenceMatcher(None, result.source, result.output, autojunk=False)
-    for tag, i1, i2, _j1, _j2 in sm.get_opcodes():
-        if tag == "equal":
+    at = 0
+    for i, (a, b) in enumerate(gaps):
+        piece = src[a:b]
+        if i == 0:
+            found = 0 if out.startswith(piece) else -1
+        elif i == len(gaps) - 1:
+            found = len(out) - len(piece) if out.endswith(piece) and len(out) - len(piece) >= at else -1
+        else:
+            found = out.find(piece, at)
+        if found < 0:
+            bad.append((a, b))
             continue
-        if not any(a <= i1 and i2 <= b for a, b in result.touched):
-            bad.append((i1, i2))
+        at = found + len(piece)
     return bad
 
 

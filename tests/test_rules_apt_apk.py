@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
-import random
 
 import pytest
 
@@ -21,7 +19,6 @@ from dockfix.transforms._apt_apk import (
     non_apk_base,
     remove_command,
     shell_errexit,
-    widen,
 )
 
 
@@ -70,36 +67,6 @@ def test_remove_command(body: str, name: str, after: str | None) -> None:
     else:
         assert edit is not None
         assert apply_edits(text, [edit]) == "FROM x\n" + after
-
-
-# -- widening edits ----------------------------------------------------------
-
-
-def test_widen_keeps_the_change_and_covers_every_diff_placement() -> None:
-    rng = random.Random(7)
-    for _ in range(5000):
-        src = "".join(rng.choice("ab \n") for _ in range(rng.randint(1, 24)))
-        a = rng.randint(0, len(src))
-        if rng.random() < 0.5:
-            edit = Edit(a, a, "".join(rng.choice("ab ") for _ in range(rng.randint(1, 4))))
-        else:
-            b = rng.randint(a, len(src))
-            if a == b:
-                continue
-            edit = Edit(a, b, "")
-        wide = widen(edit, src)
-        out = apply_edits(src, [edit])
-        assert apply_edits(src, [wide]) == out
-        ops = [o for o in difflib.SequenceMatcher(None, src, out, autojunk=False).get_opcodes() if o[0] != "equal"]
-        if len(ops) == 1:
-            assert wide.start <= ops[0][1] and ops[0][2] <= wide.end
-
-
-def test_widen_examples() -> None:
-    src = "RUN apk update && apk add curl\n"
-    assert widen(Edit(25, 25, " --no-cache"), src) == Edit(25, 26, " --no-cache ")
-    assert widen(Edit(4, 18, ""), src) == Edit(3, 22, " apk ")
-    assert widen(Edit(8, 8, "x"), src) == Edit(8, 8, "x")
 
 
 # -- where a failure goes --------------------------------------------------------

@@ -102,10 +102,12 @@ def test_syntax_errors_are_flagged() -> None:
         ("RUN a &&\\\n\tb \\\n\t  c\n", "RUN a &&\\\n\tb \\\n\t  c &&\\\n\tz\n"),
         ("RUN a \\\r\n  && b \\\r\n  || c\r\n", "RUN a \\\r\n  && b \\\r\n  || c \\\r\n  && z\r\n"),
         ("RUN set -ex; \\\n  b\n", "RUN set -ex; \\\n  b && z\n"),
-        ("RUN <<EOF\na\nb\nEOF\n", "RUN <<EOF\na\nb\nz\nEOF\n"),
-        ("RUN <<-EOF\n\ta\n\tEOF\n", "RUN <<-EOF\n\ta\n\tz\n\tEOF\n"),
+        ("RUN <<EOF\na\nb\nEOF\n", "RUN <<EOF\na\nb && z\nEOF\n"),
+        ("RUN <<-EOF\n\ta\n\tEOF\n", "RUN <<-EOF\n\ta && z\n\tEOF\n"),
+        ("RUN <<-EOF\n\tset -e\n\ta\n\tEOF\n", "RUN <<-EOF\n\tset -e\n\ta\n\tz\n\tEOF\n"),
+        ("RUN <<EOF\nif a; then\n  b\nfi\n# done\nEOF\n", "RUN <<EOF\nif a; then\n  b\nfi && z\n# done\nEOF\n"),
     ],
-    ids=["one-line", "leading-ops", "trailing-ops", "tabs", "crlf-or", "semicolon", "heredoc", "heredoc-chomp"],
+    ids=["one-line", "leading-ops", "trailing-ops", "tabs", "crlf-or", "semicolon", "heredoc", "heredoc-chomp", "heredoc-set-e", "heredoc-if"],
 )
 def test_append_command_keeps_the_layout(before: str, after: str) -> None:
     from dockfix.engine import apply_edits

@@ -114,12 +114,15 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
+    """Edits that cannot both apply in one pass: intersecting ranges, two
+    insertions at one point (ambiguous order), or an insertion inside or at
+    either end of a replaced range (the text it was meant to sit next to
+    may be gone: `RUN` removed by a merge, a flag added after it)."""
     if a.start == a.end and b.start == b.end:
-        return a.start == b.start  # two insertions at one point: ambiguous order
+        return a.start == b.start
     if max(a.start, b.start) < min(a.end, b.end):
         return True
-    # an insertion strictly inside the other edit's range
-    return (a.start == a.end and b.start < a.start < b.end) or (b.start == b.end and a.start < b.start < a.end)
+    return (a.start == a.end and b.start <= a.start <= b.end) or (b.start == b.end and a.start <= b.start <= a.end)
 
 
 def _choose(candidates: list[Finding]) -> list[Finding]:

@@ -296,7 +296,18 @@ def _unescape(text: str, escapable: str | None = None) -> str:
 
 def script_of(ins: "Instruction") -> Script | None:
     """The shell script a RUN executes, or None (exec form, no script, or a
-    heredoc whose interpreter is not a POSIX shell)."""
+    heredoc whose interpreter is not a POSIX shell).  Parsed once per
+    instruction object (every rule of a pass shares it)."""
+    cached = ins.__dict__.get("_script", _MISSING)
+    if cached is _MISSING:
+        cached = ins.__dict__["_script"] = _script_of(ins)
+    return cached
+
+
+_MISSING = object()
+
+
+def _script_of(ins: "Instruction") -> Script | None:
     if ins.keyword != "RUN" or ins.json or ins.rest is None:
         return None
     heredocs = ins.heredocs
@@ -338,6 +349,28 @@ def insert_before(script: Script, start: int, text: str):
     return Edit(at, at, text)
 
 
+def errexit(script: Script) -> bool:
+    """Does the script stop at the first failing command (``set -e``, or a
+    ``-e`` on its ``#!`` line)?"""
+    import re
+
+    first = script.text.split("\n", 1)[0]
+    if first.startswith("#!") and re.search(r"\s-[a-z]*e", first):
+        return True
+    for c in script.commands:
+        if c.program != "set" or c.conditional:
+            continue
+        vals = c.values
+        for k, v in enumerate(vals):
+            if v is None:
+                continue
+            if v.startswith("-") and not v.startswith("--") and "e" in v[1:] and "o" not in v[1:]:
+                return True
+            if v == "-o" and k + 1 < len(vals) and vals[k + 1] == "errexit":
+                return True
+    return False
+
+
 def last_node_end(script: Script) -> int:
     """Script offset where the last top-level statement ends (comments and
     a trailing ``;`` excluded)."""
@@ -355,15 +388,16 @@ def append_command(ins: "Instruction", script: Script, command: str, newline: st
     per line; a new line in a heredoc script."""
     from .rules import Edit
 
+    end = last_node_end(script)
     for h in ins.heredocs:
         if h.body_start <= script.source(0) <= h.body_end:
-            body = h.content
-            if h.chomp:
-                indent = body[: len(body) - len(body.lstrip("\t"))]
-            else:
-                indent = ""
-            return Edit(h.body_end, h.body_end, f"{indent}{command}{newline}")
-    end = last_node_end(script)
+            if errexit(script):  # `set -e`: a new last line runs only on success
+                indent = h.content[: len(h.content) - len(h.content.lstrip("\t"))] if h.chomp else ""
+                return Edit(h.body_end, h.body_end, f"{indent}{command}{newline}")
+            # Without `set -e` a new last line would hide the failure of the
+            # old one: chain it with ` && ` to the last statement instead.
+            at = script.source_end(end)
+            return Edit(at, at, f" && {command}")
     at = script.source_end(end)
     src = ins._text
     # Where the last operator and the last command of the chain sit tells

@@ -797,45 +797,6 @@ def hadolint_apt_get_codes(ins: Instruction, script: Script, commands: list[Comm
     return codes
 
 
-def widen(edit: Edit, src: str) -> Edit:
-    """The same change as a pure insertion or deletion, spelled as a
-    replacement of every byte it could equally be placed among: inserting
-    `` -y`` after ``install`` in ``install curl`` is also inserting ``-y ``
-    after the space, so the edit becomes "replace that space with
-    `` -y ``".  Any text diff of the result then falls inside the edit's
-    range (the corpus test checks that no byte outside an edit changed)."""
-    a, b, r = edit.start, edit.end, edit.replacement
-    if a == b and r:
-        lo = a
-        rr = r
-        while lo > 0 and src[lo - 1] == rr[-1]:
-            rr = rr[-1] + rr[:-1]
-            lo -= 1
-        hi = a
-        rr = r
-        while hi < len(src) and src[hi] == rr[0]:
-            rr = rr[1:] + rr[0]
-            hi += 1
-    elif not r and a < b:
-        lo, hi = a, b
-        while lo > 0 and src[lo - 1] == src[b - 1 - (a - lo)]:
-            lo -= 1
-        while hi < len(src) and src[hi] == src[a + (hi - b)]:
-            hi += 1
-        lo_del = lo  # delete [lo_del, lo_del + (b - a)) inside [lo, hi)
-        return Edit(lo, hi, src[lo:lo_del] + src[lo_del + (b - a) : hi]) if (lo, hi) != (a, b) else edit
-    else:
-        return edit
-    if (lo, hi) == (a, a):
-        return edit
-    return Edit(lo, hi, src[lo:a] + r + src[a:hi])
-
-
 def canonical_edits(edits, src: str) -> list[Edit]:
-    """:func:`widen` for each edit of one fix; the edits as given if
-    widening them would make two of them touch."""
-    moved = sorted(widen(e, src) for e in edits)
-    for x, y in zip(moved, moved[1:]):
-        if y.start < x.end or (x.start == x.end == y.start):
-            return list(edits)
-    return moved
+    """The edits of one fix, sorted."""
+    return sorted(edits)

@@ -494,26 +494,10 @@ def has_long(args: list[Arg], *names: str) -> bool:
 
 # -- edits ---------------------------------------------------------------------
 def insertion(text: str, at: int, inserted: str):
-    """An edit inserting ``inserted`` at ``at`` in ``text``, widened over
-    the characters the insertion could slide across (``" -y"`` before
-    ``" -q"`` reads the same shifted by one or two): a diff may place the
-    inserted text anywhere in that window, and the edit's range must cover
-    it (the corpus test checks that no byte outside the edits changed)."""
+    """An edit inserting ``inserted`` at ``at``."""
     from ..rules import Edit
 
-    if not inserted:
-        return Edit(at, at, "")
-    left = 0
-    block = inserted
-    while at - left > 0 and block[-1] == text[at - left - 1]:
-        block = text[at - left - 1] + block[:-1]
-        left += 1
-    right = 0
-    block = inserted
-    while at + right < len(text) and block[0] == text[at + right]:
-        block = block[1:] + text[at + right]
-        right += 1
-    return Edit(at - left, at + right, text[at - left : at] + inserted + text[at : at + right])
+    return Edit(at, at, inserted)
 
 
 def insert_word(script: Script, text: str, end: int, word: str):
@@ -523,24 +507,7 @@ def insert_word(script: Script, text: str, end: int, word: str):
 
 
 # -- appending a command to a RUN ----------------------------------------------
-def errexit(script: Script) -> bool:
-    """Does the script stop at the first failing command (``set -e``, or a
-    ``-e`` on its ``#!`` line)?"""
-    first = script.text.split("\n", 1)[0]
-    if first.startswith("#!") and re.search(r"\s-[a-z]*e", first):
-        return True
-    for c in script.commands:
-        if c.program != "set" or c.conditional:
-            continue
-        vals = c.values
-        for k, v in enumerate(vals):
-            if v is None:
-                continue
-            if v.startswith("-") and not v.startswith("--") and "e" in v[1:] and "o" not in v[1:]:
-                return True
-            if v == "-o" and k + 1 < len(vals) and vals[k + 1] == "errexit":
-                return True
-    return False
+errexit = shell.errexit
 
 
 def can_append(script: Script) -> bool:

@@ -294,33 +294,9 @@ def later_stages_based_on(tree: Dockerfile, stage: Stage) -> list[Stage]:
 # -- edits whose extent is unambiguous -----------------------------------------
 
 
-def _common_prefix(a: str, b: str, limit: int = 256) -> int:
-    n = 0
-    for x, y in zip(a[:limit], b[:limit]):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
-def _common_suffix(a: str, b: str, limit: int = 256) -> int:
-    n = 0
-    for x, y in zip(reversed(a[-limit:]), reversed(b[-limit:])):
-        if x != y:
-            break
-        n += 1
-    return n
-
-
 def merged_edit(text: str, edits) -> Edit:
-    """One edit doing what ``edits`` (non-overlapping) do, widened over the
-    bytes next to it that equal its own first or last bytes.
-
-    Inserting ``"SHELL …\\n"`` at the start of a line is the same change as
-    inserting ``"\\nSHELL …"`` one byte earlier; a diff of the result may
-    show either.  Covering both (and, for several nearby edits, the bytes
-    between them) makes the reported range hold the change however it is
-    diffed."""
+    """One edit doing what ``edits`` (non-overlapping) do together: from the
+    first edit's start to the last one's end, the bytes between them kept."""
     edits = sorted(edits, key=lambda e: (e.start, e.end))
     start, end = edits[0].start, max(e.end for e in edits)
     parts, at = [], start
@@ -329,8 +305,4 @@ def merged_edit(text: str, edits) -> Edit:
         parts.append(e.replacement)
         at = e.end
     parts.append(text[at:end])
-    new = "".join(parts)
-    old = text[start:end]
-    left = max(_common_suffix(text[:start], new), _common_suffix(text[:start], old))
-    right = max(_common_prefix(text[end:], new), _common_prefix(text[end:], old))
-    return Edit(start - left, end + right, text[start - left : start] + new + text[end : end + right])
+    return Edit(start, end, "".join(parts))

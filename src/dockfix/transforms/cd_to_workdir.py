@@ -255,8 +255,18 @@ class CdToWorkdir(Rule):
         workdir = keyword_like(ins, "WORKDIR")
         prev = stage.instructions[idx - 1] if idx > 0 else None
         inside = wd.path is not None and new.startswith(wd.path.rstrip("/") + "/")
+        # A WORKDIR right before the RUN can be changed instead of stacking a
+        # second one when nothing relied on it creating its directory: the
+        # cd went below it, or it only restores a directory the stage was
+        # already in (a WORKDIR this rule put back after an earlier RUN).
+        existed = (
+            prev is not None
+            and prev.keyword == "WORKDIR"
+            and wds[id(stage.instructions[idx])].path is not None
+            and any(wds[id(i)].path == wds[id(ins)].path for i in stage.instructions[: idx - 1])
+        )
         if (
-            inside
+            (inside or existed)
             and prev is not None
             and prev.keyword == "WORKDIR"
             and prev.args
