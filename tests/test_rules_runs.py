@@ -442,6 +442,9 @@ def test_findings_agree_with_hadolint(tmp_path: Path) -> None:
         ("localhost:5000/ubuntu", None),
         ("ghcr.io/org/ubuntu:1", None),
         ("${BASE}", None),
+        ("${REGISTRY}/ubuntu:24.04", None),
+        ("node:${VARIANT}", "node"),
+        ("python:3.12@${DIGEST}", "python"),
     ],
 )
 def test_official_image(base: str, name: str | None) -> None:

@@ -41,13 +41,15 @@ ROOT, OTHER, UNKNOWN = "root", "other", "unknown"
 
 def official_image(base: str) -> str | None:
     """`docker.io/library/python:3.12@sha256:…` → `python` (None when the
-    image is not a Docker Official Image or has a variable)."""
-    if "$" in base:
-        return None
+    image is not a Docker Official Image or its name has a variable; a
+    variable in the tag is fine: `node:${VARIANT}` is `node`)."""
     name = base.split("@", 1)[0]
-    last = name.rsplit("/", 1)
-    if ":" in last[-1]:
-        name = name[: len(name) - len(last[-1]) + last[-1].index(":")]
+    slash = name.rfind("/")
+    colon = name.find(":", slash + 1)
+    if colon >= 0:
+        name = name[:colon]
+    if "$" in name:
+        return None
     name = name.lower()
     for prefix in _REGISTRY_PREFIXES:
         if name.startswith(prefix):
@@ -55,7 +57,7 @@ def official_image(base: str) -> str | None:
             break
     if name.startswith("library/"):
         name = name[len("library/") :]
-    return name if "/" not in name else None
+    return name if name and "/" not in name else None
 
 
 def user_kind(value: str) -> str:
