@@ -174,16 +174,19 @@ def _hadolint_skips(text: str, first: Instruction) -> bool:
 # Shell state the first RUN could leave behind.
 
 
-def _walk(node, child: bool = False, arith: bool = False):
-    """Yield (node, in_child_process, in_arithmetic) for every node."""
-    yield node, child, arith
-    t = node.type
-    kid_child = child or t in _CHILD
-    kid_arith = arith or t == "arithmetic_expansion" or (
-        t == "compound_statement" and node.child_count > 0 and node.children[0].type == "(("
-    )
-    for c in node.children:
-        yield from _walk(c, kid_child, kid_arith)
+def _walk(root, child: bool = False, arith: bool = False):
+    """Yield (node, in_child_process, in_arithmetic) for every node, in
+    document order (iteratively: long `&&` chains nest deeply)."""
+    stack = [(root, child, arith)]
+    while stack:
+        node, child, arith = stack.pop()
+        yield node, child, arith
+        t = node.type
+        kid_child = child or t in _CHILD
+        kid_arith = arith or t == "arithmetic_expansion" or (
+            t == "compound_statement" and node.child_count > 0 and node.children[0].type == "(("
+        )
+        stack.extend((c, kid_child, kid_arith) for c in reversed(node.children))
 
 
 def _in_child(cmd) -> bool:
@@ -506,13 +509,17 @@ def _and_list_problem(script: Script) -> str | None:
     if len(nodes) > 1:
         return "the second RUN is a list (`;`): appended with `&&`, its later commands would run even if the first RUN failed"
 
-    def ok(node) -> bool:
-        if node.type != "list":
-            return True
-        kids = [k for k in node.children if k.type != "comment"]
-        return all(k.type == "&&" or (k.type not in ("||", ";", "&") and ok(k)) for k in kids)
-
-    if not ok(nodes[0]):
+    # Only `&&` between the elements of the chain (lists nest to the left).
+    stack, ok = [nodes[0]], True
+    while stack and ok:
+        node = stack.pop()
+        if node.type == "list":
+            for k in node.children:
+                if k.type in ("||", ";", "&"):
+                    ok = False
+                elif k.type != "&&":
+                    stack.append(k)
+    if not ok:
         return "the second RUN uses `||`: appended with `&&`, it would run even if the first RUN failed"
     return None
 
@@ -533,16 +540,14 @@ def _unquoted_assigned(script: Script) -> str | None:
     if not assigned:
         return None
 
-    def uses(node, quoted: bool):
+    stack = [(script.tree.root_node, False)]
+    while stack:
+        node, quoted = stack.pop()
         if node.type in ("simple_expansion", "expansion") and not quoted:
             for c in node.children:
                 if c.type == "variable_name" and script.node_text(c) in assigned:
-                    yield script.node_text(c)
-        for c in node.children:
-            yield from uses(c, quoted or node.type == "string")
-
-    for name in uses(script.tree.root_node, False):
-        return name
+                    return script.node_text(c)
+        stack.extend((c, quoted or node.type == "string") for c in node.children)
     return None
 
 
