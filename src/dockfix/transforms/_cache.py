@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Iterable, Iterator
 
-from ..analysis import is_windows_stage, stage_parent
+from ..analysis import is_windows_stage, stage_parent, workdirs
 from ..rules import Context, Edit, Rule, Safety
 from ..shell import Arg, Command, Script, script_of
 from ..tree import Dockerfile, Instruction, Stage
@@ -305,11 +305,22 @@ class Facts:
     shell_ok: bool = True  # no SHELL switched to a non-POSIX shell
 
     def lookup(self, name: str):
+        """A variable's value, None when the file does not set it."""
         if name in self.env:
             return self.env[name]
         if name in self.args:
             return self.args[name]
         return None
+
+    def expand_lookup(self, name: str):
+        """For expanding a word as BuildKit does at build time: a variable
+        the file does not set may still come from the base image's ENV, so
+        it is unknown — except HOME, which images do not set (it expands to
+        nothing), and PATH, only ever searched for a `.cargo/bin` entry."""
+        v = self.lookup(name)
+        if v is None:
+            return "" if name in ("HOME", "PATH") else UNKNOWN
+        return v
 
 
 def _arg_pairs(ins: Instruction) -> Iterator[tuple[str, str | None]]:
@@ -331,6 +342,7 @@ class StageWalk:
         self.final: dict[int, Facts] = {}
         self.stage_of: dict[int, Stage] = {}
         self.windows: dict[int, bool] = {}
+        self.workdirs = workdirs(tree)
         global_args: dict = {}
         for ins in tree.preamble:
             if ins.keyword == "ARG":
@@ -374,7 +386,7 @@ class StageWalk:
         if kw == "ENV":
             new = dict(env)
             for k, v in ins.pairs():
-                val = expand(v.value if v.value is not None else str(v), f.lookup)
+                val = expand(v.value if v.value is not None else str(v), f.expand_lookup)
                 new[k.value] = UNKNOWN if val is None else val
             env = new
         elif kw == "ARG":
@@ -383,10 +395,10 @@ class StageWalk:
                 if v is None:
                     args[k] = self.global_args.get(k, UNKNOWN)
                 else:
-                    val = expand(v, f.lookup)
+                    val = expand(v, f.expand_lookup)
                     args[k] = UNKNOWN if val is None else val
         elif kw == "USER" and ins.args:
-            val = expand(ins.args[0].value, f.lookup)
+            val = expand(ins.args[0].value, f.expand_lookup)
             user = UNKNOWN if val is None or not val else val
         elif kw == "SHELL":
             first = ins.args[0].value if ins.args else ""
@@ -877,7 +889,7 @@ class Run:
         if cmd is not None:
             for n, v, _s, _e in assignments(self.script, cmd):
                 if n == name:
-                    val = expand(v, lambda x: self.lookup(x))
+                    val = expand(v, self.word_lookup())
                     return UNKNOWN if val is None else val
         before = cmd.start if cmd is not None else len(self.script.text) + 1
         found: object = 0
@@ -888,15 +900,30 @@ class Run:
                 found = (at, v)
         if found != 0:
             _at, v = found  # type: ignore[misc]
-            val = expand(v, self.facts.lookup)
+            val = expand(v, self.word_lookup())
             return UNKNOWN if val is None else val
         return self.facts.lookup(name)
+
+    def word_lookup(self, cmd: Command | None = None):
+        """Variables as the shell sees them when it runs ``cmd``: what the
+        file sets, HOME (set by the runtime), and UNKNOWN for anything else
+        (the base image may set it)."""
+
+        def look(name: str):
+            v = self.lookup(name, cmd)
+            if v is None:
+                if name == "HOME":
+                    return self.home(cmd) or UNKNOWN
+                return UNKNOWN
+            return v
+
+        return look
 
     def path(self, raw: str | None, cmd: Command | None = None) -> str | None:
         """An absolute path from a word (variables expanded), or None."""
         if raw is None:
             return None
-        val = expand(raw, lambda n: self.lookup(n, cmd), self.home(cmd))
+        val = expand(raw, self.word_lookup(cmd), self.home(cmd))
         if val is None:
             return None
         return norm(val)
@@ -1129,7 +1156,7 @@ class CacheMountRule(Rule):
                     targets.append(m)
         paths = [t.target for t in targets]
         # mounts the RUN has already
-        existing = existing_mounts(run.ins, run.facts.lookup)
+        existing = existing_mounts(run.ins, run.facts.expand_lookup)
         missing = []
         for m in targets:
             covered = False
@@ -1231,6 +1258,8 @@ class CacheMountRule(Rule):
             for a in operands:
                 p = self._glob_path(run, cmd, a)
                 if p is None:
+                    if self._relative_may_hit(run, cmd, a, targets):
+                        raise CutError(f"rm {a.text}: cannot tell what it removes")
                     continue
                 kinds = {glob_relation(p, t) for t in targets} - {None}
                 if not kinds:
@@ -1249,15 +1278,36 @@ class CacheMountRule(Rule):
         return cut, args
 
     def _glob_path(self, run: Run, cmd: Command, a: Arg) -> str | None:
+        """The absolute path (globs kept) an rm operand names, resolving a
+        relative one against WORKDIR when no `cd` ran before it."""
         text = a.text
         # expand variables but keep glob characters as they are
-        val = expand(text, lambda n: run.lookup(n, cmd), run.home(cmd))
+        val = expand(text, run.word_lookup(cmd), run.home(cmd))
         if val is None:
             return None
-        p = norm(val)
-        if p is None and val.startswith("/"):
+        if not val.startswith("/") and val:
+            cwd = self._cwd(run, cmd)
+            if cwd is None:
+                return None
+            val = posixpath.join(cwd, val)
+        return norm(val)
+
+    def _cwd(self, run: Run, cmd: Command) -> str | None:
+        if any(c.program in ("cd", "pushd", "popd") and c.start < cmd.start for c in run.script.commands):
             return None
-        return p
+        wd = stage_walk(run.tree).workdirs.get(id(run.ins))
+        if wd is None:
+            return None
+        return wd.path
+
+    def _relative_may_hit(self, run: Run, cmd: Command, a: Arg, targets: list[str]) -> bool:
+        """An rm operand we cannot resolve: could it remove a mount point?"""
+        text = a.text.strip("'\"")
+        if text.startswith("/") and "$" not in text:
+            return False
+        comps = {c for t in targets for c in t.strip("/").split("/")}
+        words = {c for c in re.split(r"[/$}{]+", text) if c and c not in (".", "..")}
+        return bool(words & comps) or any(_GLOB.fullmatch(w) is not None for w in words) or text in ("*", ".", "..")
 
     def _mentions(self, run: Run, targets: list[str], cut_cmds: set[int], uses: list[Use]) -> bool:
         skip_args = set()
@@ -1277,7 +1327,7 @@ class CacheMountRule(Rule):
         text = a.text
         if "/" not in text and "~" not in text:
             return False
-        val = expand(text, lambda n: run.lookup(n, cmd), run.home(cmd))
+        val = expand(text, run.word_lookup(cmd), run.home(cmd))
         if val is None:
             return False
         # `--opt=/path` or `-Dx=/path`
@@ -1321,7 +1371,7 @@ class CacheMountRule(Rule):
             if ins.keyword in ("COPY", "ADD") and len(ins.args) >= 2:
                 f = walk.before.get(id(ins))
                 raw = ins.args[-1].value
-                val = expand(raw, f.lookup) if f is not None else None
+                val = expand(raw, f.expand_lookup) if f is not None else None
                 dest = norm(val) if val is not None else None
                 if dest is None:
                     continue

@@ -89,7 +89,10 @@ class ApkCacheMount(CacheMountRule):
     RUN relies on is left alone too. RUNs as another user than root,
     with `--cache-dir`, with another mount there, or in an image that is
     not Alpine-based (a Debian tag of a multi-variant image, or a stage that
-    also uses apt/dnf/yum) are left alone and not reported.
+    also uses apt/dnf/yum) are left alone and not reported. Builders that
+    leave empty mount points in the image (Buildah before it learnt to clean
+    them up) would leave an empty `/etc/apk/cache` behind, which makes later
+    `apk add` without `--no-cache` keep their packages in the image.
     """
 
     code = "DF219"

@@ -150,7 +150,7 @@ class AptCacheMount(CacheMountRule):
 
     # -- docker-clean ---------------------------------------------------------
     def _archive_mounted(self, run: Run) -> bool:
-        for ex in existing_mounts(run.ins, run.facts.lookup):
+        for ex in existing_mounts(run.ins, run.facts.expand_lookup):
             if ex.type == "cache" and ex.target is not None and relation(CACHE, ex.target) in ("equal", "inside"):
                 return True
         return False

@@ -132,10 +132,14 @@ class GoCacheMount(CacheMountRule):
                 targets.append(run.mount(gocache))
             use.targets = targets
         if out and all(u.targets is not None for u in out):
-            out[0].fights.extend(self._cleaners(run))
+            cleaners = self._cleaners(run)
+            if cleaners is None:
+                out[0].targets = None  # a `go clean -modcache` that cannot go would fail on the mount point
+            else:
+                out[0].fights.extend(cleaners)
         return out
 
-    def _cleaners(self, run: Run) -> list:
+    def _cleaners(self, run: Run) -> list | None:
         out: list = []
         for cmd in run.script.commands:
             if cmd.program != "go":
@@ -146,4 +150,6 @@ class GoCacheMount(CacheMountRule):
             flags = [v.lstrip("-") if v else None for v in vals[1:]]
             if all(f in ("modcache", "cache", "testcache", "fuzzcache") for f in flags):
                 out.append(("cmd", cmd))
+            elif any(f in ("modcache", "cache") for f in flags):
+                return None
         return out

@@ -131,7 +131,14 @@ class PythonCacheMount(CacheMountRule):
     shared by every build on the builder that uses the same target; wheels
     pip built from source are keyed by URL and Python version, so builds for
     different C libraries (glibc and musl images of the same Python) on one
-    builder should use distinct mount `id=`s.
+    builder should use distinct mount `id=`s. hadolint's DL3042 recognises
+    only mount targets containing `.cache/pip`: with a custom
+    `PIP_CACHE_DIR` it keeps reporting the RUN (`# hadolint ignore=DL3042`).
+    An install inside `if`/`for`/`||` still gets the mount (a mount changes
+    nothing when the install does not run); a command that fights the cache
+    is removed only when it is a plain element of the RUN's `&&`/`;` chain
+    (an argument like `--no-cache-dir` can always go), otherwise the RUN is
+    left alone — a left-over `rm -rf` of the mount point would fail.
     Nothing is added when the cache directory cannot be known (another user
     without a known `HOME` or uid, a variable the file does not set, a
     `pip config` / `PIP_CONFIG_FILE` / `PIP_NO_CACHE_DIR` in `ENV`, uv's
