@@ -754,11 +754,8 @@ class MergeConsecutiveRuns(Rule):
         # go, and `RUN` with its flags becomes the chaining operator.
         comments = "".join(str(c) for c in between if isinstance(c, Trivia) and c.kind == "comment")
         text = joiner + first.line_break + comments + style.indent + ("&& " if style.leading else "")
-        # The edit also spans the last character of the first script and the
-        # first of the second, rewritten as they are: another rule's
-        # insertion at either end (a flag before the second script, a
-        # command appended to the first) then overlaps and waits for the
-        # next pass instead of landing inside the merge.
-        lo, hi = start - 1, second.rest.start + 1
-        edits = [Edit(lo, hi, src[lo:start] + text + src[second.rest.start : hi])]
+        # Another rule's insertion at either end (a flag before the second
+        # script, a command appended to the first) overlaps this edit for the
+        # engine and waits for the next pass.
+        edits = [Edit(start, second.rest.start, text)]
         return None, edits

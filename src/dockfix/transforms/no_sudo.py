@@ -205,21 +205,16 @@ class NoSudo(Rule):
         return None
 
     def _edit(self, text: str, script, cmd) -> Edit:
-        """Remove `sudo` and the blanks after it (on its line).  The edit
-        also spans the blanks before it, rewritten as they are, so that the
-        change is one unambiguous range (` sudo` or `sudo ` is the same
-        deletion)."""
+        """Remove `sudo` and the blanks after it (those on its line, when a
+        line continuation follows it)."""
         start = script.source(cmd.name_start)
-        before = start
-        while before > 0 and text[before - 1] in " \t":
-            before -= 1
         after = script.source_end(cmd.name_end)
         nxt = script.source(cmd.args[0].start)
         if "\n" in text[after:nxt]:
             nxt = after
             while nxt < len(text) and text[nxt] in " \t":
                 nxt += 1
-        return Edit(before, nxt, text[before:start])
+        return Edit(start, nxt, "")
 
     def _report_all(self, ctx: Context, ins: Instruction, reason: str):
         if ins.json:
