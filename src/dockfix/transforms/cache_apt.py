@@ -43,6 +43,22 @@ def _update_before(run: Run, cmd: Command) -> bool:
     return False
 
 
+def _comments_start(tree, ins) -> int:
+    """Where the comment lines right above ``ins`` begin (they describe it,
+    or are a `# hadolint ignore=` for it): the new RUN goes above them."""
+    from ..tree import Trivia
+
+    kids = tree.children
+    i = next((k for k, c in enumerate(kids) if c is ins), None)
+    at = ins.start
+    if i is None:
+        return at
+    while i > 0 and isinstance(kids[i - 1], Trivia) and kids[i - 1].kind == "comment":
+        i -= 1
+        at = kids[i].start
+    return at
+
+
 class AptCacheMount(CacheMountRule):
     """
     ## What it does
@@ -177,7 +193,8 @@ class AptCacheMount(CacheMountRule):
             if indent.strip():
                 continue
             text = f"{indent}{keyword_like(ins, 'RUN')} {KEEP_CACHE}{ctx.newline}"
-            edits = [Edit(ins.start, ins.start, text)]
+            at = _comments_start(ctx.tree, ins)
+            edits = [Edit(at, at, text)]
             syntax = syntax_directive_edit(ctx.tree)
             if syntax is not None:
                 edits.append(syntax)
