@@ -166,24 +166,24 @@ class Script:
         return self.text[self._c(node.start_byte) : self._c(node.end_byte)]
 
     # -- collection -----------------------------------------------------
-    def _collect(self, node, ancestors: tuple[str, ...]) -> None:
-        t = node.type
-        if t == "command":
-            self.commands.append(self._command(node, ancestors))
-            # commands inside substitutions in the arguments
-            for child in node.children:
-                if child.type != "command_name":
-                    self._collect_children(child, ancestors)
-            return
-        if t == "heredoc_body":
-            return
-        inner = ancestors + (t,) if t in COMPOUND else ancestors
-        for child in node.children:
-            self._collect(child, inner)
-
-    def _collect_children(self, node, ancestors: tuple[str, ...]) -> None:
-        for child in node.children:
-            self._collect(child, ancestors + ((node.type,) if node.type in COMPOUND else ()))
+    def _collect(self, root, ancestors: tuple[str, ...]) -> None:
+        """Every command, in source order (an explicit stack: a RUN chaining
+        thousands of commands nests that deep in tree-sitter's tree)."""
+        stack = [(root, ancestors)]
+        while stack:
+            node, anc = stack.pop()
+            t = node.type
+            if t == "heredoc_body":
+                continue
+            if t == "command":
+                self.commands.append(self._command(node, anc))
+                # commands inside substitutions in the arguments
+                kids = [c for c in node.children if c.type != "command_name"]
+            else:
+                kids = node.children
+                if t in COMPOUND:
+                    anc = anc + (t,)
+            stack.extend((child, anc) for child in reversed(kids))
 
     def _command(self, node, ancestors: tuple[str, ...]) -> Command:
         name = None
@@ -347,6 +347,17 @@ def insert_before(script: Script, start: int, text: str):
 
     at = script.source(start)
     return Edit(at, at, text)
+
+
+def walk(node):
+    """Every node below ``node`` (itself included), in document order,
+    without recursion: tree-sitter nests a long ``a && b && …`` chain as
+    deep as it is long."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        yield n
+        stack.extend(reversed(n.children))
 
 
 def errexit(script: Script) -> bool:

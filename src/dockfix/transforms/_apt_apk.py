@@ -17,6 +17,7 @@ from typing import Iterator
 
 from ..analysis import stage_parent
 from ..rules import Edit
+from .. import shell
 from ..shell import Arg, Command, Script, script_of
 from ..tree import Dockerfile, Instruction, Stage
 
@@ -716,9 +717,7 @@ def non_apk_base(tree: Dockerfile, stage: Stage) -> str | None:
 
 
 def _contains(node, types) -> bool:
-    if node.type in types:
-        return True
-    return any(_contains(c, types) for c in node.children)
+    return any(n.type in types for n in shell.walk(node))
 
 
 # -- what hadolint would say about apt-get commands -------------------------

@@ -191,10 +191,12 @@ def _statements(script: Script) -> tuple[list[tuple[int, str]], list[tuple[int, 
     state: list[tuple[int, str]] = []
     opaque: list[tuple[int, str]] = []
 
-    def walk(node) -> None:
+    stack = [script.tree.root_node]  # iterative: long chains nest deeply
+    while stack:
+        node = stack.pop()
         t = node.type
         if t in ("command", "heredoc_body", "comment"):
-            return
+            continue
         if t in _STATE_NODES:
             state.append((script._c(node.start_byte), script.node_text(node)))
         elif t in _OPAQUE_NODES:
@@ -205,10 +207,7 @@ def _statements(script: Script) -> tuple[list[tuple[int, str]], list[tuple[int, 
             for c in node.children
         ):
             opaque.append((script._c(node.start_byte), script.node_text(node)))
-        for child in node.children:
-            walk(child)
-
-    walk(script.tree.root_node)
+        stack.extend(reversed(node.children))
     return state, opaque
 
 

@@ -29,16 +29,15 @@ def pipes(script: Script) -> tuple[list[int], list[int]]:
     real: list[int] = []
     nested: list[int] = []
 
-    def walk(node, in_subst: bool) -> None:
+    stack = [(script.tree.root_node, False)]  # iterative: long chains nest deeply
+    while stack:
+        node, in_subst = stack.pop()
         if node.type == "heredoc_body":
-            return
+            continue
         if node.type == "pipeline":
             (nested if in_subst else real).append(script._c(node.start_byte))
         inner = in_subst or node.type in _SUBSTITUTIONS
-        for child in node.children:
-            walk(child, inner)
-
-    walk(script.tree.root_node, False)
+        stack.extend((child, inner) for child in reversed(node.children))
     return real, nested
 
 
