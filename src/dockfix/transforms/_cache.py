@@ -640,33 +640,18 @@ class Element:
 
 def chain(script: Script) -> list[Element]:
     """The top-level elements of ``script`` (what ``&&``, ``||``, ``;`` and
-    newlines separate), with the operators around each one."""
+    newlines separate), with the operators around each one.  Iterative:
+    tree-sitter nests ``a && b && …`` as deep as the chain is long."""
     elems: list[Element] = []
     pending: list[str | None] = [None]
 
-    def add(node, end: int | None = None) -> None:
+    def add(node, end: int | None) -> None:
         e = Element(node, script._c(node.start_byte), end if end is not None else script._c(node.end_byte))
         e.op_before = pending[0] if elems or pending[0] is not None else None
         if elems:
             elems[-1].op_after = e.op_before
         elems.append(e)
         pending[0] = "\n"
-
-    def flatten(node, end: int | None = None) -> None:
-        if node.type == "list":
-            kids = [k for k in node.children if k.type != "comment"]
-            for k in kids:
-                if k.type in ("&&", "||"):
-                    pending[0] = k.type
-                elif k is kids[-1]:
-                    flatten(k, end)
-                else:
-                    flatten(k)
-            return
-        if node.type == "redirected_statement" and node.children and node.children[0].type == "list":
-            flatten(node.children[0], script._c(node.end_byte))
-            return
-        add(node, end)
 
     for child in script.tree.root_node.children:
         t = child.type
@@ -675,7 +660,27 @@ def chain(script: Script) -> list[Element]:
         if t in _SEPARATORS:
             pending[0] = t
             continue
-        flatten(child)
+        # depth-first, left to right, without recursion: (node, end) or an operator
+        stack: list = [(child, None)]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, str):
+                pending[0] = item
+                continue
+            node, end = item
+            if node.type == "list":
+                kids = [k for k in node.children if k.type != "comment"]
+                todo: list = []
+                for k in kids:
+                    if k.type in ("&&", "||"):
+                        todo.append(k.type)
+                    else:
+                        todo.append((k, end if k is kids[-1] else None))
+                stack.extend(reversed(todo))
+            elif node.type == "redirected_statement" and node.children and node.children[0].type == "list":
+                stack.append((node.children[0], script._c(node.end_byte)))
+            else:
+                add(node, end)
     return elems
 
 
@@ -768,14 +773,22 @@ def replace_arg(script: Script, arg: Arg, text: str) -> Edit:
     return Edit(script.source(arg.start), script.source_end(arg.end), text)
 
 
+_NODES: "weakref.WeakKeyDictionary[Script, dict]" = weakref.WeakKeyDictionary()
+
+
 def command_node(script: Script, cmd: Command):
-    stack = [script.tree.root_node]
-    while stack:
-        node = stack.pop()
-        if node.type == "command" and script._c(node.start_byte) == cmd.start and script._c(node.end_byte) == cmd.end:
-            return node
-        stack.extend(node.children)
-    return None
+    """The tree-sitter node of ``cmd`` (one walk of the tree per script)."""
+    nodes = _NODES.get(script)
+    if nodes is None:
+        nodes = {}
+        stack = [script.tree.root_node]
+        while stack:
+            node = stack.pop()
+            if node.type == "command":
+                nodes[(script._c(node.start_byte), script._c(node.end_byte))] = node
+            stack.extend(node.children)
+        _NODES[script] = nodes
+    return nodes.get((cmd.start, cmd.end))
 
 
 def assignments(script: Script, cmd: Command) -> list[tuple[str, str, int, int]]:
