@@ -54,8 +54,9 @@ class BundlerCacheMount(CacheMountRule):
     unless `GEM_HOME` is set in the file, when `BUNDLE_PATH` is relative,
     when the Ruby version cannot be read from the image tag, when the
     install path is configured otherwise (`bundle config … path`,
-    `--path`, `--deployment` without `BUNDLE_PATH`, `--install-dir`,
-    `--user-install`), for another user without a numeric uid, or when
+    `--path`, `--deployment`, `BUNDLE_DEPLOYMENT` without `BUNDLE_PATH`,
+    `gem install --install-dir` / `--user-install`), for another user
+    without a known `HOME` or numeric uid, or when
     another mount is there already. These cases are not reported: a cache
     mount is an optimisation, not a defect.
     """
