@@ -188,3 +188,13 @@ def test_every_rule_is_documented() -> None:
             f"{rule.code} names no hadolint / Docker check and does not say none exists"
         )
         assert str(rule.safety) in sections["Fix safety"].lower(), f"{rule.code}: Fix safety must say {rule.safety}"
+
+
+@pytest.mark.parametrize("unsafe", [False, True])
+def test_very_long_run_chains_do_not_recurse(unsafe: bool) -> None:
+    """tree-sitter nests `a && b && ...` as deep as the chain is long: no
+    rule may walk it recursively."""
+    chain = " && ".join(f"echo {i} | cat" for i in range(3000))
+    text = f"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && {chain}\nCOPY . /app\n"
+    result = dockfix.fix(text, unsafe=unsafe)
+    assert dockfix.fix(result.output, unsafe=unsafe).output == result.output
