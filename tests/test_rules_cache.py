@@ -351,18 +351,18 @@ def test_no_mount_when_unknown(text: str) -> None:
 # Files where a hygiene rule does not see the cache mount this family adds
 # and puts the fighter back (reported to the lead; the engine then stops
 # with "did not converge" and leaves the file alone).
+# Cases where a hygiene rule once re-added what the cache mount makes useless
+# (fixed: DF110 reads ARGs, DF111 checks XDG_CACHE_HOME first, as yarn does).
 KNOWN_CONFLICTS = {
-    # DF110 (_pkgcache.State) ignores ARG: PIP_CACHE_DIR / HOME from an ARG is unknown to it
+    # PIP_CACHE_DIR / HOME from an ARG
     "DF110-arg-pip-cache-dir": "FROM python:3.12-slim\nARG PIP_CACHE_DIR=/pc\nRUN pip install flask==3.0.3\n",
     "DF110-env-from-arg": "FROM python:3.12-slim\nARG C=/c\nENV PIP_CACHE_DIR=$C/pip\nRUN pip install flask==3.0.3\n",
     "DF110-arg-home": "FROM python:3.12-slim\nARG HOME=/h\nRUN pip install flask==3.0.3\n",
-    # DF111 puts root's yarn cache in /usr/local/share/.cache/yarn even when
-    # XDG_CACHE_HOME is set; yarn 1 checks XDG_CACHE_HOME first
+    # root's yarn cache moves with XDG_CACHE_HOME
     "DF111-yarn-xdg": "FROM node:20\nENV XDG_CACHE_HOME=/xc\nRUN yarn install\n",
 }
 
 
-@pytest.mark.xfail(reason="hygiene rule re-adds what the cache mount makes useless (see KNOWN_CONFLICTS)")
 @pytest.mark.parametrize("name", sorted(KNOWN_CONFLICTS))
 def test_known_conflicts_converge(name: str) -> None:
     out = _all(KNOWN_CONFLICTS[name], unsafe=False)

@@ -36,9 +36,10 @@ class State:
     user: str | None = "root"  # None: unknown (a variable)
     shell: tuple[str, ...] | None = None  # None: the default /bin/sh -c
     user_set: bool = False  # a USER instruction of this file is in effect
+    from_arg: set[str] = field(default_factory=set)  # env names an ARG set
 
     def copy(self) -> "State":
-        return State(dict(self.env), self.user, self.shell, self.user_set)
+        return State(dict(self.env), self.user, self.shell, self.user_set, set(self.from_arg))
 
     @property
     def posix(self) -> bool:
@@ -48,8 +49,10 @@ class State:
         return prog in _POSIX_SHELLS
 
     def truthy(self, name: str) -> bool:
+        """A switch set by ENV (as hadolint, an ARG does not count: it can be
+        overridden at build time)."""
         v = self.env.get(name)
-        return v is not None and v in TRUTHY
+        return v is not None and v in TRUTHY and name not in self.from_arg
 
     @property
     def home(self) -> str | None:
@@ -93,11 +96,26 @@ def _expand(raw: str, env: dict[str, str | None]) -> str | None:
     return words[0][0]
 
 
-def _apply(state: State, ins: Instruction) -> None:
+def _apply(state: State, ins: Instruction, global_env: dict[str, str | None] | None = None) -> None:
     kw = ins.keyword
     if kw == "ENV":
         for key, value in ins.pairs():
             state.env[key.value] = _expand(value.value, state.env)
+            state.from_arg.discard(key.value)
+    elif kw == "ARG":
+        # An ARG is in RUN's environment too (its default, or the global
+        # ARG's); an ENV of the same name wins over it.
+        for a in ins.args:
+            name, eq, value = a.value.partition("=")
+            if name in state.env:
+                continue
+            if eq:
+                state.env[name] = _expand(value, state.env)
+            elif global_env and global_env.get(name):
+                state.env[name] = global_env[name]
+            else:
+                continue
+            state.from_arg.add(name)
     elif kw == "USER" and ins.args:
         raw = ins.args[0].value
         user = _expand(raw, state.env)
@@ -193,12 +211,13 @@ def states(tree: Dockerfile) -> tuple[dict[int, State], dict[int, State]]:
     """State before each instruction (by id), and at the end of each stage."""
     before: dict[int, State] = {}
     final: dict[int, State] = {}
+    globals_ = global_args(tree)
     for stage in tree.stages:
         parent = stage_parent(tree, stage)
         st = final[parent.index].copy() if parent is not None and parent.index in final else State()
         for ins in stage.instructions:
             before[id(ins)] = st.copy()
-            _apply(st, ins)
+            _apply(st, ins, globals_)
         final[stage.index] = st
     return before, final
 

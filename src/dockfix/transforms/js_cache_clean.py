@@ -93,11 +93,11 @@ def yarn_cache_dir(state: State) -> str | None:
     folder = state.env.get("YARN_CACHE_FOLDER", "")
     if folder or folder is None:
         return folder
+    xdg = state.env.get("XDG_CACHE_HOME", "")
+    if xdg or xdg is None:  # yarn 1 looks at XDG_CACHE_HOME first, root or not
+        return f"{xdg}/yarn" if xdg else None
     if state.user == "root":
         return _YARN_ROOT_CACHE
-    xdg = state.env.get("XDG_CACHE_HOME", "")
-    if xdg:
-        return f"{xdg}/yarn"
     home = state.home
     return f"{home}/.cache/yarn" if home else None
 
