@@ -77,6 +77,24 @@ def _pip_config(cmd: Command) -> bool:
     return "config" in vals[:3] and any("cache" in v for v in vals)
 
 
+
+def _cache_dir(run, cmd, use, env_var: str, name: str):
+    """The cache folder of pip / uv: ``--cache-dir``, else ``$<env_var>``,
+    else ``$XDG_CACHE_HOME/<name>`` (``~/.cache/<name>``); None when it
+    cannot be known."""
+    opt = option_path(run, cmd, ["--cache-dir"], use)
+    if opt is UNKNOWN:
+        return None
+    if opt is not None:
+        return opt
+    env = run.env_dir(env_var, cmd)
+    if env is UNKNOWN:
+        return None
+    if env is not None:
+        return env
+    base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
+    return None if base is None else posixpath.join(base, name)
+
 class PythonCacheMount(CacheMountRule):
     """
     ## What it does
@@ -188,19 +206,9 @@ class PythonCacheMount(CacheMountRule):
             return use  # set by ENV/ARG: the image keeps it, we cannot drop it
         if self._pip_configured(run):
             return use
-        opt = option_path(run, cmd, ["--cache-dir"], use)
-        if opt is UNKNOWN:
-            return use
+        opt = _cache_dir(run, cmd, use, "PIP_CACHE_DIR", "pip")
         if opt is None:
-            env = run.env_dir("PIP_CACHE_DIR", cmd)
-            if env is UNKNOWN:
-                return use
-            if env is None:
-                base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
-                if base is None:
-                    return use
-                env = posixpath.join(base, "pip")
-            opt = env
+            return use
         if run.who is None:
             return use
         fights: list = [("arg", cmd, a) for a in cmd.args[start:] if a.value == "--no-cache-dir"]
@@ -269,19 +277,9 @@ class PythonCacheMount(CacheMountRule):
                     return use
             if a.value == "--link-mode=symlink" or (a.value is None and "link-mode" in a.text):
                 return use
-        opt = option_path(run, cmd, ["--cache-dir"], use)
-        if opt is UNKNOWN:
-            return use
+        opt = _cache_dir(run, cmd, use, "UV_CACHE_DIR", "uv")
         if opt is None:
-            env = run.env_dir("UV_CACHE_DIR", cmd)
-            if env is UNKNOWN:
-                return use
-            if env is None:
-                base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
-                if base is None:
-                    return use
-                env = posixpath.join(base, "uv")
-            opt = env
+            return use
         if run.who is None:
             return use
         fights: list = [("arg", cmd, a) for a in cmd.args if a.value in ("--no-cache", "-n")]
