@@ -714,49 +714,6 @@ def _poetry_path_deps(data: dict) -> bool:
     return any(isinstance(d, str) and _pep508_local(d) for d in deps)
 
 
-def analyse_poetry(cmd: Command, env: Env) -> Install | None:
-    if cmd.program != "poetry":
-        return None
-    sub, rest, unknown = _subcommand(cmd.args, _POETRY_VALUE)
-    if sub is None or sub.value not in ("install", "sync"):
-        return None
-    inst = Install("python", short(cmd, env.script), tool="poetry")
-    parsed = parse_args(cmd.args, _POETRY_VALUE)
-    if unknown or parsed.unknown:
-        inst.deps_only = has(parsed, "--no-root")
-        return inst.fail("an argument is a variable")
-    if has(parsed, "-C", "--directory", "-P", "--project"):
-        return inst.fail("it names another project folder")
-    if has(parsed, "--only-root"):
-        inst.project = True
-        return inst.fail("`--only-root` installs the project from its sources")
-    no_root = has(parsed, "--no-root")
-    inst.deps_only = True
-    if env.probe:
-        inst.project = not no_root
-        return inst
-    project = project_for(env, inst)
-    if project is None:
-        return inst
-    if not need(inst, project, "pyproject.toml"):
-        return inst
-    optional(inst, project, "poetry.lock", "poetry.toml")
-    data = project.toml("pyproject.toml")
-    if data is None:
-        return inst.fail(f"{project.path('pyproject.toml')} could not be read as TOML")
-    _readme_and_license(inst, project, data)
-    if _poetry_path_deps(data):
-        return inst.fail("pyproject.toml has path dependencies, which need the sources")
-    forbid(inst, project, ".venv", why="the virtual environment poetry creates")
-    package_mode = ((data.get("tool") or {}).get("poetry") or {}).get("package-mode", True)
-    if not no_root and package_mode is not False:
-        inst.project = True
-        inst.split_flag = "--no-root"
-        inst.split_at = sub.end
-        inst.second = env.script.text[cmd.start : cmd.end]
-    return inst
-
-
 _UV_VALUE = {"--extra", "--group", "--only-group", "--no-group", "--package", "-p", "--python", "--project",
              "--directory", "--link-mode", "--index-url", "--extra-index-url", "-i", "--index", "--default-index",
              "--cache-dir", "--config-file", "-f", "--find-links", "--index-strategy", "--resolution",
@@ -783,20 +740,96 @@ def _uv_sources(data: dict) -> str | None:
     return None
 
 
-def analyse_uv(cmd: Command, env: Env) -> Install | None:
-    if cmd.program != "uv":
+_PDM_VALUE = {"-G", "--group", "-p", "--project", "-L", "--lockfile", "-v", "--venv"}
+
+
+def _pdm_local_deps(data: dict) -> str | None:
+    proj = data.get("project") or {}
+    deps = list(proj.get("dependencies") or []) if isinstance(proj, dict) else []
+    if any(isinstance(d, str) and ("file:///${PROJECT_ROOT}" in d or _pep508_local(d)) for d in deps):
+        return "pyproject.toml depends on a local path, which needs the sources"
+    return None
+
+
+def _poetry_check(inst: Install, project: "Project", data: dict) -> str | None:
+    _readme_and_license(inst, project, data)
+    if _poetry_path_deps(data):
+        return "pyproject.toml has path dependencies, which need the sources"
+    return None
+
+
+def _tool_flag(data: dict, tool: str, key: str):
+    table = (data.get("tool") or {}).get(tool) or {}
+    return table.get(key) if isinstance(table, dict) else None
+
+
+@dataclass(frozen=True)
+class _PyProjectTool:
+    """How one pyproject.toml-based installer is read: poetry, uv, pdm."""
+
+    program: str
+    subcommands: tuple[str, ...]
+    values: frozenset[str]  # options that take a value
+    deps_flags: tuple[str, ...]  # options that already skip the project (the first one splits)
+    other_project: tuple[str, ...]  # options naming another project
+    other_why: str
+    files: tuple[str, ...]  # optional files beside pyproject.toml
+    venvs: tuple[str, ...]
+    venv_why: str
+    check: Callable[[Install, "Project", dict], str | None]  # a reason to refuse, from the TOML
+    installs_project: Callable[[dict], bool]
+    only_root: bool = False  # poetry's --only-root installs just the project
+
+
+_PY_TOOLS = (
+    _PyProjectTool(
+        "poetry", ("install", "sync"), frozenset(_POETRY_VALUE), ("--no-root",),
+        ("-C", "--directory", "-P", "--project"), "it names another project folder",
+        ("poetry.lock", "poetry.toml"), (".venv",), "the virtual environment poetry creates",
+        _poetry_check,
+        lambda data: _tool_flag(data, "poetry", "package-mode") is not False,
+        only_root=True,
+    ),
+    _PyProjectTool(
+        "uv", ("sync",), frozenset(_UV_VALUE), ("--no-install-project", "--no-install-workspace", "--only-group"),
+        ("--project", "--directory", "--package", "--script", "--all-packages"),
+        "it names another project or a workspace member",
+        ("uv.lock", "uv.toml", ".python-version"), (".venv",), "the virtual environment uv creates",
+        lambda inst, project, data: _uv_sources(data),
+        lambda data: _tool_flag(data, "uv", "package") is True
+        or (_tool_flag(data, "uv", "package") is None and "build-system" in data),
+    ),
+    _PyProjectTool(
+        "pdm", ("install", "sync"), frozenset(_PDM_VALUE), ("--no-self",),
+        ("-p", "--project", "-L", "--lockfile"), "it names another project folder or lock file",
+        ("pdm.lock", "pdm.toml", ".pdm-python"), (".venv", "__pypackages__"), "what pdm installs",
+        lambda inst, project, data: _pdm_local_deps(data),
+        lambda data: _tool_flag(data, "pdm", "distribution") is True
+        or (_tool_flag(data, "pdm", "distribution") is None and "build-system" in data),
+    ),
+)
+
+
+def analyse_pyproject_tools(cmd: Command, env: Env) -> Install | None:
+    """poetry / uv / pdm installs: dependencies first with the tool's
+    dependencies-only flag, the project itself after the full COPY."""
+    tool = next((t for t in _PY_TOOLS if t.program == cmd.program), None)
+    if tool is None:
         return None
-    sub, rest, unknown = _subcommand(cmd.args, _UV_VALUE)
-    if sub is None or sub.value != "sync":
+    sub, rest, unknown = _subcommand(cmd.args, tool.values)
+    if sub is None or sub.value not in tool.subcommands:
         return None
-    inst = Install("python", short(cmd, env.script), tool="uv")
-    parsed = parse_args(cmd.args, _UV_VALUE)
+    inst = Install("python", short(cmd, env.script), tool=tool.program)
+    parsed = parse_args(cmd.args, tool.values)
     if unknown or parsed.unknown:
-        inst.deps_only = has(parsed, "--no-install-project")
+        inst.deps_only = has(parsed, tool.deps_flags[0])
         return inst.fail("an argument is a variable")
-    if has(parsed, "--project", "--directory", "--package", "--script", "--all-packages"):
-        return inst.fail("it names another project or a workspace member")
-    deps_flag = has(parsed, "--no-install-project", "--no-install-workspace", "--only-group")
+    if has(parsed, *tool.other_project):
+        return inst.fail(tool.other_why)
+    if tool.only_root and has(parsed, "--only-root"):
+        inst.project = True
+        return inst.fail("`--only-root` installs the project from its sources")
+    deps_flag = has(parsed, *tool.deps_flags)
     inst.deps_only = True
     if env.probe:
         inst.project = not deps_flag
@@ -806,66 +839,17 @@ def analyse_uv(cmd: Command, env: Env) -> Install | None:
         return inst
     if not need(inst, project, "pyproject.toml"):
         return inst
-    optional(inst, project, "uv.lock", "uv.toml", ".python-version")
+    optional(inst, project, *tool.files)
     data = project.toml("pyproject.toml")
     if data is None:
         return inst.fail(f"{project.path('pyproject.toml')} could not be read as TOML")
-    why = _uv_sources(data)
+    why = tool.check(inst, project, data)
     if why:
         return inst.fail(why)
-    forbid(inst, project, ".venv", why="the virtual environment uv creates")
-    uv = (data.get("tool") or {}).get("uv") or {}
-    package = uv.get("package") if isinstance(uv, dict) else None
-    installs_project = package is True or (package is None and "build-system" in data)
-    if not deps_flag and installs_project:
+    forbid(inst, project, *tool.venvs, why=tool.venv_why)
+    if not deps_flag and tool.installs_project(data):
         inst.project = True
-        inst.split_flag = "--no-install-project"
-        inst.split_at = sub.end
-        inst.second = env.script.text[cmd.start : cmd.end]
-    return inst
-
-
-_PDM_VALUE = {"-G", "--group", "-p", "--project", "-L", "--lockfile", "-v", "--venv"}
-
-
-def analyse_pdm(cmd: Command, env: Env) -> Install | None:
-    if cmd.program != "pdm":
-        return None
-    sub, rest, unknown = _subcommand(cmd.args, _PDM_VALUE)
-    if sub is None or sub.value not in ("install", "sync"):
-        return None
-    inst = Install("python", short(cmd, env.script), tool="pdm")
-    parsed = parse_args(cmd.args, _PDM_VALUE)
-    if unknown or parsed.unknown:
-        inst.deps_only = has(parsed, "--no-self")
-        return inst.fail("an argument is a variable")
-    if has(parsed, "-p", "--project", "-L", "--lockfile"):
-        return inst.fail("it names another project folder or lock file")
-    no_self = has(parsed, "--no-self")
-    inst.deps_only = True
-    if env.probe:
-        inst.project = not no_self
-        return inst
-    project = project_for(env, inst)
-    if project is None:
-        return inst
-    if not need(inst, project, "pyproject.toml"):
-        return inst
-    optional(inst, project, "pdm.lock", "pdm.toml", ".pdm-python")
-    data = project.toml("pyproject.toml")
-    if data is None:
-        return inst.fail(f"{project.path('pyproject.toml')} could not be read as TOML")
-    proj = data.get("project") or {}
-    deps = list(proj.get("dependencies") or []) if isinstance(proj, dict) else []
-    if any(isinstance(d, str) and ("file:///${PROJECT_ROOT}" in d or _pep508_local(d)) for d in deps):
-        return inst.fail("pyproject.toml depends on a local path, which needs the sources")
-    forbid(inst, project, ".venv", "__pypackages__", why="what pdm installs")
-    pdm = (data.get("tool") or {}).get("pdm") or {}
-    distribution = pdm.get("distribution") if isinstance(pdm, dict) else None
-    installs_project = distribution is True or (distribution is None and "build-system" in data)
-    if not no_self and installs_project:
-        inst.project = True
-        inst.split_flag = "--no-self"
+        inst.split_flag = tool.deps_flags[0]
         inst.split_at = sub.end
         inst.second = env.script.text[cmd.start : cmd.end]
     return inst
@@ -1360,7 +1344,7 @@ def analyse_composer(cmd: Command, env: Env) -> Install | None:
 
 
 ANALYSERS: tuple[Callable[[Command, Env], Install | None], ...] = (
-    analyse_pip, analyse_poetry, analyse_uv, analyse_pdm, analyse_pipenv, analyse_node, analyse_go,
+    analyse_pip, analyse_pyproject_tools, analyse_pipenv, analyse_node, analyse_go,
     analyse_cargo, analyse_maven, analyse_gradle, analyse_bundler, analyse_bundle_config, analyse_composer,
 )
 
