@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,27 @@ def assert_valid_buildkit(text: str) -> None:
     """Output must parse under BuildKit's own parser."""
     res = buildkit_parse(text)
     assert not isinstance(res, Exception), f"BuildKit rejects the output: {res}\n{text}"
+
+
+def json_then_trailing(ins) -> bool:
+    """Is the argument text a JSON array followed by more than whitespace?
+
+    BuildKit before v0.15 decoded exec form with json.Decoder, which stops
+    after the first value: `CMD ["a"] # note` was exec form.  Since
+    moby/buildkit#5107 it uses json.Unmarshal, and the trailing text makes it
+    shell form.  The `dockerfile` wrapper bundles BuildKit v0.12.5; dockfix
+    follows current BuildKit.  (Python's own decoder, not dockfix's, decides.)
+    """
+    ins = ins.inner if ins.inner is not None else ins
+    if ins.keyword == "HEALTHCHECK":
+        text = ins.args[1].value if len(ins.args) > 1 else ""
+    else:
+        text = ins.rest.value if ins.rest is not None else ""
+    text = text.lstrip()
+    if not text.startswith("["):
+        return False
+    try:
+        _, end = json.JSONDecoder().raw_decode(text)
+    except (ValueError, RecursionError):
+        return False
+    return text[end:].strip(" \t\r\n") != ""

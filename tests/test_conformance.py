@@ -11,14 +11,13 @@ Two oracles:
 
 from __future__ import annotations
 
-import json
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 import dockfix
-from conftest import BUILDKIT_TESTFILES, REAL_WORLD, buildkit_parse, corpus_files, read_text
+from conftest import BUILDKIT_TESTFILES, REAL_WORLD, buildkit_parse, corpus_files, json_then_trailing, read_text
 
 TESTFILES = BUILDKIT_TESTFILES / "testfiles"
 NEGATIVE = BUILDKIT_TESTFILES / "testfiles-negative"
@@ -222,29 +221,6 @@ def test_testfile_line_numbers():
 
 
 # -- every corpus file against the official parser ----------------------------
-
-
-def json_then_trailing(ins) -> bool:
-    """Is the argument text a JSON array followed by more than whitespace?
-
-    BuildKit before v0.15 decoded exec form with json.Decoder, which stops
-    after the first value: `CMD ["a"] # note` was exec form.  Since
-    moby/buildkit#5107 it uses json.Unmarshal, and the trailing text makes it
-    shell form.  The `dockerfile` wrapper bundles BuildKit v0.12.5; dockfix
-    follows current BuildKit.  (Python's own decoder, not dockfix's, decides.)
-    """
-    if ins.keyword == "HEALTHCHECK":
-        text = ins.args[1].value if len(ins.args) > 1 else ""
-    else:
-        text = ins.rest.value if ins.rest is not None else ""
-    text = text.lstrip()
-    if not text.startswith("["):
-        return False
-    try:
-        _, end = json.JSONDecoder().raw_decode(text)
-    except (ValueError, RecursionError):
-        return False
-    return text[end:].strip(" \t\r\n") != ""
 
 
 def _c_string(s: str) -> str:

@@ -22,7 +22,7 @@ from hypothesis import strategies as st  # noqa: E402
 
 import dockfix  # noqa: E402
 from dockfix.tree import Instruction  # noqa: E402
-from conftest import buildkit_parse  # noqa: E402
+from conftest import buildkit_parse, json_then_trailing  # noqa: E402
 
 FUZZ = settings(
     max_examples=300,
@@ -237,26 +237,6 @@ def _flag_word(flag) -> str:
     return "--" + flag.name + ("" if flag.value is None else "=" + flag.value)
 
 
-def _json_then_trailing(ins) -> bool:
-    """A JSON array followed by more than whitespace (see
-    test_conformance.json_then_trailing: BuildKit < 0.15, as bundled in the
-    `dockerfile` wrapper, ignored the trailing text; current BuildKit treats
-    the whole thing as shell form, and so does dockfix)."""
-    ins = ins.inner if ins.inner is not None else ins
-    if ins.keyword == "HEALTHCHECK":
-        text = ins.args[1].value if len(ins.args) > 1 else ""
-    else:
-        text = ins.rest.value if ins.rest is not None else ""
-    text = text.lstrip()
-    if not text.startswith("["):
-        return False
-    try:
-        _, end = json.JSONDecoder().raw_decode(text)
-    except (ValueError, RecursionError):
-        return False
-    return text[end:].strip(" \t\r\n") != ""
-
-
 def _original_json_then_trailing(original: str) -> bool:
     i = original.find("[")
     if i < 0:
@@ -288,7 +268,7 @@ def check_against_buildkit(text: str) -> None:
         elif "comprised of strings only" in str(bk) and not isinstance(ours, Exception):
             # Old BuildKit decoded `[1] x` as the array [1] (an error); current
             # BuildKit fails to decode it and takes the shell form.
-            assert any(_json_then_trailing(i) for i in ours.instructions)
+            assert any(json_then_trailing(i) for i in ours.instructions)
         else:
             assert isinstance(ours, dockfix.ParseError), f"BuildKit rejects ({bk}), dockfix accepts"
         return
@@ -317,8 +297,8 @@ def check_against_buildkit(text: str) -> None:
     for ins, c in zip(ours.instructions, bk):
         target = ins.inner if ins.inner is not None else ins
         assert [_flag_word(f) for f in ins.flags] == list(c.flags)
-        if c.json and not target.json and _json_then_trailing(ins):
-            continue  # see _json_then_trailing
+        if c.json and not target.json and json_then_trailing(ins):
+            continue  # see conftest.json_then_trailing
         assert target.json == c.json
         assert target.arguments == list(c.value)
         if c.sub_cmd is None:  # the wrapper drops ONBUILD's heredocs
