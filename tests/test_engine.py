@@ -198,3 +198,31 @@ def test_very_long_run_chains_do_not_recurse(unsafe: bool) -> None:
     text = f"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && {chain}\nCOPY . /app\n"
     result = dockfix.fix(text, unsafe=unsafe)
     assert dockfix.fix(result.output, unsafe=unsafe).output == result.output
+
+
+def test_a_superseded_fix_waits_and_is_rechecked() -> None:
+    """A cache mount makes `--no-cache-dir` moot: when both would apply to one
+    RUN in one pass, the superseded fix waits, then no longer applies."""
+
+    def mount(ctx: Context):
+        for ins in ctx.tree.instructions:
+            if ins.keyword == "RUN" and not ins.flags:
+                kw = ins.keyword_word
+                yield ctx.finding(kw, "mount", [Edit(kw.end, kw.end, " --mount=type=cache,target=/c")])
+
+    def no_cache(ctx: Context):
+        for ins in ctx.tree.instructions:
+            if ins.keyword == "RUN" and not ins.flags and "--no-cache" not in ins.rest.value:
+                yield ctx.finding(ins.rest, "no cache", [Edit(ins.rest.end, ins.rest.end, " --no-cache")])
+
+    plain = _rule("DF911", mount)
+    superseding = _rule("DF911", mount)
+    type(superseding).supersedes = ("DF912",)
+    text = "FROM a\nRUN install x\nRUN other\n"
+    both = fix(text, rules=[plain, _rule("DF912", no_cache)])
+    assert both.output == (
+        "FROM a\nRUN --mount=type=cache,target=/c install x --no-cache\nRUN --mount=type=cache,target=/c other --no-cache\n"
+    )
+    result = fix(text, rules=[superseding, _rule("DF912", no_cache)])
+    assert result.output == "FROM a\nRUN --mount=type=cache,target=/c install x\nRUN --mount=type=cache,target=/c other\n"
+    assert [f.code for f in result.fixes] == ["DF911", "DF911"]

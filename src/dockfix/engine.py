@@ -7,6 +7,7 @@ the command line and any parallel runner build on it.
 from __future__ import annotations
 
 import os
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -125,6 +126,23 @@ def _overlaps(a: Edit, b: Edit) -> bool:
     return (a.start == a.end and b.start <= a.start <= b.end) or (b.start == b.end and a.start <= b.start <= a.end)
 
 
+def _superseded(candidates: list[Finding], by_code: dict[str, Rule], tree: Dockerfile) -> list[Finding]:
+    """Drop (for this pass) the fixes another candidate supersedes on the
+    same instruction."""
+    starts = [ins.start for ins in tree.instructions]
+
+    def owner(offset: int) -> int:
+        return bisect_right(starts, offset) - 1
+
+    moot: set[tuple[str, int]] = set()
+    for f in candidates:
+        for code in getattr(by_code.get(f.code), "supersedes", ()):
+            moot.add((code, owner(f.start)))
+    if not moot:
+        return candidates
+    return [f for f in candidates if (f.code, owner(f.start)) not in moot]
+
+
 def _choose(candidates: list[Finding]) -> list[Finding]:
     """Pick fixes whose edits overlap no edit already chosen; the rest wait
     for the next pass."""
@@ -194,7 +212,7 @@ def fix(
         if pass_no > MAX_PASSES:
             codes = ", ".join(sorted({f.code for f in candidates}))
             raise FixError(f"fixes did not converge after {MAX_PASSES} passes (rules: {codes})")
-        chosen = _choose(candidates)
+        chosen = _choose(_superseded(candidates, by_code, tree))
         edits = [e for f in chosen for e in f.fix.edits]  # type: ignore[union-attr]
         new_text = apply_edits(current, edits)
         codes = ", ".join(sorted({f.code for f in chosen}))

@@ -148,6 +148,10 @@ class Rule:
     safety: ClassVar[Safety] = Safety.SAFE
     covers: ClassVar[tuple[str, ...]] = ()  # hadolint DLxxxx / Docker build checks
     changes_stages: ClassVar[bool] = False
+    #: codes whose fixes on the same instruction this rule's fix makes moot
+    #: (a cache mount instead of `--no-cache-dir`): when both would apply in
+    #: one pass, theirs waits, and is re-checked against the new text.
+    supersedes: ClassVar[tuple[str, ...]] = ()
 
     def check(self, ctx: Context) -> Iterator[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -177,6 +177,7 @@ class PythonCacheMount(CacheMountRule):
     """
 
     code = "DF211"
+    supersedes = ('DF110', 'DF114')  # the cache mount makes their cleanup moot
     name = "python-cache-mount"
     summary = "Cache pip / uv / poetry downloads with `RUN --mount=type=cache`"
 
