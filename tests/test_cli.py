@@ -826,3 +826,23 @@ def test_broken_compose_file_is_ignored():
     write("Dockerfile", "FROM alpine:3.20 as a\n")
     r = invoke("--check", ".")
     assert r.exit_code == 1 and "DF503" in r.stdout
+
+
+def test_dockerfiles_sharing_a_context_propose_one_dockerignore():
+    """In --diff, the second Dockerfile of a context sees the .dockerignore
+    the first one proposed: one diff for it, with both proposals merged."""
+    write("package.json", "{}\n")
+    write("requirements.txt", "flask\n")
+    write("node.Dockerfile", "FROM node:20\nRUN npm ci\nCOPY . /app\n")
+    write("py.Dockerfile", "FROM python:3.12\nCOPY . /app\nRUN pip install -r /app/requirements.txt\n")
+    r = invoke("--diff", "--unsafe-fixes", "--select", "DF601", ".")
+    assert r.exit_code == 1
+    assert r.stdout.count("+++ b/.dockerignore") == 1
+    assert "node_modules" in r.stdout and "__pycache__" in r.stdout
+    r = invoke("--check", "--unsafe-fixes", "--select", "DF601", ".")
+    assert r.stdout.count("Would create: .dockerignore") == 1
+    assert not Path(".dockerignore").exists()
+    # Fixing writes it once, and a second run has nothing left to add.
+    r = invoke("--unsafe-fixes", "--select", "DF601", ".")
+    assert r.exit_code == 0 and Path(".dockerignore").exists()
+    assert invoke("--diff", "--unsafe-fixes", "--select", "DF601", ".").exit_code == 0

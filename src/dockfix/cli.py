@@ -133,11 +133,8 @@ def format_check(r: "FileResult") -> str:
         rows.append((f["source_line"], f["source_col"], f["code"], f["message"], mark))
     rows.sort(key=lambda row: (row[0], row[1], row[2]))
     lines = [f"{r.path}:{line}:{col}: {code} {msg}{mark}\n" for line, col, code, msg, mark in rows]
-    if r.changed:
+    if r.changed and r.output != r.source:
         lines.append(f"Would fix: {r.path}\n")
-        for side in r.side_files:
-            verb = "create" if side["old"] is None else "update"
-            lines.append(f"Would {verb}: {side['path']}\n")
     return "".join(lines)
 
 
@@ -210,6 +207,10 @@ def run(
         err("No Dockerfiles found.\n")
         return EXIT_OK
     results: list[FileResult] = []
+    # Without writing, other context files a fix proposes (a .dockerignore)
+    # are shared with the next Dockerfiles of the run, and shown once at the
+    # end: absolute path -> (original text or None, display path, latest text).
+    side: dict[str, tuple[str | None, str, str]] = {}
     for target in targets:
         if target == files.STDIN:
             data = sys.stdin.buffer.read()
@@ -223,16 +224,26 @@ def run(
                     sys.stdout.buffer.write(data)
                     sys.stdout.buffer.flush()
         else:
-            r = runner.process_file(target, options, contexts.get(os.path.abspath(target)))
+            proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
+            r = runner.process_file(target, options, contexts.get(os.path.abspath(target)), proposed)
         results.append(r)
+        for f in r.side_files:
+            old = side[f["abs"]][0] if f["abs"] in side else f["old"]
+            side[f["abs"]] = (old, f["path"], f["new"])
         if r.status == "error":
             err(format_error(r, verbose))
         elif options.mode == "diff" and r.changed:
-            out(r.diff)
+            out(files.unified_diff(r.source, r.output, r.path))
         elif options.mode == "check" and (r.changed or r.findings):
             out(format_check(r))
         if verbose:
             err(format_verbose(r, options.mode))
+    if not options.writes:
+        for old, shown, new in side.values():
+            if options.mode == "diff":
+                out(files.unified_diff(old, new, shown))
+            elif options.mode == "check" and old != new:
+                out(f"Would {'create' if old is None else 'update'}: {shown}\n")
     err(summary(results, options))
     if any(r.status == "error" for r in results):
         return EXIT_ERROR

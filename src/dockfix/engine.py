@@ -185,6 +185,7 @@ def fix(
     rules: Sequence[Rule] | None = None,
     apply: bool = True,
     context: str | None = None,
+    proposed: dict[str, str] | None = None,
 ) -> FixResult:
     """Fix ``text``.  Raises ParseError for invalid input and FixError when a
     rule misbehaves (the caller keeps the original text then)."""
@@ -195,7 +196,15 @@ def fix(
     if context is None and os.path.isfile(path):
         context = os.path.dirname(os.path.abspath(path))
     build_context = BuildContext(context, path) if context is not None else None
+    # Context files earlier fixes of this run propose but did not write
+    # (``--diff`` of several Dockerfiles sharing a context): absolute path -> text.
     overlay: dict[str, str] = {}
+    if build_context is not None and proposed:
+        for abs_path, text_ in proposed.items():
+            rel = os.path.relpath(abs_path, build_context.root)
+            if not rel.startswith(".."):
+                overlay[rel.replace(os.sep, "/")] = text_
+        build_context = BuildContext(build_context.root, path, overlay)
     allowed = {Safety.SAFE, Safety.UNSAFE} if unsafe else {Safety.SAFE}
     by_code = {r.code: r for r in rules}
     current = text

@@ -90,7 +90,14 @@ class FileResult:
         return out
 
 
-def fix_text(text: str, path: str, options: Options, result: FileResult, context: str | None = None) -> None:
+def fix_text(
+    text: str,
+    path: str,
+    options: Options,
+    result: FileResult,
+    context: str | None = None,
+    proposed: dict[str, str] | None = None,
+) -> None:
     """Run the engine on ``text`` and fill ``result`` (not the I/O parts)."""
     from . import engine
 
@@ -103,6 +110,7 @@ def fix_text(text: str, path: str, options: Options, result: FileResult, context
         extend_select=options.extend_select,
         unsafe=options.unsafe,
         context=context or options.context,
+        proposed=proposed,
     )
     result.output = res.output
     if res.empty:
@@ -113,7 +121,7 @@ def fix_text(text: str, path: str, options: Options, result: FileResult, context
     for rel, (old, new) in sorted(res.side_files.items()):
         full = os.path.join(res.context_root or ".", rel)
         shown = os.path.relpath(full) if not os.path.relpath(full).startswith("..") else full
-        result.side_files.append({"path": shown, "old": old, "new": new})
+        result.side_files.append({"path": shown, "abs": os.path.abspath(full), "old": old, "new": new})
     for f in res.fixes:
         d = f.as_dict()  # line/col: in the original source
         d["pass"] = f.pass_no
@@ -134,7 +142,12 @@ def _error(result: FileResult, message: str, line: int | None = None, col: int |
 
 
 def process_source(
-    data: bytes, path: str, options: Options, engine_path: str | None = None, context: str | None = None
+    data: bytes,
+    path: str,
+    options: Options,
+    engine_path: str | None = None,
+    context: str | None = None,
+    proposed: dict[str, str] | None = None,
 ) -> FileResult:
     """Fix the bytes of one file (never writes).  ``path`` names it in the
     result; ``engine_path`` is the path the rules see (default ``path``)."""
@@ -146,7 +159,7 @@ def process_source(
     except files.DecodeError as e:
         return _error(result, e.message, e.line, e.col)
     try:
-        fix_text(text, engine_path or path, options, result, context)
+        fix_text(text, engine_path or path, options, result, context, proposed)
     except ParseError as e:
         return _error(result, e.message, e.line, e.col)
     except Exception as e:  # a bug in dockfix or a rule: report it, keep the file
@@ -162,14 +175,16 @@ def process_source(
     return result
 
 
-def process_file(path: str, options: Options, context: str | None = None) -> FileResult:
+def process_file(
+    path: str, options: Options, context: str | None = None, proposed: dict[str, str] | None = None
+) -> FileResult:
     """Read, fix and -- in fix mode, if it changed -- atomically rewrite one
     file.  Never raises for a problem with the file; see FileResult."""
     try:
         data = files.read_bytes(path)
     except OSError as e:
         return _error(FileResult(path=path), f"cannot read file: {e.strerror or e}", 1, 1)
-    result = process_source(data, path, options, context=context)
+    result = process_source(data, path, options, context=context, proposed=proposed)
     if options.writes and result.status == CHANGED:
         assert result.output is not None
         try:
