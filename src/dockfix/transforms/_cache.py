@@ -1046,24 +1046,32 @@ _RM_OPTS = re.compile(r"^-[rRfv]+$")
 _RM_LONG = {"--recursive", "--force", "--verbose", "--"}
 
 
-def first_operand(cmd: Command, value_opts: Iterable[str] = ()) -> tuple[int, str | None] | None:
-    """(index, value) of the first non-option argument (skipping the
-    values of ``value_opts``), or None."""
+def operands(cmd: Command, value_opts: Iterable[str] = (), start: int = 0):
+    """(index, value) of the non-option arguments from ``start`` on (the
+    values of ``value_opts`` skipped); an expansion is yielded as
+    ``(index, None)`` and ends the walk (what follows cannot be placed)."""
     vo = set(value_opts)
     skip = False
-    for i, a in enumerate(cmd.args):
-        v = a.value
+    for i in range(start, len(cmd.args)):
+        v = cmd.args[i].value
         if skip:
             skip = False
             continue
         if v is None:
-            return i, None
+            yield i, None
+            return
         if v.startswith("-") and v != "-":
             if v in vo:
                 skip = True
             continue
-        return i, v
-    return None
+        yield i, v
+
+
+def first_operand(
+    cmd: Command, value_opts: Iterable[str] = (), start: int = 0
+) -> tuple[int, str | None] | None:
+    """(index, value) of the first non-option argument, or None."""
+    return next(operands(cmd, value_opts, start), None)
 
 
 def subcommand(cmd: Command, value_opts: Iterable[str] = ()) -> str | None:

@@ -12,6 +12,7 @@ from ._cache import (
     export_fights,
     falsy,
     first_operand,
+    operands,
     option_path,
     truthy,
 )
@@ -47,21 +48,10 @@ def _pip_command(cmd: Command) -> tuple[str, int] | None:
             return None
     else:
         return None
-    skip = False
-    for a in cmd.args[start:]:
-        v = a.value
-        if skip:
-            skip = False
-            continue
-        if v is None:
-            return None
-        if v.startswith("-"):
-            if v in _PIP_VALUE_OPTS:
-                skip = True
-            continue
-        if v in _PIP_SUBS:
-            return (f"{prog} {v}" if start == 0 else f"{prog} -m pip {v}"), start
+    op = first_operand(cmd, _PIP_VALUE_OPTS, start)
+    if op is None or op[1] not in _PIP_SUBS:
         return None
+    return (f"{prog} {op[1]}" if start == 0 else f"{prog} -m pip {op[1]}"), start
     return None
 
 
@@ -247,19 +237,10 @@ class PythonCacheMount(CacheMountRule):
     def _uv(self, run: Run, cmd: Command) -> Use | None:
         if cmd.program != "uv":
             return None
-        ops = []
-        skip = False
-        for a in cmd.args:
-            v = a.value
-            if skip:
-                skip = False
-                continue
+        ops: list[str] = []
+        for _, v in operands(cmd, _UV_VALUE_OPTS):
             if v is None:
                 return None
-            if v.startswith("-"):
-                if v in _UV_VALUE_OPTS:
-                    skip = True
-                continue
             ops.append(v)
             if len(ops) == 2:
                 break
