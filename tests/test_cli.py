@@ -593,14 +593,14 @@ def test_write_error_reported(monkeypatch):
     write("ok.Dockerfile", "FROM a as b\n")
     from dockfix import files
 
-    real = files.write_atomic
+    real = files.write_files
 
-    def failing(path, text):
-        if os.path.basename(path) == "Dockerfile":
-            raise PermissionError(13, "Permission denied")
-        real(path, text)
+    def failing(writes):
+        if any(os.path.basename(w.path) == "Dockerfile" for w in writes):
+            raise PermissionError(13, "Permission denied", writes[0].path)
+        real(writes)
 
-    monkeypatch.setattr(files, "write_atomic", failing)
+    monkeypatch.setattr(files, "write_files", failing)
     r = invoke(SELECT)
     assert r.exit_code == 2
     assert r.stderr.splitlines()[0] == "Dockerfile:1:1: cannot write file: Permission denied"

@@ -182,7 +182,7 @@ def test_decode_exact():
         (b"\xffFROM a\n", 1, 1),
         (b"FROM a\nRUN echo \xff\n", 2, 10),
         ("FROM a\nRUN é€ ".encode() + b"\xc3(", 2, 8),  # multi-byte chars count as one column
-        ("\ufeffFROM a".encode() + b"\x80", 1, 8),  # the BOM is a character of line 1, as in the parser
+        ("\ufeffFROM a".encode() + b"\x80", 1, 7),  # a BOM is no column (issue 12), as in the parser
         (b"FROM a\r\n\r\nRUN \xed\xa0\x80\n", 3, 5),  # an encoded surrogate is not UTF-8
     ],
 )

@@ -12,9 +12,8 @@ change; 2 when any file had an error, on bad options or an internal error.
 
 import os
 import sys
-from collections import Counter
-from typing import TYPE_CHECKING, Annotated, Optional
 
+TYPE_CHECKING = False  # typing is not imported on the start-up path
 if TYPE_CHECKING:
     from .runner import FileResult, Options
 
@@ -27,6 +26,49 @@ class UsageProblem(Exception):
     """A bad option value: one line on stderr, exit 2."""
 
 
+class OutputError(OSError):
+    """Standard output is closed or cannot be written (a full disk): one
+    line on stderr, exit 2."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (or SIGHUP): unwinds like Ctrl-C, so temporary files are
+    removed, then exits 143."""
+
+
+def _on_signal(signum, frame) -> None:
+    import signal
+
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
+    raise Terminated(signum)
+
+
+def install_signal_handlers() -> None:
+    """Ctrl-C and SIGTERM/SIGHUP raise in the main thread, so every write in
+    progress cleans up its temporary files and the run ends with one line."""
+    import signal
+
+    for name in ("SIGINT", "SIGTERM", "SIGHUP"):
+        sig = getattr(signal, name, None)
+        if sig is None:
+            continue
+        try:
+            if name == "SIGINT" and signal.getsignal(sig) is signal.SIG_IGN:
+                continue  # started in the background with Ctrl-C ignored: keep it so
+            signal.signal(sig, _on_signal)
+        except (ValueError, OSError):  # not the main thread
+            pass
+
+
+def _interrupted(e: KeyboardInterrupt) -> int:
+    if isinstance(e, Terminated):
+        err("dockfix: terminated\n")
+        return 128 + (e.args[0] if e.args and isinstance(e.args[0], int) else 15)
+    err("dockfix: interrupted\n")
+    return 130
+
+
 # ---------------------------------------------------------------------------
 # output helpers
 
@@ -37,6 +79,7 @@ def _write(stream, text: str) -> None:
     buf = getattr(stream, "buffer", None)
     if buf is None:
         stream.write(text)
+        stream.flush()
         return
     try:
         data = text.encode("utf-8", "surrogateescape")  # file names that are not UTF-8
@@ -48,11 +91,40 @@ def _write(stream, text: str) -> None:
 
 
 def out(text: str) -> None:
-    _write(sys.stdout, text)
+    """Write to stdout; a closed or failing stdout raises OutputError (a
+    broken pipe stays BrokenPipeError: the reader left, end quietly)."""
+    if sys.stdout is None:
+        raise OutputError("standard output is closed")
+    try:
+        _write(sys.stdout, text)
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as e:  # ValueError: I/O on a closed file
+        raise OutputError(f"cannot write to standard output: {getattr(e, 'strerror', None) or e}") from None
+
+
+def out_bytes(data: bytes) -> None:
+    """Write raw bytes to stdout (stdin passed through); errors as out()."""
+    if sys.stdout is None:
+        raise OutputError("standard output is closed")
+    try:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        raise
+    except (OSError, ValueError) as e:
+        raise OutputError(f"cannot write to standard output: {getattr(e, 'strerror', None) or e}") from None
 
 
 def err(text: str) -> None:
-    _write(sys.stderr, text)
+    """Write to stderr; where stderr itself is gone there is no one to tell."""
+    if sys.stderr is None:
+        return
+    try:
+        _write(sys.stderr, text)
+    except (OSError, ValueError):
+        pass
 
 
 def plural(n: int, word: str, plural_form: str | None = None) -> str:
@@ -81,6 +153,22 @@ def split_codes(values: list[str] | None, option: str) -> tuple[str, ...]:
     return tuple(codes)
 
 
+_UNITS = {"": 1_000_000, "b": 1, "k": 1_000, "kb": 1_000, "m": 1_000_000, "mb": 1_000_000,
+          "g": 1_000_000_000, "gb": 1_000_000_000}  # fmt: skip
+
+
+def parse_size(value: str) -> int:
+    """``--max-file-size``: megabytes, or a number with a unit (``500KB``,
+    ``2MB``, ``1GB``, ``4096B``); 0 means no limit.  Returns bytes."""
+    import re
+
+    m = re.fullmatch(r"\s*(\d+(?:\.\d*)?|\.\d+)\s*([a-zA-Z]*)\s*", value)
+    unit = m.group(2).lower() if m else ""
+    if m is None or unit not in _UNITS:
+        raise UsageProblem(f"--max-file-size: not a size: {value!r} (e.g. 2, 500KB, 2MB)")
+    return int(float(m.group(1)) * _UNITS[unit])
+
+
 def list_rules() -> str:
     from .rules import registry
 
@@ -107,8 +195,18 @@ def explain(code: str) -> str:
 # formatting results
 
 
+def shown(path: str) -> str:
+    """A path as printed: control characters (a newline in a file name)
+    escaped, git-style, so one message stays one line."""
+    from .files import quote_path
+
+    return quote_path(path)
+
+
 def _position(r: "FileResult") -> str:
-    return f"{r.path}:{r.line or 1}:{r.col or 1}"
+    if r.line is None:
+        return shown(r.path)
+    return f"{shown(r.path)}:{r.line}:{r.col or 1}"
 
 
 def format_error(r: "FileResult", verbose: bool) -> str:
@@ -132,25 +230,28 @@ def format_check(r: "FileResult") -> str:
         mark = " [unsafe fix]" if f.get("fixable") and f.get("safety") == "unsafe" else ""
         rows.append((f["source_line"], f["source_col"], f["code"], f["message"], mark))
     rows.sort(key=lambda row: (row[0], row[1], row[2]))
-    lines = [f"{r.path}:{line}:{col}: {code} {msg}{mark}\n" for line, col, code, msg, mark in rows]
+    name = shown(r.path)
+    lines = [f"{name}:{line}:{col}: {code} {msg}{mark}\n" for line, col, code, msg, mark in rows]
     if r.changed and r.output != r.source:
-        lines.append(f"Would fix: {r.path}\n")
+        lines.append(f"Would fix: {name}\n")
     return "".join(lines)
 
 
 def format_verbose(r: "FileResult", mode: str) -> str:
     if r.status == "skipped":
-        return f"{r.path}: skipped (no instructions)\n"
+        return f"{shown(r.path)}: skipped (no instructions)\n"
     if r.status == "unchanged":
-        return f"{r.path}: nothing to fix\n"
+        return f"{shown(r.path)}: nothing to fix\n"
     if r.status == "changed":
         verb = "fixed" if r.written or mode == "fix" else "would fix"
         codes = ", ".join(sorted({f["code"] for f in r.fixes}))
-        return f"{r.path}: {verb} {plural(len(r.fixes), 'issue')} ({codes})\n"
+        return f"{shown(r.path)}: {verb} {plural(len(r.fixes), 'issue')} ({codes})\n"
     return ""
 
 
 def summary(results: list["FileResult"], options: "Options") -> str:
+    from collections import Counter
+
     changed = [r for r in results if r.status == "changed"]
     errors = [r for r in results if r.status == "error"]
     ok = [r for r in results if r.status != "error"]
@@ -179,6 +280,37 @@ def summary(results: list["FileResult"], options: "Options") -> str:
 
 # ---------------------------------------------------------------------------
 # the run
+
+
+def _inside_any(path: str, roots: list[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _process_stdin(options: "Options", stdin_filename: str | None) -> "FileResult":
+    """Fix what stdin holds; in fix mode the result (or, on error, the
+    input untouched) goes to stdout."""
+    from . import files, runner
+
+    name = stdin_filename or "<stdin>"
+    if sys.stdin is None:
+        return runner._error(runner.FileResult(path=name), "cannot read standard input: it is closed")
+    limit = options.max_file_size
+    data = sys.stdin.buffer.read(limit + 1) if limit else sys.stdin.buffer.read()
+    if limit and len(data) > limit:
+        r = runner._error(runner.FileResult(path=name), str(files.FileTooLarge(len(data), limit)))
+        if options.mode == "fix":  # pass the input through untouched
+            out_bytes(data)
+            while chunk := sys.stdin.buffer.read(1 << 20):
+                out_bytes(chunk)
+        return r
+    r = runner.process_source(data, name, options, engine_path=stdin_filename or "Dockerfile")
+    if options.mode == "fix":
+        if r.output is not None:
+            out(r.output)
+        else:  # on error, pass the input through untouched
+            out_bytes(data)
+    return r
 
 
 def run(
@@ -211,21 +343,19 @@ def run(
     # are shared with the next Dockerfiles of the run, and shown once at the
     # end: absolute path -> (original text or None, display path, latest text).
     side: dict[str, tuple[str | None, str, str]] = {}
+    # Side files are written only inside the trees the run walks, or in the
+    # folder of a Dockerfile named explicitly, or in an explicit --context:
+    # a compose file's `context: ../elsewhere` must not make the run write there.
+    walked = [os.path.realpath(p) for p in paths if p != files.STDIN and os.path.isdir(p)]
     for target in targets:
         if target == files.STDIN:
-            data = sys.stdin.buffer.read()
-            name = stdin_filename or "<stdin>"
-            r = runner.process_source(data, name, options, engine_path=stdin_filename or "Dockerfile")
-            if options.mode == "fix":
-                if r.output is not None:
-                    out(r.output)
-                else:  # on error, pass the input through untouched
-                    sys.stdout.flush()
-                    sys.stdout.buffer.write(data)
-                    sys.stdout.buffer.flush()
+            r = _process_stdin(options, stdin_filename)
         else:
             proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
-            r = runner.process_file(target, options, contexts.get(os.path.abspath(target)), proposed)
+            ctx = contexts.get(os.path.abspath(target))
+            r = runner.process_file(
+                target, options, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
+            )
         results.append(r)
         for f in r.side_files:
             old = side[f["abs"]][0] if f["abs"] in side else f["old"]
@@ -239,11 +369,11 @@ def run(
         if verbose:
             err(format_verbose(r, options.mode))
     if not options.writes:
-        for old, shown, new in side.values():
+        for old, display, new in side.values():
             if options.mode == "diff":
-                out(files.unified_diff(old, new, shown))
+                out(files.unified_diff(old, new, display))
             elif options.mode == "check" and old != new:
-                out(f"Would {'create' if old is None else 'update'}: {shown}\n")
+                out(f"Would {'create' if old is None else 'update'}: {shown(display)}\n")
     err(summary(results, options))
     if any(r.status == "error" for r in results):
         return EXIT_ERROR
@@ -274,6 +404,7 @@ DEFAULTS = {
     "extend_select": None,
     "stdin_filename": None,
     "context": None,
+    "max_file_size": None,
     "list_rules": False,
     "explain": None,
     "version": False,
@@ -290,6 +421,7 @@ OPTIONS = {
     "--extend-select": ("extend_select", "multi"),
     "--stdin-filename": ("stdin_filename", "value"),
     "--context": ("context", "value"),
+    "--max-file-size": ("max_file_size", "value"),
     "--list-rules": ("list_rules", "flag"),
     "--explain": ("explain", "value"),
     "--version": ("version", "flag"),
@@ -344,6 +476,7 @@ def execute(
     extend_select: list[str] | None = None,
     stdin_filename: str | None = None,
     context: str | None = None,
+    max_file_size: str | None = None,
     list_rules: bool = False,
     explain: str | None = None,
     version: bool = False,
@@ -355,19 +488,18 @@ def execute(
     try:
         return _execute(
             list(paths), diff, check, unsafe_fixes, select, ignore, extend_select,
-            stdin_filename, context, list_rules, explain, version, verbose,
+            stdin_filename, context, max_file_size, list_rules, explain, version, verbose,
         )  # fmt: skip
     except UsageProblem as e:
         err(f"dockfix: error: {e}\n")
-    except KeyboardInterrupt:
-        err("dockfix: interrupted\n")
-        return 130
+    except KeyboardInterrupt as e:
+        return _interrupted(e)
     except BrokenPipeError:  # e.g. `dockfix --diff | head`: the reader is gone
-        try:
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        except (OSError, ValueError, AttributeError):
-            pass
+        _silence_stdout()
         return EXIT_ERROR
+    except OutputError as e:
+        _silence_stdout()
+        err(f"dockfix: error: {e}\n")
     except Exception as e:  # an internal error
         if verbose:
             import traceback
@@ -378,9 +510,20 @@ def execute(
     return EXIT_ERROR
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's final flush of what
+    is still buffered cannot fail again at exit."""
+    try:
+        fd = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(fd, sys.stdout.fileno())
+        os.close(fd)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
 def _execute(
     paths, diff, check, unsafe_fixes, select, ignore, extend_select,
-    stdin_filename, context, list_rules_, explain_, version, verbose,
+    stdin_filename, context, max_file_size, list_rules_, explain_, version, verbose,
 ) -> int:  # fmt: skip
     if version:
         from . import __version__
@@ -404,6 +547,7 @@ def _execute(
         extend_select=split_codes(extend_select, "--extend-select"),
         unsafe=unsafe_fixes,
         context=context,
+        **({} if max_file_size is None else {"max_file_size": parse_size(max_file_size)}),
     )
     return run(paths, options, stdin_filename=stdin_filename, verbose=verbose)
 
@@ -426,11 +570,14 @@ H_EXTEND = "Add these rule codes or prefixes to the selection."
 H_STDIN = "The name of the file read from stdin."
 H_CONTEXT = "The build context directory of the (single) Dockerfile; default: its own folder."
 H_EXPLAIN = "Show a rule's documentation and exit."
+H_MAX_SIZE = "Refuse files larger than this (megabytes, or with a unit: 500KB, 2MB; 0: no limit; default 2)."
 H_VERBOSE = "Report every file, and tracebacks of internal errors."
 
 
 def build_app():
     """The Typer application (imports typer)."""
+    from typing import Annotated, Optional
+
     import typer
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
@@ -451,6 +598,9 @@ def build_app():
             Optional[str], Opt("--stdin-filename", metavar="NAME", help=H_STDIN)
         ] = None,
         context: Annotated[Optional[str], Opt("--context", metavar="DIR", help=H_CONTEXT)] = None,
+        max_file_size: Annotated[
+            Optional[str], Opt("--max-file-size", metavar="SIZE", help=H_MAX_SIZE)
+        ] = None,
         list_rules: Annotated[bool, Opt("--list-rules", help="List the rules and exit.")] = False,
         explain: Annotated[Optional[str], Opt("--explain", metavar="CODE", help=H_EXPLAIN)] = None,
         version: Annotated[bool, Opt("--version", help="Show the version and exit.")] = False,
@@ -460,7 +610,7 @@ def build_app():
             execute(
                 list(paths or []), diff=diff, check=check, unsafe_fixes=unsafe_fixes, select=select,
                 ignore=ignore, extend_select=extend_select, stdin_filename=stdin_filename, context=context,
-                list_rules=list_rules, explain=explain, version=version, verbose=verbose,
+                max_file_size=max_file_size, list_rules=list_rules, explain=explain, version=version, verbose=verbose,
             )  # fmt: skip
         )
 
@@ -483,8 +633,15 @@ def __getattr__(name: str):
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``dockfix = "dockfix.cli:main"``)."""
-    args = sys.argv[1:] if argv is None else list(argv)
-    kw = fast_parse(args)
-    if kw is not None:
-        sys.exit(execute(**kw))
-    __getattr__("app")(args=args, prog_name="dockfix")
+    install_signal_handlers()
+    try:
+        args = sys.argv[1:] if argv is None else list(argv)
+        kw = fast_parse(args)
+        if kw is not None:
+            code = execute(**kw)
+        else:
+            __getattr__("app")(args=args, prog_name="dockfix")
+            code = EXIT_OK
+    except KeyboardInterrupt as e:  # before or after execute's own handling
+        code = _interrupted(e)
+    sys.exit(code)

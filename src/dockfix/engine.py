@@ -186,9 +186,12 @@ def fix(
     apply: bool = True,
     context: str | None = None,
     proposed: dict[str, str] | None = None,
+    side_files: bool = True,
 ) -> FixResult:
     """Fix ``text``.  Raises ParseError for invalid input and FixError when a
-    rule misbehaves (the caller keeps the original text then)."""
+    rule misbehaves (the caller keeps the original text then).  With
+    ``side_files=False``, fixes that change other files of the build context
+    are not applied (they stay findings)."""
     if rules is None:
         rules = registry().select(select, ignore, extend_select)
     # The build context: ``context`` if given, else the Dockerfile's folder
@@ -214,7 +217,9 @@ def fix(
     history = result.history
     for pass_no in range(1, MAX_PASSES + 2):
         findings = run_rules(tree, rules, path, build_context)
-        candidates = [f for f in findings if f.fix is not None and f.fix.safety in allowed]
+        candidates = [
+            f for f in findings if f.fix is not None and f.fix.safety in allowed and (side_files or not f.fix.side)
+        ]
         if not apply or not candidates:
             result.findings = findings
             break

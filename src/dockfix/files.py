@@ -9,6 +9,7 @@ same way, so line endings, the BOM and the final-newline state survive.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import stat
@@ -234,14 +235,68 @@ def decode(data: bytes) -> str:
         line_start = data.rfind(b"\n", 0, bad) + 1
         line = data.count(b"\n", 0, bad) + 1
         col = len(data[line_start:bad].decode("utf-8", "replace")) + 1
+        if line == 1 and data.startswith(b"\xef\xbb\xbf"):
+            col -= 1  # a byte-order mark is no column
         raise DecodeError(
             f"not valid UTF-8: cannot decode byte 0x{data[bad]:02x} ({e.reason})", line, col
         ) from None
 
 
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as fh:
-        return fh.read()
+#: files larger than this are refused (``--max-file-size``; 0 = no limit)
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+class NotRegularFile(OSError):
+    """The path names a FIFO, socket, device or directory: never opened for
+    reading (a FIFO would block forever)."""
+
+
+class FileTooLarge(OSError):
+    """The file is over the size limit; ``size`` and ``limit`` in bytes."""
+
+    def __init__(self, size: int, limit: int):
+        super().__init__(f"file too large ({_megabytes(size)} MB; limit {_megabytes(limit)} MB)")
+        self.size = size
+        self.limit = limit
+
+
+def _megabytes(n: int) -> str:
+    return f"{n / 1_000_000:.1f}".rstrip("0").rstrip(".")
+
+
+def read_bytes(path: str, max_size: int = 0) -> bytes:
+    """The bytes of a regular file (following symlinks).
+
+    The file is opened without blocking and checked with ``fstat`` before
+    anything is read, so a FIFO, socket or device is refused
+    (:class:`NotRegularFile`) instead of blocking the run; with ``max_size``
+    a larger file is refused (:class:`FileTooLarge`) without reading it
+    (and at most ``max_size + 1`` bytes are ever read, should it grow)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+            raise NotRegularFile(f"{kind}")
+        if max_size and st.st_size > max_size:
+            raise FileTooLarge(st.st_size, max_size)
+        chunks = []
+        remaining = max_size + 1 if max_size else -1
+        while True:
+            chunk = os.read(fd, 1 << 20 if remaining < 0 else min(1 << 20, remaining))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            if remaining > 0:
+                remaining -= len(chunk)
+                if remaining == 0:
+                    break
+        data = b"".join(chunks)
+        if max_size and len(data) > max_size:
+            raise FileTooLarge(len(data), max_size)
+        return data
+    finally:
+        os.close(fd)
 
 
 def read_text(path: str) -> str:
@@ -253,37 +308,198 @@ def read_text(path: str) -> str:
 # writing
 
 
-def write_atomic(path: str, text: str) -> None:
-    """Replace the file's content with ``text`` (UTF-8) atomically.
+class ChangedOnDisk(OSError):
+    """The file is no longer what was read: another program (or another
+    dockfix run) changed it since; it is not overwritten."""
 
-    The new content goes to a temporary file in the same directory, which
-    gets the original file's permission bits and is then renamed over it
-    (``os.replace``), so readers see either the old or the new file, never
-    a partial one.  A symlink is followed: its target is rewritten.
-    """
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target) or "."
+    def __init__(self, path: str):
+        super().__init__(errno.EBUSY, "changed during the run; not written", path)
+
+
+#: ``expected`` value meaning "write whatever the file holds now"
+ANY = object()
+
+
+@dataclass
+class PlannedWrite:
+    """One file of an all-or-nothing write.
+
+    ``expected`` is what the file must still hold for the write to go
+    ahead: the bytes that were read, a text (compared with the file decoded
+    leniently, as build-context files are read), ``None`` for a file that
+    must not exist yet, or :data:`ANY`."""
+
+    path: str
+    text: str
+    expected: object = ANY
+
+
+def _still_expected(target: str, expected: object) -> bool:
+    if expected is ANY:
+        return True
     try:
-        mode = stat.S_IMODE(os.stat(target).st_mode)
-    except FileNotFoundError:  # a new file: the usual 0o666 less the umask
-        umask = os.umask(0)
-        os.umask(umask)
-        mode = 0o666 & ~umask
-    prefix = "." + os.path.basename(target) + "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=prefix, suffix=".dockfix-tmp")
+        current = read_bytes(target)
+    except FileNotFoundError:
+        return expected is None
+    except NotRegularFile:
+        return False
+    if expected is None:
+        return False
+    if isinstance(expected, bytes):
+        return current == expected
+    return current.decode("utf-8", "replace") == expected
+
+
+def _new_file_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _copy_identity(src_stat: os.stat_result | None, src: str, dst_fd: int, mode: int) -> None:
+    """Give the temporary file the original's owner, group, extended
+    attributes (ACLs and SELinux labels included) and mode, as far as the
+    system permits (a non-root user cannot give a file away: then the
+    runner's own ids stay)."""
+    if src_stat is not None:
+        try:
+            os.fchown(dst_fd, src_stat.st_uid, src_stat.st_gid)
+        except OSError:
+            try:  # at least the group, when the runner is a member
+                os.fchown(dst_fd, -1, src_stat.st_gid)
+            except OSError:
+                pass
+        if hasattr(os, "listxattr"):
+            try:
+                names = os.listxattr(src)
+            except OSError:
+                names = []
+            for name in names:
+                try:
+                    os.setxattr(dst_fd, name, os.getxattr(src, name))
+                except OSError:
+                    pass
+    os.fchmod(dst_fd, mode)  # after chown, which may clear set-id bits
+
+
+@dataclass
+class _Prepared:
+    path: str  # as given (for messages)
+    target: str  # resolved path
+    expected: object
+    text: bytes
+    tmp: str | None  # None: written through in place (a file with hard links)
+    old: bytes | None = None  # what the target held (for a rollback)
+    done: bool = False
+
+
+def _prepare(w: PlannedWrite) -> _Prepared:
+    target = os.path.realpath(w.path)
+    data = w.text.encode("utf-8")
+    try:
+        st: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        st = None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        kind = "a directory" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise NotRegularFile(errno.EISDIR if stat.S_ISDIR(st.st_mode) else errno.EINVAL, kind, w.path)
+    if not _still_expected(target, w.expected):
+        raise ChangedOnDisk(w.path)
+    old = read_bytes(target) if st is not None else None
+    if st is not None and st.st_nlink > 1:
+        # Replacing would split the hard links (the other names would keep
+        # the old text): write through instead, after checking we may.
+        if not os.access(target, os.W_OK):
+            raise PermissionError(errno.EACCES, "Permission denied", w.path)
+        return _Prepared(w.path, target, w.expected, data, None, old)
+    directory = os.path.dirname(target) or "."
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".dockfix-tmp")
     try:
         with os.fdopen(fd, "wb") as fh:
-            fh.write(text.encode("utf-8"))
+            fh.write(data)
             fh.flush()
+            _copy_identity(st, target, fh.fileno(), stat.S_IMODE(st.st_mode) if st else _new_file_mode())
             os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        _unlink(tmp)
         raise
+    return _Prepared(w.path, target, w.expected, data, tmp, old)
+
+
+def _unlink(path: str | None) -> None:
+    if path is None:
+        return
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _write_through(target: str, data: bytes) -> None:
+    fd = os.open(target, os.O_WRONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.ftruncate(fd, len(data))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_files(writes: list[PlannedWrite]) -> None:
+    """Write several files all or nothing (a Dockerfile and the side files
+    its fixes change).
+
+    First every new content goes to a temporary file beside its target
+    (same directory, so the final rename is atomic), with the target's
+    mode, owner, group and extended attributes; any failure there (no
+    space, no permission, a directory where a file should be) removes the
+    temporary files and raises, with nothing written.  Then each target is
+    checked to hold still what was read (:class:`ChangedOnDisk` otherwise)
+    and the temporary files are renamed over the targets.  A target with
+    several hard links is written through in place instead, so every name
+    sees the new text.  Should a rename fail half-way, the files already
+    replaced get their old content back.  Symlinks are followed: their
+    targets are written.
+    """
+    prepared: list[_Prepared] = []
+    current = ""
+    try:
+        for w in writes:
+            current = w.path
+            prepared.append(_prepare(w))
+        for p in prepared:
+            if not _still_expected(p.target, p.expected):
+                raise ChangedOnDisk(p.path)
+        for p in prepared:
+            current = p.path
+            if p.tmp is not None:
+                os.replace(p.tmp, p.target)
+                p.tmp = None
+            else:
+                _write_through(p.target, p.text)
+            p.done = True
+    except BaseException as e:
+        if isinstance(e, OSError) and not isinstance(e, ChangedOnDisk):
+            e.filename = current  # name the file that failed, not a temporary one
+        for p in prepared:
+            _unlink(p.tmp)
+            if p.done:  # roll back what was already replaced
+                try:
+                    if p.old is None:
+                        os.unlink(p.target)
+                    else:
+                        _write_through(p.target, p.old)
+                except OSError:
+                    pass
+        raise
+
+
+def write_atomic(path: str, text: str, expected: object = ANY) -> None:
+    """Replace one file's content with ``text`` (UTF-8) atomically; see
+    :func:`write_files`."""
+    write_files([PlannedWrite(path, text, expected)])
 
 
 # ---------------------------------------------------------------------------
@@ -296,6 +512,31 @@ def split_lines(text: str) -> list[str]:
     """Lines split after ``\\n`` only (as BuildKit does), ends kept: a
     ``\\r`` stays part of its line and ``\\f``/``\\v``/U+2028 split nothing."""
     return _LINE_RE.findall(text)
+
+
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+              "\r": "\\r", '"': '\\"', "\\": "\\\\"}  # fmt: skip
+_NEEDS_QUOTING = re.compile(r"[\x00-\x1f\x7f\udc80-\udcff]")
+
+
+def quote_path(path: str) -> str:
+    """A path as messages and diff headers print it: unchanged, unless it
+    holds control characters (a newline in a file name would split one
+    message into two lines) or bytes that are not UTF-8; then, as git
+    quotes such names, in double quotes with C escapes (``"a\\nb"``)."""
+    if not _NEEDS_QUOTING.search(path):
+        return path
+    out = []
+    for ch in path:
+        if ch in _C_ESCAPES:
+            out.append(_C_ESCAPES[ch])
+        elif "\udc80" <= ch <= "\udcff":  # an undecodable byte (surrogateescape)
+            out.append(f"\\{ord(ch) - 0xDC00:03o}")
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\{ord(ch):03o}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def diff_path(path: str) -> str:
@@ -313,10 +554,10 @@ def unified_diff(before: str | None, after: str, path: str, context: int = 3) ->
     import difflib
 
     name = diff_path(path)
-    old_name = "/dev/null" if before is None else f"a/{name}"
+    old_name = "/dev/null" if before is None else quote_path(f"a/{name}")
     out: list[str] = []
     for line in difflib.unified_diff(
-        split_lines(before or ""), split_lines(after), old_name, f"b/{name}", n=context
+        split_lines(before or ""), split_lines(after), old_name, quote_path(f"b/{name}"), n=context
     ):
         if line.endswith("\n"):
             out.append(line)

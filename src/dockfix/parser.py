@@ -118,6 +118,8 @@ class _Parser:
         k = bisect_right(self.lines.starts, offset) - 1
         k = max(k, 0)
         col = offset - self.lines.starts[k] + 1 if self.lines.starts else 1
+        if k == 0 and offset > 0 and self.text.startswith("\ufeff"):
+            col -= 1  # a byte-order mark is no column
         return k + 1, col
 
     def error(self, message: str, offset: int) -> ParseError:

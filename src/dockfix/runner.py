@@ -37,6 +37,7 @@ class Options:
     extend_select: tuple[str, ...] = ()
     unsafe: bool = False
     context: str | None = None  # build context directory (default: the Dockerfile's folder)
+    max_file_size: int = files.DEFAULT_MAX_FILE_SIZE  # bytes; 0 = no limit
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -97,6 +98,7 @@ def fix_text(
     result: FileResult,
     context: str | None = None,
     proposed: dict[str, str] | None = None,
+    side_files: bool = True,
 ) -> None:
     """Run the engine on ``text`` and fill ``result`` (not the I/O parts)."""
     from . import engine
@@ -111,6 +113,7 @@ def fix_text(
         unsafe=options.unsafe,
         context=context or options.context,
         proposed=proposed,
+        side_files=side_files,
     )
     result.output = res.output
     if res.empty:
@@ -148,6 +151,7 @@ def process_source(
     engine_path: str | None = None,
     context: str | None = None,
     proposed: dict[str, str] | None = None,
+    side_files: bool = True,
 ) -> FileResult:
     """Fix the bytes of one file (never writes).  ``path`` names it in the
     result; ``engine_path`` is the path the rules see (default ``path``)."""
@@ -159,9 +163,12 @@ def process_source(
     except files.DecodeError as e:
         return _error(result, e.message, e.line, e.col)
     try:
-        fix_text(text, engine_path or path, options, result, context, proposed)
+        fix_text(text, engine_path or path, options, result, context, proposed, side_files)
     except ParseError as e:
         return _error(result, e.message, e.line, e.col)
+    except MemoryError:
+        # One file must not stop the run; what it held is garbage now.
+        return _error(result, "out of memory while processing this file; left unchanged")
     except Exception as e:  # a bug in dockfix or a rule: report it, keep the file
         from .engine import FixError
 
@@ -176,26 +183,40 @@ def process_source(
 
 
 def process_file(
-    path: str, options: Options, context: str | None = None, proposed: dict[str, str] | None = None
+    path: str,
+    options: Options,
+    context: str | None = None,
+    proposed: dict[str, str] | None = None,
+    side_files: bool = True,
 ) -> FileResult:
-    """Read, fix and -- in fix mode, if it changed -- atomically rewrite one
-    file.  Never raises for a problem with the file; see FileResult."""
+    """Read, fix and -- in fix mode, if it changed -- rewrite one file and
+    the side files its fixes change, all or nothing.  ``side_files=False``
+    keeps fixes that would write other files (the build context lies outside
+    the trees the run may write to) as findings.  Never raises for a
+    problem with the file; see FileResult."""
     try:
-        data = files.read_bytes(path)
+        data = files.read_bytes(path, options.max_file_size)
+    except files.FileTooLarge as e:
+        return _error(FileResult(path=path), str(e))
     except OSError as e:
         return _error(FileResult(path=path), f"cannot read file: {e.strerror or e}", 1, 1)
-    result = process_source(data, path, options, context=context, proposed=proposed)
+    result = process_source(data, path, options, context=context, proposed=proposed, side_files=side_files)
     if options.writes and result.status == CHANGED:
         assert result.output is not None
+        plan = []
+        if result.output != result.source:
+            plan.append(files.PlannedWrite(path, result.output, data))
+        plan += [files.PlannedWrite(s["abs"], s["new"], s["old"]) for s in result.side_files]
         try:
-            if result.output != result.source:
-                files.write_atomic(path, result.output)
+            files.write_files(plan)
+        except files.ChangedOnDisk as e:
+            where = "" if os.path.realpath(e.filename) == os.path.realpath(path) else f" ({e.filename})"
+            return _error(result, f"{e.strerror}{where}", 1, 1)
         except OSError as e:
-            return _error(result, f"cannot write file: {e.strerror or e}", 1, 1)
-        for side in result.side_files:
-            try:
-                files.write_atomic(side["path"], side["new"])
-            except OSError as e:
-                return _error(result, f"cannot write {side['path']}: {e.strerror or e}", 1, 1)
+            failed = e.filename if isinstance(e.filename, str) else path
+            if os.path.realpath(failed) == os.path.realpath(path):
+                return _error(result, f"cannot write file: {e.strerror or e}", 1, 1)
+            shown = next((s["path"] for s in result.side_files if s["abs"] == failed), failed)
+            return _error(result, f"cannot write {shown}: {e.strerror or e}; nothing written", 1, 1)
         result.written = True
     return result

@@ -292,4 +292,7 @@ class Dockerfile:
                 i = t.find("\n", i + 1)
             self._line_starts = starts
         line = bisect_right(self._line_starts, offset)
-        return line, offset - self._line_starts[line - 1] + 1
+        col = offset - self._line_starts[line - 1] + 1
+        if line == 1 and offset > 0 and self.text.startswith("\ufeff"):
+            col -= 1  # a byte-order mark is no column
+        return line, col
