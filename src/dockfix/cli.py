@@ -169,7 +169,7 @@ def parse_size(value: str) -> int:
     return int(float(m.group(1)) * _UNITS[unit])
 
 
-def list_rules() -> str:
+def rule_catalogue() -> str:
     from .rules import registry
 
     rules = sorted(registry().rules.values(), key=lambda r: r.code)
@@ -180,7 +180,7 @@ def list_rules() -> str:
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
-def explain(code: str) -> str:
+def rule_docs(code: str) -> str:
     from .rules import registry
 
     rule = registry().rules.get(code.strip().upper())
@@ -394,46 +394,55 @@ def run(
 # Typer.  Both paths end in ``execute`` with the same keyword arguments;
 # tests check that they agree.
 
-DEFAULTS = {
-    "paths": [],
-    "diff": False,
-    "check": False,
-    "unsafe_fixes": False,
-    "select": None,
-    "ignore": None,
-    "extend_select": None,
-    "stdin_filename": None,
-    "context": None,
-    "max_file_size": None,
-    "list_rules": False,
-    "explain": None,
-    "version": False,
-    "verbose": False,
-}
+class Option:
+    """One command-line option, declared once: the fast parser, Typer's
+    help and parsing, and ``execute``'s keyword arguments all come from
+    :data:`OPTIONS`.  ``kind``: ``flag`` (a switch), ``value`` (the last one
+    given wins) or ``multi`` (repeatable, collected in a list)."""
 
-# option -> (keyword, kind): "flag", "value" (last one wins) or "multi"
-OPTIONS = {
-    "--diff": ("diff", "flag"),
-    "--check": ("check", "flag"),
-    "--unsafe-fixes": ("unsafe_fixes", "flag"),
-    "--select": ("select", "multi"),
-    "--ignore": ("ignore", "multi"),
-    "--extend-select": ("extend_select", "multi"),
-    "--stdin-filename": ("stdin_filename", "value"),
-    "--context": ("context", "value"),
-    "--max-file-size": ("max_file_size", "value"),
-    "--list-rules": ("list_rules", "flag"),
-    "--explain": ("explain", "value"),
-    "--version": ("version", "flag"),
-    "--verbose": ("verbose", "flag"),
-    "-v": ("verbose", "flag"),
-}
+    __slots__ = ("names", "key", "kind", "metavar", "help")
+
+    def __init__(self, names: str, kind: str, help: str, metavar: str | None = None):
+        self.names = tuple(names.split())
+        self.key = self.names[0].lstrip("-").replace("-", "_")
+        self.kind = kind
+        self.metavar = metavar
+        self.help = help
+
+    @property
+    def default(self):
+        return False if self.kind == "flag" else None
+
+
+OPTIONS = (
+    Option("--diff", "flag", "Print a unified diff of the fixes; write nothing."),
+    Option("--check", "flag", "List the findings and the files that would change; write nothing."),
+    Option("--unsafe-fixes", "flag", "Also apply fixes that may change the image's behaviour."),
+    Option("--select", "multi", "Only these rule codes or prefixes (comma-separated).", "CODES"),
+    Option("--ignore", "multi", "Skip these rule codes or prefixes.", "CODES"),
+    Option("--extend-select", "multi", "Add these rule codes or prefixes to the selection.", "CODES"),
+    Option("--stdin-filename", "value", "The name of the file read from stdin.", "NAME"),
+    Option(
+        "--context", "value", "The build context directory of the (single) Dockerfile; default: its own folder.",
+        "DIR",
+    ),  # fmt: skip
+    Option(
+        "--max-file-size", "value",
+        "Refuse files larger than this (megabytes, or with a unit: 500KB, 2MB; 0: no limit; default 2).", "SIZE",
+    ),  # fmt: skip
+    Option("--list-rules", "flag", "List the rules and exit."),
+    Option("--explain", "value", "Show a rule's documentation and exit.", "CODE"),
+    Option("--version", "flag", "Show the version and exit."),
+    Option("--verbose -v", "flag", "Report every file, and tracebacks of internal errors."),
+)
+BY_NAME = {name: o for o in OPTIONS for name in o.names}
 
 
 def fast_parse(argv: list[str]) -> dict | None:
     """The keyword arguments of ``execute`` for a plain command line, or
     None when Typer must handle it (help, an unknown or malformed option)."""
-    kw = {k: (list(v) if isinstance(v, list) else v) for k, v in DEFAULTS.items()}
+    kw: dict = {o.key: o.default for o in OPTIONS}
+    kw["paths"] = []
     only_paths = False
     i = 0
     while i < len(argv):
@@ -446,9 +455,9 @@ def fast_parse(argv: list[str]) -> dict | None:
             only_paths = True
             continue
         name, eq, value = arg.partition("=")
-        if name not in OPTIONS:
+        if name not in BY_NAME:
             return None
-        key, kind = OPTIONS[name]
+        key, kind = BY_NAME[name].key, BY_NAME[name].kind
         if kind == "flag":
             if eq:
                 return None
@@ -466,30 +475,17 @@ def fast_parse(argv: list[str]) -> dict | None:
     return kw
 
 
-def execute(
-    paths: list[str],
-    diff: bool = False,
-    check: bool = False,
-    unsafe_fixes: bool = False,
-    select: list[str] | None = None,
-    ignore: list[str] | None = None,
-    extend_select: list[str] | None = None,
-    stdin_filename: str | None = None,
-    context: str | None = None,
-    max_file_size: str | None = None,
-    list_rules: bool = False,
-    explain: str | None = None,
-    version: bool = False,
-    verbose: bool = False,
-) -> int:
+def execute(paths: list[str], **options) -> int:
     """Run the command; returns the exit code.  Never raises: bad options
     and internal errors are one line on stderr (a traceback with
     --verbose) and exit code 2."""
+    unknown = set(options) - {o.key for o in OPTIONS}
+    if unknown:
+        raise TypeError(f"execute() got unknown options: {', '.join(sorted(unknown))}")
+    kw = {o.key: options.get(o.key, o.default) for o in OPTIONS}
+    verbose = kw["verbose"]
     try:
-        return _execute(
-            list(paths), diff, check, unsafe_fixes, select, ignore, extend_select,
-            stdin_filename, context, max_file_size, list_rules, explain, version, verbose,
-        )  # fmt: skip
+        return _execute(list(paths), **kw)
     except UsageProblem as e:
         err(f"dockfix: error: {e}\n")
     except KeyboardInterrupt as e:
@@ -522,19 +518,21 @@ def _silence_stdout() -> None:
 
 
 def _execute(
-    paths, diff, check, unsafe_fixes, select, ignore, extend_select,
-    stdin_filename, context, max_file_size, list_rules_, explain_, version, verbose,
+    paths: list[str], diff: bool, check: bool, unsafe_fixes: bool, select: list[str] | None,
+    ignore: list[str] | None, extend_select: list[str] | None, stdin_filename: str | None,
+    context: str | None, max_file_size: str | None, list_rules: bool, explain: str | None,
+    version: bool, verbose: bool,
 ) -> int:  # fmt: skip
     if version:
         from . import __version__
 
         out(f"dockfix {__version__}\n")
         return EXIT_OK
-    if list_rules_:
-        out(list_rules())
+    if list_rules:
+        out(rule_catalogue())
         return EXIT_OK
-    if explain_ is not None:
-        out(explain(explain_))
+    if explain is not None:
+        out(rule_docs(explain))
         return EXIT_OK
     if diff and check:
         raise UsageProblem("--diff and --check cannot be used together")
@@ -560,60 +558,34 @@ HELP = (
 )
 
 
-H_PATHS = "Files or directories; - for stdin."
-H_DIFF = "Print a unified diff of the fixes; write nothing."
-H_CHECK = "List the findings and the files that would change; write nothing."
-H_UNSAFE = "Also apply fixes that may change the image's behaviour."
-H_SELECT = "Only these rule codes or prefixes (comma-separated)."
-H_IGNORE = "Skip these rule codes or prefixes."
-H_EXTEND = "Add these rule codes or prefixes to the selection."
-H_STDIN = "The name of the file read from stdin."
-H_CONTEXT = "The build context directory of the (single) Dockerfile; default: its own folder."
-H_EXPLAIN = "Show a rule's documentation and exit."
-H_MAX_SIZE = "Refuse files larger than this (megabytes, or with a unit: 500KB, 2MB; 0: no limit; default 2)."
-H_VERBOSE = "Report every file, and tracebacks of internal errors."
-
-
 def build_app():
-    """The Typer application (imports typer)."""
-    from typing import Annotated, Optional
+    """The Typer application (imports typer), its options made from
+    :data:`OPTIONS`: Typer reads the signature built here."""
+    import inspect
 
     import typer
 
     app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-
-    Opt, Arg = typer.Option, typer.Argument
-    Codes = Optional[list[str]]
-
-    @app.command(context_settings={"help_option_names": ["-h", "--help"]}, help=HELP)
-    def dockfix(
-        paths: Annotated[Optional[list[str]], Arg(metavar="PATH", show_default=False, help=H_PATHS)] = None,
-        diff: Annotated[bool, Opt("--diff", help=H_DIFF)] = False,
-        check: Annotated[bool, Opt("--check", help=H_CHECK)] = False,
-        unsafe_fixes: Annotated[bool, Opt("--unsafe-fixes", help=H_UNSAFE)] = False,
-        select: Annotated[Codes, Opt("--select", metavar="CODES", help=H_SELECT)] = None,
-        ignore: Annotated[Codes, Opt("--ignore", metavar="CODES", help=H_IGNORE)] = None,
-        extend_select: Annotated[Codes, Opt("--extend-select", metavar="CODES", help=H_EXTEND)] = None,
-        stdin_filename: Annotated[
-            Optional[str], Opt("--stdin-filename", metavar="NAME", help=H_STDIN)
-        ] = None,
-        context: Annotated[Optional[str], Opt("--context", metavar="DIR", help=H_CONTEXT)] = None,
-        max_file_size: Annotated[
-            Optional[str], Opt("--max-file-size", metavar="SIZE", help=H_MAX_SIZE)
-        ] = None,
-        list_rules: Annotated[bool, Opt("--list-rules", help="List the rules and exit.")] = False,
-        explain: Annotated[Optional[str], Opt("--explain", metavar="CODE", help=H_EXPLAIN)] = None,
-        version: Annotated[bool, Opt("--version", help="Show the version and exit.")] = False,
-        verbose: Annotated[bool, Opt("--verbose", "-v", help=H_VERBOSE)] = False,
-    ) -> None:
-        raise typer.Exit(
-            execute(
-                list(paths or []), diff=diff, check=check, unsafe_fixes=unsafe_fixes, select=select,
-                ignore=ignore, extend_select=extend_select, stdin_filename=stdin_filename, context=context,
-                max_file_size=max_file_size, list_rules=list_rules, explain=explain, version=version, verbose=verbose,
-            )  # fmt: skip
+    types = {"flag": bool, "value": str | None, "multi": list[str] | None}
+    params = [
+        inspect.Parameter(
+            "paths", inspect.Parameter.KEYWORD_ONLY, annotation=list[str] | None,
+            default=typer.Argument(None, metavar="PATH", show_default=False, help="Files or directories; - for stdin."),
         )
+    ] + [
+        inspect.Parameter(
+            o.key, inspect.Parameter.KEYWORD_ONLY, annotation=types[o.kind],
+            default=typer.Option(o.default, *o.names, metavar=o.metavar, help=o.help, show_default=False),
+        )
+        for o in OPTIONS
+    ]  # fmt: skip
 
+    def dockfix(paths: list[str] | None = None, **options) -> None:
+        raise typer.Exit(execute(list(paths or []), **options))
+
+    dockfix.__signature__ = inspect.Signature(params, return_annotation=None)  # type: ignore[attr-defined]
+    dockfix.__annotations__ = {p.name: p.annotation for p in params}
+    app.command(context_settings={"help_option_names": ["-h", "--help"]}, help=HELP)(dockfix)
     return app
 
 
