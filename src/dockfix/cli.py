@@ -7,7 +7,8 @@ back: diffs, the ``--check`` listing and stdin output on stdout; errors,
 imported only for ``--explain``.
 
 Exit codes: 0 success; 1 with ``--diff``/``--check`` when a file would
-change; 2 when any file had an error, on bad options or an internal error.
+change; 2 when any file had an error, when a directory walk had to skip
+something (a ``dockfix: warning:`` line), on bad options or an internal error.
 """
 
 import os
@@ -323,9 +324,14 @@ def run(
 
     if not paths:
         paths = ["-"] if stdin_filename else ["."]
-    targets = files.discover(paths)
+    # what the walks had to skip (an unreadable folder or .gitignore, an
+    # invalid pattern, a symlink leading out): one line each, exit 2 at the end
+    warnings: list[str] = []
+    targets = files.discover(paths, warnings)
     contexts: dict[str, str] = {}
-    compose_files = files.discover_compose(paths)
+    compose_files = files.discover_compose(paths, warnings)
+    for line in dict.fromkeys(warnings):
+        err(f"dockfix: warning: {line}\n")
     if compose_files:
         from .context import compose_contexts
 
@@ -337,7 +343,7 @@ def run(
             raise UsageProblem(f"--context: not a directory: {options.context}")
     if not targets:
         err("No Dockerfiles found.\n")
-        return EXIT_OK
+        return EXIT_ERROR if warnings else EXIT_OK
     results: list[FileResult] = []
     # Without writing, other context files a fix proposes (a .dockerignore)
     # are shared with the next Dockerfiles of the run, and shown once at the
@@ -375,7 +381,7 @@ def run(
             elif options.mode == "check" and old != new:
                 out(f"Would {'create' if old is None else 'update'}: {shown(display)}\n")
     err(summary(results, options))
-    if any(r.status == "error" for r in results):
+    if warnings or any(r.status == "error" for r in results):
         return EXIT_ERROR
     if options.mode != "fix" and any(r.changed for r in results):
         return EXIT_CHANGES
@@ -605,8 +611,8 @@ def __getattr__(name: str):
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point (``dockfix = "dockfix.cli:main"``)."""
-    install_signal_handlers()
     try:
+        install_signal_handlers()
         args = sys.argv[1:] if argv is None else list(argv)
         kw = fast_parse(args)
         if kw is not None:

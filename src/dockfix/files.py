@@ -17,6 +17,8 @@ import tempfile
 from dataclasses import dataclass
 from typing import Iterable, Iterator
 
+from .gitignore import Ignores, ancestor_ignores, fsbytes, reason, warn
+
 DOCKERFILE_NAMES = ("Dockerfile", "Containerfile")
 STDIN = "-"
 
@@ -49,84 +51,7 @@ def is_dockerfile_name(name: str) -> bool:
 # discovery
 
 
-class _Ignores:
-    """The .gitignore files that apply to one directory, outermost first.
-
-    Paths are checked relative to the walk's top directory (``rel``, with
-    ``/``).  Each layer is ``(strip, prefix, spec)``: the path a layer's
-    patterns see is ``prefix + rel[strip:]`` (for a .gitignore inside the
-    walk, ``strip`` drops its directory; for one above the top, ``prefix``
-    adds the way down to the top).  The deepest .gitignore with a matching
-    pattern decides, so a nested ``!pattern`` re-includes, as with git.
-    """
-
-    __slots__ = ("layers",)
-
-    def __init__(self, layers: tuple = ()):
-        self.layers = layers
-
-    def add(self, gitignore: str, strip: int, prefix: str) -> "_Ignores":
-        spec = _load_gitignore(gitignore)
-        if spec is None:
-            return self
-        return _Ignores(self.layers + ((strip, prefix, spec),))
-
-    def ignored(self, rel: str, is_dir: bool) -> bool:
-        suffix = "/" if is_dir else ""
-        for strip, prefix, spec in reversed(self.layers):
-            res = spec.check_file(prefix + rel[strip:] + suffix)
-            if res.include is not None:
-                return bool(res.include)
-        return False
-
-
-def _load_gitignore(path: str):
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError:
-        return None
-    from pathspec import GitIgnoreSpec
-
-    return GitIgnoreSpec.from_lines(data.decode("utf-8", "replace").splitlines())
-
-
-def _repo_root(directory: str) -> str | None:
-    """The enclosing git work tree of ``directory`` (the one with ``.git``)."""
-    d = directory
-    while True:
-        if os.path.exists(os.path.join(d, ".git")):
-            return d
-        parent = os.path.dirname(d)
-        if parent == d:
-            return None
-        d = parent
-
-
-def _ancestor_ignores(top: str) -> _Ignores:
-    """.gitignore files of the directories above ``top``, up to the root of
-    the git repository it is in (none outside a repository)."""
-    ignores = _Ignores()
-    absdir = os.path.abspath(top)
-    root = _repo_root(absdir)
-    if root is None or root == absdir:
-        return ignores
-    chain = []
-    d = absdir
-    while d != root:
-        d = os.path.dirname(d)
-        chain.append(d)
-    for d in reversed(chain):
-        prefix = os.path.relpath(absdir, d).replace(os.sep, "/") + "/"
-        ignores = ignores.add(os.path.join(d, ".gitignore"), 0, prefix)
-    if ignores.ignored("", True):
-        # The directory itself is ignored, yet named explicitly: walk it
-        # (as an explicitly named file is processed), with its own rules.
-        return _Ignores()
-    return ignores
-
-
-def _display(path: str) -> str:
+def display(path: str) -> str:
     """Normalise a path for messages: ``./a//b`` -> ``a/b``."""
     return path if path == STDIN else os.path.normpath(path)
 
@@ -138,72 +63,153 @@ def is_compose_name(name: str) -> bool:
     return name in COMPOSE_NAMES
 
 
-def _walk(directory: str, rel: str, ignores: _Ignores, want=is_dockerfile_name) -> Iterator[str]:
+def _walk(
+    directory: str,
+    rel: str | bytes,
+    ignores: Ignores,
+    want=is_dockerfile_name,
+    *,
+    warnings: list[str] | None = None,
+    escapes=None,
+) -> Iterator[str]:
     """Files under ``directory`` whose name ``want`` accepts (Dockerfiles by
-    default; ``rel`` is its path from ``top``, "" or ending with "/")."""
-    ignores = ignores.add(os.path.join(directory, ".gitignore"), len(rel), "")
-    try:
-        with os.scandir(directory) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError:
-        return
-    subdirs = []
-    for entry in entries:
+    default; ``rel`` is its path from the walk's top, "" or ending with
+    "/"), depth first in name order.
+
+    As git does, the walk enters no directory that the ignore rules
+    exclude, nor ``.git``, nor a symlinked directory.  It takes regular
+    files only (a symlink to one too, unless ``escapes(path)`` gives the
+    target it leads to out of bounds: skipped, with a warning).  What it
+    cannot read it skips, with a warning: a directory it cannot list, and a
+    directory whose .gitignore it cannot read (what that file excludes is
+    unknown)."""
+    todo = [(directory, fsbytes(rel), ignores)]
+    while todo:
+        directory, rel, ignores = todo.pop()
         try:
-            is_dir = entry.is_dir(follow_symlinks=False)
-        except OSError:
+            with os.scandir(directory) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as e:
+            here = quote_path(display(directory))
+            warn(warnings, f"{here}: cannot read directory ({reason(e)}); skipped")
             continue
-        if is_dir:
-            if entry.name != ".git" and not ignores.ignored(rel + entry.name, True):
-                subdirs.append(entry)
-        elif want(entry.name):
+        if any(e.name == ".gitignore" for e in entries):
             try:
-                if not entry.is_file():  # follows symlinks; skips sockets, dangling links
-                    continue
-            except OSError:
+                ignores = ignores._enter(directory, rel, warnings)
+            except OSError as e:
+                gitignore = quote_path(display(os.path.join(directory, ".gitignore")))
+                here = quote_path(display(directory))
+                warn(warnings, f"{gitignore}: cannot read ({reason(e)}); {here} skipped")
                 continue
-            if not ignores.ignored(rel + entry.name, False):
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+                # is_file follows symlinks: no FIFO, socket or dangling link
+                if not is_dir and (not want(name) or not entry.is_file()):
+                    continue
+            except OSError as e:
+                warn(warnings, f"{quote_path(display(entry.path))}: cannot read ({reason(e)}); skipped")
+                continue
+            child = rel + os.fsencode(name)
+            if is_dir:
+                if name != ".git" and not ignores.ignored(child, True):
+                    subdirs.append((entry.path, child + b"/"))
+            elif not ignores.ignored(child, False):
+                target = escapes(entry.path) if escapes is not None and entry.is_symlink() else None
+                if target is not None:
+                    warn(
+                        warnings,
+                        f"{quote_path(display(entry.path))}: symbolic link to {quote_path(target)}, outside "
+                        "the directories given; skipped (name it to process it)",
+                    )
+                    continue
                 yield entry.path
-    for sub in subdirs:
-        yield from _walk(sub.path, rel + sub.name + "/", ignores, want)
+        todo.extend((path, sub, ignores) for path, sub in reversed(subdirs))
 
 
-def discover(paths: Iterable[str]) -> list[str]:
+def _within(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def discover(paths: Iterable[str], warnings: list[str] | None = None) -> list[str]:
     """The files to process, in order, each once.
 
-    Directories are walked recursively (sorted, ``.git`` skipped,
-    ``.gitignore`` files respected, nested ones in their own subtree); only
-    files with a Dockerfile name are taken from them.  Any other path --
-    an explicitly named file, ``-`` for stdin, or a path that does not
-    exist (its processing reports the error) -- is returned as given.
+    Directories are walked recursively (sorted, ``.git`` skipped); only
+    files with a Dockerfile name are taken from them, and not those git
+    ignores: the .gitignore files of the walk and, inside a git work tree,
+    those above it and ``.git/info/exclude`` are matched as git matches
+    them (see :class:`Ignores`).  The user's own ``core.excludesFile`` is
+    not read: what a run takes does not depend on who runs it.  A symlink
+    found in a walk is taken only when its target is inside one of the
+    directories given (or is a file named explicitly): the run must not
+    rewrite files outside the trees on its command line.  Any other path --
+    an explicitly named file (a symlink leading anywhere too), ``-`` for
+    stdin, or a path that does not exist (its processing reports the
+    error) -- is returned as given.  A file reached twice (a folder given
+    twice, a symlink and its target) is returned once, as first spelt.
+
+    With a ``warnings`` list, one line per thing a walk had to skip is
+    appended to it (``path: message`` or ``path:line: message``): a
+    directory or ignore file that cannot be read (the directory it governs
+    is skipped whole), a line of an ignore file with an invalid pattern, a
+    symlink leading out.
     """
+    paths = list(paths)
+    roots: list[str] = []
+    named: set[str] = set()
+    for raw in paths:
+        if raw != STDIN:
+            if os.path.isdir(raw):
+                roots.append(os.path.realpath(raw))
+            else:
+                named.add(os.path.realpath(raw))
+
+    def escapes(path: str) -> str | None:
+        target = os.path.realpath(path)
+        if target in named or any(_within(target, root) for root in roots):
+            return None
+        return target
+
     out: list[str] = []
     seen: set[str] = set()
 
     def add(p: str) -> None:
-        key = p if p == STDIN else os.path.abspath(p)
+        key = p if p == STDIN else os.path.realpath(p)
         if key not in seen:
             seen.add(key)
             out.append(p)
 
     for raw in paths:
         if raw != STDIN and os.path.isdir(raw):
-            top = _display(raw)
-            for found in _walk(top, "", _ancestor_ignores(top)):
-                add(_display(found))
+            top = display(raw)
+            ignores = ancestor_ignores(top, warnings, strict=True)
+            if ignores is not None:
+                for found in _walk(top, "", ignores, warnings=warnings, escapes=escapes):
+                    add(display(found))
         else:
-            add(_display(raw))
+            add(display(raw))
     return out
 
 
-def discover_compose(paths: Iterable[str]) -> list[str]:
+def discover_compose(paths: Iterable[str], warnings: list[str] | None = None) -> list[str]:
     """Compose files (``compose.yaml``, ``docker-compose.yml``...) in the
-    directory walks of ``paths``: they tell each service's build context."""
+    directory walks of ``paths``, each once: they tell each service's build
+    context.  Walks as :func:`discover` (and warns likewise)."""
     out: list[str] = []
+    seen: set[str] = set()
     for raw in paths:
         if raw != STDIN and os.path.isdir(raw):
-            top = _display(raw)
-            out.extend(_display(f) for f in _walk(top, "", _ancestor_ignores(top), is_compose_name))
+            top = display(raw)
+            ignores = ancestor_ignores(top, warnings, strict=True)
+            if ignores is None:
+                continue
+            for found in _walk(top, "", ignores, is_compose_name, warnings=warnings):
+                key = os.path.realpath(found)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(display(found))
     return out
 
 
