@@ -1,0 +1,290 @@
+"""Tool knowledge in one place: command grammars, cache folders, project files.
+
+One module per tool family — :mod:`.pip` (pip, uv, poetry, pdm, pipenv,
+pipx), :mod:`.node` (npm, npx, yarn, pnpm, bun), :mod:`.go`, :mod:`.cargo`,
+:mod:`.jvm` (maven, gradle), :mod:`.bundler` (bundle, gem),
+:mod:`.composer`, :mod:`.apt`, :mod:`.apk`, :mod:`.rpm` (yum, dnf,
+microdnf, tdnf, zypper), :mod:`.posix` (useradd & co, rm, wget, curl, cd,
+sudo & other wrappers).  Each holds the tool's grammar (program names,
+subcommands and aliases, global and subcommand options, which take a value),
+its cache folders (:class:`CacheSpec`: in the order the tool reads them),
+its manifests and lock files (:class:`Install`), and small questions
+(``fills_cache``, ``is_cache_clean``...).  No rule keeps an option table.
+
+How a rule asks::
+
+    from dockfix import tools
+
+    p = tools.parse(cmd)                # a shell.Command (or a list of words)
+    if p is None:                       # not a tool dockfix knows, or the program expands
+        ...
+    p.tool, p.sub, p.label              # "npm", "ci", "npm ci" (aliases resolved: `npm ic` → "ci")
+    p.has("-y")                         # any spelling: -y, --yes, --assume-yes, in a cluster -qy
+    p.value("--cache-dir")              # the literal value (last one wins), None
+    p.option("-r")                      # Option: name, key, value, raw, spans, before_sub
+    p.operands                          # Tokens with spans; p.insert_at: where to add a flag
+
+    d = tools.cache_dir(tools.pip.PIP_CACHE, facts, p)
+    d.path, d.source, d.reason          # "/root/.cache/pip", FromHome(...), ""
+
+``facts`` is anything with ``lookup``/``expand``/``home``/``passwd_home``/
+``root`` (:class:`Facts`) — the semantic model provides one per RUN;
+:class:`SimpleFacts` is a plain one.  ``parse(cmd, unwrap=True)`` looks
+through ``sudo``/``env``/``exec``/``time``/``xargs``/... (``p.via``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from ..shell import Command
+from . import apk, apt, bundler, cargo, composer, go, jvm, node, pip, posix, rpm
+from ._dirs import (
+    CacheDir,
+    CacheSpec,
+    Facts,
+    Fixed,
+    ForRoot,
+    FromDefine,
+    FromEnv,
+    FromHome,
+    FromOption,
+    SimpleFacts,
+    cache_dir,
+    cache_off,
+    falsy,
+    truthy,
+)
+from ._files import Install, ProjectFiles
+from ._grammar import (
+    Grammar,
+    Option,
+    Opts,
+    Parsed,
+    Sub,
+    Syntax,
+    Token,
+    WordLike,
+    opts,
+    sub,
+    tokens,
+)
+from ._parser import parse_tokens
+
+#: every grammar, by module.
+GRAMMARS: tuple[Grammar, ...] = (
+    *pip.GRAMMARS,
+    *node.GRAMMARS,
+    *go.GRAMMARS,
+    *cargo.GRAMMARS,
+    *jvm.GRAMMARS,
+    *bundler.GRAMMARS,
+    *composer.GRAMMARS,
+    *apt.GRAMMARS,
+    *apk.GRAMMARS,
+    *rpm.GRAMMARS,
+    *posix.GRAMMARS,
+)
+_BY_TOOL = {g.tool: g for g in GRAMMARS}
+_BY_PROGRAM = {name: g for g in GRAMMARS for name in g.programs}
+
+#: ``python -m pip``, ``corepack yarn``, ``php composer.phar``, ``sh ./gradlew``, ``cargo +nightly``.
+Launcher = Callable[[str, "tuple[Token, ...]"], "tuple[str, int, str] | None"]
+LAUNCHERS: tuple[Launcher, ...] = (pip.launch, node.launch, composer.launch, jvm.launch, cargo.launch)
+
+#: cache folders per tool.
+CACHES: dict[str, tuple[CacheSpec, ...]] = {
+    **pip.CACHES,
+    **node.CACHES,
+    **go.CACHES,
+    **cargo.CACHES,
+    **jvm.CACHES,
+    **bundler.CACHES,
+    **composer.CACHES,
+    **apt.CACHES,
+    **apk.CACHES,
+    **rpm.CACHES,
+}
+#: installs from project manifests per tool.
+INSTALLS: dict[str, Install] = {
+    **pip.INSTALLS,
+    **node.INSTALLS,
+    **go.INSTALLS,
+    **cargo.INSTALLS,
+    **jvm.INSTALLS,
+    **bundler.INSTALLS,
+    **composer.INSTALLS,
+}
+
+
+def grammar(name: str) -> Grammar | None:
+    """The grammar of a tool (``"npm"``) or of a program (``"pip3.12"``)."""
+    found = _BY_TOOL.get(name) or _BY_PROGRAM.get(name)
+    if found is None:
+        found = next((g for g in GRAMMARS if g.runs(name)), None)
+    return found
+
+
+def _program(words: Command | Sequence[WordLike]) -> tuple[str | None, tuple[Token, ...], int]:
+    """(program base name, its argument tokens, offset where its name ends)."""
+    if isinstance(words, Command):
+        return words.program, tokens(words), words.name_end
+    toks = tokens(words)
+    if not toks or toks[0].value is None:
+        return None, (), 0
+    head = toks[0]
+    rest = tokens(list(toks[1:]))
+    return (head.value or "").rsplit("/", 1)[-1], rest, head.end
+
+
+def parse(
+    words: Command | Sequence[WordLike], *, unwrap: bool = False, tool: str | None = None
+) -> Parsed | None:
+    """Read a command with its tool's grammar.
+
+    ``words``: a :class:`shell.Command`, or the words of a command line
+    (program first: ``["npm", "ci"]``, an exec-form RUN's words).
+    ``unwrap``: look through ``sudo``, ``env``, ``exec``... first.
+    ``tool``: read it with this tool's grammar only (None when the command
+    is another one).  None when the program is not one dockfix knows, or
+    is not a literal word."""
+    program, args, name_end = _program(words)
+    if program is None:
+        return None
+    cmd = words if isinstance(words, Command) else None
+    via: list[str] = []
+    assigns: list[str] = list(cmd.assignments) if cmd is not None else []
+    start = 0
+    if unwrap and program in posix.WRAPPERS:
+        inner = posix.unwrap(program, args, name_end)
+        if inner is None:
+            return None
+        via.extend(inner.wrappers)
+        assigns.extend(inner.assignments)
+        program, start, name_end = inner.program, inner.start, inner.name_end
+    found = _launch(program, args[start:])
+    if found is not None:
+        tool_name, skip, how = found
+        g = _BY_TOOL[tool_name]
+        first = start + skip
+        name_end = args[first - 1].end if first > 0 else name_end
+        via.append(how)
+        start = first
+    else:
+        g_or_none = grammar(program)
+        if g_or_none is None:
+            return None
+        g = g_or_none
+    if tool is not None and g.tool != tool:
+        return None
+    return parse_tokens(
+        g,
+        args,
+        start=start,
+        program=program,
+        via=" ".join(via),
+        name_end=name_end,
+        cmd=cmd,
+        assignments=tuple(assigns),
+    )
+
+
+def _launch(program: str, args: tuple[Token, ...]) -> tuple[str, int, str] | None:
+    for launcher in LAUNCHERS:
+        found = launcher(program, args)
+        if found is not None:
+            return found
+    return None
+
+
+def fills_cache(p: Parsed) -> bool:
+    """Does the command download into its tool's cache?"""
+    if p.tool in pip.FILLS_CACHE:
+        return pip.fills_cache(p)
+    if p.tool in node.FILLS_CACHE:
+        return node.fills_cache(p)
+    if p.tool in apt.APT:
+        return p.sub in apt.FILLS_CACHE
+    if p.tool == "apk":
+        return p.sub in apk.INSTALL
+    if p.tool in rpm.FAMILY:
+        return rpm.fills_cache(p)
+    checks: dict[str, Callable[[Parsed], bool]] = {
+        "go": go.fills_cache,
+        "cargo": cargo.fills_cache,
+        "composer": composer.fills_cache,
+    }
+    check = checks.get(p.tool)
+    if check is not None:
+        return check(p)
+    return p.tool in ("mvn", "gradle") or (p.tool in ("bundle", "gem") and p.is_sub("install", "update"))
+
+
+def is_cache_clean(p: Parsed) -> bool:
+    """Is the command one that empties its tool's cache?"""
+    checks: dict[str, Callable[[Parsed], bool]] = {
+        "go": go.is_cache_clean,
+        "composer": composer.is_cache_clean,
+        "apk": apk.is_cache_clean,
+    }
+    if p.tool in pip.CLEANS_CACHE:
+        return pip.is_cache_clean(p)
+    if p.tool in node.CLEANS_CACHE:
+        return node.is_cache_clean(p)
+    if p.tool in apt.APT:
+        return apt.is_cache_clean(p)
+    if p.tool in rpm.FAMILY:
+        return rpm.is_cache_clean(p)
+    check = checks.get(p.tool)
+    return check(p) if check is not None else False
+
+
+__all__ = [
+    "CACHES",
+    "GRAMMARS",
+    "INSTALLS",
+    "LAUNCHERS",
+    "CacheDir",
+    "CacheSpec",
+    "Facts",
+    "Fixed",
+    "ForRoot",
+    "FromDefine",
+    "FromEnv",
+    "FromHome",
+    "FromOption",
+    "Grammar",
+    "Install",
+    "Option",
+    "Opts",
+    "Parsed",
+    "ProjectFiles",
+    "SimpleFacts",
+    "Sub",
+    "Syntax",
+    "Token",
+    "apk",
+    "apt",
+    "bundler",
+    "cache_dir",
+    "cache_off",
+    "cargo",
+    "composer",
+    "falsy",
+    "fills_cache",
+    "go",
+    "grammar",
+    "is_cache_clean",
+    "jvm",
+    "node",
+    "opts",
+    "parse",
+    "parse_tokens",
+    "pip",
+    "posix",
+    "rpm",
+    "sub",
+    "tokens",
+    "truthy",
+    "words",
+]

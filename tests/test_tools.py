@@ -1,0 +1,546 @@
+"""dockfix.tools: one grammar per tool, cache folders, project files."""
+
+from __future__ import annotations
+
+import pytest
+
+from dockfix import tools
+from dockfix.shell import Script
+from dockfix.tools import SimpleFacts, cache_dir
+
+
+def parse(line: str, **kw: object) -> tools.Parsed:
+    p = tools.parse(line.split(), **kw)  # type: ignore[arg-type]
+    assert p is not None, line
+    return p
+
+
+def keys(p: tools.Parsed) -> list[tuple[str, str | None]]:
+    return [(o.key, o.value) for o in p.options]
+
+
+def shell_cmd(text: str):
+    return Script(text, lambda i: i, lambda i: i).commands[0]
+
+
+# -- the engine -------------------------------------------------------------------
+
+
+def test_parse_a_shell_command_keeps_spans_and_args():
+    cmd = shell_cmd("pip install --cache-dir=/c -r 'req s.txt' pkg")
+    p = tools.parse(cmd)
+    assert p is not None and p.cmd is cmd
+    opt = p.option("--requirement")
+    assert opt is not None and opt.value == "req s.txt" and opt.value_token is not None
+    assert opt.value_token.arg is cmd.args[3]  # the shell.Arg itself, for cut_arg & co
+    assert cmd.args[2].start == opt.start and opt.end == cmd.args[3].end
+    assert [t.text for t in p.operands] == ["pkg"]
+    assert p.insert_at == cmd.args[0].end  # right after `install`
+
+
+def test_expanding_words():
+    cmd = shell_cmd('pip install --cache-dir="$D" -r $REQ x')
+    p = tools.parse(cmd)
+    assert p is not None and p.expands
+    d = p.option("--cache-dir")
+    assert d is not None and d.value is None and d.expands and d.raw == '"$D"'
+    r = p.option("-r")
+    assert r is not None and r.value is None and r.raw == "$REQ"
+    # where the subcommand should be, an expansion stops the search
+    q = tools.parse(shell_cmd("apt-get $VERB -y x"))
+    assert q is not None and not q.sub_known and not q.is_sub("install")
+    # an attached short value that expands: useradd -u$UID
+    u = tools.parse(shell_cmd("useradd -u$UID app"))
+    assert u is not None and u.option("--uid") is not None and u.value("--uid") is None
+    assert [t.value for t in u.operands] == ["app"]
+
+
+def test_double_dash_ends_options():
+    p = parse("rm -rf -- -weird /x")
+    assert keys(p) == [("--recursive", None), ("--force", None)]
+    assert p.operand_values == ("-weird", "/x") and p.dashdash is not None
+
+
+def test_unknown_program_and_expanding_program():
+    assert tools.parse(["frobnicate", "install"]) is None
+    assert tools.parse(shell_cmd("$PIP install x")) is None
+    assert tools.parse(["npm", "ci"], tool="pip") is None
+
+
+def test_exec_form_words():
+    p = tools.parse(["/usr/bin/mvn", "-o", "package"])
+    assert p is not None and p.tool == "mvn" and p.has("--offline")
+
+
+def test_after_leading_options():
+    cmd = shell_cmd("apt-get install -y -o Dpkg::Options::=--force-confold curl")
+    p = tools.parse(cmd)
+    assert p is not None
+    assert p.after_leading_options() == cmd.args[3].end  # after the `-o` value, before `curl`
+
+
+# -- pip / uv / poetry --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line,via",
+    [
+        ("pip install x", ""),
+        ("pip3 install x", ""),
+        ("pip3.12 install x", ""),
+        ("python -m pip install x", "python -m pip"),
+        ("python3 -m pip install x", "python3 -m pip"),
+        ("python3.12 -I -X dev -m pip install x", "python3.12 -m pip"),
+        ("python3 -mpip install x", "python3 -m pip"),
+    ],
+)
+def test_pip_programs(line, via):
+    p = parse(line)
+    assert (p.tool, p.sub, p.via, p.operand_values) == ("pip", "install", via, ("x",))
+
+
+def test_python_that_is_not_pip():
+    assert tools.parse(["python3", "-c", "import", "pip"]) is None
+    assert tools.parse(["python3", "setup.py", "install"]) is None
+    assert tools.parse(["python3", "-m", "venv", "/v"]) is None
+
+
+def test_pip_options():
+    p = parse("pip --cache-dir /c install --no-cache-dir -r a.txt --requirement=b.txt -c c.txt -e . -U x")
+    assert p.sub == "install" and p.option("--cache-dir") is not None
+    assert p.option("--cache-dir").before_sub  # type: ignore[union-attr]
+    assert p.values("-r") == ("a.txt", "b.txt")
+    assert p.value("--constraint") == "c.txt" and p.value("-e") == "."
+    assert p.has("--no-cache-dir") and p.has("--upgrade")
+    assert p.operand_values == ("x",)
+
+
+def test_pip_log_file_is_a_value_option():
+    """python_cache.py's table had --log-file, cache_python.py's did not:
+    `pip --log-file /l install` must find `install`."""
+    assert parse("pip --log-file /tmp/l install x").sub == "install"
+    assert parse("pip --local-log /tmp/l install x").sub == "install"
+
+
+def test_pip_cache_clean():
+    assert tools.pip.is_cache_clean(parse("pip cache purge"))
+    assert tools.pip.is_cache_clean(parse("python3 -m pip cache remove foo"))
+    assert not tools.pip.is_cache_clean(parse("pip cache dir"))
+
+
+def test_uv():
+    p = parse("uv --native-tls pip install -r req.txt x")
+    assert (p.tool, p.sub) == ("uv", "pip install")  # --native-tls is a flag, not a value option
+    assert p.values("--requirements") == ("req.txt",)
+    assert tools.pip.fills_cache(p)
+    assert parse("uv sync --no-install-project --frozen").has("--no-install-project")
+    assert tools.pip.is_cache_clean(parse("uv cache clean"))
+    assert parse("uv -n pip install x").has("--no-cache")
+
+
+def test_poetry():
+    p = parse("poetry -C /app install --no-root --with dev -E extra")
+    assert p.sub == "install" and p.value("--directory") == "/app"
+    assert p.has("--no-root") and p.value("--extras") == "extra" and p.value("--with") == "dev"
+    assert tools.pip.is_cache_clean(parse("poetry cache clear --all pypi"))
+
+
+# -- node --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "word,canon",
+    [
+        ("i", "install"),
+        ("isntall", "install"),
+        ("add", "install"),
+        ("ic", "ci"),
+        ("install-clean", "ci"),
+        ("clean-install", "ci"),
+        ("it", "install-test"),
+        ("cit", "install-ci-test"),
+        ("up", "update"),
+    ],
+)
+def test_npm_aliases(word, canon):
+    assert parse(f"npm {word}").sub == canon
+
+
+def test_npm_global_options_before_the_subcommand():
+    p = parse("npm --prefix x ci --omit=dev")
+    assert p.sub == "ci" and p.value("-C") == "x" and p.value("--omit") == "dev"
+    p = parse("npm -w pkg install")
+    assert p.sub == "install" and p.value("--workspace") == "pkg"
+    assert tools.node.is_cache_clean(parse("npm cache clean --force"))
+    assert tools.node.is_global(parse("npm i -g typescript"))
+
+
+def test_yarn():
+    assert parse("yarn").implicit and parse("yarn").sub == "install"
+    assert parse("yarn --frozen-lockfile").sub == "install"
+    assert parse("yarn --version").sub == ""
+    p = parse("yarn build")
+    assert p.sub == "build" and not p.sub_known  # a package.json script
+    p = parse("yarn workspaces focus --production")
+    assert p.is_sub("workspaces focus") and p.has("--production")
+    assert tools.node.fills_cache(p)
+    p = parse("yarn --cwd app global add x")
+    assert p.is_sub("global add") and p.value("--cwd") == "app"
+    assert tools.node.is_cache_clean(parse("yarn cache clean"))
+
+
+def test_pnpm_and_bun_and_corepack():
+    p = parse("pnpm install --prod --frozen-lockfile")
+    assert p.sub == "install" and p.has("-P") and p.has("--frozen-lockfile")
+    p = parse("pnpm -C sub --filter app install")
+    assert p.value("--dir") == "sub" and p.value("-F") == "app"
+    assert tools.node.is_cache_clean(parse("pnpm store prune"))
+    assert tools.node.is_cache_clean(parse("bun pm cache rm"))
+    p = parse("corepack yarn install --immutable")
+    assert (p.tool, p.sub, p.via) == ("yarn", "install", "corepack yarn")
+
+
+# -- go, cargo, jvm, ruby, php -------------------------------------------------------------
+
+
+def test_go():
+    p = parse("go build -o /out/app -ldflags=-s ./cmd/app -v")
+    assert p.sub == "build" and p.value("-o") == "/out/app" and p.value("-ldflags") == "-s"
+    assert p.operand_values == ("./cmd/app", "-v")  # Go's flags end at the first package
+    p = parse("go mod download -x")
+    assert p.is_sub("mod download") and tools.go.fills_cache(p) and not tools.go.compiles(p)
+    assert tools.go.is_cache_clean(parse("go clean -modcache"))
+    assert not tools.go.is_cache_clean(parse("go clean -modcache ./..."))
+
+
+def test_cargo():
+    p = parse("cargo +nightly b --release -p app")
+    assert (p.sub, tools.cargo.toolchain(p), p.value("--package")) == ("build", "nightly", "app")
+    assert tools.cargo.fills_cache(parse("cargo chef cook --release --recipe-path recipe.json"))
+    assert tools.cargo.offline(parse("cargo build --frozen"))
+
+
+def test_maven_options():
+    p = parse("mvn -B -e -pl core -am -Dmaven.repo.local=/r -Pprod -T 4 dependency:go-offline")
+    assert p.has("--errors") and p.value("--projects") == "core" and p.has("--also-make")
+    assert p.values("-D") == ("maven.repo.local=/r",) and p.value("-P") == "prod" and p.value("-T") == "4"
+    assert p.operand_values == ("dependency:go-offline",)
+
+
+def test_maven_e_is_a_flag():
+    """_lockfile._MVN_VALUE had `-e` as an option taking a value: `mvn -e
+    dependency:go-offline` then had no goal.  Maven: `-e,--errors` is a flag."""
+    assert parse("mvn -e dependency:go-offline").operand_values == ("dependency:go-offline",)
+
+
+def test_wrappers_and_gradle():
+    p = parse("sh ./gradlew --offline -g /gh dependencies")
+    assert (p.tool, p.via) == ("gradle", "sh ./gradlew") and tools.jvm.wrapper(p)
+    assert p.value("--gradle-user-home") == "/gh" and p.operand_values == ("dependencies",)
+    assert parse("./mvnw -o package").tool == "mvn" and tools.jvm.wrapper(parse("./mvnw -o package"))
+    p = parse("gradle -Dorg.gradle.jvmargs=-Xmx1g -x test build")
+    assert p.value("-D") == "org.gradle.jvmargs=-Xmx1g" and p.value("--exclude-task") == "test"
+
+
+def test_bundler_and_gem():
+    assert parse("bundle").implicit and parse("bundle --jobs 4").sub == "install"
+    p = parse("bundle install --without development --jobs=4")
+    assert p.value("--without") == "development" and p.value("-j") == "4"
+    p = parse("gem install -N bundler -v 2.5.0")
+    assert p.sub == "install" and p.value("--version") == "2.5.0" and p.operand_values == ("bundler",)
+
+
+def test_composer():
+    p = parse("php -d memory_limit=-1 composer.phar i --no-dev -o")
+    assert (p.tool, p.sub, p.via) == ("composer", "install", "php composer.phar")
+    assert p.has("--optimize-autoloader") and p.has("--no-dev")
+    assert parse("composer global require x").is_sub("global require")
+    assert tools.composer.is_cache_clean(parse("composer cc"))
+    assert parse("composer -d /app install").value("--working-dir") == "/app"
+
+
+# -- system package managers ------------------------------------------------------------------
+
+
+def test_apt():
+    p = parse("apt-get -o Dpkg::Options::=--force-confold install -y x")
+    assert p.sub == "install" and p.has("-y") and p.operand_values == ("x",)
+    assert tools.apt.config(p) == {"dpkg::options::": "--force-confold"}
+    for line in (
+        "apt-get -qqy install x",
+        "apt-get -q=2 install x",
+        "apt-get --quiet=2 install x",
+        "apt-get install --assume-yes x",
+        "apt-get -o APT::Get::Assume-Yes=true install x",
+    ):
+        assert tools.apt.assumes_yes(parse(line)), line
+    assert not tools.apt.assumes_yes(parse("apt-get -q install x"))
+    assert not tools.apt.assumes_yes(parse("apt-get --yes=false install x"))
+    assert parse("apt full-upgrade").sub == "dist-upgrade"
+    assert tools.apt.is_cache_clean(parse("apt-get clean"))
+
+
+def test_apk():
+    p = parse("apk add --no-cache --virtual .build-deps gcc musl-dev")
+    assert p.has("--no-cache") and p.value("-t") == ".build-deps"
+    assert tools.apk.packages(p) == p.operands and p.operand_values == ("gcc", "musl-dev")
+    assert tools.apk.updates_index(parse("apk add --update curl"))  # getopt abbreviation of --update-cache
+    assert tools.apk.updates_index(parse("apk -U add curl"))
+    assert tools.apk.is_cache_clean(parse("apk cache clean"))
+
+
+def test_rpm_family():
+    p = parse("dnf -y --setopt=tsflags=nodocs install x")
+    assert p.sub == "install" and tools.rpm.answers_yes(p) and p.value("--setopt") == "tsflags=nodocs"
+    assert tools.rpm.prompts(p) and tools.rpm.fills_cache(p)
+    p = parse("yum groups install -y Development")
+    assert p.sub == "group install" and tools.rpm.prompts(p)
+    assert parse("microdnf --nodocs install x").tool == "microdnf"
+    assert parse("dnf5 install x").tool == "dnf"
+    assert tools.rpm.is_cache_clean(parse("yum clean all"))
+
+
+def test_dnf_use_host_config_is_a_flag():
+    """yum_dnf_zypper._RPM_LONG_VAL had --use-host-config taking a value:
+    the subcommand after it was read as its value.  dnf5: a flag."""
+    assert parse("dnf --use-host-config install x").sub == "install"
+
+
+def test_zypper_global_and_subcommand_options():
+    p = parse("zypper -n install -n x")  # global -n: non-interactive; install -n: --name
+    assert [o.key for o in p.options] == ["--non-interactive", "--name"]
+    assert tools.rpm.answers_yes(p)
+    assert not tools.rpm.answers_yes(parse("zypper install -n x"))
+    assert tools.rpm.answers_yes(parse("zypper in -y x"))
+    assert parse("zypper --plus-repo http://r in x").sub == "install"
+
+
+# -- posix -------------------------------------------------------------------------------------
+
+
+def test_useradd():
+    p = parse("useradd -r -u 1000 -g app -d /home/app -s /bin/sh app")
+    acct = tools.posix.account(p)
+    assert acct is not None
+    assert (acct.kind, acct.name, acct.uid, acct.group, acct.home, acct.shell, acct.system) == (
+        "user",
+        "app",
+        "1000",
+        "app",
+        "/home/app",
+        "/bin/sh",
+        True,
+    )
+    assert tools.posix.account(parse("useradd -lmu100000 -G a,b bob")) == tools.posix.Account(
+        "user",
+        "bob",
+        "100000",
+        None,
+        None,
+        ("a", "b"),
+        None,
+        None,
+        False,
+        True,
+        parse("useradd -lmu100000 -G a,b bob"),
+    )
+
+
+def test_adduser_and_addgroup():
+    a = tools.posix.account(parse("adduser -D -h /srv/app -G app -u 1001 app"))  # BusyBox
+    assert a is not None and (a.name, a.home, a.group, a.uid) == ("app", "/srv/app", "app", "1001")
+    a = tools.posix.account(parse("adduser --system --ingroup app --home /app --uid 999 app"))  # Debian
+    assert a is not None and (a.name, a.home, a.group, a.system) == ("app", "/app", "app", True)
+    assert tools.posix.account(parse("adduser app wheel")).kind == "member"  # type: ignore[union-attr]
+    g = tools.posix.account(parse("addgroup -g 1000 -S app"))
+    assert g is not None and (g.kind, g.name, g.gid) == ("group", "app", "1000")
+    m = tools.posix.account(parse("addgroup app wheel"))
+    assert m is not None and (m.kind, m.name, m.group) == ("member", "app", "wheel")
+
+
+def test_adduser_add_extra_groups_is_a_flag():
+    """_cache._VALUE_OPTS_USERADD had --add_extra_groups taking a value, so
+    `adduser --add_extra_groups app` had no user name.  Debian: a flag."""
+    a = tools.posix.account(parse("adduser --add_extra_groups app"))
+    assert a is not None and a.name == "app"
+
+
+def test_rm_wget_cd():
+    assert tools.posix.rm_plain(parse("rm -rf /x"))
+    assert tools.posix.rm_plain(parse("rm --recursive --force -v /x"))
+    assert not tools.posix.rm_plain(parse("rm -rfi /x"))
+    assert tools.posix.wget_quiet(parse("wget -nv https://x"))
+    assert tools.posix.wget_quiet(parse("wget --progress=dot:giga https://x"))
+    assert not tools.posix.wget_quiet(parse("wget -nc https://x"))
+    assert tools.posix.cd_target(parse("cd -P /app")).value == "/app"  # type: ignore[union-attr]
+    p = parse("curl -fsSLo /tmp/x https://x")
+    assert p.value("--output") == "/tmp/x" and p.operand_values == ("https://x",)
+
+
+def test_unwrap():
+    p = parse("sudo -E -u root pip install x", unwrap=True)
+    assert (p.tool, p.via, p.sub) == ("pip", "sudo", "install")
+    p = parse("env A=1 B=2 npm ci", unwrap=True)
+    assert (p.tool, p.assignments) == ("npm", ("A=1", "B=2"))
+    p = parse("timeout 60 nice -n 5 yarn install", unwrap=True)
+    assert (p.tool, p.via) == ("yarn", "timeout nice")
+    assert tools.parse(["command", "-v", "pip"], unwrap=True) is None
+    assert parse("sudo pip install x").tool == "sudo"  # not unwrapped unless asked
+
+
+# -- cache folders -------------------------------------------------------------------------------
+
+
+def test_pip_cache_folder_order():
+    spec = tools.pip.PIP_CACHE
+    root = SimpleFacts()
+    assert cache_dir(spec, root).path == "/root/.cache/pip"
+    assert cache_dir(spec, SimpleFacts({"HOME": "/home/u"}, user_root=False)).path == "/home/u/.cache/pip"
+    assert cache_dir(spec, SimpleFacts({"XDG_CACHE_HOME": "/x"})).path == "/x/pip"
+    assert cache_dir(spec, SimpleFacts({"XDG_CACHE_HOME": "/x", "PIP_CACHE_DIR": "/p"})).path == "/p"
+    d = cache_dir(spec, SimpleFacts({"PIP_CACHE_DIR": "/p"}), parse("pip install --cache-dir=/o x"))
+    assert d.path == "/o" and d.option is not None
+    assert cache_dir(spec, SimpleFacts(unknown=frozenset({"PIP_CACHE_DIR"}))).path is None
+    assert cache_dir(spec, SimpleFacts({"PIP_CACHE_DIR": "rel"})).reason
+    assert cache_dir(spec, SimpleFacts(user_root=False)).path is None  # another user, HOME unknown
+    assert tools.cache_off(spec, SimpleFacts({"PIP_NO_CACHE_DIR": "1"})) is True
+    assert tools.cache_off(spec, SimpleFacts(), parse("pip install --no-cache-dir x")) is True
+
+
+def test_option_value_through_facts():
+    facts = SimpleFacts({"D": "/from/var"})
+    p = tools.parse(shell_cmd('pip install --cache-dir "$D" x'))
+    assert cache_dir(tools.pip.PIP_CACHE, facts, p).path == "/from/var"
+    p = tools.parse(shell_cmd("pip install --cache-dir ~/c x"))
+    assert cache_dir(tools.pip.PIP_CACHE, SimpleFacts({"HOME": "/h"}), p).path == "/h/c"
+
+
+def test_yarn_classic_root_cache():
+    spec = tools.node.YARN_CLASSIC_CACHE
+    assert cache_dir(spec, SimpleFacts({"HOME": "/app"})).path == "/usr/local/share/.cache/yarn"
+    assert cache_dir(spec, SimpleFacts({"XDG_CACHE_HOME": "/x"})).path == "/x/yarn"  # XDG wins over root
+    assert cache_dir(spec, SimpleFacts({"HOME": "/home/n"}, user_root=False)).path == "/home/n/.cache/yarn"
+    assert cache_dir(spec, SimpleFacts({}, user_root=None)).path is None
+
+
+def test_node_caches():
+    assert cache_dir(tools.node.NPM_CACHE, SimpleFacts()).path == "/root/.npm"
+    assert cache_dir(tools.node.NPM_CACHE, SimpleFacts({"npm_config_cache": "/n"})).path == "/n"
+    assert cache_dir(tools.node.NPM_CACHE, SimpleFacts(), parse("npm ci --cache /c")).path == "/c"
+    assert cache_dir(tools.node.PNPM_STORE, SimpleFacts()).path == "/root/.local/share/pnpm/store"
+    assert cache_dir(tools.node.PNPM_STORE, SimpleFacts({"PNPM_HOME": "/pn"})).path == "/pn/store"
+    assert cache_dir(tools.node.YARN_BERRY_CACHE, SimpleFacts()).path == "/root/.yarn/berry/cache"
+    assert cache_dir(tools.node.BUN_CACHE, SimpleFacts()).path == "/root/.bun/install/cache"
+
+
+def test_go_caches():
+    f = SimpleFacts({"GOPATH": "/go:/other"})
+    assert cache_dir(tools.go.MODCACHE, f).path == "/go/pkg/mod"
+    assert cache_dir(tools.go.MODCACHE, SimpleFacts({"GOMODCACHE": "/m", "GOPATH": "/go"})).path == "/m"
+    d = cache_dir(tools.go.MODCACHE, SimpleFacts())
+    assert d.path == "/root/go/pkg/mod" and d.by_default
+    assert cache_dir(tools.go.BUILDCACHE, SimpleFacts()).path == "/root/.cache/go-build"
+
+
+def test_cargo_and_gradle_caches():
+    assert cache_dir(tools.cargo.REGISTRY, SimpleFacts({"CARGO_HOME": "/usr/local/cargo"})).path == (
+        "/usr/local/cargo/registry"
+    )
+    g = tools.jvm.GRADLE_CACHES
+    assert cache_dir(g, SimpleFacts()).path == "/root/.gradle/caches"
+    assert cache_dir(g, SimpleFacts({"GRADLE_USER_HOME": "/g"})).path == "/g/caches"
+    assert (
+        cache_dir(g, SimpleFacts({"GRADLE_USER_HOME": "/g"}), parse("gradle -g /o build")).path == "/o/caches"
+    )
+    opts_env = SimpleFacts({"GRADLE_OPTS": "-Dgradle.user.home=/p", "GRADLE_USER_HOME": "/g"})
+    assert cache_dir(g, opts_env).path == "/p/caches"  # the system property wins over the variable
+
+
+def test_maven_repository_uses_the_passwd_home():
+    """cache_jvm.py used $HOME for ~/.m2; Java's user.home is the passwd
+    entry's home (OpenJDK java_props_md.c: getpwuid), so `ENV HOME=/app`
+    as root still means /root/.m2."""
+    spec = tools.jvm.MAVEN_REPO
+    assert cache_dir(spec, SimpleFacts({"HOME": "/app"})).path == "/root/.m2/repository"
+    p = parse("mvn -Dmaven.repo.local=/r package")
+    assert cache_dir(spec, SimpleFacts(), p).path == "/r"
+    assert cache_dir(spec, SimpleFacts({"MAVEN_OPTS": "-Xmx1g -Dmaven.repo.local=/m"})).path == "/m"
+    assert cache_dir(spec, SimpleFacts(unknown=frozenset({"MAVEN_OPTS"}))).path is None
+
+
+def test_composer_cache():
+    spec = tools.composer.CACHE
+    assert cache_dir(spec, SimpleFacts({"COMPOSER_HOME": "/tmp"})).path == "/tmp/cache"
+    assert cache_dir(spec, SimpleFacts({"COMPOSER_CACHE_DIR": "/c", "COMPOSER_HOME": "/tmp"})).path == "/c"
+    # PHP reads "0" as false: COMPOSER_CACHE_DIR=0 does not move (nor disable) the cache
+    assert (
+        cache_dir(spec, SimpleFacts({"COMPOSER_CACHE_DIR": "0", "COMPOSER_HOME": "/tmp"})).path
+        == "/tmp/cache"
+    )
+    d = cache_dir(spec, SimpleFacts())
+    assert d.path == "/root/.composer/cache" and "/etc/xdg" in d.caveat
+
+
+def test_bundler_gem_cache():
+    p = parse("bundle install")
+    assert tools.bundler.gem_cache(SimpleFacts({"GEM_HOME": "/usr/local/bundle"}), p).path == (
+        "/usr/local/bundle/cache"
+    )
+    assert (
+        tools.bundler.gem_cache(SimpleFacts({"BUNDLE_PATH": "/b"}), p, "3.3.0").path == "/b/ruby/3.3.0/cache"
+    )
+    assert tools.bundler.gem_cache(SimpleFacts({"BUNDLE_PATH": "/b"}), p).path is None
+    assert (
+        tools.bundler.gem_cache(SimpleFacts({"GEM_HOME": "/g"}), parse("bundle install --path v")).path
+        is None
+    )
+
+
+def test_system_caches():
+    assert [cache_dir(s, SimpleFacts()).path for s in tools.CACHES["apt-get"]] == [
+        "/var/cache/apt",
+        "/var/lib/apt/lists",
+    ]
+    assert cache_dir(tools.apk.CACHE, SimpleFacts()).path == "/var/cache/apk"
+    assert tools.rpm.CACHE_DIRS["dnf"] == ("/var/cache/dnf", "/var/cache/libdnf5")
+
+
+# -- project files, registry ------------------------------------------------------------------
+
+
+def test_install_tables():
+    npm = tools.INSTALLS["npm"]
+    assert npm.files.manifests == ("package.json",) and "package-lock.json" in npm.files.locks
+    assert tools.INSTALLS["poetry"].deps_only[0] == "--no-root"
+    assert tools.INSTALLS["uv"].deps_only[0] == "--no-install-project"
+    assert tools.INSTALLS["composer"].deps_only == ("--no-autoloader",)
+    assert tools.INSTALLS["go"].files.refuses == ("go.work",)
+    assert tools.INSTALLS["gradle"].files.manifests == ("build.gradle", "build.gradle.kts")
+
+
+def test_python_markers_are_python_lock_files_only():
+    """dockerignore.ECOSYSTEMS had `*.lock` as a Python marker: it matches
+    yarn.lock, Cargo.lock, composer.lock, Gemfile.lock.  The Python lock
+    files are named."""
+    assert "*.lock" not in tools.pip.MARKERS
+    assert {"poetry.lock", "pdm.lock", "uv.lock", "Pipfile.lock"} <= set(tools.pip.MARKERS)
+
+
+def test_every_grammar_parses_its_programs():
+    for g in tools.GRAMMARS:
+        for prog in g.programs:
+            p = tools.parse([prog])
+            if g.tool in tools.posix.WRAPPERS or g.tool in ("gosu", "doas"):
+                continue
+            assert p is not None and p.tool == g.tool, prog
+        for s in g.subs:
+            for word in (s.name, *s.aliases):
+                assert g.find(word) is s
+
+
+def test_generic_questions():
+    assert tools.fills_cache(parse("npm ci")) and tools.fills_cache(parse("apt-get install -y x"))
+    assert tools.fills_cache(parse("apk add x")) and tools.fills_cache(parse("dnf install -y x"))
+    assert not tools.fills_cache(parse("npm run build"))
+    assert tools.is_cache_clean(parse("npm cache clear")) and tools.is_cache_clean(parse("go clean -cache"))
+    assert not tools.is_cache_clean(parse("apt-get install x"))
