@@ -321,7 +321,9 @@ def run(
     verbose: bool = False,
 ) -> int:
     from . import files, runner
+    from .context import reset_run_caches
 
+    reset_run_caches()  # a run never sees what an earlier run of this process read
     if not paths:
         paths = ["-"] if stdin_filename else ["."]
     # what the walks had to skip (an unreadable folder or .gitignore, an

@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import posixpath
 import re
+import stat
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -99,6 +100,189 @@ def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
     return excluded
 
 
+#: at most this many directory entries are looked at by one walk of a
+#: context (a compose ``context: /`` must not walk the whole filesystem)
+SCAN_MAX_ENTRIES = 20_000
+#: other Dockerfiles of a context larger than this are not read
+NEIGHBOUR_MAX_BYTES = 1_000_000
+#: folders never searched for other Dockerfiles
+_SCAN_PRUNE = frozenset({".git", "node_modules", ".venv", "venv", "target"})
+
+
+class Matches(list):
+    """Paths found by a bounded walk; ``truncated``: the walk stopped at its
+    bound, so some may be missing."""
+
+    truncated = False
+
+
+@dataclass(frozen=True)
+class ContextDockerfile:
+    """A Dockerfile-named regular file of a context (another Dockerfile that
+    may be built with it)."""
+
+    rel: str  # path from the context root, with /
+    path: str  # the file to read (a symlink's target, inside the context)
+    key: tuple[int, int, int, int]  # (device, inode, size, mtime in ns) when found
+
+
+@dataclass(frozen=True)
+class DockerfileScan:
+    """The Dockerfiles of a context.  ``too_large``: Dockerfile-named files
+    over :data:`NEIGHBOUR_MAX_BYTES` (not read); ``truncated``: the walk
+    stopped after :data:`SCAN_MAX_ENTRIES` entries, so some may be missing."""
+
+    files: tuple[ContextDockerfile, ...]
+    too_large: tuple[str, ...]
+    truncated: bool
+
+
+def file_key(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What tells a file's content changed without reading it."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _stat_key(path: str) -> tuple[int, int, int, int] | None:
+    try:
+        return file_key(os.stat(path))
+    except OSError:
+        return None
+
+
+# Per-run caches (``reset_run_caches`` empties them): the scan of each
+# context, keyed by its real path and the state of its root ignore files.
+_SCANS: dict[tuple, DockerfileScan] = {}
+_RESET_HOOKS: list = []
+
+
+def reset_run_caches() -> None:
+    """Forget everything learnt about build contexts on disk: called at the
+    start of each run (and by library users after changing files), so a run
+    never sees another run's files.  Within a run each context is scanned
+    once; what a scanned file holds is re-checked (by its stat) on use."""
+    _SCANS.clear()
+    for hook in _RESET_HOOKS:
+        hook()
+
+
+def on_reset(hook) -> None:
+    """Have ``hook()`` called by :func:`reset_run_caches` (for the caches
+    of rules)."""
+    _RESET_HOOKS.append(hook)
+
+
+def scan_dockerfiles(root: str | os.PathLike[str]) -> DockerfileScan:
+    """The Dockerfile-named regular files of the context ``root``, found
+    once per context and run (see :func:`reset_run_caches`)."""
+    real = os.path.realpath(root)
+    key = (
+        real,
+        _stat_key(os.path.join(real, ".dockerignore")),
+        _stat_key(os.path.join(real, ".gitignore")),
+    )
+    found = _SCANS.get(key)
+    if found is None:
+        found = _SCANS[key] = _scan(real)
+    return found
+
+
+def _scan(root: str, limit: int | None = None) -> DockerfileScan:
+    """Walk ``root`` for Dockerfile-named files.
+
+    Only regular files are taken (never a FIFO, socket or device; a symlink
+    only when its target is a regular file inside the context); symlinked
+    directories are not entered.  Folders that ``.gitignore`` files or the
+    context's ``.dockerignore`` exclude are not entered either (a folder
+    the build never sees holds no Dockerfile built with this context), nor
+    ``.git``, ``node_modules``, virtualenvs or ``target``; a Dockerfile-named
+    file ``.gitignore`` excludes is no neighbour.  A Dockerfile that the
+    ``.dockerignore`` excludes by name still is one: Docker reads the
+    Dockerfile of a build whatever the ``.dockerignore`` says (and ``docker
+    init`` writes ``**/Dockerfile*`` there).  The walk stops after ``limit``
+    directory entries (``truncated`` then)."""
+    from .files import is_dockerfile_name
+    from .gitignore import gitignores
+
+    if limit is None:
+        limit = SCAN_MAX_ENTRIES
+    files: list[ContextDockerfile] = []
+    too_large: list[str] = []
+    if not os.path.isdir(root):
+        return DockerfileScan((), (), False)
+    dockerignore = _read_small(os.path.join(root, ".dockerignore"))
+    patterns = parse_dockerignore(dockerignore) if dockerignore else []
+    # with `!` exceptions a file below an excluded folder may be back in
+    prune_excluded = bool(patterns) and all(p.exclude for p in patterns)
+    seen = 0
+    todo = [(root, "", gitignores(root))]
+    while todo:
+        directory, rel, ignores = todo.pop()
+        ignores = ignores.enter(directory, rel)
+        entries, more = _list_dir(directory, limit - seen)
+        seen += len(entries)
+        if more:
+            return DockerfileScan(tuple(files), tuple(too_large), True)
+        entries.sort(key=lambda e: e.name)
+        subdirs = []
+        for entry in entries:
+            name = entry.name
+            child = rel + name
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    if name in _SCAN_PRUNE or ignores.ignored(child, True):
+                        continue
+                    if prune_excluded and is_excluded(patterns, child):
+                        continue
+                    subdirs.append((entry.path, child + "/"))
+                    continue
+                if not is_dockerfile_name(name):
+                    continue
+                path = entry.path
+                if entry.is_symlink():
+                    path = os.path.realpath(path)
+                    if not (path.startswith(root.rstrip(os.sep) + os.sep)):
+                        continue  # leads out of the context
+                    st = os.stat(path)
+                else:
+                    st = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            if not stat.S_ISREG(st.st_mode) or ignores.ignored(child, False):
+                continue
+            if st.st_size > NEIGHBOUR_MAX_BYTES:
+                too_large.append(child)
+                continue
+            files.append(ContextDockerfile(child, path, file_key(st)))
+        # depth first, in name order
+        todo.extend((path, sub, ignores) for path, sub in reversed(subdirs))
+    return DockerfileScan(tuple(files), tuple(too_large), False)
+
+
+def _list_dir(directory: str | os.PathLike[str], room: int) -> tuple[list[os.DirEntry], bool]:
+    """At most ``room`` entries of a directory (none when it cannot be
+    read), and whether it has more: never more than ``room + 1`` are read."""
+    out: list[os.DirEntry] = []
+    try:
+        with os.scandir(directory) as it:
+            for entry in it:
+                if len(out) >= room:
+                    return out, True
+                out.append(entry)
+    except OSError:
+        pass
+    return out, False
+
+
+def _read_small(path: str) -> str | None:
+    """A small regular file's text (an ignore file), or None."""
+    from .files import read_bytes
+
+    try:
+        return read_bytes(path, NEIGHBOUR_MAX_BYTES).decode("utf-8", "replace")
+    except OSError:
+        return None
+
+
 class BuildContext:
     """The files of one build context, read-only and never outside ``root``."""
 
@@ -180,27 +364,51 @@ class BuildContext:
         rel = self.relative(path)
         return rel is not None and self.exists(rel) and (self.root / rel).is_file()
 
-    def glob(self, pattern: str) -> list[str]:
+    def glob(self, pattern: str, limit: int | None = None) -> Matches:
         """Context paths matching a COPY source pattern (Go filepath.Match
-        syntax per path segment), excluded ones left out."""
+        syntax per path segment), excluded ones left out.  Only the
+        directories the pattern can reach are listed, symlinked directories
+        are not entered, and at most ``limit`` directory entries are looked
+        at (default :data:`SCAN_MAX_ENTRIES`): beyond, the answer has
+        ``truncated`` set and may miss matches."""
+        if limit is None:
+            limit = SCAN_MAX_ENTRIES
         rel = self.relative(pattern)
         if rel is None:
-            return []
+            return Matches()
         if not any(c in rel for c in "*?["):
-            return [rel] if self.exists(rel) else []
+            return Matches([rel] if self.exists(rel) else [])
         regex = _compile(rel)
-        out = []
-        depth = rel.count("/") + 1
-        for dirpath, dirnames, filenames in os.walk(self.root):
-            reldir = os.path.relpath(dirpath, self.root)
-            level = 0 if reldir == "." else reldir.count(os.sep) + 1
-            if level >= depth:
-                dirnames[:] = []
-            for name in dirnames + filenames:
-                candidate = name if reldir == "." else f"{reldir.replace(os.sep, '/')}/{name}"
+        segments = rel.split("/")
+        # a directory is entered only when its name matches its segment of
+        # the pattern (any name below a ``**``), never through a symlink
+        seg_regex = [None if "**" in s else _compile(s) for s in segments]
+        out = Matches()
+        seen = 0
+        todo = [("", 0)]
+        while todo:
+            reldir, level = todo.pop()
+            entries, more = _list_dir(self.root / reldir if reldir else self.root, limit - seen)
+            seen += len(entries)
+            if more:
+                out.truncated = True
+                break
+            for entry in entries:
+                candidate = f"{reldir}/{entry.name}" if reldir else entry.name
                 if regex.match(candidate) and self.exists(candidate):
                     out.append(candidate)
-        return sorted(out)
+                if level + 1 >= len(segments):
+                    continue
+                sr = seg_regex[level]
+                if sr is not None and not sr.match(entry.name):
+                    continue
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        todo.append((candidate, level + 1))
+                except OSError:
+                    continue
+        out.sort()
+        return out
 
 
 def compose_contexts(compose_files: list[str]) -> dict[str, str]:

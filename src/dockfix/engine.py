@@ -7,7 +7,7 @@ the command line and any parallel runner build on it.
 from __future__ import annotations
 
 import os
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from typing import Iterable, Sequence
 
@@ -68,14 +68,23 @@ class FixResult:
     #: path relative to ``context_root`` -> (old text or None if new, new text)
     side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     context_root: str | None = None
+    _maps: list[_BackMap] = field(default_factory=list, repr=False, compare=False)
 
     def to_source(self, offset: int, after_pass: int | None = None) -> int:
         """Map an offset of the text after pass ``after_pass`` (default: the
         output) back to an offset of ``source``."""
         upto = len(self.history) if after_pass is None else after_pass
-        for edits in reversed(self.history[:upto]):
-            offset = _map_back(offset, edits, end=False)
+        for back in reversed(self._back_maps()[:upto]):
+            offset = back.map(offset, end=False)
         return offset
+
+    def _back_maps(self) -> list[_BackMap]:
+        maps = self._maps
+        if len(maps) > len(self.history) or any(m.source is not h for m, h in zip(maps, self.history)):
+            maps.clear()
+        for edits in self.history[len(maps) :]:
+            maps.append(_BackMap(edits))
+        return maps
 
     def source_position(self, offset: int, after_pass: int | None = None) -> tuple[int, int]:
         """1-based (line, col) in ``source`` of an offset of a later text."""
@@ -103,15 +112,21 @@ def run_rules(
 
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits (back to front)."""
-    out = text
+    """Apply non-overlapping edits (the text is built once, in order)."""
+    ordered = sorted(edits, key=lambda e: (e.start, e.end), reverse=True)
     prev_start = len(text) + 1
-    for e in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+    for e in ordered:
         if e.end > prev_start or e.end > len(text):
             raise FixError(f"overlapping or out-of-range edit {e}")
-        out = out[: e.start] + e.replacement + out[e.end :]
         prev_start = e.start
-    return out
+    pieces: list[str] = []
+    pos = 0
+    for e in reversed(ordered):
+        pieces.append(text[pos : e.start])
+        pieces.append(e.replacement)
+        pos = e.end
+    pieces.append(text[pos:])
+    return "".join(pieces)
 
 
 def _overlaps(a: Edit, b: Edit) -> bool:
@@ -143,36 +158,84 @@ def _superseded(candidates: list[Finding], by_code: dict[str, Rule], tree: Docke
     return [f for f in candidates if (f.code, owner(f.start)) not in moot]
 
 
+class _Taken:
+    """The edits chosen so far in a pass, sorted; they overlap each other
+    nowhere, so their ends are sorted too and the few that touch a new
+    edit's closed range ``[start, end]`` (every edit ``_overlaps`` can
+    reject does) are found by bisection."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[int, int]] = []  # (start, end), sorted
+        self.ends: list[int] = []  # the same edits' ends (sorted as well)
+        self.edits: list[Edit] = []
+
+    def clashes(self, e: Edit) -> bool:
+        k = bisect_left(self.ends, e.start)
+        while k < len(self.edits) and self.keys[k][0] <= e.end:
+            if _overlaps(e, self.edits[k]):
+                return True
+            k += 1
+        return False
+
+    def add(self, e: Edit) -> None:
+        k = bisect_right(self.keys, (e.start, e.end))
+        self.keys.insert(k, (e.start, e.end))
+        self.ends.insert(k, e.end)
+        self.edits.insert(k, e)
+
+
 def _choose(candidates: list[Finding]) -> list[Finding]:
     """Pick fixes whose edits overlap no edit already chosen; the rest wait
     for the next pass."""
     chosen: list[Finding] = []
-    taken: list[Edit] = []
+    taken = _Taken()
     taken_files: set[str] = set()
     for f in candidates:
         assert f.fix is not None
-        if any(_overlaps(e, t) for e in f.fix.edits for t in taken):
+        edits = f.fix.edits
+        if any(taken.clashes(e) for e in edits):
             continue
         if any(s.path in taken_files for s in f.fix.side):
             continue
         chosen.append(f)
-        taken.extend(f.fix.edits)
+        for e in edits:
+            taken.add(e)
         taken_files.update(s.path for s in f.fix.side)
     return chosen
 
 
+class _BackMap:
+    """Maps offsets of the text after one pass's edits to the text before
+    them, by bisection (the edits are sorted once)."""
+
+    def __init__(self, edits: list[Edit]):
+        self.source = edits
+        self.edits = sorted(edits)
+        self.new_starts: list[int] = []
+        self.new_ends: list[int] = []
+        self.shifts: list[int] = []  # the shift before each edit
+        shift = 0
+        for e in self.edits:
+            self.new_starts.append(e.start + shift)
+            self.new_ends.append(e.start + shift + len(e.replacement))
+            self.shifts.append(shift)
+            shift += len(e.replacement) - (e.end - e.start)
+        self.shift = shift
+
+    def map(self, offset: int, end: bool) -> int:
+        # the first edit the offset lies before (for an end: strictly)
+        k = (bisect_right if end else bisect_left)(self.new_starts, offset)
+        # an edit before it whose new text holds the offset
+        j = bisect_left(self.new_ends, offset, 0, k)
+        if j < k:
+            e = self.edits[j]
+            return e.end if end else e.start
+        return offset - (self.shifts[k] if k < len(self.edits) else self.shift)
+
+
 def _map_back(offset: int, edits: list[Edit], end: bool) -> int:
     """Map an offset of the text after ``edits`` to the text before them."""
-    shift = 0
-    for e in sorted(edits):
-        new_start = e.start + shift
-        new_end = new_start + len(e.replacement)
-        if offset < new_start or (offset == new_start and not end):
-            break
-        if offset <= new_end:
-            return e.end if end else e.start
-        shift += len(e.replacement) - (e.end - e.start)
-    return offset - shift
+    return _BackMap(edits).map(offset, end)
 
 
 def fix(
@@ -254,10 +317,11 @@ def fix(
                 AppliedFix(f.code, f.message, f.fix.safety, line, col, f.start, f.end, f.fix.edits, pass_no)
             )
         # Record which ranges of the original source were touched.
+        older_maps = result._back_maps()[::-1]
         for e in edits:
             a, b = e.start, e.end
-            for older in reversed(history):
-                a, b = _map_back(a, older, end=False), _map_back(b, older, end=True)
+            for back in older_maps:
+                a, b = back.map(a, end=False), back.map(b, end=True)
             result.touched.append((a, b))
         history.append(edits)
         current, tree = new_text, new_tree

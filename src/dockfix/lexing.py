@@ -13,6 +13,7 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 
 # Go's unicode.IsSpace: the Latin-1 spaces plus Unicode White_Space.
 _GO_SPACES = frozenset(
@@ -460,6 +461,10 @@ class _ShellLex:
         self.raw_quotes = raw_quotes
         self.raw_escapes = raw_escapes
         self.escape = escape
+        # expand_word: the variables' values (None: every variable stays as
+        # written, as the parser needs), and whether one was unknown
+        self.lookup: Callable[[str], object] | None = None
+        self.unknown = False
 
     def peek(self) -> str | None:
         return self.s[self.i] if self.i < self.n else None
@@ -567,7 +572,9 @@ class _ShellLex:
         self.next()
         if self.peek() != "{":
             name = self.name()
-            return "$" + name
+            if self.lookup is None or not name:
+                return "$" + name
+            return self._get(name)[0]
         self.next()
         p = self.peek()
         if p is None:
@@ -578,6 +585,8 @@ class _ShellLex:
         ch = self.next()
         chs = "\ufffd" if ch is None else ch  # Go's string(scanner.EOF)
         if ch == "}":
+            if self.lookup is not None:
+                return self._get(name)[0]
             return "${" + name + "}"
         null_is_unset = False
         if ch == ":":
@@ -588,14 +597,81 @@ class _ShellLex:
             raw_escapes = ch == "#" or ch == "%"
             if null_is_unset and raw_escapes:
                 raise ShellError(f"unsupported modifier ({chs}) in substitution")
+            saved, self.unknown = self.unknown, False
             word = self._stop_on_brace("}", raw_escapes, "syntax error: missing '}'")
-            return "${" + name + chs + word + "}"
+            word_unknown, self.unknown = self.unknown, saved
+            if self.lookup is None:
+                return "${" + name + chs + word + "}"
+            return self._modifier(name, ch, chs, null_is_unset, word, word_unknown)
         if ch == "/":
-            if self.peek() == "/":
+            replace_all = self.peek() == "/"
+            if replace_all:
                 self.next()
+            saved, self.unknown = self.unknown, False
             pattern = self._stop_on_brace("/", True, "syntax error: missing '/' in ${}")
             replacement = self._stop_on_brace("}", True, "syntax error: missing '}'")
-            return "${" + name + "/" + pattern + "/" + replacement + "}"
+            word_unknown, self.unknown = self.unknown, saved
+            if self.lookup is None:
+                return "${" + name + "/" + pattern + "/" + replacement + "}"
+            value, _is_set, known = self._get(name)
+            if not known or word_unknown:
+                self.unknown = True
+                return ""
+            regex = _shell_pattern_regex(pattern, True, False)
+            if replace_all:
+                return regex.sub(lambda m: _go_expand_template(replacement, m.group(0)), value)
+            m = regex.search(value)
+            if m is None:
+                return value
+            return value[: m.start()] + _go_expand_template(replacement, m.group(0)) + value[m.end() :]
+        raise ShellError(f"unsupported modifier ({chs}) in substitution")
+
+    def _get(self, name: str) -> tuple[str, bool, bool]:
+        """(value, set, known) of a variable through ``lookup``; an unknown
+        one makes the whole word unknown."""
+        assert self.lookup is not None
+        v = self.lookup(name)
+        if v is None:
+            return "", False, True
+        if isinstance(v, str):
+            return v, True, True
+        self.unknown = True
+        return "", False, False
+
+    def _modifier(
+        self, name: str, ch: str | None, chs: str, null_is_unset: bool, word: str, word_unknown: bool
+    ) -> str:
+        """BuildKit's ``${name<modifier>word}`` once the variable is looked up."""
+        value, is_set, known = self._get(name)
+        if not known:
+            return ""
+        empty = not is_set or (null_is_unset and value == "")
+        if ch == "-":
+            if empty:
+                self.unknown = self.unknown or word_unknown
+                return word
+            return value
+        if ch == "+":
+            if empty:
+                return ""
+            self.unknown = self.unknown or word_unknown
+            return word
+        if ch == "?":
+            if not is_set:
+                raise ShellError(f"{name}: {word or 'is not allowed to be unset'}")
+            if null_is_unset and value == "":
+                raise ShellError(f"{name}: {word or 'is not allowed to be empty'}")
+            return value
+        if ch in ("#", "%"):
+            if word_unknown:
+                self.unknown = True
+                return ""
+            greedy = word[:1] == ch
+            if greedy:
+                word = word[1:]
+            if ch == "%":
+                return _trim_prefix(_reverse_pattern(word), value[::-1], greedy)[::-1]
+            return _trim_prefix(word, value, greedy)
         raise ShellError(f"unsupported modifier ({chs}) in substitution")
 
     def name(self) -> str:
@@ -612,6 +688,100 @@ class _ShellLex:
                 break
             out.append(self.next())  # type: ignore[arg-type]
         return "".join(out)
+
+
+def _shell_pattern_regex(pattern: str, greedy: bool, anchored: bool) -> re.Pattern[str]:
+    """BuildKit's convertShellPatternToRegex: ``*`` and ``?`` wildcards
+    (no bracket expressions); ``\\`` escapes ``*``, ``?`` and itself, and
+    is dropped before ``}`` and ``/``."""
+    out = ["^"] if anchored else []
+    star = ".*" if greedy else ".*?"
+    i, n = 0, len(pattern)
+    while i < n:
+        ch = pattern[i]
+        i += 1
+        if ch == "*":
+            out.append(star)
+        elif ch == "?":
+            out.append(".")
+        elif ch == "\\":
+            if i < n and pattern[i] in "}/":
+                continue
+            nxt = pattern[i] if i < n else ""
+            i += 1
+            if nxt not in ("*", "?", "\\") or not nxt:
+                raise ShellError(f"invalid pattern ({pattern}) in substitution: invalid escape")
+            out.append(re.escape(nxt))
+        else:
+            out.append(re.escape(ch))
+    return re.compile("".join(out))
+
+
+def _trim_prefix(pattern: str, value: str, greedy: bool) -> str:
+    m = _shell_pattern_regex(pattern, greedy, True).search(value)
+    return value if m is None else value[m.end() :]
+
+
+def _reverse_pattern(pattern: str) -> str:
+    """BuildKit's reversePattern: reversed, each ``\\x`` escape kept in order."""
+    out: list[str] = []
+    i, last = 0, len(pattern) - 1
+    while i <= last:
+        if pattern[i] == "\\" and i != last:
+            out.append(pattern[i : i + 2])
+            i += 2
+        else:
+            out.append(pattern[i])
+            i += 1
+    return "".join(reversed(out))
+
+
+_GO_TEMPLATE_NAME = re.compile(r"[A-Za-z0-9_]+")
+
+
+def _go_expand_template(template: str, match: str) -> str:
+    """Go's ``Regexp.ReplaceAllString`` template: ``$$`` is ``$``, ``$0`` /
+    ``${0}`` the match, any other ``$name`` empty (the patterns have no
+    groups), a malformed ``$`` literal."""
+    if "$" not in template:
+        return template
+    out: list[str] = []
+    i, n = 0, len(template)
+    while i < n:
+        ch = template[i]
+        if ch != "$" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        if template[i + 1] == "$":
+            out.append("$")
+            i += 2
+            continue
+        braced = template[i + 1] == "{"
+        m = _GO_TEMPLATE_NAME.match(template, i + 2 if braced else i + 1)
+        if m is None or (braced and not template.startswith("}", m.end())):
+            out.append("$")
+            i += 1
+            continue
+        name = m.group()
+        if name.isdigit() and int(name) == 0:
+            out.append(match)
+        i = m.end() + (1 if braced else 0)
+    return "".join(out)
+
+
+def expand_word(s: str, lookup: Callable[[str], object], escape: str = "\\") -> str | None:
+    """BuildKit's ``ProcessWord`` with variables: quotes and escapes
+    processed, every ``$VAR`` / ``${VAR...}`` form expanded through
+    ``lookup(name)``, which returns the value (a str), None when the
+    variable is unset, or anything else when its value is not known.
+    Returns None when the result depends on an unknown value; raises
+    ShellError where BuildKit fails (``${X:?}`` of an unset X, a bad
+    substitution, an unterminated quote)."""
+    lex = _ShellLex(s, False, False, escape)
+    lex.lookup = lookup
+    value = lex.stop_on(None, False)[0]
+    return None if lex.unknown else value
 
 
 def shell_words(s: str, raw: bool) -> list[Piece] | None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
 
 if TYPE_CHECKING:
     from .context import BuildContext
+    from .frontend import Frontend
     from .tree import Dockerfile, Node
 
 
@@ -113,6 +114,15 @@ class Context:
     @property
     def newline(self) -> str:
         return self.tree.newline
+
+    @property
+    def frontend(self) -> "Frontend":
+        """What the Dockerfile frontend of the file (its ``# syntax=``)
+        understands: a rule writes BuildKit-only syntax only when
+        ``ctx.frontend.supports(...)`` says so (see :mod:`dockfix.frontend`)."""
+        from .frontend import frontend
+
+        return frontend(self.tree)
 
     def finding(
         self,

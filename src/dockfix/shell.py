@@ -54,6 +54,9 @@ COMPOUND = frozenset(
     }
 )
 _OPERATORS = frozenset({"&&", "||", ";", "&", "|", "|&", ";;", "\n"})
+# Where a node sits: (type of the sibling before it or None, of the one after
+# it or None, the parent's type, the parent's own place or None at the root).
+_Place = tuple  # tuple[str | None, str | None, str, "_Place | None"]
 
 
 @lru_cache(maxsize=1)
@@ -169,23 +172,30 @@ class Script:
     def _collect(self, root, ancestors: tuple[str, ...]) -> None:
         """Every command, in source order (an explicit stack: a RUN chaining
         thousands of commands nests that deep in tree-sitter's tree)."""
-        stack = [(root, ancestors)]
+        # Each node goes with its place: (type of the sibling before it, of
+        # the one after it, its parent's type, the parent's place), so that
+        # no node's parent or siblings are looked up again (tree-sitter finds
+        # a parent by descending from the root, siblings by listing them).
+        stack: list[tuple[object, tuple[str, ...], _Place | None]] = [(root, ancestors, None)]
         while stack:
-            node, anc = stack.pop()
-            t = node.type
+            node, anc, place = stack.pop()
+            t = node.type  # type: ignore[attr-defined]
             if t == "heredoc_body":
                 continue
+            children = node.children  # type: ignore[attr-defined]
             if t == "command":
-                self.commands.append(self._command(node, anc))
-                # commands inside substitutions in the arguments
-                kids = [c for c in node.children if c.type != "command_name"]
-            else:
-                kids = node.children
-                if t in COMPOUND:
-                    anc = anc + (t,)
-            stack.extend((child, anc) for child in reversed(kids))
+                self.commands.append(self._command(node, anc, place))
+            elif t in COMPOUND:
+                anc = anc + (t,)
+            types = [c.type for c in children]
+            last = len(children) - 1
+            for i in range(last, -1, -1):
+                if t == "command" and types[i] == "command_name":
+                    continue  # commands inside substitutions in the arguments
+                kid_place = (types[i - 1] if i else None, types[i + 1] if i < last else None, t, place)
+                stack.append((children[i], anc, kid_place))
 
-    def _command(self, node, ancestors: tuple[str, ...]) -> Command:
+    def _command(self, node, ancestors: tuple[str, ...], place: "_Place | None" = None) -> Command:
         name = None
         name_start = name_end = self._c(node.start_byte)
         args: list[Arg] = []
@@ -217,32 +227,27 @@ class Script:
             ancestors,
             assigns,
         )
-        cmd.prev_op, cmd.next_op = self._neighbours(node)
-        cmd.redirected = node.parent is not None and node.parent.type == "redirected_statement"
+        cmd.prev_op, cmd.next_op = self._neighbours(place)
+        cmd.redirected = place is not None and place[2] == "redirected_statement"
         return cmd
 
-    def _neighbours(self, node) -> tuple[str | None, str | None]:
+    @staticmethod
+    def _neighbours(place: "_Place | None") -> tuple[str | None, str | None]:
         """The operators right before and after this command, climbing out
         of wrappers (redirects, lists) whose edge the command is on."""
         prev_op = next_op = None
-        cur = node
-        while cur.parent is not None and (prev_op is None or next_op is None):
-            parent = cur.parent
-            siblings = parent.children
-            i = next(k for k, s in enumerate(siblings) if s.id == cur.id)
-            if prev_op is None and i > 0:
-                op = siblings[i - 1]
-                if op.type in _OPERATORS:
-                    prev_op = op.type
-                elif op.type not in ("comment",):
-                    prev_op = prev_op or (";" if parent.type == "program" else None)
-            if next_op is None and i + 1 < len(siblings):
-                op = siblings[i + 1]
-                if op.type in _OPERATORS:
-                    next_op = op.type
-            if parent.type not in ("list", "redirected_statement", "pipeline"):
+        while place is not None and (prev_op is None or next_op is None):
+            before, after, parent_type, parent_place = place
+            if prev_op is None and before is not None:
+                if before in _OPERATORS:
+                    prev_op = before
+                elif before not in ("comment",):
+                    prev_op = prev_op or (";" if parent_type == "program" else None)
+            if next_op is None and after is not None and after in _OPERATORS:
+                next_op = after
+            if parent_type not in ("list", "redirected_statement", "pipeline"):
                 break
-            cur = parent
+            place = parent_place
         return prev_op, next_op
 
     def _literal(self, node) -> str | None:
@@ -362,7 +367,14 @@ def walk(node):
 
 def errexit(script: Script) -> bool:
     """Does the script stop at the first failing command (``set -e``, or a
-    ``-e`` on its ``#!`` line)?"""
+    ``-e`` on its ``#!`` line)?  (Worked out once per script.)"""
+    cached = script.__dict__.get("_errexit")
+    if cached is None:
+        cached = script.__dict__["_errexit"] = _errexit(script)
+    return cached
+
+
+def _errexit(script: Script) -> bool:
     import re
 
     first = script.text.split("\n", 1)[0]

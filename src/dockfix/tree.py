@@ -9,32 +9,45 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 
 class LogicalLine:
     """A logical line as BuildKit builds it (continuations joined, comment
     lines inside them dropped), with the map back to source offsets."""
 
-    __slots__ = ("text", "_lstarts", "_sstarts", "_send")
+    __slots__ = ("_text", "_parts", "_len", "_lstarts", "_sstarts", "_send")
 
     def __init__(self, start: int = 0) -> None:
-        self.text = ""
+        self._text = ""
+        self._parts: list[str] = []  # pieces added since ``_text`` was joined
+        self._len = 0
         self._lstarts: list[int] = []
         self._sstarts: list[int] = []
         self._send = start  # where an empty logical line "is"
 
+    @property
+    def text(self) -> str:
+        if self._parts:
+            # joined once, not piece by piece: a RUN of thousands of
+            # continuation lines would copy its text once per line
+            self._text = "".join([self._text, *self._parts])
+            self._parts = []
+        return self._text
+
     def add(self, src: str, start: int, end: int) -> None:
         if end > start:
-            self._lstarts.append(len(self.text))
+            self._lstarts.append(self._len)
             self._sstarts.append(start)
-            self.text += src[start:end]
+            self._parts.append(src[start:end])
+            self._len += end - start
             self._send = end
 
     def src(self, i: int) -> int:
         """Source offset of logical index i (i may equal len: end of line)."""
         if not self._lstarts:
             return self._send
-        if i >= len(self.text):
+        if i >= self._len:
             return self._send
         k = bisect_right(self._lstarts, i) - 1
         return self._sstarts[k] + (i - self._lstarts[k])
@@ -211,7 +224,7 @@ class Stage:
     def base(self) -> Word | None:
         return self.from_.args[0] if self.from_.args else None
 
-    @property
+    @cached_property
     def name(self) -> str | None:
         a = self.from_.args
         if len(a) >= 3 and _go_fold_ascii(a[1].value) == "as":
@@ -230,6 +243,11 @@ class Dockerfile:
         self.instructions: list[Instruction] = [c for c in children if isinstance(c, Instruction)]
         self._line_starts: list[int] | None = None
         self._stages: list[Stage] | None = None
+        self._stage_by_ins: dict[int, Stage] | None = None
+        self._parents: list[Stage | None] | None = None
+        #: facts analyses compute once per tree and share (keyed by the
+        #: analysis); the tree is never changed after parsing
+        self.memo: dict[object, object] = {}
 
     def __str__(self) -> str:
         return "".join(str(c) for c in self.children)
@@ -265,7 +283,7 @@ class Dockerfile:
             self._stages = stages
         return self._stages
 
-    @property
+    @cached_property
     def preamble(self) -> list[Instruction]:
         """Instructions before the first FROM (global ARGs)."""
         out = []
@@ -276,8 +294,40 @@ class Dockerfile:
         return out
 
     def stage_of(self, ins: Instruction) -> Stage | None:
-        for st in self.stages:
-            if st.from_ is ins or ins in st.instructions:
+        if self._stage_by_ins is None:
+            by_ins: dict[int, Stage] = {}
+            for st in self.stages:
+                by_ins[id(st.from_)] = st
+                for i in st.instructions:
+                    by_ins[id(i)] = st
+            self._stage_by_ins = by_ins
+        return self._stage_by_ins.get(id(ins))
+
+    def stage_parent(self, stage: Stage) -> Stage | None:
+        """The earlier stage of this file that ``stage`` is built FROM, if
+        any: the first one named like its base (case-insensitively) or
+        whose index its base is."""
+        if self._parents is None:
+            stages = self.stages
+            parents: list[Stage | None] = []
+            first_named: dict[str, int] = {}
+            for st in stages:
+                base = st.base.value if st.base else ""
+                cands = []
+                k = first_named.get(base.lower())
+                if k is not None:
+                    cands.append(k)
+                if base.isdigit() and base.isascii() and str(int(base)) == base and int(base) < st.index:
+                    cands.append(int(base))
+                parents.append(stages[min(cands)] if cands else None)
+                if st.name:
+                    first_named.setdefault(st.name.lower(), st.index)
+            self._parents = parents
+        if stage.index < len(self._parents) and self.stages[stage.index] is stage:
+            return self._parents[stage.index]
+        base = stage.base.value if stage.base else ""
+        for st in self.stages[: stage.index]:
+            if (st.name and st.name.lower() == base.lower()) or base == str(st.index):
                 return st
         return None
 

@@ -78,13 +78,32 @@ def runs_of(instructions) -> Iterator[tuple[Instruction, Instruction]]:
 
 def stage_runs(tree: Dockerfile, stage: Stage, *words: str) -> list[Run]:
     """The RUNs of a stage; only those whose text contains one of ``words``
-    when given."""
+    when given.  (Listed once per tree: the caller must not change the list.)"""
+    key = ("_apt_apk.stage_runs", stage.index, words)
+    if stage.index < len(tree.stages) and tree.stages[stage.index] is stage and key in tree.memo:
+        return tree.memo[key]  # type: ignore[return-value]
     out = []
     for ins, outer in runs_of(stage.instructions):
         run = Run(stage, ins, outer)
         if not words or run.mentions(*words):
             out.append(run)
+    if stage.index < len(tree.stages) and tree.stages[stage.index] is stage:
+        tree.memo[key] = out
     return out
+
+
+def run_position(tree: Dockerfile, stage: Stage, ins: Instruction | None, *words: str) -> int:
+    """Index in ``stage_runs(tree, stage, *words)`` of the run just after
+    the one of ``ins`` (0 for None, the length when ``ins`` is not there)."""
+    runs = stage_runs(tree, stage, *words)
+    if ins is None:
+        return 0
+    key = ("_apt_apk.run_position", stage.index, words)
+    pos = tree.memo.get(key)
+    if pos is None or pos[0] is not runs:  # type: ignore[index]
+        pos = tree.memo[key] = (runs, {id(r.ins): k for k, r in enumerate(runs)})
+    k = pos[1].get(id(ins))  # type: ignore[index]
+    return len(runs) if k is None else k + 1
 
 
 def all_runs(tree: Dockerfile, *words: str) -> Iterator[Run]:
@@ -429,6 +448,12 @@ def _is_set_errexit(script: Script, node) -> bool | None:
 def shell_errexit(tree: Dockerfile, ins: Instruction) -> bool:
     """Does the SHELL in effect for ``ins`` run with ``-e`` (e.g.
     ``SHELL ["/bin/bash", "-euo", "pipefail", "-c"]``)?"""
+    shells = _json_shells(tree)
+    if id(ins) in shells:
+        shell = shells[id(ins)]
+        if shell is None:
+            return False
+        return _shell_e(shell)
     stage = tree.stage_of(ins)
     if stage is None:
         for st in tree.stages:
@@ -456,6 +481,40 @@ def shell_errexit(tree: Dockerfile, ins: Instruction) -> bool:
         first = False
         stage = stage_parent(tree, stage)
     return False
+
+
+def _shell_e(shell: Instruction) -> bool:
+    try:
+        argv = json.loads(shell.rest.value) if shell.rest is not None else []
+    except (ValueError, TypeError):
+        return False
+    flags = [w for w in argv[1:] if isinstance(w, str)]
+    if "errexit" in flags:
+        return True
+    return any(w.startswith("-") and not w.startswith("--") and "e" in w[1:] for w in flags)
+
+
+def _json_shells(tree: Dockerfile) -> dict[int, Instruction | None]:
+    """The exec-form SHELL in effect at each instruction (and ONBUILD's
+    inner one), by id: the last one before it in its stage, else the last
+    one of the nearest stage it builds on that has one (one pass per tree)."""
+    memo = tree.memo.get("_apt_apk.json_shells")
+    if memo is None:
+        memo = {}
+        final: dict[int, Instruction | None] = {}
+        for st in tree.stages:
+            parent = stage_parent(tree, st)
+            inherited = final.get(parent.index) if parent is not None else None
+            current = None
+            for other in st.instructions:
+                for i in (other, other.inner):
+                    if i is not None and id(i) not in memo:
+                        memo[id(i)] = current or inherited
+                if other.keyword == "SHELL" and other.json:
+                    current = other
+            final[st.index] = current or inherited
+        tree.memo["_apt_apk.json_shells"] = memo
+    return memo  # type: ignore[return-value]
 
 
 def errexit_at(script: Script, top, shell_e: bool = False) -> bool:
@@ -634,7 +693,14 @@ def shipped_stages(tree: Dockerfile) -> set[int]:
 
 def descendants(tree: Dockerfile, stage: Stage) -> list[Stage]:
     """Stages built FROM ``stage`` (directly)."""
-    return [st for st in tree.stages if stage_parent(tree, st) is stage]
+    children = tree.memo.get("_apt_apk.children")
+    if children is None:
+        children = tree.memo["_apt_apk.children"] = {}
+        for st in tree.stages:
+            parent = stage_parent(tree, st)
+            if parent is not None:
+                children.setdefault(id(parent), []).append(st)  # type: ignore[attr-defined]
+    return list(children.get(id(stage), []))  # type: ignore[attr-defined]
 
 
 def _arg_defaults(tree: Dockerfile) -> dict[str, str]:
@@ -687,18 +753,15 @@ NON_APK_DISTROS = (
 def base_image(tree: Dockerfile, stage: Stage) -> str | None:
     """The external image a stage builds on (through stages of this file),
     with global ARG defaults substituted; None for scratch or unknown."""
-    seen = set()
-    st: Stage | None = stage
-    while st is not None and st.index not in seen:
-        seen.add(st.index)
-        parent = stage_parent(tree, st)
-        if parent is None:
-            break
-        st = parent
+    from ._pkgcache import root_stage
+
+    st: Stage | None = root_stage(tree, stage)
     if st is None or st.base is None:
         return None
     raw = st.base.value
-    defaults = _arg_defaults(tree)
+    defaults = tree.memo.get("_apt_apk.arg_defaults")
+    if defaults is None:
+        defaults = tree.memo["_apt_apk.arg_defaults"] = _arg_defaults(tree)
     return _VAR.sub(lambda m: defaults.get(m.group(1), m.group(0)), raw).lower()
 
 

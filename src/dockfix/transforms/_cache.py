@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Iterable, Iterator
 
-from ..analysis import is_windows_stage, stage_parent, workdirs
+from ..analysis import Chain, Env, is_windows_stage, stage_parent, workdirs
+from ..frontend import MOUNT_CACHE, MOUNT_CACHE_IDS
 from ..rules import Context, Edit, Rule, Safety
 from ..shell import Arg, Command, Script, script_of
 from ..tree import Dockerfile, Instruction, Stage
@@ -51,6 +52,11 @@ UNKNOWN = _Unknown()
 
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A mount target written bare into `--mount=type=cache,target=…` must mean
+# itself: no CSV quote or separator, no whitespace (the flag would end), and
+# nothing BuildKit's expansion of the value would change (`$`, quotes, the
+# escape characters `\` and `` ` ``).
+_BARE_TARGET = re.compile(r"[^\s\"',$\\`\x00-\x1f\x7f]+")
 
 
 def expand(raw: str, lookup, tilde_home: str | None | _Unknown = None) -> str | None:
@@ -297,11 +303,13 @@ def _nonroot_image(repo: str, tag: str) -> bool:
 class Facts:
     """The state of the build before one instruction."""
 
-    env: dict  # ENV of this stage and its parents: name -> str | UNKNOWN
-    args: dict  # ARG of this stage: name -> str | UNKNOWN
+    # (Env and Chain: shared with the facts of the instruction before, so
+    # facts for every instruction cost what the file does, not its square)
+    env: Env  # ENV of this stage and its parents: name -> str | UNKNOWN
+    args: Env  # ARG of this stage: name -> str | UNKNOWN
     user: object  # the USER string, "root" by default, or UNKNOWN
     base: tuple[str, str] | None  # (repo, tag) of the external image, None if unknown
-    chain: list[Instruction]  # instructions before this one (parent stages first)
+    chain: Chain  # instructions before this one (parent stages first)
     shell_ok: bool = True  # no SHELL switched to a non-POSIX shell
 
     def lookup(self, name: str):
@@ -358,21 +366,21 @@ class StageWalk:
             parent = stage_parent(tree, stage)
             if parent is not None:
                 pf = self.final[parent.index]
-                facts = Facts(dict(pf.env), {}, pf.user, pf.base, list(pf.chain), pf.shell_ok)
+                facts = Facts(pf.env, Env(), pf.user, pf.base, pf.chain, pf.shell_ok)
             else:
                 raw = stage.base.value if stage.base else ""
                 ref = expand(raw, lambda n: global_args.get(n)) if raw else None
                 if ref is None or not ref:
                     base = None
-                    env: dict = {}
+                    env = Env()
                     user: object = UNKNOWN
                 else:
                     base = image_name(ref)
-                    env = dict(IMAGE_ENV.get(base[0], {}))
+                    env = Env(IMAGE_ENV.get(base[0], {}))
                     user = UNKNOWN if _nonroot_image(*base) else "root"
                     if base[0] == "scratch":
                         user = "root"
-                facts = Facts(env, {}, user, base, [], True)
+                facts = Facts(env, Env(), user, base, Chain(), True)
             self.before[id(stage.from_)] = facts
             for ins in stage.instructions:
                 self.stage_of[id(ins)] = stage
@@ -384,13 +392,13 @@ class StageWalk:
         env, args, user, shell_ok = f.env, f.args, f.user, f.shell_ok
         kw = ins.keyword
         if kw == "ENV":
-            new = dict(env)
+            new = env.copy()
             for k, v in ins.pairs():
                 val = expand(v.value if v.value is not None else str(v), f.expand_lookup)
                 new[k.value] = UNKNOWN if val is None else val
             env = new
         elif kw == "ARG":
-            args = dict(args)
+            args = args.copy()
             for k, v in _arg_pairs(ins):
                 if v is None:
                     args[k] = self.global_args.get(k, UNKNOWN)
@@ -403,7 +411,7 @@ class StageWalk:
         elif kw == "SHELL":
             first = ins.args[0].value if ins.args else ""
             shell_ok = posixpath.basename(first) in ("sh", "bash", "ash", "dash", "zsh", "ksh", "busybox")
-        return Facts(env, args, user, f.base, f.chain + [ins], shell_ok)
+        return Facts(env, args, user, f.base, f.chain.then(ins), shell_ok)
 
     def descendants(self, stage: Stage) -> list[Stage]:
         """Stages of this file built on ``stage`` (directly or not)."""
@@ -484,42 +492,51 @@ def _plain_operands(cmd: Command) -> list[str | None]:
     return out
 
 
-def created_ids(chain: Iterable[Instruction], tree: Dockerfile) -> tuple[dict[str, int], dict[str, int], dict[str, str]]:
+def created_ids(chain: Iterable[Instruction], tree: Dockerfile) -> tuple[Env, Env, Env]:
     """(uid by user name, gid by group name, primary group by user name)
     of the users and groups created with explicit ids in these RUNs."""
-    uids: dict[str, int] = {}
-    gids: dict[str, int] = {}
-    groups: dict[str, str] = {}
+    acc = _NO_IDS
     for ins in chain:
-        if ins.keyword != "RUN":
-            continue
-        script = cached_script(tree, ins)
-        if script is None:
-            continue
-        for cmd in script.commands:
-            prog = cmd.program
-            if prog in ("useradd", "adduser"):
-                ops = _plain_operands(cmd)
-                if not ops or ops[0] is None:
-                    continue
-                name = ops[-1] if prog == "useradd" else ops[0]
-                if name is None:
-                    continue
-                uid = _opt_value(cmd, ("-u",), ("--uid",))
-                if isinstance(uid, str) and uid.isdigit():
-                    uids[name] = int(uid)
-                grp = _opt_value(cmd, ("-g",) if prog == "useradd" else ("-G",), ("--gid", "--ingroup"))
-                if isinstance(grp, str):
-                    if grp.isdigit():
-                        gids["#" + name] = int(grp)
-                    groups[name] = grp
-            elif prog in ("groupadd", "addgroup"):
-                ops = _plain_operands(cmd)
-                if not ops or ops[-1] is None:
-                    continue
-                gid = _opt_value(cmd, ("-g",), ("--gid",))
-                if isinstance(gid, str) and gid.isdigit():
-                    gids[ops[0] if prog == "addgroup" else ops[-1]] = int(gid)  # type: ignore[index]
+        acc = _add_ids(acc, ins, tree)
+    return acc
+
+
+_NO_IDS: tuple[Env, Env, Env] = (Env(), Env(), Env())
+
+
+def _add_ids(acc: tuple[Env, Env, Env], ins: Instruction, tree: Dockerfile) -> tuple[Env, Env, Env]:
+    """``acc`` plus the ids the RUN ``ins`` creates (the tables are new
+    ones, sharing what they can with the old)."""
+    if ins.keyword != "RUN":
+        return acc
+    script = cached_script(tree, ins)
+    if script is None:
+        return acc
+    uids, gids, groups = (t.copy() for t in acc)
+    for cmd in script.commands:
+        prog = cmd.program
+        if prog in ("useradd", "adduser"):
+            ops = _plain_operands(cmd)
+            if not ops or ops[0] is None:
+                continue
+            name = ops[-1] if prog == "useradd" else ops[0]
+            if name is None:
+                continue
+            uid = _opt_value(cmd, ("-u",), ("--uid",))
+            if isinstance(uid, str) and uid.isdigit():
+                uids[name] = int(uid)
+            grp = _opt_value(cmd, ("-g",) if prog == "useradd" else ("-G",), ("--gid", "--ingroup"))
+            if isinstance(grp, str):
+                if grp.isdigit():
+                    gids["#" + name] = int(grp)
+                groups[name] = grp
+        elif prog in ("groupadd", "addgroup"):
+            ops = _plain_operands(cmd)
+            if not ops or ops[-1] is None:
+                continue
+            gid = _opt_value(cmd, ("-g",), ("--gid",))
+            if isinstance(gid, str) and gid.isdigit():
+                gids[ops[0] if prog == "addgroup" else ops[-1]] = int(gid)  # type: ignore[index]
     return uids, gids, groups
 
 
@@ -538,7 +555,8 @@ def identity(facts: Facts, tree: Dockerfile) -> Identity | None:
     name, _, group = user.partition(":")
     if name in ("root", "0"):
         return Identity(True, 0, 0)
-    uids, gids, groups = created_ids(facts.chain, tree)
+    # (a fold over the chain: once per instruction for the whole file)
+    uids, gids, groups = facts.chain.fold("_cache.created_ids", lambda acc, ins: _add_ids(acc, ins, tree), _NO_IDS)
     uid = int(name) if name.isdigit() else uids.get(name)
     if uid is None:
         return None
@@ -1158,6 +1176,11 @@ class CacheMountRule(Rule):
                 ", ".join(f"`{t}`" for t in plan.fight_texts)
                 + f" keeps `{use.label}` from using the cache mount on {', '.join(plan.targets)}: remove it"
             )
+        if plan.missing:
+            # never write a mount the file's pinned frontend cannot parse
+            needs = [MOUNT_CACHE] + ([MOUNT_CACHE_IDS] if any(m.uid or m.gid for m in plan.missing) else [])
+            if not ctx.frontend.supports(*needs):
+                return ctx.finding(span, f"{msg} (not fixed: {ctx.frontend.why_not(*needs)})")
         return ctx.finding(span, msg, edits)
 
     def plan(self, run: Run) -> Plan | None:
@@ -1173,6 +1196,8 @@ class CacheMountRule(Rule):
             for m in u.targets or ():
                 if m.target in ("/", "/dev", "/proc", "/sys", "/tmp") or m.target.startswith(("/dev/", "/proc/", "/sys/")):
                     return None
+                if not _BARE_TARGET.fullmatch(m.target):
+                    return None  # it cannot be written as is (e.g. a HOME with quotes in it)
                 if all(t.target != m.target for t in targets):
                     targets.append(m)
         paths = [t.target for t in targets]
@@ -1368,88 +1393,96 @@ class CacheMountRule(Rule):
     def conflicts(self, run: Run, targets: list[str]) -> bool:
         """Does a later instruction depend on the cache directory's content
         being in the image (or an earlier one put content there that this
-        RUN reads)?"""
+        RUN reads)?
+
+        Each part is an "any" over instructions: worked out once per
+        instruction (and stage) for the whole file and these targets, not
+        once per RUN asking, which made a file of many RUNs cost its square."""
         tree = run.tree
         walk = stage_walk(tree)
         stage = run.stage
-        family = [stage] + walk.descendants(stage)
-        names = set()
-        for st in family:
-            names.add(str(st.index))
-            if st.name:
-                names.add(st.name.lower())
-        later: list[Instruction] = []
-        seen = False
-        for ins in stage.instructions:
-            if ins is run.ins:
-                seen = True
-            elif seen:
-                later.append(ins)
-        for st in family[1:]:
-            later.extend(st.instructions)
+        key = ("_cache.conflicts", self.code, tuple(targets))
+        memo = tree.memo.get(key)
+        if memo is None:
+            memo = tree.memo[key] = _ConflictMemo(tree, walk)
+        assert isinstance(memo, _ConflictMemo)
         # files put into the cache directory before this RUN are hidden by the mount
-        for ins in run.facts.chain:
-            if ins.keyword in ("COPY", "ADD") and len(ins.args) >= 2:
-                f = walk.before.get(id(ins))
-                raw = ins.args[-1].value
-                val = expand(raw, f.expand_lookup) if f is not None else None
-                dest = norm(val) if val is not None else None
-                if dest is None:
-                    continue
-                for t in targets:
-                    rel = relation(dest, t)
-                    if rel in ("equal", "inside"):
-                        return True
-                    if rel == "ancestor" and self._copy_reaches(run, ins, dest, t):
-                        return True
-        for ins in later:
-            kw = ins.keyword
-            if kw == "RUN":
-                other = make_run(run.ctx, ins)
-                if other is None:
-                    if ins.json and self.exec_reads_offline(ins):
-                        return True
-                    if any(t in str(ins) for t in targets):
-                        return True
-                    continue
-                if self.reads_offline(other):
-                    return True
-                for cmd in other.script.commands:
-                    if cmd.program == "rm":
-                        continue
-                    if any(self._arg_mentions(other, cmd, a, targets) for a in cmd.args):
-                        return True
-            elif kw in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
-                words = [posixpath.basename(w.value) for w in ins.args]
-                text = str(ins)
-                if any(w in self.runtime_tools for w in words):
-                    return True
-                if any(re.search(rf"(^|[\s/\"']){re.escape(t)}([\s\"']|$)", text) for t in self.runtime_tools):
-                    return True
-                if any(t in text for t in targets):
-                    return True
+        if run.facts.chain.any(key, lambda ins: self._earlier_conflict(run, ins, targets)):
+            return True
+        # later instructions of this stage, then the stages built on it
+        pos = memo.position(stage, run.ins)
+        if pos is not None and memo.suffix(stage, lambda ins: self._later_conflict(run, ins, targets), pos + 1):
+            return True
         # COPY --from / RUN --mount from= of this stage or a stage built on it
-        for ins in tree.instructions:
-            for flag in ins.flags:
-                if flag.name == "from" and flag.value is not None and flag.value.lower() in names:
-                    for src in ins.args[:-1]:
-                        p = norm(src.value) if not ins.json else norm(src.value)
-                        if p is None:
-                            continue
-                        for t in targets:
-                            rel = relation(p, t)
-                            if rel in ("equal", "inside") or (rel == "ancestor" and self.store and p != "/"):
-                                return True
-                elif flag.name == "mount" and flag.value and "from=" in flag.value:
-                    for ex in existing_mounts_raw(flag.value):
-                        if ex.get("from", "").lower() in names:
-                            p = norm(ex.get("source", ex.get("src", "/")) or "/")
-                            if p is None:
-                                return True
-                            for t in targets:
-                                rel = relation(p, t)
-                                if rel in ("equal", "inside") or (rel == "ancestor" and self.store and p != "/"):
-                                    return True
+        return memo.family_any(
+            stage,
+            lambda st: memo.suffix(st, lambda ins: self._later_conflict(run, ins, targets), 0),
+            lambda st: self._refers(memo.refs(st), targets),
+        )
+
+    def _earlier_conflict(self, run: Run, ins: Instruction, targets: list[str]) -> bool:
+        if ins.keyword in ("COPY", "ADD") and len(ins.args) >= 2:
+            f = stage_walk(run.tree).before.get(id(ins))
+            raw = ins.args[-1].value
+            val = expand(raw, f.expand_lookup) if f is not None else None
+            dest = norm(val) if val is not None else None
+            if dest is None:
+                return False
+            for t in targets:
+                rel = relation(dest, t)
+                if rel in ("equal", "inside"):
+                    return True
+                if rel == "ancestor" and self._copy_reaches(run, ins, dest, t):
+                    return True
+        return False
+
+    def _later_conflict(self, run: Run, ins: Instruction, targets: list[str]) -> bool:
+        kw = ins.keyword
+        if kw == "RUN":
+            other = make_run(run.ctx, ins)
+            if other is None:
+                if ins.json and self.exec_reads_offline(ins):
+                    return True
+                return any(t in str(ins) for t in targets)
+            if self.reads_offline(other):
+                return True
+            for cmd in other.script.commands:
+                if cmd.program == "rm":
+                    continue
+                if any(self._arg_mentions(other, cmd, a, targets) for a in cmd.args):
+                    return True
+        elif kw in ("CMD", "ENTRYPOINT", "HEALTHCHECK"):
+            words = [posixpath.basename(w.value) for w in ins.args]
+            text = str(ins)
+            if any(w in self.runtime_tools for w in words):
+                return True
+            if any(re.search(rf"(^|[\s/\"']){re.escape(t)}([\s\"']|$)", text) for t in self.runtime_tools):
+                return True
+            if any(t in text for t in targets):
+                return True
+        return False
+
+    def _refers(self, refs: list[tuple[Instruction, str | None]], targets: list[str]) -> bool:
+        """Does one of these ``--from=`` flags or ``--mount=…,from=`` (the
+        source path) naming the stage read the cache directory?"""
+        for ins, mount_source in refs:
+            if mount_source is None:
+                for src in ins.args[:-1]:
+                    p = norm(src.value) if not ins.json else norm(src.value)
+                    if p is None:
+                        continue
+                    for t in targets:
+                        rel = relation(p, t)
+                        if rel in ("equal", "inside") or (rel == "ancestor" and self.store and p != "/"):
+                            return True
+            else:
+                p = norm(mount_source or "/")
+                if p is None:
+                    return True
+                for t in targets:
+                    rel = relation(p, t)
+                    if rel in ("equal", "inside") or (rel == "ancestor" and self.store and p != "/"):
+                        return True
         return False
 
     def _copy_reaches(self, run: Run, ins: Instruction, dest: str, target: str) -> bool:
@@ -1473,6 +1506,82 @@ class CacheMountRule(Rule):
             if bc.exists(base + sub):
                 return True
         return False
+
+
+class _ConflictMemo:
+    """What :meth:`CacheMountRule.conflicts` works out once per tree, rule
+    and cache targets: "any" over the instructions of a stage from an index
+    on, over the stages built on a stage, and the ``from=`` references to
+    each stage."""
+
+    def __init__(self, tree: Dockerfile, walk: "StageWalk"):
+        self.tree = tree
+        self._suffix: dict[int, list[bool]] = {}  # stage -> any from index k on (computed from the end)
+        self._positions: dict[int, dict[int, int]] = {}
+        self._family: dict[int, bool] = {}
+        self._children: dict[int, list[Stage]] | None = None
+        self._refs: dict[str, list[tuple[Instruction, str | None]]] | None = None
+
+    def position(self, stage: Stage, ins: Instruction) -> int | None:
+        pos = self._positions.get(stage.index)
+        if pos is None:
+            pos = self._positions[stage.index] = {id(i): k for k, i in enumerate(stage.instructions)}
+        return pos.get(id(ins))
+
+    def suffix(self, stage: Stage, pred, k: int) -> bool:
+        """Does ``pred`` hold for one of ``stage.instructions[k:]``?"""
+        ins = stage.instructions
+        done = self._suffix.setdefault(stage.index, [False])  # done[j]: any of the last j
+        while len(done) <= len(ins) - k:
+            j = len(done)
+            done.append(done[-1] or bool(pred(ins[len(ins) - j])))
+        return done[max(len(ins) - k, 0)]
+
+    def children(self, stage: Stage) -> list[Stage]:
+        if self._children is None:
+            self._children = {}
+            for st in self.tree.stages:
+                p = stage_parent(self.tree, st)
+                if p is not None:
+                    self._children.setdefault(p.index, []).append(st)
+        return self._children.get(stage.index, [])
+
+    def refs(self, stage: Stage) -> list[tuple[Instruction, str | None]]:
+        """The ``--from=`` flags (source None) and ``--mount=…,from=``
+        (their source path) naming ``stage``."""
+        if self._refs is None:
+            self._refs = {}
+            for ins in self.tree.instructions:
+                for flag in ins.flags:
+                    if flag.name == "from" and flag.value is not None:
+                        self._refs.setdefault(flag.value.lower(), []).append((ins, None))
+                    elif flag.name == "mount" and flag.value and "from=" in flag.value:
+                        for ex in existing_mounts_raw(flag.value):
+                            src = ex.get("source", ex.get("src", "/"))
+                            self._refs.setdefault(ex.get("from", "").lower(), []).append((ins, src))
+        names = {str(stage.index)}
+        if stage.name:
+            names.add(stage.name.lower())
+        return [r for n in sorted(names) for r in self._refs.get(n, [])]
+
+    def family_any(self, stage: Stage, own_later, own_refs) -> bool:
+        """``own_refs`` of the stage, or ``own_later``/``own_refs`` of a stage
+        built on it (directly or not)."""
+        if own_refs(stage):
+            return True
+        if stage.index in self._family:
+            return self._family[stage.index]
+        # the stages below ``stage`` not worked out yet, parents before children
+        order, stack = [], [stage]
+        while stack:
+            st = stack.pop()
+            order.append(st)
+            stack.extend(c for c in self.children(st) if c.index not in self._family)
+        for st in reversed(order):
+            self._family[st.index] = any(
+                self._family[c.index] or own_later(c) or own_refs(c) for c in self.children(st)
+            )
+        return self._family[stage.index]
 
 
 def existing_mounts_raw(value: str) -> list[dict[str, str]]:

@@ -16,10 +16,10 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Mapping
 
 from .. import lexing, shell
-from ..analysis import is_windows_stage, stage_parent
+from ..analysis import Env, is_windows_stage, stage_parent
 from ..shell import Arg, Command, Script
 from ..tree import Dockerfile, Instruction, Stage
 
@@ -32,14 +32,15 @@ _VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))"
 # -- state at an instruction --------------------------------------------------
 @dataclass
 class State:
-    env: dict[str, str | None] = field(default_factory=dict)  # None: not a literal
+    # (Env: copies share their table, so a State per instruction is cheap)
+    env: Env = field(default_factory=Env)  # name -> value, None: not a literal
     user: str | None = "root"  # None: unknown (a variable)
     shell: tuple[str, ...] | None = None  # None: the default /bin/sh -c
     user_set: bool = False  # a USER instruction of this file is in effect
-    from_arg: set[str] = field(default_factory=set)  # env names an ARG set
+    from_arg: Env = field(default_factory=Env)  # env names an ARG set (name -> True)
 
     def copy(self) -> "State":
-        return State(dict(self.env), self.user, self.shell, self.user_set, set(self.from_arg))
+        return State(self.env.copy(), self.user, self.shell, self.user_set, self.from_arg.copy())
 
     @property
     def posix(self) -> bool:
@@ -71,7 +72,7 @@ class State:
         return f"/home/{self.user}"
 
 
-def _expand(raw: str, env: dict[str, str | None]) -> str | None:
+def _expand(raw: str, env: Mapping[str, str | None]) -> str | None:
     """A Dockerfile word with quotes removed and $VARS from ``env``
     expanded; None when it depends on something unknown."""
 
@@ -101,7 +102,7 @@ def _apply(state: State, ins: Instruction, global_env: dict[str, str | None] | N
     if kw == "ENV":
         for key, value in ins.pairs():
             state.env[key.value] = _expand(value.value, state.env)
-            state.from_arg.discard(key.value)
+            state.from_arg.pop(key.value, None)
     elif kw == "ARG":
         # An ARG is in RUN's environment too (its default, or the global
         # ARG's); an ENV of the same name wins over it.
@@ -115,7 +116,7 @@ def _apply(state: State, ins: Instruction, global_env: dict[str, str | None] | N
                 state.env[name] = global_env[name]
             else:
                 continue
-            state.from_arg.add(name)
+            state.from_arg[name] = True
     elif kw == "USER" and ins.args:
         raw = ins.args[0].value
         user = _expand(raw, state.env)
@@ -128,6 +129,14 @@ def _apply(state: State, ins: Instruction, global_env: dict[str, str | None] | N
 
 
 def global_args(tree: Dockerfile) -> dict[str, str | None]:
+    """The global ARGs' defaults (a fresh dict; worked out once per tree)."""
+    cached = tree.memo.get("_pkgcache.global_args")
+    if cached is None:
+        cached = tree.memo["_pkgcache.global_args"] = _global_args(tree)
+    return dict(cached)  # type: ignore[call-overload]
+
+
+def _global_args(tree: Dockerfile) -> dict[str, str | None]:
     out: dict[str, str | None] = {}
     for ins in tree.preamble:
         if ins.keyword != "ARG":
@@ -139,6 +148,16 @@ def global_args(tree: Dockerfile) -> dict[str, str | None]:
 
 
 def root_stage(tree: Dockerfile, stage: Stage) -> Stage:
+    """The first stage of the chain of stages ``stage`` builds on."""
+    roots = tree.memo.get("_pkgcache.roots")
+    if roots is None:
+        # a stage's parent comes before it: one pass, in order
+        roots = tree.memo["_pkgcache.roots"] = []
+        for st in tree.stages:
+            parent = stage_parent(tree, st)
+            roots.append(st if parent is None else roots[parent.index])  # type: ignore[attr-defined]
+    if stage.index < len(roots) and tree.stages[stage.index] is stage:  # type: ignore[arg-type]
+        return roots[stage.index]  # type: ignore[index]
     seen = set()
     while stage.index not in seen:
         seen.add(stage.index)
@@ -189,18 +208,31 @@ class RunSite:
     def cache_targets(self) -> list[str]:
         return cache_mount_targets(self.ins, self.state)
 
+    def _exported(self) -> list[Env]:
+        """The ENV plus the ``export``s before each command of the script
+        (worked out once per RUN: the tables share what they have in common)."""
+        cached = self.__dict__.get("_exports")
+        if cached is None:
+            cached = []
+            env = self.state.env
+            for c in self.script.commands:
+                cached.append(env)
+                if c.program == "export" and not c.conditional:
+                    env = env.copy()
+                    for a in c.args:
+                        if a.value is not None and "=" in a.value and not a.value.startswith("-"):
+                            name, _, value = a.value.partition("=")
+                            env[name] = value
+                        elif a.value is None and "=" in a.text:
+                            env[a.text.split("=", 1)[0]] = None
+            self.__dict__["_exports"] = cached
+        return cached
+
     def state_for(self, inv: "Invocation") -> State:
         """The state a command sees: the stage's, plus ``export NAME=value``
         earlier in the RUN and its own ``NAME=value`` prefixes."""
         st = self.state.copy()
-        for c in self.script.commands[: inv.cmd.index]:
-            if c.program == "export" and not c.conditional:
-                for a in c.args:
-                    if a.value is not None and "=" in a.value and not a.value.startswith("-"):
-                        name, _, value = a.value.partition("=")
-                        st.env[name] = value
-                    elif a.value is None and "=" in a.text:
-                        st.env[a.text.split("=", 1)[0]] = None
+        st.env = self._exported()[inv.cmd.index].copy()
         for assignment in inv.assignments:
             name, _, value = assignment.partition("=")
             st.env[name] = _expand(value, st.env) if value else ""
@@ -208,7 +240,15 @@ class RunSite:
 
 
 def states(tree: Dockerfile) -> tuple[dict[int, State], dict[int, State]]:
-    """State before each instruction (by id), and at the end of each stage."""
+    """State before each instruction (by id), and at the end of each stage
+    (worked out once per tree; the caller must not change them)."""
+    cached = tree.memo.get("_pkgcache.states")
+    if cached is None:
+        cached = tree.memo["_pkgcache.states"] = _states(tree)
+    return cached  # type: ignore[return-value]
+
+
+def _states(tree: Dockerfile) -> tuple[dict[int, State], dict[int, State]]:
     before: dict[int, State] = {}
     final: dict[int, State] = {}
     globals_ = global_args(tree)
@@ -423,7 +463,12 @@ def reaches_final_image(tree: Dockerfile, stage: Stage | None) -> bool:
     stages = tree.stages
     if stage.index == len(stages) - 1:
         return True
-    return any(stage_parent(tree, other) is stage for other in stages[stage.index + 1 :])
+    parents = tree.memo.get("_pkgcache.parents")
+    if parents is None:
+        parents = tree.memo["_pkgcache.parents"] = {
+            id(p) for p in (stage_parent(tree, other) for other in stages) if p is not None
+        }
+    return id(stage) in parents  # type: ignore[operator]
 
 
 def hadolint_view(script: Script) -> list[tuple[str | None, list[str | None]]]:

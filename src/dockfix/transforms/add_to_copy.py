@@ -10,8 +10,10 @@ _ARCHIVE_SUFFIXES = (
     ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
     ".tzst", ".tar.lz", ".tar.lzma", ".gz", ".bz2", ".xz", ".zst", ".lz", ".lzma", ".z",
 )
-# ADD-only flags: with them the instruction cannot become COPY.
-_ADD_ONLY_FLAGS = {"checksum", "keep-git-dir", "unpack"}
+# The flags both ADD and COPY take: with any other (ADD-only `--checksum`,
+# `--keep-git-dir`, `--unpack`; COPY-only `--from`, which BuildKit rejects on
+# ADD) the instruction cannot become COPY with the same meaning.
+_SHARED_FLAGS = {"chown", "chmod", "link", "exclude"}
 _MAGIC = (b"\x1f\x8b", b"BZh", b"\xfd7zXZ\x00", b"\x28\xb5\x2f\xfd", b"\x5d\x00\x00")
 
 
@@ -29,7 +31,10 @@ def _context_has_archive(ctx: Context, source: str) -> bool:
     bc = ctx.build_context
     if bc is None:
         return False
-    return any(bc.is_file(p) and _is_archive_file(str(bc.root / p)) for p in bc.glob(source))
+    found = bc.glob(source)
+    if getattr(found, "truncated", False):
+        return True  # too many files to look at all: one may be an archive
+    return any(bc.is_file(p) and _is_archive_file(str(bc.root / p)) for p in found)
 
 
 class AddToCopy(Rule):
@@ -59,9 +64,9 @@ class AddToCopy(Rule):
     ## Fix safety
     Safe. The fix is only made when no source is a URL or git address, no
     source name looks like an archive or compressed file, no source contains
-    a variable, no ADD-only flag (`--checksum`, `--keep-git-dir`, `--unpack`)
-    is used, and — when the build context is on disk — no matching context
-    file is an archive by content. For such sources `ADD` and `COPY` produce
+    a variable, no flag but `--chown`, `--chmod`, `--link` and `--exclude`
+    (which both take) is used, and — when the build context is on disk — no
+    matching context file is an archive by content. For such sources `ADD` and `COPY` produce
     the same files, owners and modes.
     """
 
@@ -75,7 +80,7 @@ class AddToCopy(Rule):
         for ins in all_instructions(ctx.tree):
             if ins.keyword != "ADD" or ins.keyword_word is None or len(ins.args) < 2:
                 continue
-            if any(f.name in _ADD_ONLY_FLAGS for f in ins.flags):
+            if any(f.name not in _SHARED_FLAGS for f in ins.flags):
                 continue
             sources = [w.value for w in ins.args[:-1]]
             heredoc_names = {"<<" + ("-" if h.chomp else "") + h.name for h in ins.heredocs}

@@ -16,6 +16,7 @@ from ._apt_apk import (
     descendants,
     non_apk_base,
     remove_command,
+    run_position,
     stage_runs,
 )
 
@@ -85,24 +86,46 @@ def _later_index_user(tree: Dockerfile, stage: Stage, after) -> bool:
     apk applet that reads the cached index (`apk search`, `apk upgrade`
     without --no-cache, ...)?"""
 
-    def walk(st: Stage, start_after) -> bool:
-        seen = start_after is None
-        for run in stage_runs(tree, st, "apk"):
-            if not seen:
-                seen = run.ins is start_after
+    def reads(run) -> bool:
+        if not run.usable:
+            return False
+        assert run.script is not None
+        for cmd, verb, _ in _apk_commands(run.script):
+            if verb in ("add", "update") or verb in _INDEX_FREE:
                 continue
-            if not run.usable:
+            if verb is not None and apk_no_cache(cmd):
                 continue
-            assert run.script is not None
-            for cmd, verb, _ in _apk_commands(run.script):
-                if verb in ("add", "update") or verb in _INDEX_FREE:
-                    continue
-                if verb is not None and apk_no_cache(cmd):
-                    continue
-                return True
-        return any(walk(child, None) for child in descendants(tree, st))
+            return True
+        return False
 
-    return walk(stage, after)
+    # Worked out once per tree: for each stage, whether a run from index k
+    # on reads the index, and whether a stage built on it (directly or not) does.
+    memo = tree.memo.get("apk.index_users")
+    if memo is None:
+        memo = tree.memo["apk.index_users"] = ({}, {})
+    suffixes, below = memo  # type: ignore[misc]
+
+    def suffix(st: Stage) -> list[bool]:
+        if st.index not in suffixes:
+            runs = stage_runs(tree, st, "apk")
+            out = [False] * (len(runs) + 1)
+            for k in range(len(runs) - 1, -1, -1):
+                out[k] = out[k + 1] or reads(runs[k])
+            suffixes[st.index] = out
+        return suffixes[st.index]
+
+    def in_children(st: Stage) -> bool:
+        order, todo = [], [st]
+        while todo:
+            s = todo.pop()
+            if s.index not in below:
+                order.append(s)
+                todo.extend(descendants(tree, s))
+        for s in reversed(order):
+            below[s.index] = any(suffix(c)[0] or below[c.index] for c in descendants(tree, s))
+        return below[st.index]
+
+    return suffix(stage)[run_position(tree, stage, after, "apk")] or in_children(stage)
 
 
 class ApkNoCache(Rule):

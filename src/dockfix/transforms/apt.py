@@ -27,6 +27,7 @@ from ._apt_apk import (
     hadolint_apt_get_codes,
     insert_point_after_options,
     is_lists_cleanup,
+    run_position,
     shell_errexit,
     shipped_stages,
     stage_runs,
@@ -189,19 +190,62 @@ def later_lists_user(tree: Dockerfile, stage: Stage, after: Instruction) -> tupl
     built FROM it) that uses the lists ``after`` leaves in the image,
     before any RUN refreshes or removes them."""
 
-    def walk(st: Stage, start_after: Instruction | None):
-        seen_start = start_after is None
-        for run in stage_runs(tree, st, "apt"):
-            if not seen_start:
-                seen_start = run.ins is start_after
+    # Worked out once per tree: for each run of a stage, the first run from
+    # it on that decides (uses the lists, or refreshes or removes them);
+    # for each stage, what a walk from its start finds.
+    memo = tree.memo.get("apt.lists_users")
+    if memo is None:
+        memo = tree.memo["apt.lists_users"] = ({}, {})
+    stops, from_start = memo  # type: ignore[misc]
+
+    def stop(st: Stage) -> list[int | None]:
+        if st.index not in stops:
+            runs = stage_runs(tree, st, "apt")
+            nxt: list[int | None] = [None] * (len(runs) + 1)
+            for k in range(len(runs) - 1, -1, -1):
+                use = lists_use(runs[k])
+                decides = use.needs is not None or (use.effect is not None and not runs[k].onbuild)
+                nxt[k] = k if decides else nxt[k + 1]
+            stops[st.index] = nxt
+        return stops[st.index]
+
+    def in_stage(st: Stage, k: int):
+        """(found, (cmd, run)) of a walk of ``st`` from run ``k`` on."""
+        j = stop(st)[k]
+        if j is None:
+            return False, (None, None)
+        run = stage_runs(tree, st, "apt")[j]
+        use = lists_use(run)
+        return True, ((use.needs, run) if use.needs is not None else (None, None))
+
+    def walk_from_start(st: Stage):
+        # the stages below ``st``, each before its children; then children first
+        order, todo = [], [st]
+        while todo:
+            s = todo.pop()
+            if s.index in from_start:
                 continue
-            use = lists_use(run)
-            if use.needs is not None:
-                return use.needs, run
-            if use.effect is not None and not run.onbuild:
-                return None, None
+            order.append(s)
+            todo.extend(descendants(tree, s))
+        for s in reversed(order):
+            if s.index in from_start:
+                continue
+            decided, found = in_stage(s, 0)
+            if not decided:
+                found = next(
+                    (f for f in (from_start[c.index] for c in descendants(tree, s)) if f[0] is not None), (None, None)
+                )
+            from_start[s.index] = found
+        return from_start[st.index]
+
+    def walk(st: Stage, start_after: Instruction | None):
+        if start_after is None:
+            return walk_from_start(st)
+        decided, found = in_stage(st, run_position(tree, st, start_after, "apt"))
+        if decided:
+            return found
         for child in descendants(tree, st):
-            found = walk(child, None)
+            found = walk_from_start(child)
             if found[0] is not None:
                 return found
         return None, None

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from ..analysis import per_instruction
 from ..shell import Command
 from ._cache import CacheMountRule, Run, Use, cached_script, first_operand
 
@@ -113,15 +114,20 @@ class ApkCacheMount(CacheMountRule):
             return True
         if repo in _NOT_ALPINE or repo in _VARIANTS:
             return False
-        for ins in run.facts.chain + [run.ins]:
+        def other_manager(ins) -> bool:
             if ins.keyword != "RUN":
-                continue
+                return False
             script = cached_script(run.tree, ins)
             if script is None:
-                continue
-            if any(c.program in ("apt-get", "apt", "dnf", "yum", "microdnf", "zypper", "dpkg", "rpm") for c in script.commands):
                 return False
-        return True
+            return any(
+                c.program in ("apt-get", "apt", "dnf", "yum", "microdnf", "zypper", "dpkg", "rpm")
+                for c in script.commands
+            )
+
+        # (answered once per instruction for the whole file, not per RUN)
+        other_manager = per_instruction(run.tree, "cache_apk.other_manager", other_manager)
+        return not (run.facts.chain.any("cache_apk.other_manager", other_manager) or other_manager(run.ins))
 
     def uses(self, run: Run) -> list[Use]:
         out: list[Use] = []

@@ -178,15 +178,18 @@ class AptCacheMount(CacheMountRule):
 
     def _keep_packages(self, ctx):
         for run in runs(ctx):
-            if self._keeps(run.ins) or any(self._keeps(i) for i in run.facts.chain):
+            if self._keeps(run.ins) or run.facts.chain.any("cache_apt.keeps", self._keeps):
                 continue
             if not self._candidate(run):
                 continue
             # only the first such RUN of the stage chain
             from ._cache import make_run
 
-            earlier = [make_run(ctx, i) for i in run.facts.chain if i.keyword == "RUN"]
-            if any(r is not None and self._candidate(r) for r in earlier):
+            def candidate(i) -> bool:
+                r = make_run(ctx, i) if i.keyword == "RUN" else None
+                return r is not None and self._candidate(r)
+
+            if run.facts.chain.any(("cache_apt.candidate", self.code), candidate):
                 continue
             ins = run.ins
             kw = ins.keyword_word

@@ -3,6 +3,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from ..analysis import per_instruction
 from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, first_operand
 
 _BUNDLE_VALUE_OPTS = {"--gemfile", "--jobs", "-j", "--retry", "--path", "--without", "--with", "--binstubs",
@@ -89,19 +90,23 @@ class BundlerCacheMount(CacheMountRule):
 
     def _configured(self, run: Run) -> bool:
         """`bundle config … path|deployment` earlier or in this RUN."""
-        for ins in run.facts.chain + [run.ins]:
+
+        def configures(ins) -> bool:
             if ins.keyword != "RUN":
-                continue
+                return False
             script = cached_script(run.tree, ins)
             if script is None:
-                continue
+                return False
             for cmd in script.commands:
                 vals = [a.value or a.text for a in cmd.args]
                 if cmd.program == "bundle" and vals[:1] == ["config"] and any(
                     v in ("path", "deployment", "system", "app_config") or v.startswith("BUNDLE_") for v in vals
                 ):
                     return True
-        return False
+            return False
+
+        configures = per_instruction(run.tree, "cache_bundler.configures", configures)
+        return run.facts.chain.any("cache_bundler.configures", configures) or configures(run.ins)
 
     def uses(self, run: Run) -> list[Use]:
         out: list[Use] = []

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import posixpath
 
+from ..analysis import per_instruction
 from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, env_assign_fights, export_fights, first_operand
 
 _SUBS = {"install", "i", "update", "u", "upgrade", "require", "r", "create-project", "reinstall", "global"}
@@ -115,20 +116,23 @@ class ComposerCacheMount(CacheMountRule):
         return posixpath.join(user_home, ".composer/cache")
 
     def _global_config(self, run: Run) -> bool:
-        for ins in run.facts.chain + [run.ins]:
+        def configures(ins) -> bool:
             if ins.keyword in ("COPY", "ADD") and ins.args:
                 dest = ins.args[-1].value
                 if ".composer" in dest or ".config/composer" in dest or ".config/" in dest:
                     return True
             if ins.keyword != "RUN":
-                continue
+                return False
             script = cached_script(run.tree, ins)
             if script is None:
-                continue
+                return False
             for c in script.commands:
                 vals = [a.value or a.text for a in c.args]
                 if c.program in ("composer", "composer.phar") and (
                     "global" in vals or ("config" in vals and ("-g" in vals or "--global" in vals))
                 ):
                     return True
-        return False
+            return False
+
+        configures = per_instruction(run.tree, "cache_composer.configures", configures)
+        return run.facts.chain.any("cache_composer.configures", configures) or configures(run.ins)

@@ -4,6 +4,7 @@ import json
 import posixpath
 import re
 
+from ..analysis import per_instruction
 from ..shell import Command
 from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, first_operand, option_path
 
@@ -39,23 +40,28 @@ def _rc_sets(run: Run, names: tuple[str, ...], keys: tuple[str, ...]) -> bool:
             text = bc.read_text(name)
             if text and any(re.search(rf"(?m)^\s*{re.escape(k)}\s*[=:]", text) for k in keys):
                 return True
-    for ins in run.facts.chain + [run.ins]:
+
+    def sets(ins) -> bool:
         if ins.keyword in ("COPY", "ADD") and ins.args:
             dest = ins.args[-1].value
             if any(dest.rstrip("/").endswith(n) for n in names) and bc is None:
                 return True
         if ins.keyword != "RUN":
-            continue
+            return False
         script = cached_script(run.tree, ins)
         if script is None:
-            continue
+            return False
         for cmd in script.commands:
             vals = [a.value or a.text for a in cmd.args]
             if cmd.program in ("npm", "yarn", "pnpm") and "config" in vals[:2] and any(
                 any(k in v for k in keys) for v in vals
             ):
                 return True
-    return False
+        return False
+
+    key = ("cache_node.rc_sets", names, keys, bc is None)
+    sets = per_instruction(run.tree, key, sets)
+    return run.facts.chain.any(key, sets) or sets(run.ins)
 
 
 class NodeCacheMount(CacheMountRule):
@@ -218,27 +224,42 @@ class NodeCacheMount(CacheMountRule):
                     if m:
                         major = int(m.group(1))
                         berry = berry or major >= 2
-        for ins in run.facts.chain + [run.ins]:
+
+        def asks(ins) -> str | None:
+            """The yarn version the last `yarn set version` or `corepack
+            prepare yarn@…` of ``ins`` asks for."""
+            version = None
             if ins.keyword != "RUN":
-                continue
+                return version
             script = cached_script(run.tree, ins)
             if script is None:
-                continue
+                return version
             for cmd in script.commands:
                 vals = [a.value or "" for a in cmd.args]
-                version = None
+                found = None
                 if cmd.program == "yarn" and vals[:2] == ["set", "version"] and len(vals) > 2:
-                    version = vals[2]
+                    found = vals[2]
                 elif cmd.program == "corepack" and vals[:1] in (["prepare"], ["use"], ["install"]):
-                    version = next((v[5:] for v in vals if v.startswith("yarn@")), None)
-                if version is None:
-                    continue
-                if version in ("classic", "1") or version.startswith("1."):
-                    berry, major = False, 1
-                else:
-                    berry = True
-                    m = re.match(r"(\d+)", version)
-                    major = int(m.group(1)) if m else (4 if version in ("stable", "berry", "latest") else None)
+                    found = next((v[5:] for v in vals if v.startswith("yarn@")), None)
+                if found is not None:
+                    version = found
+            return version
+
+        asks = per_instruction(run.tree, "cache_node.yarn_version", asks)
+
+        def last_version(version: str | None, ins) -> str | None:
+            found = asks(ins)
+            return version if found is None else found
+
+        # each such command decides both berry and major: only the last counts
+        version = last_version(run.facts.chain.fold("cache_node.yarn_version", last_version, None), run.ins)
+        if version is not None:
+            if version in ("classic", "1") or version.startswith("1."):
+                berry, major = False, 1
+            else:
+                berry = True
+                m = re.match(r"(\d+)", version)
+                major = int(m.group(1)) if m else (4 if version in ("stable", "berry", "latest") else None)
         if not berry:
             return ("classic", None, None)
         if global_cache is None and major is not None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import posixpath
 
+from ..analysis import per_instruction
 from ..shell import Command
 from ._cache import (
     UNKNOWN,
@@ -217,21 +218,21 @@ class PythonCacheMount(CacheMountRule):
         (earlier or in this RUN) or a COPY of a pip.conf."""
         from ._cache import cached_script
 
-        for ins in run.facts.chain + [run.ins]:
+        def configures(ins) -> bool:
             if ins.keyword in ("COPY", "ADD") and ins.args:
                 dest = ins.args[-1].value
                 if "pip.conf" in dest or dest.rstrip("/").endswith(("/pip", "/.pip")):
                     return True
             if ins.keyword != "RUN":
-                continue
+                return False
             script = cached_script(run.tree, ins)
             if script is None:
-                continue
-            for cmd in script.commands:
-                found = _pip_config(cmd)
-                if found:
-                    return True
-        return False
+                return False
+            return any(_pip_config(cmd) for cmd in script.commands)
+
+        # (answered once per instruction for the whole file, not per RUN)
+        configures = per_instruction(run.tree, "cache_python.pip_configured", configures)
+        return run.facts.chain.any("cache_python.pip_configured", configures) or configures(run.ins)
 
     # -- uv ----------------------------------------------------------------
     def _uv(self, run: Run, cmd: Command) -> Use | None:
@@ -304,16 +305,33 @@ class PythonCacheMount(CacheMountRule):
         path = run.env_dir("POETRY_VIRTUALENVS_PATH", cmd)
         venv = run.env_dir("VIRTUAL_ENV", cmd)
         # `poetry config virtualenvs.create false` and friends, earlier or in this RUN
-        for ins in run.facts.chain + [run.ins]:
+        def sets(ins) -> tuple[bool, bool, bool]:
+            """(create false, in-project true, path set) by this RUN"""
             if ins.keyword != "RUN":
-                continue
+                return (False, False, False)
             text = " ".join(str(ins).split())
-            if "virtualenvs.create false" in text or "virtualenvs.create 0" in text:
-                create = "false"
-            if "virtualenvs.in-project true" in text:
-                in_project = "true"
-            if "virtualenvs.path" in text:
-                path = UNKNOWN
+            return (
+                "virtualenvs.create false" in text or "virtualenvs.create 0" in text,
+                "virtualenvs.in-project true" in text,
+                "virtualenvs.path" in text,
+            )
+
+        sets = per_instruction(run.tree, "cache_python.poetry_settings", sets)
+
+        def settings(acc: tuple[bool, bool, bool], ins) -> tuple[bool, bool, bool]:
+            """(create false, in-project true, path set) by a RUN so far"""
+            here = sets(ins)
+            return (acc[0] or here[0], acc[1] or here[1], acc[2] or here[2])
+
+        no_create, in_proj, path_set = settings(
+            run.facts.chain.fold("cache_python.poetry_settings", settings, (False, False, False)), run.ins
+        )
+        if no_create:
+            create = "false"
+        if in_proj:
+            in_project = "true"
+        if path_set:
+            path = UNKNOWN
         if falsy(create):
             return True
         if truthy(in_project):

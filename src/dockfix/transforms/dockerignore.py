@@ -3,9 +3,17 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
-from ..context import BuildContext, is_excluded, parse_dockerignore
+from ..context import (
+    NEIGHBOUR_MAX_BYTES,
+    BuildContext,
+    ContextDockerfile,
+    file_key,
+    is_excluded,
+    on_reset,
+    parse_dockerignore,
+    scan_dockerfiles,
+)
 from ..parser import parse
 from ..rules import Context, Rule, Safety, SideEdit
 from ..shell import script_of
@@ -97,27 +105,71 @@ def needed_paths(trees) -> list[str]:
     return out
 
 
-@lru_cache(maxsize=32)
-def _neighbours(root: str) -> tuple[tuple[str, ...], frozenset[str]]:
-    """Needed paths and tools of every Dockerfile inside the context (read
-    once per context and process: in a monorepo many Dockerfiles share one)."""
-    from ..files import is_dockerfile_name
+@dataclass(frozen=True)
+class Neighbours:
+    """What the other Dockerfiles of a context need: the paths they name and
+    the tools they run.  ``unknown`` says why that is not fully known (a
+    Dockerfile too large or unreadable, a context too large to scan); then
+    nothing may be excluded."""
 
-    trees = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in (".git", "node_modules", ".venv", "venv", "target")]
-        for name in filenames:
-            if not is_dockerfile_name(name):
-                continue
-            try:
-                with open(os.path.join(dirpath, name), encoding="utf-8") as fh:
-                    trees.append(parse(fh.read()))
-            except Exception:  # an unreadable or invalid neighbour constrains nothing
-                continue
+    needed: tuple[str, ...]
+    tools: frozenset[str]
+    unknown: str | None = None
+
+
+# What each Dockerfile read needs, by (real path, stat key): a file changed
+# on disk is read again.  Emptied with the scans by reset_run_caches().
+_READ: dict[tuple, tuple[tuple[str, ...], frozenset[str]] | str] = {}
+on_reset(_READ.clear)
+
+
+def _needs_of(f: ContextDockerfile) -> tuple[tuple[str, ...], frozenset[str]] | str:
+    """(needed paths, tools) of one Dockerfile of the context, or why it
+    cannot be known."""
+    from ..files import read_bytes
+
+    try:
+        key = file_key(os.stat(f.path))
+    except OSError as e:
+        return f"{f.rel} cannot be read ({e.strerror or e})"
+    hit = _READ.get((f.path, key))
+    if hit is not None:
+        return hit
+    result: tuple[tuple[str, ...], frozenset[str]] | str
+    try:
+        tree = parse(read_bytes(f.path, NEIGHBOUR_MAX_BYTES).decode("utf-8"))
+        result = (tuple(needed_paths([tree])), frozenset(_tools_used(tree)))
+    except UnicodeDecodeError:
+        result = f"{f.rel} is not UTF-8"
+    except OSError as e:
+        result = f"{f.rel} cannot be read ({e.strerror or e})"
+    except Exception:  # noqa: BLE001 - not a Dockerfile the parser accepts
+        result = f"{f.rel} is not a valid Dockerfile"
+    _READ[(f.path, key)] = result
+    return result
+
+
+def _neighbours(bc: BuildContext) -> Neighbours:
+    """Needed paths and tools of the other Dockerfiles inside the context
+    (the scan is made once per context and run: in a monorepo many
+    Dockerfiles share one; each file is read once while it is unchanged)."""
+    scan = scan_dockerfiles(bc.root)
+    if scan.truncated:
+        return Neighbours((), frozenset(), "the build context is too large to scan for its other Dockerfiles")
+    if scan.too_large:
+        return Neighbours((), frozenset(), f"{scan.too_large[0]} is too large to read")
+    own = os.path.realpath(bc.dockerfile) if bc.dockerfile is not None else None
+    needed: list[str] = []
     tools: set[str] = set()
-    for t in trees:
-        tools |= _tools_used(t)
-    return tuple(needed_paths(trees)), frozenset(tools)
+    for f in scan.files:
+        if f.path == own:
+            continue  # the Dockerfile being fixed: its current text counts
+        needs = _needs_of(f)
+        if isinstance(needs, str):
+            return Neighbours((), frozenset(), needs)
+        needed.extend(needs[0])
+        tools |= needs[1]
+    return Neighbours(tuple(needed), frozenset(tools))
 
 
 def _tools_used(tree) -> set[str]:
@@ -130,14 +182,17 @@ def _tools_used(tree) -> set[str]:
     return used
 
 
-def proposal(bc: BuildContext, tree) -> tuple[list[dict], list[str]]:
-    """(blocks of entries to add, the ecosystems detected)."""
+def proposal(bc: BuildContext, tree, others: Neighbours | None = None) -> tuple[list[dict], list[str]]:
+    """(blocks of entries to add, the ecosystems detected).  ``others``:
+    what the other Dockerfiles of the context need (default: scanned)."""
     existing = bc.patterns
-    other_needed, other_tools = _neighbours(str(bc.root))
-    needed = needed_paths([tree]) + list(other_needed)
-    tools = _tools_used(tree) | other_tools
+    if others is None:
+        others = _neighbours(bc)
+    needed = needed_paths([tree]) + list(others.needed)
+    tools = _tools_used(tree) | others.tools
     blocks = []
     for eco in (COMMON,) + ECOSYSTEMS:
+        # (a marker beyond a truncated listing counts as absent: fewer entries)
         if eco.markers and not any(bc.glob(m) for m in eco.markers):
             continue
         candidates = list(eco.always)
@@ -197,7 +252,11 @@ class DockerIgnore(Rule):
     rule never excludes a path that a `COPY`/`ADD` source or a `RUN
     --mount=type=bind` of any Dockerfile in the context names explicitly, and
     proposes dependency and build folders only when the Dockerfile installs
-    or builds them itself. Review the proposal before committing it.
+    or builds them itself. Review the proposal before committing it. When
+    another Dockerfile of the context cannot be read (too large, not UTF-8,
+    invalid) or the context is too large to search for them all (more than
+    20,000 entries outside ignored folders), what they need is unknown: the
+    finding is reported without a fix.
     """
 
     code = "DF601"
@@ -213,7 +272,8 @@ class DockerIgnore(Rule):
         copies = whole_context_copies(ctx.tree)
         if not copies:
             return
-        blocks, _ = proposal(bc, ctx.tree)
+        others = _neighbours(bc)
+        blocks, _ = proposal(bc, ctx.tree, others)
         if not blocks:
             return
         from ..templating import render
@@ -228,6 +288,15 @@ class DockerIgnore(Rule):
             new = old + sep + "\n" + addition
         names = ", ".join(e for b in blocks for e in b["entries"])
         what = f"there is no {target}" if old is None else f"{target} lacks {names}"
+        if others.unknown is not None:
+            # what the other Dockerfiles need is not known: any entry might
+            # exclude a file one of them copies
+            yield ctx.finding(
+                copies[0].keyword_word or copies[0],
+                f"COPY sends the whole build context and {what} (not fixed: {others.unknown}, "
+                "so what the other Dockerfiles of the context need is unknown)",
+            )
+            return
         yield ctx.finding(
             copies[0].keyword_word or copies[0],
             f"COPY sends the whole build context and {what}",

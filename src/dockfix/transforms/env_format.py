@@ -33,7 +33,8 @@ class LegacyKeyValueFormat(Rule):
     spaces and no quotes or escape characters is wrapped in double quotes,
     which BuildKit processes exactly like the legacy value (variables still
     expand, spaces are kept). Values that mix quotes with spaces are
-    reported without a fix: no rewrite is provably equivalent there.
+    reported without a fix: no rewrite is provably equivalent there; so are
+    keys with a non-ASCII space in them (`key=value` would be cut there).
     """
 
     code = "DF502"
@@ -50,7 +51,12 @@ class LegacyKeyValueFormat(Rule):
             key, value = ins.args
             joined = f"{key.value}={value.value}"
             words = lexing.parse_words(joined, 0, len(joined), esc)
-            if len(words) == 1 and words[0][0] == joined:
+            key_words = lexing.parse_words(key.value, 0, len(key.value), esc)
+            if len(key_words) != 1 or key_words[0][0] != key.value or "=" in key.value:
+                # BuildKit's word split (any Unicode space) would cut the key
+                # of `key=value`: the legacy form splits only at ASCII ones
+                edits = None
+            elif len(words) == 1 and words[0][0] == joined:
                 edits = [Edit(key.end, value.start, "=")]
             elif not any(c in value.value for c in ("'", '"', esc)):
                 edits = [Edit(key.end, value.start, '="'), Edit(value.end, value.end, '"')]

@@ -13,6 +13,7 @@ from ._pkgcache import (
     Invocation,
     RunSite,
     State,
+    _expand,
     append,
     can_append,
     covers,
@@ -111,6 +112,29 @@ def npm_cache_dir(state: State) -> str | None:
     return f"{home}/.npm" if home else None
 
 
+_CACHE_OPTION = {"npm": "--cache", "yarn": "--cache-folder"}
+
+
+def _cache_option(inv: Invocation, state: State) -> tuple[bool, str | None]:
+    """Does the install name its cache folder with an option (npm
+    `--cache`, yarn `--cache-folder`)?  (given, the folder — None when it
+    cannot be told)."""
+    name = _CACHE_OPTION[inv.program or ""]
+    args = inv.args
+    for i, a in enumerate(args):
+        if a.value == "--":
+            break
+        if a.value == name:
+            raw = args[i + 1].text if i + 1 < len(args) else ""
+        elif (a.value or a.text).startswith(name + "="):
+            raw = a.text.partition("=")[2]
+        else:
+            continue
+        path = _expand(raw, state.env) if raw else None
+        return True, (path if path and path.startswith("/") else None)
+    return False, None
+
+
 def _mount_covers(targets: list[str], cache_dir: str | None, suffixes: tuple[str, ...]) -> bool:
     if not targets:
         return False
@@ -120,6 +144,10 @@ def _mount_covers(targets: list[str], cache_dir: str | None, suffixes: tuple[str
 
 
 def _context_dir(ctx: Context) -> Path | None:
+    """The build context's folder (as DF212 reads it: `--context` or the
+    compose file's, when given), else the Dockerfile's."""
+    if ctx.build_context is not None:
+        return ctx.build_context.root
     try:
         p = Path(ctx.path)
         return p.parent if p.is_file() else None
@@ -218,7 +246,9 @@ class YarnNpmCacheClean(Rule):
     `--immutable`) — with Plug'n'Play, packages are loaded at run time from
     the cache, so `yarn cache clean` could break the application; a RUN
     ending in `exit` or `exec` or a background `&` (nothing can run after
-    it); a stage whose shell is not a POSIX shell; and, for yarn, a RUN
+    it); a stage whose shell is not a POSIX shell; an install that moves
+    the cache with `npm --cache` / `yarn --cache-folder` (the clean command
+    would empty the default cache, not that one); and, for yarn, a RUN
     whose cache mount already holds yarn's cache (hadolint DL3060 does not
     know cache mounts: nothing reaches the image; `yarn cache clean` would
     empty the mount), or that is already clean but that hadolint still
@@ -250,6 +280,9 @@ class YarnNpmCacheClean(Rule):
                 last_i, last = installs[-1]
                 state = site.state_for(last)
                 cache_dir = yarn_cache_dir(state) if tool == "yarn" else npm_cache_dir(state)
+                moved, option_dir = _cache_option(last, state)
+                if moved:
+                    cache_dir = option_dir
                 cleaned = None
                 for i, inv in invs:
                     if i <= last_i:
@@ -301,6 +334,14 @@ class YarnNpmCacheClean(Rule):
                         continue
                     why = "the RUN's shell is not a POSIX shell" if not site.posix else "nothing can run after the end of this RUN"
                     yield ctx.finding(span, f"`{command}` missing after `{what}` (not fixed: {why})")
+                    continue
+                if moved:
+                    # `npm cache clean` / `yarn cache clean` would empty the default cache, not this one
+                    yield ctx.finding(
+                        span,
+                        f"`{command}` missing after `{what}` (not fixed: `{_CACHE_OPTION[tool]}` "
+                        f"puts the cache where `{command}` does not look)",
+                    )
                     continue
                 yield ctx.finding(
                     span,

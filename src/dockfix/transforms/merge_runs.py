@@ -380,6 +380,24 @@ def _removes_workdir(script: Script, workdir: str | None) -> str | None:
 
 def _shell_in_effect(tree: Dockerfile, stage: Stage, before: Instruction) -> Instruction | None:
     """The SHELL instruction in effect at ``before`` (None: the default)."""
+    memo = tree.memo.get("merge_runs.shells")
+    if memo is None:
+        # one pass over the file: the SHELL before each instruction and at
+        # the end of each stage (a stage starts with its parent's)
+        before_ins: dict[int, Instruction | None] = {}
+        final: dict[int, Instruction | None] = {}
+        for st_ in tree.stages:
+            parent = stage_parent(tree, st_)
+            current = final.get(parent.index) if parent is not None else None
+            for ins in st_.instructions:
+                before_ins[id(ins)] = current
+                if ins.keyword == "SHELL":
+                    current = ins
+            final[st_.index] = current
+        memo = tree.memo["merge_runs.shells"] = (before_ins, final)
+    before_ins, final = memo  # type: ignore[misc]
+    if id(before) in before_ins and tree.stage_of(before) is stage:
+        return before_ins[id(before)]
     seen: set[int] = set()
     st: Stage | None = stage
     limit: Instruction | None = before
@@ -413,9 +431,14 @@ def _shell_problem(tree: Dockerfile, stage: Stage, ins: Instruction) -> str | No
         if opt in ("-l", "--login", "-i") or not (_SHELL_OPTION.match(opt) or opt in _SHELL_OPTION_NAMES):
             return f"the SHELL in effect has the option `{opt}`"
     if prog in ("bash", "zsh", "ksh", "mksh"):
-        for env in tree.instructions:
-            if env.keyword == "ENV" and any(k.value in ("BASH_ENV", "ENV") for k, _ in env.pairs()):
-                return "BASH_ENV/ENV makes each shell read a startup file"
+        startup = tree.memo.get("merge_runs.bash_env")
+        if startup is None:
+            startup = tree.memo["merge_runs.bash_env"] = any(
+                env.keyword == "ENV" and any(k.value in ("BASH_ENV", "ENV") for k, _ in env.pairs())
+                for env in tree.instructions
+            )
+        if startup:
+            return "BASH_ENV/ENV makes each shell read a startup file"
     return None
 
 
@@ -481,15 +504,23 @@ def _indent_unit(tree: Dockerfile) -> str:
 
 
 def _style(tree: Dockerfile, first: Instruction, second: Instruction) -> _Style:
-    runs = [first, second] + [i for i in tree.instructions if i.keyword == "RUN" and i not in (first, second)]
-    for ins in runs:
-        script = script_of(ins)
-        if script is None or script.has_error or ins.heredocs:
-            continue
-        style = _chain_style(ins, script)
+    for ins in (first, second):
+        style = _run_style(ins)
         if style is not None:
             return style
-    return _Style(True, _indent_unit(tree))
+    # else the first RUN of the file that tells (the same for every merge)
+    style = tree.memo.get("merge_runs.style")
+    if style is None:
+        style = next((s for i in tree.instructions if i.keyword == "RUN" and (s := _run_style(i)) is not None), None)
+        style = tree.memo["merge_runs.style"] = style or _Style(True, _indent_unit(tree))
+    return style  # type: ignore[return-value]
+
+
+def _run_style(ins: Instruction) -> _Style | None:
+    script = script_of(ins)
+    if script is None or script.has_error or ins.heredocs:
+        return None
+    return _chain_style(ins, script)
 
 
 # ---------------------------------------------------------------------------

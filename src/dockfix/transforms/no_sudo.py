@@ -71,6 +71,35 @@ def user_kind(value: str) -> str:
 def user_at(tree: Dockerfile, stage: Stage, before: Instruction | None) -> tuple[str, str | None]:
     """(kind, USER value) in effect when ``before`` runs (``before=None``:
     at the end of the stage)."""
+    if stage.index < len(tree.stages) and tree.stages[stage.index] is stage:
+        # from facts worked out once per tree: asking for every RUN of a
+        # long stage (or of a long chain of stages) stays linear
+        before_user, last_user, ends = _users(tree)
+        found = last_user[stage.index]
+        if before is not None and tree.stage_of(before) is stage and before is not stage.from_:
+            found = before_user[id(before)]
+        if found is not None:
+            return user_kind(found), found
+        parent = stage_parent(tree, stage)
+        if parent is None:
+            return _base_user(stage)
+        todo = []
+        st: Stage | None = parent
+        while st is not None and st.index not in ends:
+            todo.append(st)
+            value = last_user[st.index]
+            if value is not None:
+                ends[st.index] = (user_kind(value), value)
+                break
+            nxt = stage_parent(tree, st)
+            if nxt is None:
+                ends[st.index] = _base_user(st)
+                break
+            st = nxt
+        for st in reversed(todo):
+            if st.index not in ends:
+                ends[st.index] = ends[stage_parent(tree, st).index]  # type: ignore[union-attr]
+        return ends[parent.index]
     seen: set[int] = set()
     st: Stage | None = stage
     limit = before
@@ -92,6 +121,33 @@ def user_at(tree: Dockerfile, stage: Stage, before: Instruction | None) -> tuple
             return (ROOT if official_image(base) in OFFICIAL_ROOT_IMAGES else UNKNOWN), None
         st, limit = parent, None
     return UNKNOWN, None
+
+
+def _base_user(st: Stage) -> tuple[str, str | None]:
+    """The user of a stage's base image (no USER in this file)."""
+    if is_scratch(st):
+        return ROOT, None
+    base = st.base.value if st.base else ""
+    return (ROOT if official_image(base) in OFFICIAL_ROOT_IMAGES else UNKNOWN), None
+
+
+def _users(tree: Dockerfile):
+    """(USER value before each instruction within its stage, by id; the
+    last USER value of each stage; the user at the end of each stage, filled
+    in as asked), worked out once per tree."""
+    memo = tree.memo.get("no_sudo.users")
+    if memo is None:
+        before: dict[int, str | None] = {}
+        last: list[str | None] = []
+        for st in tree.stages:
+            current = None
+            for ins in st.instructions:
+                before[id(ins)] = current
+                if ins.keyword == "USER" and ins.args:
+                    current = ins.args[0].value
+            last.append(current)
+        memo = tree.memo["no_sudo.users"] = (before, last, {})
+    return memo
 
 
 class NoSudo(Rule):

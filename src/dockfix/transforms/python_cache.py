@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 
 from ..rules import Context, Rule, Safety
-from ..shell import Arg
+from ..shell import Arg, Script
 from ._pkgcache import (
     TRUTHY,
     Invocation,
@@ -49,10 +50,26 @@ def _env_flag(site: RunSite, inv: Invocation, name: str) -> bool:
         key, _, value = a.partition("=")
         if key == name and value.strip("'\"") in TRUTHY:
             return True
-    before = site.script.text[: inv.cmd.start]
-    for m in re.finditer(rf"(?<![\w$]){name}=['\"]?(\w+)", before):
-        if m.group(1) in TRUTHY:
-            return True
+    return _set_before(site.script, name, inv.cmd.start)
+
+
+def _set_before(script: Script, name: str, start: int) -> bool:
+    """Does ``name=<true value>`` appear in the script before ``start``?
+    (The matches are found once per script and name, not once per command.)"""
+    memo = script.__dict__.setdefault("_python_cache_sets", {})
+    info = memo.get(name)
+    if info is None:
+        pat = re.compile(rf"(?<![\w$]){name}=['\"]?(\w+)")
+        found = list(pat.finditer(script.text))
+        first = min((m.end() for m in found if m.group(1) in TRUTHY), default=None)
+        info = memo[name] = (pat, [m.start() for m in found], [m.end() for m in found], first)
+    pat, starts, ends, first = info
+    if first is not None and first <= start:
+        return True
+    # a match running past ``start``: what the text cut there would match
+    k = bisect_right(ends, start)
+    if k < len(starts) and starts[k] < start:
+        return any(m.group(1) in TRUTHY for m in pat.finditer(script.text, starts[k], start))
     return False
 
 

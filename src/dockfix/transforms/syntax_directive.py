@@ -1,26 +1,15 @@
 from __future__ import annotations
 
+from ..frontend import features_used
 from ..rules import Context, Rule, Safety
-from ._util import all_instructions, syntax_directive_edit
-
-# Flags only BuildKit's Dockerfile frontend understands.
-_BUILDKIT_FLAGS = {
-    "RUN": {"mount", "network", "security", "device"},
-    "COPY": {"link", "parents", "exclude", "chmod"},
-    "ADD": {"link", "checksum", "keep-git-dir", "exclude", "chmod", "unpack"},
-}
+from ..tree import Node
+from ._util import syntax_directive_edit
 
 
-def buildkit_features(tree) -> list[tuple[object, str]]:
-    """(node, description) of every BuildKit-only feature the file uses."""
-    found = []
-    for ins in all_instructions(tree):
-        for flag in ins.flags:
-            if flag.name in _BUILDKIT_FLAGS.get(ins.keyword, ()):
-                found.append((flag, f"{ins.keyword} --{flag.name}"))
-        if ins.heredocs and ins.inner is None:
-            found.append((ins.heredocs[0], f"a heredoc in {ins.keyword}"))
-    return found
+def buildkit_features(tree) -> list[tuple[Node, str]]:
+    """(node, description) of every BuildKit-only feature the file uses
+    (the flags and their versions are known in :mod:`dockfix.frontend`)."""
+    return [(node, what) for node, what, _feature in features_used(tree)]
 
 
 class SyntaxDirective(Rule):
@@ -30,6 +19,9 @@ class SyntaxDirective(Rule):
     that uses BuildKit-only syntax — `RUN --mount`, `--network`,
     `--security`, heredocs, `COPY --link`/`--parents`/`--exclude`/`--chmod`,
     `ADD --checksum`/`--keep-git-dir` — and has no syntax directive yet.
+    A file whose directive pins a `docker/dockerfile` version too old for
+    syntax it uses (`RUN --mount` under `docker/dockerfile:1.0`) is
+    reported, not fixed.
 
     ## Why
     Without the directive the build uses whatever Dockerfile frontend is
@@ -70,6 +62,7 @@ class SyntaxDirective(Rule):
     def check(self, ctx: Context):
         edit = syntax_directive_edit(ctx.tree)
         if edit is None:
+            yield from self._pinned_too_old(ctx)
             return
         features = buildkit_features(ctx.tree)
         if not features:
@@ -79,3 +72,14 @@ class SyntaxDirective(Rule):
         yield ctx.finding(
             node, f"{what}{more} needs BuildKit's Dockerfile frontend: add `# syntax=docker/dockerfile:1`", [edit]
         )
+
+    def _pinned_too_old(self, ctx: Context):
+        """The file pins a frontend that lacks syntax it uses: report it (the
+        build fails; changing the pin is left to the author)."""
+        fe = ctx.frontend
+        if not fe.known:
+            return
+        for node, what, feature in features_used(ctx.tree):
+            if feature is not None and not fe.supports(feature):
+                yield ctx.finding(node, f"{what}: {fe.why_not(feature)}")
+                return

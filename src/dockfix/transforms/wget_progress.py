@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from bisect import bisect_left
+
 from ..analysis import stage_parent
 from ..rules import Context, Rule, Safety
 from ..shell import Arg, Script, script_of
+from ..tree import Dockerfile, Instruction, Stage
 from ._pkgcache import RunSite, base_image, insert_word, invocations, libc_family, run_sites, subcommand
 
 # GNU wget short options that take a value (`-n` takes one letter: -nv, -nc…)
@@ -38,46 +41,95 @@ def quiet_enough(args: list[Arg]) -> bool:
 def _installs_wget(script: Script, upto: int | None = None) -> tuple[bool, bool, bool]:
     """(GNU wget installed, Alpine's apk used, a glibc distro's package
     tool used) by the commands of ``script`` before index ``upto``."""
+    indexes, sofar = _wget_facts(script)
+    return sofar[-1] if upto is None else sofar[bisect_left(indexes, upto)]
+
+
+def _wget_facts(script: Script) -> tuple[list[int], list[tuple[bool, bool, bool]]]:
+    """The command indexes of the script's invocations, and what
+    :func:`_installs_wget` says before each of them and after the last
+    (worked out once per script, not once per `wget`)."""
+    cached = script.__dict__.get("_wget_facts")
+    if cached is None:
+        indexes: list[int] = []
+        sofar = [(False, False, False)]
+        for i, inv in invocations(script):
+            g, a, d = _installs_one(inv)
+            last = sofar[-1]
+            indexes.append(i)
+            sofar.append((last[0] or g, last[1] or a, last[2] or d))
+        cached = script.__dict__["_wget_facts"] = (indexes, sofar)
+    return cached
+
+
+def _installs_one(inv) -> tuple[bool, bool, bool]:
     gnu = apk = distro = False
-    for i, inv in invocations(script):
-        if upto is not None and i >= upto:
-            break
-        prog = inv.program
-        if prog == "apk":
-            apk = True
-            k = subcommand(inv.args, "Xp", frozenset({"--repository", "--root", "--arch", "--virtual", "--cache-dir", "--keys-dir", "--repositories-file"}))
-            if k is not None and inv.args[k].value == "add":
-                names = [a.value for a in inv.args[k + 1 :]]
-                if any(n is not None and (n == "wget" or n.startswith(("wget=", "wget~", "wget>", "wget<"))) for n in names):
-                    gnu = True
-        elif prog in _DISTRO_TOOLS:
-            distro = True
-            if any(a.value == "wget" or (a.value or "").startswith("wget=") for a in inv.args):
+    prog = inv.program
+    if prog == "apk":
+        apk = True
+        k = subcommand(inv.args, "Xp", frozenset({"--repository", "--root", "--arch", "--virtual", "--cache-dir", "--keys-dir", "--repositories-file"}))
+        if k is not None and inv.args[k].value == "add":
+            names = [a.value for a in inv.args[k + 1 :]]
+            if any(n is not None and (n == "wget" or n.startswith(("wget=", "wget~", "wget>", "wget<"))) for n in names):
                 gnu = True
+    elif prog in _DISTRO_TOOLS:
+        distro = True
+        if any(a.value == "wget" or (a.value or "").startswith("wget=") for a in inv.args):
+            gnu = True
     return gnu, apk, distro
+
+
+_NOTHING = (False, False, False)
+
+
+def _or(x: tuple[bool, bool, bool], y: tuple[bool, bool, bool]) -> tuple[bool, bool, bool]:
+    return (x[0] or y[0], x[1] or y[1], x[2] or y[2])
+
+
+def _earlier_runs(tree: Dockerfile, stage: Stage, outer: Instruction) -> tuple[bool, bool, bool]:
+    """:func:`_installs_wget` of the RUNs of ``stage`` before ``outer`` and
+    of all the RUNs of the stages it builds on (from sums worked out once
+    per tree, not by reading every earlier RUN again for each `wget`)."""
+    memo = tree.memo.get("wget_progress.runs")
+    if memo is None:
+        memo = tree.memo["wget_progress.runs"] = ({}, {})
+    prefixes, ends = memo  # type: ignore[misc]
+
+    def prefix(st: Stage) -> tuple[dict[int, int], list[tuple[bool, bool, bool]]]:
+        if st.index not in prefixes:
+            pos, sofar = {}, [_NOTHING]
+            for k, ins in enumerate(st.instructions):
+                pos[id(ins)] = k
+                here = _NOTHING
+                if ins.keyword == "RUN":
+                    script = script_of(ins)
+                    if script is not None and not script.has_error:
+                        here = _installs_wget(script)
+                sofar.append(_or(sofar[-1], here))
+            prefixes[st.index] = (pos, sofar)
+        return prefixes[st.index]
+
+    def end(st: Stage | None) -> tuple[bool, bool, bool]:
+        todo = []
+        while st is not None and st.index not in ends:
+            todo.append(st)
+            st = stage_parent(tree, st)
+        acc = ends[st.index] if st is not None else _NOTHING
+        for s in reversed(todo):
+            acc = ends[s.index] = _or(prefix(s)[1][-1], acc)
+        return acc
+
+    pos, sofar = prefix(stage)
+    k = pos.get(id(outer), len(stage.instructions))
+    return _or(sofar[k], end(stage_parent(tree, stage)))
 
 
 def wget_flavour(ctx: Context, site: RunSite, index: int) -> str | None:
     """"gnu", "busybox", or None when it cannot be told."""
     gnu, apk, distro = _installs_wget(site.script, index)
-    stage = site.stage
-    seen = set()
-    first = True
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        for ins in stage.instructions:
-            if first and ins is site.outer:
-                break
-            run = ins.inner if ins.keyword == "ONBUILD" and ins.inner is not None else ins
-            if run.keyword != "RUN" or ins.keyword == "ONBUILD":
-                continue
-            script = script_of(run)
-            if script is None or script.has_error:
-                continue
-            g, a, d = _installs_wget(script)
-            gnu, apk, distro = gnu or g, apk or a, distro or d
-        first = False
-        stage = stage_parent(ctx.tree, stage)
+    if site.stage is not None:
+        g, a, d = _earlier_runs(ctx.tree, site.stage, site.outer)
+        gnu, apk, distro = gnu or g, apk or a, distro or d
     if gnu:
         return "gnu"
     family = libc_family(base_image(ctx.tree, site.stage)) if site.stage is not None else None

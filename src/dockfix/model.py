@@ -1,0 +1,852 @@
+"""The semantic model of a Dockerfile: what is true at each instruction.
+
+One :class:`SemanticModel` per parsed tree (``SemanticModel.of(tree)``,
+built on first use and kept on the tree) answers, for any instruction, the
+state of the build *before* it runs (``model.at(ins)``) or *after* it
+(``model.after(ins)``): the stage and the stages it builds on, the ARG and
+ENV values with BuildKit's scoping and expansion, the user, HOME, WORKDIR,
+SHELL, the base image (from the one table in :mod:`dockfix.images`), the
+parsed ``--mount`` flags and the parsed shell script of a RUN.
+
+Whatever cannot be known is :data:`UNKNOWN` (one value, falsy, compared
+with ``is``); a variable that is not set at all is ``None``.
+
+How a rule reads a fact::
+
+    from dockfix.model import UNKNOWN, SemanticModel
+
+    model = SemanticModel.of(ctx.tree)
+    for ins in ctx.tree.instructions:
+        facts = model.at(ins)               # the state before ``ins``
+        facts.env("PIP_CACHE_DIR")          # "/x", None (unset) or UNKNOWN
+        facts.expand("$HOME/.cache")        # BuildKit's expansion, or UNKNOWN
+        facts.user.uid, facts.home          # 1000, "/home/app" (or UNKNOWN)
+        facts.workdir.path                  # "/app" or UNKNOWN
+        facts.shell.posix                   # False after SHELL ["pwsh", "-c"]
+        facts.image.family                  # Family.DEBIAN, Family.ALPINE...
+        facts.image.package_manager         # "apt", "apk", None, UNKNOWN
+        facts.stage.parent, facts.stage.is_final
+        model.mounts(ins)                   # the parsed --mount flags of a RUN
+        model.script(ins)                   # the shell.Script of a RUN
+
+BuildKit's rules, as this model applies them (moby/buildkit
+``frontend/dockerfile/dockerfile2llb/convert.go``):
+
+* ARGs before the first FROM (global) are seen by FROM lines only; inside a
+  stage ``ARG NAME`` without a value takes the global one.  BuildKit's
+  platform ARGs (``TARGETARCH``…) are global ARGs whose value is UNKNOWN.
+* An ARG with a value is added to the build environment exactly like an
+  ENV (``dispatchArg``: ``d.state.AddEnv``), so the *later* of an ENV and an
+  ARG of the same name is what RUN and expansion see; only ENV reaches the
+  image's config (:meth:`Facts.image_env`).
+* ``--build-arg`` may override any ARG: with ``assume_defaults=True`` (the
+  default, what the rules use) an ARG's declared default is taken as its
+  value and an ARG declared without one is UNKNOWN (it is there to be
+  passed in); with ``assume_defaults=False`` every ARG value is UNKNOWN.
+* ENV values are expanded when the ENV is read, all pairs of one ENV with
+  the environment before it (``ENV A=1 B=$A`` gives B the older A); the
+  pairs of one ARG are read one after the other.
+* A stage built FROM an earlier stage starts with its environment, user,
+  WORKDIR and SHELL; the first stage of a chain starts with the base
+  image's (known ENV values from the image table; any other name may be set
+  by the image, so it is UNKNOWN — but HOME, which images leave to the
+  runtime, is unset unless the image is one that likely runs as non-root).
+
+The model is computed in one pass over the file, linear in its size: every
+fact is kept as a timeline per stage (position → value) and read with a
+binary search, falling back to the parent stage's final value (memoized);
+nothing is copied per instruction.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from bisect import bisect_left
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
+
+from . import lexing
+from .images import HOLE, SCRATCH, UNKNOWN, Family, ImageInfo, ImageRef, Unknown, image_info, parse_ref
+from .mounts import Mount, parse_mount
+from .shell import Script, script_of
+from .users import Created, created_by, num
+
+if TYPE_CHECKING:
+    from .tree import Dockerfile, Instruction, Stage
+
+__all__ = [
+    "PLATFORM_ARGS",
+    "POSIX_SHELLS",
+    "PROXY_ARGS",
+    "UNKNOWN",
+    "Facts",
+    "Family",
+    "ImageInfo",
+    "Mount",
+    "SemanticModel",
+    "Shell",
+    "StageInfo",
+    "Unknown",
+    "User",
+    "Variable",
+    "Workdir",
+    "is_posix_shell",
+    "parse_mount",
+]
+
+#: BuildKit's automatic platform ARGs (global ARGs; values UNKNOWN here)
+PLATFORM_ARGS: Final = (
+    "BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BUILDVARIANT",
+    "TARGETPLATFORM", "TARGETOS", "TARGETOSVERSION", "TARGETARCH", "TARGETVARIANT", "TARGETSTAGE",
+)  # fmt: skip
+#: Docker's predefined proxy ARGs (only from ``--build-arg``; not in the
+#: Dockerfile's expansion environment unless declared with ARG)
+PROXY_ARGS: Final = (
+    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
+    "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
+)  # fmt: skip
+#: ARGs BuildKit does not put in the build environment
+_NON_ENV_ARGS: Final = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
+
+#: The POSIX shells (program base names) a SHELL may name
+POSIX_SHELLS: Final = frozenset(
+    {"sh", "bash", "dash", "ash", "ksh", "ksh93", "mksh", "lksh", "pdksh", "oksh", "posh", "yash", "zsh"}
+)
+#: PATH BuildKit gives a Linux image that sets none (system.DefaultPathEnv)
+DEFAULT_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_WINDOWS_ABS = re.compile(r"^([A-Za-z]:|\\\\|\\)")
+
+Value = str | Unknown
+T = TypeVar("T")
+
+
+def is_posix_shell(argv: tuple[str, ...] | list[str]) -> bool:
+    """Does ``SHELL argv`` run a POSIX shell (``/bin/bash``, ``ash``,
+    ``busybox sh``; not ``pwsh``, ``cmd``, ``python``)?"""
+    if not argv:
+        return False
+    prog = posixpath.basename(argv[0].replace("\\", "/")).lower()
+    if prog == "busybox":
+        return len(argv) > 1 and argv[1] in ("sh", "ash")
+    return prog in POSIX_SHELLS
+
+
+# -- values -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Variable:
+    """A variable of the build environment: its value (UNKNOWN when it
+    cannot be known), who set it (``"env"``, ``"arg"`` or ``"image"``) and
+    the instruction that did (None for the image)."""
+
+    name: str
+    value: Value
+    kind: str
+    ins: Instruction | None = field(default=None, compare=False)
+
+
+@dataclass(frozen=True)
+class Shell:
+    """The SHELL in effect: ``argv`` (UNKNOWN when a SHELL is not in JSON
+    form), whether it is the platform's default, and the SHELL instruction
+    that set it (None for the default)."""
+
+    argv: tuple[str, ...] | Unknown
+    default: bool = True
+    ins: Instruction | None = field(default=None, compare=False)
+
+    @property
+    def program(self) -> str | Unknown:
+        """The program's base name, lower case (``bash``, ``pwsh``)."""
+        if isinstance(self.argv, Unknown) or not self.argv:
+            return UNKNOWN
+        return posixpath.basename(self.argv[0].replace("\\", "/")).lower()
+
+    @property
+    def posix(self) -> bool:
+        """A POSIX shell (False when unknown)."""
+        return not isinstance(self.argv, Unknown) and is_posix_shell(self.argv)
+
+    def _flags(self) -> list[str]:
+        if isinstance(self.argv, Unknown):
+            return []
+        return list(self.argv[1:])
+
+    @property
+    def errexit(self) -> bool:
+        """Runs with ``-e`` (``SHELL ["/bin/bash", "-eo", "pipefail", "-c"]``)."""
+        flags = self._flags()
+        if "errexit" in flags:
+            return True
+        return any(w.startswith("-") and not w.startswith("--") and "e" in w[1:] for w in flags)
+
+    @property
+    def pipefail(self) -> bool:
+        """Runs with pipefail: bash, zsh, ksh or ash (by any path, or
+        through ``env``) with an ``-o`` flag and a ``pipefail`` argument."""
+        if isinstance(self.argv, Unknown) or not self.argv:
+            return False
+        prog, rest = self.program, list(self.argv[1:])
+        if prog == "env" and rest:
+            prog, rest = posixpath.basename(rest[0]).lower(), rest[1:]
+        has_o = any(a.startswith("-") and not a.startswith("--") and "o" in a[1:] for a in rest)
+        return prog in ("bash", "zsh", "ksh", "ash") and has_o and "pipefail" in rest
+
+
+LINUX_SHELL: Final = Shell(("/bin/sh", "-c"))
+WINDOWS_SHELL: Final = Shell(("cmd", "/S", "/C"))
+
+
+@dataclass(frozen=True)
+class User:
+    """Who RUN commands run as.  ``name`` is the USER's user part as
+    written (after expansion; a number for ``USER 1000``), ``group`` its
+    group part (None when not given); ``uid``/``gid``/``home`` are what the
+    file or the image table tells, UNKNOWN otherwise.  ``explicit``: a USER
+    of this file (this stage or one it builds on) is in effect."""
+
+    name: Value
+    group: str | None | Unknown = None
+    uid: int | Unknown = UNKNOWN
+    gid: int | Unknown = UNKNOWN
+    home: Value = UNKNOWN
+    explicit: bool = False
+    ins: Instruction | None = field(default=None, compare=False)
+
+    @property
+    def root(self) -> bool | Unknown:
+        if isinstance(self.uid, int):
+            return self.uid == 0
+        if self.name in ("root", "0"):
+            return True
+        return UNKNOWN
+
+
+@dataclass(frozen=True)
+class Workdir:
+    """The working directory.  ``path`` is absolute, or UNKNOWN (the base
+    image's WORKDIR is unknown, or a variable is); ``explicit``: a WORKDIR
+    of this file is in effect; ``under_image``: when ``path`` is UNKNOWN only
+    because the image's WORKDIR is, the path relative to it (``"."``,
+    ``"app/src"``), so that two such paths can still be compared."""
+
+    path: Value
+    explicit: bool = False
+    under_image: str | None = None
+
+
+# -- timelines ----------------------------------------------------------------
+
+
+class _Timeline(Generic[T]):
+    """Values of one fact in one stage, by position (the instruction's
+    index in the stage; the FROM is -1): ``at(p)`` is the last value set
+    before position ``p``."""
+
+    __slots__ = ("pos", "vals")
+
+    def __init__(self) -> None:
+        self.pos: list[int] = []
+        self.vals: list[T] = []
+
+    def add(self, pos: int, value: T) -> None:
+        self.pos.append(pos)
+        self.vals.append(value)
+
+    def at(self, pos: int) -> tuple[bool, T | None]:
+        k = bisect_left(self.pos, pos)
+        if k == 0:
+            return False, None
+        return True, self.vals[k - 1]
+
+    def last(self) -> tuple[bool, T | None]:
+        return (True, self.vals[-1]) if self.vals else (False, None)
+
+
+# -- stages -----------------------------------------------------------------
+
+
+@dataclass(eq=False)
+class StageInfo:
+    """A stage of the file and its place among the others."""
+
+    index: int
+    stage: Stage
+    name: str | None  # lower case, as BuildKit keys it
+    base: Value  # the FROM's image (or stage) name after the global ARGs
+    parent: StageInfo | None = None
+    children: list[StageInfo] = field(default_factory=list)
+    ref: ImageRef | None = None  # the external image of the chain's root
+    image: ImageInfo = field(default_factory=lambda: image_info(parse_ref(HOLE)))
+    windows: bool = False
+    is_final: bool = False
+    # timelines (internal)
+    _vars: dict[str, _Timeline[Variable]] = field(default_factory=dict, repr=False)
+    _image_vars: dict[str, _Timeline[Variable]] = field(default_factory=dict, repr=False)
+    _user: _Timeline[tuple[Value, Instruction]] = field(default_factory=_Timeline, repr=False)
+    _workdir: _Timeline[Workdir] = field(default_factory=_Timeline, repr=False)
+    _shell: _Timeline[Shell] = field(default_factory=_Timeline, repr=False)
+    _final_memo: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
+    _created: dict[tuple[str, str], _Timeline[Created]] | None = field(default=None, repr=False)
+
+    @property
+    def root(self) -> StageInfo:
+        """The first stage of the chain (the one built on an image)."""
+        st = self
+        while st.parent is not None:
+            st = st.parent
+        return st
+
+    @property
+    def chain(self) -> tuple[StageInfo, ...]:
+        """The stages this one builds on and itself, oldest first."""
+        out: list[StageInfo] = []
+        st: StageInfo | None = self
+        while st is not None:
+            out.append(st)
+            st = st.parent
+        return tuple(reversed(out))
+
+    @property
+    def descendants(self) -> list[StageInfo]:
+        """Stages built on this one, directly or not, in file order."""
+        out: list[StageInfo] = []
+        todo = list(self.children)
+        while todo:
+            st = todo.pop()
+            out.append(st)
+            todo.extend(st.children)
+        return sorted(out, key=lambda s: s.index)
+
+    @property
+    def scratch(self) -> bool:
+        return self.parent is None and self.image.family is Family.SCRATCH
+
+
+# -- the model -------------------------------------------------------------------
+
+
+class Facts:
+    """The state of the build at one point: before an instruction
+    (``model.at(ins)``) or after it (``model.after(ins)``).  Cheap: it
+    reads the model's timelines on demand."""
+
+    __slots__ = ("ins", "model", "pos", "stage")
+
+    def __init__(self, model: SemanticModel, stage: StageInfo, pos: int, ins: Instruction | None) -> None:
+        self.model = model
+        self.stage = stage
+        self.pos = pos  # the state before this position of the stage
+        self.ins = ins
+
+    def __repr__(self) -> str:
+        return f"<Facts stage {self.stage.index} before #{self.pos}>"
+
+    # variables
+    def variable(self, name: str) -> Variable | None:
+        """The variable as the build sees it here (RUN's environment and the
+        expansion of Dockerfile words), None when not set."""
+        return self.model._lookup(self.stage, self.pos, name, "_vars")
+
+    def env(self, name: str) -> str | None | Unknown:
+        """The variable's value: a str, None when not set, UNKNOWN."""
+        v = self.variable(name)
+        return None if v is None else v.value
+
+    def image_env(self, name: str) -> str | None | Unknown:
+        """The value in the image's config (ENV only; ARGs do not reach it)."""
+        v = self.model._lookup(self.stage, self.pos, name, "_image_vars")
+        return None if v is None else v.value
+
+    def from_env(self, name: str) -> bool:
+        """Set by an ENV of this file (not an ARG, not the image)."""
+        v = self.variable(name)
+        return v is not None and v.kind == "env"
+
+    def expand(self, word: str) -> Value:
+        """``word`` as BuildKit expands a Dockerfile word here (quotes and
+        escapes processed, variables substituted); UNKNOWN when it depends
+        on an unknown value or BuildKit would fail."""
+        return self.model._expand(word, self.env)
+
+    # who, where, how
+    @property
+    def user(self) -> User:
+        return self.model._user(self.stage, self.pos)
+
+    @property
+    def home(self) -> Value:
+        """$HOME as a RUN sees it: the environment's, else the user's home
+        (root's is /root; a user created in an earlier RUN or shipped by the
+        image has its own); UNKNOWN otherwise."""
+        h = self.env("HOME")
+        if h is not None:
+            return h
+        return self.user.home
+
+    @property
+    def workdir(self) -> Workdir:
+        found, wd = self.model._fact(self.stage, self.pos, "_workdir")
+        if found and wd is not None:
+            return wd  # type: ignore[return-value]
+        return self.model._image_workdir(self.stage)
+
+    @property
+    def shell(self) -> Shell:
+        found, sh = self.model._fact(self.stage, self.pos, "_shell")
+        if found and sh is not None:
+            return sh  # type: ignore[return-value]
+        return WINDOWS_SHELL if self.stage.windows else LINUX_SHELL
+
+    @property
+    def probably_root(self) -> bool:
+        """RUN runs as root, or no USER of this file says otherwise and the
+        image is not one that likely drops root (the cache rules' reading:
+        an unrecognised image is taken to run as root)."""
+        user = self.user
+        if user.root is True:
+            return True
+        return (
+            isinstance(user.root, Unknown)
+            and not user.explicit
+            and isinstance(self.image.default_user, Unknown)
+            and not self.image.nonroot_hint
+        )
+
+    @property
+    def image(self) -> ImageInfo:
+        """The external image the stage's chain is built on."""
+        return self.stage.image
+
+    @property
+    def windows(self) -> bool:
+        return self.stage.windows
+
+
+class SemanticModel:
+    """What is true at each instruction of one file (see the module doc).
+
+    ``SemanticModel.of(tree)`` builds it once per tree and mode and keeps it
+    on the tree (``tree.memo``); the tree is never changed after parsing."""
+
+    def __init__(
+        self, tree: Dockerfile, assume_defaults: bool = True, build_args: Mapping[str, str] | None = None
+    ) -> None:
+        self.tree = tree
+        self.assume_defaults = assume_defaults
+        #: the ``--build-arg`` values of one concrete build (None: not known)
+        self.build_args = dict(build_args) if build_args is not None else None
+        self.escape = tree.escape
+        #: global ARGs (before the first FROM): name -> value (UNKNOWN for
+        #: BuildKit's platform ARGs and, unless assumed, every ARG)
+        given = self.build_args or {}
+        self.global_args: dict[str, Value] = {n: given.get(n, UNKNOWN) for n in PLATFORM_ARGS}
+        self.steps = 0  # lookup steps taken (for cost tests)
+        self.stages: list[StageInfo] = []
+        self._where: dict[int, tuple[StageInfo, int]] = {}
+        self._mounts: dict[int, tuple[Mount, ...]] = {}
+        self._defined: set[str] = set()  # names some ENV/ARG of the file sets
+        self._roots: dict[int, StageInfo] = {}
+        self.expansions = 0  # calls of the expander (for cost tests)
+        self._build()
+
+    @classmethod
+    def of(
+        cls, tree: Dockerfile, assume_defaults: bool = True, build_args: Mapping[str, str] | None = None
+    ) -> SemanticModel:
+        """The model of ``tree`` (built on first use, then shared).
+
+        ``assume_defaults``: an ARG's declared default is its value (else
+        every ARG is UNKNOWN: ``--build-arg`` may override it).
+        ``build_args``: model one concrete build, ``docker build
+        --build-arg K=V…`` (an ARG without a value and no ``--build-arg``
+        is then unset, as in BuildKit)."""
+        key = (cls, assume_defaults, None if build_args is None else frozenset(build_args.items()))
+        model = tree.memo.get(key)
+        if not isinstance(model, SemanticModel):
+            model = tree.memo[key] = cls(tree, assume_defaults, build_args)
+        return model
+
+    # -- public queries ----------------------------------------------------------
+
+    def at(self, ins: Instruction) -> Facts:
+        """The state before ``ins`` runs (for a FROM: the stage's start; for
+        an ONBUILD trigger: the end of its stage)."""
+        stage, pos = self._locate(ins)
+        return Facts(self, stage, pos, ins)
+
+    def after(self, ins: Instruction) -> Facts:
+        """The state after ``ins`` has run."""
+        stage, pos = self._locate(ins)
+        return Facts(self, stage, pos + 1, ins)
+
+    def end(self, stage: StageInfo) -> Facts:
+        """The state at the end of a stage."""
+        return Facts(self, stage, len(stage.stage.instructions), None)
+
+    def stage_of(self, ins: Instruction) -> StageInfo | None:
+        where = self._where.get(id(ins))
+        return where[0] if where is not None else None
+
+    @property
+    def final_stage(self) -> StageInfo | None:
+        return self.stages[-1] if self.stages else None
+
+    def script(self, ins: Instruction) -> Script | None:
+        """The parsed shell script of a RUN (cached once per instruction)."""
+        return script_of(ins)
+
+    def mounts(self, ins: Instruction) -> tuple[Mount, ...]:
+        """The ``--mount`` flags of a RUN, parsed, values expanded."""
+        got = self._mounts.get(id(ins))
+        if got is None:
+            facts = self.at(ins)
+            got = tuple(
+                parse_mount(f.value, facts.expand, f)
+                for f in ins.flags
+                if f.name == "mount" and f.value is not None
+            )
+            self._mounts[id(ins)] = got
+        return got
+
+    def expand_global(self, word: str) -> Value:
+        """``word`` expanded with the global ARGs (as in a FROM line)."""
+        return self._expand(word, self._global)
+
+    # -- building ----------------------------------------------------------------
+
+    def _global(self, name: str) -> str | None | Unknown:
+        return self.global_args.get(name)
+
+    def _expand(self, word: str, lookup: Callable[[str], str | None | Unknown]) -> Value:
+        self.expansions += 1
+        if "$" not in word and "'" not in word and '"' not in word and self.escape not in word:
+            return word
+        try:
+            got = lexing.expand_word(word, lookup, self.escape)
+        except lexing.ShellError:
+            return UNKNOWN
+        return UNKNOWN if got is None else got
+
+    def _arg_value(
+        self,
+        name: str,
+        raw: str | None,
+        lookup: Callable[[str], str | None | Unknown],
+        scope: dict[str, Value],
+    ) -> str | None | Unknown:
+        """The value an ARG gets (None: it stays unset).  ``scope``: the
+        global ARGs when it is declared in a stage (``ARG NAME`` takes the
+        global value), else empty."""
+        if self.build_args is not None:  # one concrete build, as BuildKit
+            if name in self.build_args:
+                return self.build_args[name]
+            if raw is not None:
+                return self._expand(raw, lookup)
+            return scope.get(name)
+        if not self.assume_defaults:
+            return UNKNOWN
+        if raw is None:
+            return scope.get(name, UNKNOWN)
+        return self._expand(raw, lookup)
+
+    def _build(self) -> None:
+        tree = self.tree
+        for ins in tree.preamble:
+            if ins.keyword != "ARG":
+                continue
+            for name, raw in _arg_pairs(ins):
+                value = self._arg_value(name, raw, self._global, {})
+                if value is not None:
+                    self.global_args[name] = value
+        by_name: dict[str, StageInfo] = {}
+        for st in tree.stages:
+            raw_base = st.base.value if st.base is not None else ""
+            base = self._expand(raw_base, self._global) if raw_base else UNKNOWN
+            if base == "":
+                base = UNKNOWN  # BuildKit: "base name should not be blank"
+            info = StageInfo(st.index, st, st.name.lower() if st.name else None, base)
+            parent = by_name.get(base.lower()) if isinstance(base, str) else None
+            if parent is not None:
+                info.parent = parent
+                parent.children.append(info)
+                info.ref, info.image, info.windows = parent.ref, parent.image, parent.windows
+            else:
+                info.ref = self._ref(raw_base)
+                info.image = SCRATCH if info.ref is not None and info.ref.scratch else image_info(info.ref)
+                platform = st.from_.flag("platform")
+                info.windows = (
+                    info.image.windows
+                    or tree.escape == "`"
+                    or (platform is not None and (platform.value or "").lower().startswith("windows"))
+                )
+            if info.name:
+                by_name[info.name] = info
+            self.stages.append(info)
+            self._where[id(st.from_)] = (info, -1)
+            for pos, ins in enumerate(st.instructions):
+                self._where[id(ins)] = (info, pos)
+                if ins.inner is not None:
+                    self._where[id(ins.inner)] = (info, len(st.instructions))
+                self._step(info, pos, ins)
+        if self.stages:
+            self.stages[-1].is_final = True
+
+    def _ref(self, raw: str) -> ImageRef:
+        """The image reference of a FROM, variables the global ARGs cannot
+        tell left as holes."""
+
+        def holes(name: str) -> str | None | Unknown:
+            v = self.global_args.get(name)
+            return HOLE if isinstance(v, Unknown) else v
+
+        try:
+            text = lexing.expand_word(raw, holes, self.escape)
+        except lexing.ShellError:
+            text = None
+        return parse_ref(text or HOLE)
+
+    def _step(self, st: StageInfo, pos: int, ins: Instruction) -> None:
+        """Record what ``ins`` changes (it runs at position ``pos``)."""
+        kw = ins.keyword
+        before = Facts(self, st, pos, ins)
+        if kw == "ENV":
+            values = [(k.value, self._expand(v.value, before.env)) for k, v in ins.pairs()]
+            for key, value in values:
+                var = Variable(key, value, "env", ins)
+                st._vars.setdefault(key, _Timeline()).add(pos, var)
+                st._image_vars.setdefault(key, _Timeline()).add(pos, var)
+                self._defined.add(key)
+        elif kw == "ARG":
+            for name, raw in _arg_pairs(ins):
+                if name in _NON_ENV_ARGS:
+                    continue
+                now = Facts(self, st, pos + 1, ins)  # sees the pairs before it
+                got = self._arg_value(name, raw, now.env, self.global_args)
+                prev = now.variable(name)
+                if got is not None and prev is not None and prev.kind == "env" and prev.value != got:
+                    # An ARG after an ENV of the same name: Docker's docs say the
+                    # ENV wins, BuildKit's dispatcher lets the later ARG win
+                    # (docker/cli#3344; kaniko followed BuildKit).  Builders
+                    # disagree, so a fix must not rely on either: unknown.
+                    got = UNKNOWN
+                if got is not None:
+                    st._vars.setdefault(name, _Timeline()).add(pos, Variable(name, got, "arg", ins))
+                    self._defined.add(name)
+        elif kw == "USER" and ins.args:
+            st._user.add(pos, (self._expand(ins.args[0].value, before.env), ins))
+        elif kw == "WORKDIR" and ins.args:
+            st._workdir.add(
+                pos, self._next_workdir(before.workdir, self._expand(ins.args[0].value, before.env), st)
+            )
+        elif kw == "SHELL":
+            argv: tuple[str, ...] | Unknown = tuple(a.value for a in ins.args) if ins.json else UNKNOWN
+            st._shell.add(pos, Shell(argv, False, ins))
+
+    def _next_workdir(self, cur: Workdir, value: Value, st: StageInfo) -> Workdir:
+        """BuildKit's dispatchWorkdir: an absolute path replaces, a relative
+        one is joined to the current directory; the result is cleaned."""
+        if isinstance(value, Unknown) or st.windows or _WINDOWS_ABS.match(value):
+            return Workdir(UNKNOWN, True)
+        if value.startswith("/"):
+            return Workdir(_clean(value), True)
+        if isinstance(cur.path, str):
+            return Workdir(_clean("/" + cur.path + "/" + value), True)
+        if cur.under_image is None:
+            return Workdir(UNKNOWN, True)
+        rel = posixpath.normpath(posixpath.join(cur.under_image, value))
+        return Workdir(UNKNOWN, True, None if rel == ".." or rel.startswith("../") else rel)
+
+    # -- lookups -----------------------------------------------------------------
+
+    def _locate(self, ins: Instruction) -> tuple[StageInfo, int]:
+        where = self._where.get(id(ins))
+        if where is None:
+            raise KeyError("the instruction is not in a stage of this file")
+        return where
+
+    def _fact(self, st: StageInfo, pos: int, which: str) -> tuple[bool, object]:
+        """The last value of a single-valued fact before ``pos``, through the
+        parent stages."""
+        self.steps += 1
+        timeline: _Timeline[object] = getattr(st, which)
+        found, val = timeline.at(pos)
+        if found or st.parent is None:
+            return found, val
+        return self._final_fact(st.parent, which)
+
+    def _final_fact(self, st: StageInfo, which: str) -> tuple[bool, object]:
+        """A single-valued fact at the end of ``st`` (memoized per stage)."""
+        key = (which, "")
+        if key not in st._final_memo:
+            self.steps += 1
+            timeline: _Timeline[object] = getattr(st, which)
+            got = timeline.last()
+            if not got[0] and st.parent is not None:
+                got = self._final_fact(st.parent, which)
+            st._final_memo[key] = got
+        return st._final_memo[key]  # type: ignore[return-value]
+
+    def _lookup(self, st: StageInfo, pos: int, name: str, which: str) -> Variable | None:
+        self.steps += 1
+        timeline = getattr(st, which).get(name)
+        if timeline is not None:
+            found, var = timeline.at(pos)
+            if found:
+                return var  # type: ignore[no-any-return]
+        if st.parent is None:
+            return self._from_image(st, name)
+        if name not in self._defined:  # no stage sets it: skip the walk up the chain
+            return self._from_image(self._root(st), name)
+        return self._final(st.parent, name, which)
+
+    def _root(self, st: StageInfo) -> StageInfo:
+        """``st.root``, memoized (chains can be long)."""
+        root = self._roots.get(st.index)
+        if root is None:
+            root = st if st.parent is None else self._root(st.parent)
+            self._roots[st.index] = root
+        return root
+
+    def _final(self, st: StageInfo, name: str, which: str) -> Variable | None:
+        """The variable at the end of ``st`` (memoized per stage)."""
+        key = (which, name)
+        if key in st._final_memo:
+            return st._final_memo[key]  # type: ignore[return-value]
+        self.steps += 1
+        timeline = getattr(st, which).get(name)
+        found, var = timeline.last() if timeline is not None else (False, None)
+        if found:
+            result: Variable | None = var
+        elif st.parent is not None:
+            result = self._final(st.parent, name, which)
+        else:
+            result = self._from_image(st, name)
+        st._final_memo[key] = result
+        return result
+
+    def _from_image(self, root: StageInfo, name: str) -> Variable | None:
+        """A variable the file does not set, as the base image sets it."""
+        image = root.image
+        known = image.env_value(name)
+        if known is not None:
+            return Variable(name, known, "image")
+        if not _NAME.match(name):
+            return None  # $1, $@...: never set
+        if image.family is Family.SCRATCH:
+            return Variable(name, DEFAULT_PATH, "image") if name == "PATH" else None
+        if image.env_complete:
+            return None
+        if name == "HOME" and (not image.nonroot_hint or isinstance(image.default_user, str)):
+            return None  # the runtime sets HOME; images leave it out of their config
+        return Variable(name, UNKNOWN, "image")
+
+    def _image_workdir(self, st: StageInfo) -> Workdir:
+        root = st.root
+        wd = root.image.workdir
+        if isinstance(wd, str):
+            return Workdir(wd, False)
+        return Workdir(UNKNOWN, False, ".")
+
+    def _user(self, st: StageInfo, pos: int) -> User:
+        found, got = self._fact(st, pos, "_user")
+        image = st.image
+        if not found or got is None:
+            name = image.default_user
+            if isinstance(name, Unknown):
+                return User(UNKNOWN)
+            u = image.user(name)
+            if u is None:
+                return User(name, None, 0 if name == "root" else UNKNOWN, 0 if name == "root" else UNKNOWN,
+                            "/root" if name == "root" else UNKNOWN)  # fmt: skip
+            return User(name, None, u.uid, u.gid, u.home)
+        assert isinstance(got, tuple)
+        value: Value = got[0]
+        ins: Instruction = got[1]
+        if isinstance(value, Unknown) or not value:
+            return User(UNKNOWN, explicit=True, ins=ins)
+        name, colon, group = value.partition(":")
+        grp: str | None = group if colon else None
+        uid: int | Unknown = UNKNOWN
+        gid: int | Unknown = num(grp) if grp is not None else UNKNOWN
+        home: Value = UNKNOWN
+
+        def created_get(key: tuple[str, str]) -> Created | None:
+            return self._created(st, pos, key)
+
+        if name in ("root", "0"):
+            uid, home = 0, "/root"
+            if grp is None:
+                gid = 0
+        if name.isascii() and name.isdigit():
+            uid = int(name)
+        user = created_get(("user", name))
+        shipped = image.user(name) if image.known else None
+        if user is not None:
+            uid = user.id if isinstance(uid, Unknown) else uid
+            home = user.home
+            if grp is None and user.group is not None:
+                grp_id = num(user.group)
+                if isinstance(grp_id, Unknown) and isinstance(user.group, str):
+                    g = created_get(("group", user.group))
+                    grp_id = g.id if g is not None else UNKNOWN
+                gid = grp_id
+        elif shipped is not None and name not in ("root", "0"):
+            uid, home = shipped.uid, shipped.home
+            if grp is None:
+                gid = shipped.gid
+        if grp is not None and isinstance(gid, Unknown):
+            g = created_get(("group", grp))
+            if g is not None:
+                gid = g.id
+        return User(name, grp, uid, gid, home, True, ins)
+
+    def _created(self, st: StageInfo, pos: int, key: tuple[str, str]) -> Created | None:
+        """The user (``("user", name)``) or group a RUN of the chain before
+        ``pos`` created last, if any."""
+        self.steps += 1
+        timeline = self._created_index(st).get(key)
+        if timeline is not None:
+            found, got = timeline.at(pos)
+            if found:
+                return got
+        if st.parent is None:
+            return None
+        memo_key = ("created", "\0".join(key))
+        if memo_key not in st.parent._final_memo:
+            st.parent._final_memo[memo_key] = self._created(st.parent, len(st.parent.stage.instructions), key)
+        return st.parent._final_memo[memo_key]  # type: ignore[return-value]
+
+    def _created_index(self, st: StageInfo) -> dict[tuple[str, str], _Timeline[Created]]:
+        """The users and groups the RUNs of one stage create (parsed once)."""
+        if st._created is None:
+            index: dict[tuple[str, str], _Timeline[Created]] = {}
+            for pos, ins in enumerate(st.stage.instructions):
+                if ins.keyword != "RUN":
+                    continue
+                script = self.script(ins)
+                if script is None:
+                    continue
+                for cmd in script.commands:
+                    for c in created_by(cmd):
+                        index.setdefault((c.kind, c.name), _Timeline()).add(pos, c)
+            st._created = index
+        return st._created
+
+
+def _arg_pairs(ins: Instruction) -> Iterator[tuple[str, str | None]]:
+    """(name, raw default or None) of each ``ARG`` word."""
+    for w in ins.args:
+        name, eq, raw = w.value.partition("=")
+        yield name, (raw if eq else None)
+
+
+def _clean(path: str) -> str:
+    """Go's path.Clean for an absolute path."""
+    p = posixpath.normpath(path)
+    return "/" + p.lstrip("/") if p.startswith("//") else p
