@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
 if TYPE_CHECKING:
     from .context import BuildContext
     from .frontend import Frontend
-    from .tree import Dockerfile, Node
+    from .model import Facts, SemanticModel
+    from .tree import Dockerfile, Instruction, Node
 
 
 class Safety(str, enum.Enum):
@@ -123,6 +124,20 @@ class Context:
         from .frontend import frontend
 
         return frontend(self.tree)
+
+    @property
+    def model(self) -> "SemanticModel":
+        """The file's semantic model (built once per pass, shared by every
+        rule): ``ctx.model.at(ins).env("HOME")``, ``.user``, ``.workdir``,
+        ``.shell``, ``.image``; ``ctx.model.mounts(ins)``, ``.script(ins)``,
+        ``.stages``.  See :mod:`dockfix.model`."""
+        from .model import SemanticModel
+
+        return SemanticModel.of(self.tree)
+
+    def facts(self, ins: "Instruction") -> "Facts":
+        """What is true before ``ins`` runs: ``ctx.model.at(ins)``."""
+        return self.model.at(ins)
 
     def finding(
         self,
