@@ -43,7 +43,7 @@ class AppliedFix:
     def span(self) -> tuple[int, int]:
         return (self.start, self.end)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, object]:
         return {
             "code": self.code,
             "message": self.message,
@@ -305,10 +305,11 @@ def fix(
         if side:
             if build_context is None:
                 raise FixError(f"fix by {codes} edits build-context files but there is no build context")
-            for e in side:
-                old = result.side_files[e.path][0] if e.path in result.side_files else build_context.read_text(e.path)
-                result.side_files[e.path] = (old, e.text)
-                overlay[e.path] = e.text
+            for side_edit in side:
+                rel = side_edit.path
+                old = result.side_files[rel][0] if rel in result.side_files else build_context.read_text(rel)
+                result.side_files[rel] = (old, side_edit.text)
+                overlay[rel] = side_edit.text
             build_context = BuildContext(build_context.root, path, overlay)
         for f in chosen:
             assert f.fix is not None
@@ -318,8 +319,8 @@ def fix(
             )
         # Record which ranges of the original source were touched.
         older_maps = result._back_maps()[::-1]
-        for e in edits:
-            a, b = e.start, e.end
+        for edit in edits:
+            a, b = edit.start, edit.end
             for back in older_maps:
                 a, b = back.map(a, end=False), back.map(b, end=True)
             result.touched.append((a, b))
