@@ -370,7 +370,7 @@ def run(
             side[f["abs"]] = (old, f["path"], f["new"])
         if r.status == "error":
             err(format_error(r, verbose))
-        elif options.mode == "diff" and r.changed:
+        elif options.mode == "diff" and r.changed and r.output is not None:
             out(files.unified_diff(r.source, r.output, r.path))
         elif options.mode == "check" and (r.changed or r.findings):
             out(format_check(r))

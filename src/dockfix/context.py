@@ -349,7 +349,7 @@ class BuildContext:
 
     def excluded(self, path: str) -> bool:
         rel = self.relative(path)
-        return bool(rel) and is_excluded(self.patterns, rel)
+        return rel is not None and rel != "" and is_excluded(self.patterns, rel)
 
     def exists(self, path: str) -> bool:
         """The path is in the context, not excluded, and does not lead

@@ -27,16 +27,16 @@ import re
 from dataclasses import dataclass, replace
 from enum import Enum
 from functools import lru_cache
-from typing import Final, Self
+from typing import Final
 
 
 class Unknown:
     """The one "cannot be known" value of the semantic model (a singleton:
     compare with ``is UNKNOWN``).  It is falsy."""
 
-    _inst: Self | None = None
+    _inst: "Unknown | None" = None
 
-    def __new__(cls) -> Self:
+    def __new__(cls) -> "Unknown":
         if cls._inst is None:
             cls._inst = super().__new__(cls)
         return cls._inst

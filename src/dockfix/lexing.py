@@ -290,6 +290,13 @@ _JSON_MAX_DEPTH = 10000
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+def _json_ws_end(s: str, i: int, end: int) -> int:
+    """The end of the JSON white space at ``i`` (``_JSON_WS`` matches the
+    empty string, so it always matches)."""
+    m = _JSON_WS.match(s, i, end)
+    return m.end() if m else i
+
+
 def _json_scan(s: str, i: int, end: int) -> tuple[int, list[tuple[str, int, int]]]:
     """Scan one JSON array starting at s[i] == "[" without recursion.
 
@@ -299,7 +306,7 @@ def _json_scan(s: str, i: int, end: int) -> tuple[int, list[tuple[str, int, int]
     elements: list[tuple[str, int, int]] = []
     expect = "value"  # value | value_or_close | comma_or_close | key | key_or_close | colon
     while True:
-        i = _JSON_WS.match(s, i, end).end()
+        i = _json_ws_end(s, i, end)
         if i >= end:
             raise NotJSON()
         ch = s[i]
@@ -371,7 +378,7 @@ def parse_json(s: str, start: int, end: int) -> list[Piece]:
     if not s.startswith("[", start, end):
         raise NotJSON()
     after, elements = _json_scan(s, start, end)
-    if _JSON_WS.match(s, after, end).end() != end:
+    if _json_ws_end(s, after, end) != end:
         raise NotJSON()  # trailing content: not valid JSON for json.Unmarshal
     if any(kind != "string" for kind, _, _ in elements):
         raise NotStringArray()
@@ -498,6 +505,7 @@ class _ShellLex:
                     words.add_raw_string(tmp, a, self.i)
                 else:
                     ch = self.next()
+                    assert ch is not None  # peek() saw it
                     if ch == self.escape:
                         if self.raw_escapes:
                             words.add_raw_char(ch, a, self.i)
