@@ -433,3 +433,28 @@ def test_memory_error_in_one_file_does_not_stop_the_run(tmp_path, monkeypatch):
     assert results[0].status == "error" and "out of memory" in (results[0].error or "")
     assert not results[0].internal
     assert results[1].status == "changed"
+
+
+def test_two_concurrent_runs_lose_no_update(tmp_path):
+    """Two runs over the same files, each applying a different fix: every
+    file ends with both fixes, or the run whose fix is missing said it did
+    not write that file (it changed during the run)."""
+    n = 300
+    for i in range(n):
+        (tmp_path / f"{i:03}.Dockerfile").write_text("FROM a as b\nENV k v\n")
+
+    def start(code: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-m", "dockfix", "--select", code, "."],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV,
+        )  # fmt: skip
+
+    runs = {"DF503": start("DF503"), "DF502": start("DF502")}
+    errors = {code: p.communicate(timeout=300)[1].decode() for code, p in runs.items()}
+    fixed = {"DF503": "FROM a AS b\n", "DF502": "ENV k=v\n"}
+    for i in range(n):
+        name = f"{i:03}.Dockerfile"
+        text = (tmp_path / name).read_text()
+        for code, line in fixed.items():
+            if line not in text:
+                assert f"{name}:1:1: changed during the run; not written" in errors[code], (name, code, text)
