@@ -524,3 +524,10 @@ def _cost(n: int) -> int:
 def test_linear() -> None:
     small, big = _cost(16), _cost(128)
     assert big <= 8 * small * 1.2, (small, big)
+
+
+def test_an_empty_tag_is_no_known_image() -> None:
+    # an undeclared ARG expands to nothing (BuildKit), leaving `node:`: an
+    # invalid reference, not node's default (Debian) variant
+    tree = parse("FROM node:${VARIANT}\nRUN true\n")
+    assert SemanticModel.of(tree).stages[0].image.family is Family.UNKNOWN

@@ -7,23 +7,19 @@ the mount in place and nothing fighting it, and a second run is a no-op."""
 from __future__ import annotations
 
 import pytest
+from conftest import assert_valid_buildkit
 
 import dockfix
-from dockfix.rules import Edit
+from dockfix.rules import Context, Edit
 from dockfix.shell import script_of
+from dockfix.shell_edits import CutError, chain, cut_arg, cut_elements, element_of
 from dockfix.transforms._cache import (
     UNKNOWN,
-    chain,
-    cut_arg,
-    cut_elements,
-    element_of,
     expand,
     glob_relation,
-    image_name,
+    make_run,
     relation,
 )
-
-from conftest import assert_valid_buildkit
 
 
 def _apply(text: str, edits: list[Edit]) -> str:
@@ -57,6 +53,8 @@ def _run(text: str, index: int = 1):
         ("`pwd`", None),
         ("~/.cache", "/home/app/.cache"),
         ("a\\ b", "a b"),
+        ("$1/x", None),
+        ("${@}", None),
     ],
 )
 def test_expand(raw, expected):
@@ -91,7 +89,14 @@ def test_relation_and_globs():
     ],
 )
 def test_image_name(ref, expected):
-    assert image_name(ref) == expected
+    """The image a RUN's stage builds on, as the cache rules name it (from
+    the semantic model's reference)."""
+    text = f"FROM {ref}\nRUN true\n"
+    tree = dockfix.parse(text)
+    ctx = Context(tree)
+    run = make_run(ctx, tree.instructions[1])
+    assert run is not None
+    assert (run.base, run.tag) == expected
 
 
 # -- cutting commands and arguments out of a RUN -----------------------------------
@@ -148,7 +153,6 @@ def test_cut_elements(before, drop, after):
     ],
 )
 def test_cut_elements_refuses(before):
-    from dockfix.transforms._cache import CutError
 
     text = "FROM x\n" + before
     tree, ins, script = _run(text)
@@ -192,7 +196,7 @@ def _all(text: str, unsafe: bool, path: str = "Dockerfile"):
 COMPOSED = {
     "pip": (
         "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n"
-        "COPY . .\nCMD [\"python\", \"app.py\"]\n",
+        'COPY . .\nCMD ["python", "app.py"]\n',
         ["--mount=type=cache,target=/root/.cache/pip"],
         ["--no-cache-dir", "PIP_NO_CACHE_DIR"],
     ),
@@ -214,7 +218,7 @@ COMPOSED = {
     ),
     "npm": (
         "FROM node:20-slim\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n"
-        "CMD [\"node\", \"server.js\"]\n",
+        'CMD ["node", "server.js"]\n',
         ["--mount=type=cache,target=/root/.npm"],
         ["cache clean"],
     ),
@@ -258,13 +262,16 @@ COMPOSED = {
     "go": (
         "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY go.mod go.sum ./\nRUN go mod download\nCOPY . .\n"
         "RUN CGO_ENABLED=0 go build -o /out/app .\n\nFROM scratch\nCOPY --from=build /out/app /app\n"
-        "ENTRYPOINT [\"/app\"]\n",
+        'ENTRYPOINT ["/app"]\n',
         ["--mount=type=cache,target=/go/pkg/mod", "--mount=type=cache,target=/root/.cache/go-build"],
         [],
     ),
     "cargo": (
         "FROM rust:1.80 AS build\nWORKDIR /src\nCOPY . .\nRUN cargo build --release\n",
-        ["--mount=type=cache,target=/usr/local/cargo/registry", "--mount=type=cache,target=/usr/local/cargo/git"],
+        [
+            "--mount=type=cache,target=/usr/local/cargo/registry",
+            "--mount=type=cache,target=/usr/local/cargo/git",
+        ],
         [],
     ),
     "maven": (

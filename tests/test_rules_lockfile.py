@@ -6,14 +6,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import assert_valid_buildkit
 
 import dockfix
 from dockfix.context import BuildContext
+from dockfix.model import SemanticModel
 from dockfix.shell import script_of
 from dockfix.transforms import _lockfile as lf
 from dockfix.transforms.lockfile_first import Where, independent
-
-from conftest import assert_valid_buildkit
 
 
 def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:
@@ -52,25 +52,34 @@ def test_paths_based_on_the_unknown_workdir_compare_only_with_each_other() -> No
     assert lf.join_path(None, "/abs") == "/abs"
 
 
-def test_expand_uses_known_values_only() -> None:
-    env = {"APP": "/srv/app", "NONE": None}
-    assert lf.expand("$APP/x", env) == "/srv/app/x"
-    assert lf.expand("${APP}", env) == "/srv/app"
-    assert lf.expand("$NONE", env) is None
-    assert lf.expand("${APP:-/x}", env) is None
-    assert lf.expand("$OTHER", env) is None
-
-
 def test_stage_states_follow_workdir_env_and_parent_stages() -> None:
     tree = dockfix.parse(
         "ARG BASE=/opt\nFROM x AS a\nARG BASE\nENV APP=$BASE/app\nWORKDIR $APP\nRUN a\n"
-        "FROM a\nWORKDIR sub\nRUN b\nFROM y\nRUN c\n"
+        "FROM a\nWORKDIR sub\nRUN b\nFROM y\nWORKDIR app/src\nRUN c\nWORKDIR $UNSET\nRUN d\n"
     )
-    states = lf.stage_states(tree)
+    model = SemanticModel.of(tree)
     runs = [i for i in tree.instructions if i.keyword == "RUN"]
-    assert states[id(runs[0])].workdir == "/opt/app"
-    assert states[id(runs[1])].workdir == "/opt/app/sub"
-    assert states[id(runs[2])].workdir == lf.UNKNOWN_ROOT
+    assert lf.state_at(model, runs[0]).workdir == "/opt/app"
+    assert lf.state_at(model, runs[1]).workdir == "/opt/app/sub"
+    # relative to the unknown WORKDIR of image y: comparable with paths on it
+    assert lf.state_at(model, runs[2]).workdir == lf.join_path(lf.UNKNOWN_ROOT, "app/src")
+    assert lf.state_at(model, runs[3]).workdir is None
+
+
+def test_copy_destination_is_expanded_as_buildkit_does(tmp_path: Path) -> None:
+    """The COPY destination is expanded by the semantic model: `${APP:-/app}`
+    (the old expander of DF220 gave up on modifiers) and an ARG after an ENV
+    of the same name (builders disagree: not guessed)."""
+    files = {"requirements.txt": "flask\n", "app.py": "x\n"}
+    text = 'FROM python:3.12\nENV APP=""\nCOPY . ${APP:-/app}\nRUN pip install -r /app/requirements.txt\n'
+    result = _fix(tmp_path, text, files, unsafe=True, select=["DF220"])
+    assert "COPY requirements.txt ${APP:-/app}/\nRUN pip install" in result.output
+    text = (
+        "FROM python:3.12\nENV APP=/app\nARG APP=/srv\nCOPY . $APP\n"
+        "RUN pip install -r /app/requirements.txt\n"
+    )
+    result = _fix(tmp_path, text, files, unsafe=True, select=["DF220"])
+    assert result.output == text
 
 
 # -- option parsing ------------------------------------------------------------
@@ -123,7 +132,15 @@ def test_requirements_follow_includes_relative_to_the_file(tmp_path: Path) -> No
 
 @pytest.mark.parametrize(
     "line",
-    ["-e .", ".", "./libs/a", "mypkg @ file:///src/mypkg", "dist/app-1.0-py3-none-any.whl", "-f ./wheels", "libs/a"],
+    [
+        "-e .",
+        ".",
+        "./libs/a",
+        "mypkg @ file:///src/mypkg",
+        "dist/app-1.0-py3-none-any.whl",
+        "-f ./wheels",
+        "libs/a",
+    ],
 )
 def test_requirements_with_local_paths_need_the_sources(tmp_path: Path, line: str) -> None:
     bc = _context(tmp_path, {"requirements.txt": f"flask\n{line}\n"})
@@ -134,7 +151,8 @@ def test_requirements_with_local_paths_need_the_sources(tmp_path: Path, line: st
 
 
 @pytest.mark.parametrize(
-    "line", ["requests[socks]>=2.31", "pkg @ https://example.com/pkg-1.0.tar.gz", "-i https://x/simple", "--pre"]
+    "line",
+    ["requests[socks]>=2.31", "pkg @ https://example.com/pkg-1.0.tar.gz", "-i https://x/simple", "--pre"],
 )
 def test_requirements_without_local_paths(tmp_path: Path, line: str) -> None:
     bc = _context(tmp_path, {"requirements.txt": f"{line}\n"})
@@ -196,7 +214,7 @@ def test_independent_paths_with_whole_context_at_root(tmp_path: Path) -> None:
 
 # -- the rule ---------------------------------------------------------------------
 
-PIP = "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"
+PIP = 'FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nCMD ["python", "app.py"]\n'
 
 
 def test_without_a_build_context_it_is_reported_only() -> None:
@@ -228,13 +246,18 @@ def test_with_every_rule_the_fixes_reach_a_fixpoint(tmp_path: Path) -> None:
     }
     df = (
         "FROM nikolaik/python-nodejs:latest\nWORKDIR /app\nCOPY . .\n"
-        "RUN pip install -r requirements.txt\nRUN npm install && npm run build\nCMD [\"python\", \"app.py\"]\n"
+        'RUN pip install -r requirements.txt\nRUN npm install && npm run build\nCMD ["python", "app.py"]\n'
     )
     result = _fix(tmp_path, df, files, unsafe=True)
     assert_valid_buildkit(result.output)
     out = result.output
     assert out.index("COPY requirements.txt ./") < out.index("RUN ") < out.index("COPY package.json")
-    assert out.index("COPY package.json") < out.index("npm install") < out.index("COPY . .") < out.index("npm run build")
+    assert (
+        out.index("COPY package.json")
+        < out.index("npm install")
+        < out.index("COPY . .")
+        < out.index("npm run build")
+    )
     for name, (_old, new) in result.side_files.items():  # what the runner writes
         (tmp_path / name).write_text(new)
     assert "node_modules" in (tmp_path / ".dockerignore").read_text()
@@ -270,6 +293,8 @@ def test_export_before_a_split_install_blocks_it(tmp_path: Path) -> None:
     df = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN export POETRY_VIRTUALENVS_CREATE=false && poetry install\n"
     result = _fix(tmp_path, df, files, select=["DF220"], unsafe=True)
     assert result.output == df and "shell state" in result.findings[0].message
-    ok = df.replace("RUN export POETRY_VIRTUALENVS_CREATE=false && ", "ENV POETRY_VIRTUALENVS_CREATE=false\nRUN ")
+    ok = df.replace(
+        "RUN export POETRY_VIRTUALENVS_CREATE=false && ", "ENV POETRY_VIRTUALENVS_CREATE=false\nRUN "
+    )
     result = _fix(tmp_path, ok, files, select=["DF220"], unsafe=True)
     assert result.output.endswith("RUN poetry install --no-root\nCOPY . .\nRUN poetry install\n")

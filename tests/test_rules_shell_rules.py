@@ -3,47 +3,49 @@ DF513 (exec-form CMD), beyond the golden fixtures."""
 
 from __future__ import annotations
 
-
 import pytest
 
 import dockfix
 from dockfix.engine import apply_edits
+from dockfix.model import SemanticModel, Shell
 from dockfix.rules import Edit
-from dockfix.transforms._shell_rules import hadolint_sees_pipefail, has_pipefail, image_family, merged_edit
+from dockfix.transforms._shell_rules import hadolint_sees_pipefail, merged_edit
 from dockfix.transforms.exec_form_cmd import plain_words
+from dockfix.transforms.pipefail import _SHELL_FOR
 
 
 @pytest.mark.parametrize(
     "base, family",
     [
-        ("debian:bookworm-slim", "debian"),
-        ("ubuntu", "debian"),
-        ("python:3.12", "debian"),
-        ("python:3.12-slim", "debian"),
-        ("node:20-alpine", "alpine"),
-        ("alpine:3.20", "alpine"),
-        ("mirror.gcr.io/alpine", "alpine"),
-        ("bash:5.2", "alpine"),
-        ("nvidia/cuda:12.4.1-devel-ubuntu22.04", "debian"),
-        ("redhat/ubi9-minimal", "rhel"),
-        ("quay.io/fedora/python-311:latest", "rhel"),
-        ("mcr.microsoft.com/azurelinux/base/core:3.0", "rhel"),
+        ("debian:bookworm-slim", "/bin/bash"),
+        ("ubuntu", "/bin/bash"),
+        ("python:3.12", "/bin/bash"),
+        ("python:3.12-slim", "/bin/bash"),
+        ("node:20-alpine", "/bin/ash"),
+        ("alpine:3.20", "/bin/ash"),
+        ("mirror.gcr.io/alpine", "/bin/ash"),
+        ("bash:5.2", "/bin/ash"),
+        ("nvidia/cuda:12.4.1-devel-ubuntu22.04", "/bin/bash"),
+        ("redhat/ubi9-minimal", "/bin/bash"),
+        ("quay.io/fedora/python-311:latest", "/bin/bash"),
+        ("mcr.microsoft.com/azurelinux/base/core:3.0", "/bin/bash"),
         ("gcr.io/distroless/base", None),
         ("busybox:1.36", None),
         ("myorg/custom:1.0", None),
         ("node:${VARIANT}", None),  # might be an Alpine variant
-        ("ruby:${V}-slim", "debian"),
-        ("$REPO:9.0-alpine3.20", "alpine"),
+        ("ruby:${V}-slim", "/bin/bash"),
+        ("$REPO:9.0-alpine3.20", "/bin/ash"),
     ],
 )
-def test_image_family(base: str, family: str | None) -> None:
+def test_pipefail_shell_for_the_image(base: str, family: str | None) -> None:
+    """The shell DF512 sets, from the model's image family."""
     tree = dockfix.parse(f"FROM {base}\nRUN true\n")
-    assert image_family(tree, tree.stages[0]) == family
+    assert _SHELL_FOR.get(SemanticModel.of(tree).stages[0].image.family) == family
 
 
-def test_image_family_follows_stages_and_global_args() -> None:
+def test_pipefail_shell_follows_stages_and_global_args() -> None:
     tree = dockfix.parse("ARG V=3.12-alpine\nFROM python:${V} AS base\nFROM base\nRUN true\n")
-    assert image_family(tree, tree.stages[1]) == "alpine"
+    assert _SHELL_FOR.get(SemanticModel.of(tree).stages[1].image.family) == "/bin/ash"
 
 
 @pytest.mark.parametrize(
@@ -59,7 +61,7 @@ def test_image_family_follows_stages_and_global_args() -> None:
     ],
 )
 def test_pipefail_shells(args: list[str], real: bool, hadolint: bool) -> None:
-    assert has_pipefail(args) is real
+    assert Shell(tuple(args), False).pipefail is real
     assert hadolint_sees_pipefail(args) is hadolint
 
 

@@ -34,9 +34,9 @@ class Unknown:
     """The one "cannot be known" value of the semantic model (a singleton:
     compare with ``is UNKNOWN``).  It is falsy."""
 
-    _inst: "Unknown | None" = None
+    _inst: Unknown | None = None
 
-    def __new__(cls) -> "Unknown":
+    def __new__(cls) -> Unknown:
         if cls._inst is None:
             cls._inst = super().__new__(cls)
         return cls._inst
@@ -500,6 +500,8 @@ def image_info(ref: ImageRef | str) -> ImageInfo:
         ref = parse_ref(ref)
     if ref.scratch:
         return replace(SCRATCH, ref=ref)
+    if ref.tag == "":
+        return _unknown(ref)  # `node:` (`node:${UNDECLARED}`): no image BuildKit would pull
     registry = ref.registry
     path = ref.path if isinstance(ref.path, str) else ref.pattern_path
     tag = ref.tag if isinstance(ref.tag, str) else ref.pattern_tag

@@ -14,11 +14,12 @@ import json
 import os
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from ..analysis import stage_parent, word_value
+from ..model import SemanticModel
 from ..shell import Arg, Command, Script
+from ..tree import Instruction
 
 try:  # Python 3.11+
     import tomllib as _toml
@@ -76,97 +77,23 @@ def overlaps(path: str, dest: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
-
-
-def expand(raw: str, env: dict[str, str | None]) -> str | None:
-    """A word with ``$NAME``/``${NAME}`` replaced by known ENV/ARG values
-    (None when a variable is unknown or uses a modifier like ``${X:-y}``)."""
-    if "$" not in raw:
-        return raw
-    out = []
-    pos = 0
-    for m in _VAR.finditer(raw):
-        if m.start() > 0 and raw[m.start() - 1] == "\\":
-            return None
-        name = m.group(1) or m.group(2)
-        value = env.get(name)
-        if value is None or "$" in value:
-            return None
-        out.append(raw[pos : m.start()])
-        out.append(value)
-        pos = m.end()
-    out.append(raw[pos:])
-    text = "".join(out)
-    if "$" in text.replace("\\$", ""):
-        return None  # something like ${X:-y} was left
-    return text
-
-
-def path_word(raw: str, env: dict[str, str | None]) -> str | None:
-    """The literal value of a WORKDIR / COPY word after variables."""
-    expanded = expand(raw, env)
-    if expanded is None:
-        return None
-    return word_value(expanded)
-
-
-@dataclass
+@dataclass(frozen=True)
 class StageState:
-    workdir: str
-    env: dict[str, str | None]
+    """Where an instruction works: its WORKDIR from the semantic model,
+    absolute, based on :data:`UNKNOWN_ROOT` when only the image's WORKDIR
+    is not known, None when it cannot be known (a variable)."""
+
+    workdir: str | None
 
 
-def stage_states(tree) -> dict[int, StageState]:
-    """The working directory and the ENV/ARG values known before each
-    instruction (by ``id``), stage by stage."""
-    out: dict[int, StageState] = {}
-    finals: dict[int, StageState] = {}
-    global_args: dict[str, str | None] = {}
-    for ins in tree.preamble:
-        if ins.keyword == "ARG":
-            for a in ins.args:
-                name, _, value = a.value.partition("=")
-                global_args[name] = word_value(value) if "=" in a.value and "$" not in value else None
-    for stage in tree.stages:
-        parent = stage_parent(tree, stage)
-        if parent is not None and parent.index in finals:
-            p = finals[parent.index]
-            wd, env = p.workdir, dict(p.env)
-        else:
-            base = stage.base.value.lower() if stage.base else ""
-            wd, env = ("/" if base == "scratch" else UNKNOWN_ROOT), {}
-        for ins in stage.instructions:
-            out[id(ins)] = StageState(wd, dict(env))
-            if ins.keyword == "WORKDIR" and ins.args:
-                value = path_word(ins.args[0].value, env)
-                new = join_path(wd, value) if value is not None and wd is not None else None
-                wd = new if new is not None else None  # type: ignore[assignment]
-            elif ins.keyword == "ENV":
-                for k, v in ins.pairs():
-                    value = path_word(v.value, env) if v.value else ""
-                    env[k.value] = value
-            elif ins.keyword == "ARG":
-                for a in ins.args:
-                    name, eq, value = a.value.partition("=")
-                    if eq:
-                        env[name] = path_word(value, env) if value else ""
-                    elif name not in env:
-                        env[name] = global_args.get(name)
-        finals[stage.index] = StageState(wd, env)
-    return out
-
-
-def stage_chain(tree, stage) -> list:
-    """The stage and the stages of this file it builds on, oldest first."""
-    chain = [stage]
-    seen = {stage.index}
-    while True:
-        parent = stage_parent(tree, chain[0])
-        if parent is None or parent.index in seen:
-            return chain
-        seen.add(parent.index)
-        chain.insert(0, parent)
+def state_at(model: SemanticModel, ins: Instruction) -> StageState:
+    """The :class:`StageState` before ``ins`` (``model.at(ins).workdir``)."""
+    wd = model.at(ins).workdir
+    if isinstance(wd.path, str):
+        return StageState(wd.path)
+    if wd.under_image is not None:
+        return StageState(join_path(UNKNOWN_ROOT, wd.under_image))
+    return StageState(None)
 
 
 # -- the build context --------------------------------------------------------
@@ -262,12 +189,12 @@ class Install:
     second: str | None = None  # the command to run after the full COPY
     aux: bool = False  # a setting for the install (``bundle config``), not an install
 
-    def fail(self, reason: str) -> "Install":
+    def fail(self, reason: str) -> Install:
         if self.reason is None:
             self.reason = reason
         return self
 
-    def needs_sources(self, reason: str) -> "Install":
+    def needs_sources(self, reason: str) -> Install:
         """It installs or builds the project itself."""
         self.project = True
         return self.fail(reason)
@@ -751,7 +678,7 @@ def _pdm_local_deps(data: dict) -> str | None:
     return None
 
 
-def _poetry_check(inst: Install, project: "Project", data: dict) -> str | None:
+def _poetry_check(inst: Install, project: Project, data: dict) -> str | None:
     _readme_and_license(inst, project, data)
     if _poetry_path_deps(data):
         return "pyproject.toml has path dependencies, which need the sources"
@@ -776,7 +703,7 @@ class _PyProjectTool:
     files: tuple[str, ...]  # optional files beside pyproject.toml
     venvs: tuple[str, ...]
     venv_why: str
-    check: Callable[[Install, "Project", dict], str | None]  # a reason to refuse, from the TOML
+    check: Callable[[Install, Project, dict], str | None]  # a reason to refuse, from the TOML
     installs_project: Callable[[dict], bool]
     only_root: bool = False  # poetry's --only-root installs just the project
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import posixpath
 import re
 
-from ..analysis import stage_parent, word_value
+from ..analysis import stage_parent
 from ..rules import Edit
-from ..shell import Script, script_of
+from ..shell import Script
 from ..tree import Dockerfile, Instruction, Stage, Trivia
 
 # -- where to put a new instruction -------------------------------------------
@@ -68,10 +68,6 @@ def exec_form_script(ins: Instruction) -> Script | None:
     return Script(text, lambda i: at, lambda i: at)
 
 
-def run_script(ins: Instruction) -> Script | None:
-    return script_of(ins)
-
-
 # -- SHELL in effect -----------------------------------------------------------
 
 NON_POSIX = ("pwsh", "powershell", "cmd")
@@ -93,18 +89,6 @@ def is_non_posix(args: list[str]) -> bool:
 def _o_pipefail(args: list[str]) -> bool:
     has_o = any(a.startswith("-") and not a.startswith("--") and "o" in a[1:] for a in args)
     return has_o and "pipefail" in args
-
-
-def has_pipefail(args: list[str]) -> bool:
-    """Does this SHELL really run with pipefail: bash, zsh, ksh or ash (by
-    any path, or through ``env``) with an ``-o`` flag (letters may be
-    grouped: ``-eo``) and a ``pipefail`` argument."""
-    if not args:
-        return False
-    prog, rest = shell_program(args), args[1:]
-    if prog == "env" and rest:
-        prog, rest = posixpath.basename(rest[0]).lower(), rest[1:]
-    return prog in ("bash", "zsh", "ksh", "ash") and _o_pipefail(rest)
 
 
 def hadolint_sees_pipefail(args: list[str]) -> bool:
@@ -131,152 +115,6 @@ def shells(tree: Dockerfile) -> dict[int, tuple[list[str] | None, Instruction | 
                 state = ([a.value for a in ins.args], ins)
         final[stage.index] = state
     return out
-
-
-# -- which shells does the base image have? ------------------------------------
-
-_DEBIAN_HINTS = (
-    "debian",
-    "ubuntu",
-    "bookworm",
-    "bullseye",
-    "buster",
-    "stretch",
-    "trixie",
-    "forky",
-    "sid",
-    "focal",
-    "jammy",
-    "noble",
-    "bionic",
-    "xenial",
-    "oracular",
-    "plucky",
-    "questing",
-    "resolute",
-)
-# Official images whose default variants are Debian or Ubuntu based (their
-# Alpine variants say "alpine" in the tag).
-_DEBIAN_IMAGES = frozenset(
-    {
-        "debian",
-        "ubuntu",
-        "buildpack-deps",
-        "python",
-        "pypy",
-        "node",
-        "ruby",
-        "golang",
-        "rust",
-        "php",
-        "perl",
-        "openjdk",
-        "eclipse-temurin",
-        "maven",
-        "gradle",
-        "elixir",
-        "erlang",
-        "haskell",
-        "julia",
-        "gcc",
-        "r-base",
-        "swift",
-        "clojure",
-        "miniconda3",
-        "anaconda3",
-        "micromamba",
-    }
-)
-_RHEL_HINTS = (
-    "ubi",
-    "ubi8",
-    "ubi9",
-    "ubi10",
-    "fedora",
-    "centos",
-    "rockylinux",
-    "almalinux",
-    "amazonlinux",
-    "oraclelinux",
-    "azurelinux",
-    "cbl-mariner",
-    "redhat",
-    "rhel",
-)
-_NO_SHELL_HINTS = (
-    "distroless",
-    "busybox",
-    "wolfi",
-    "chainguard",
-    "scratch",
-    "windows",
-    "nanoserver",
-    "servercore",
-)
-
-
-def global_args(tree: Dockerfile) -> dict[str, str]:
-    """Defaults of the ARGs declared before the first FROM."""
-    out: dict[str, str] = {}
-    for ins in tree.preamble:
-        if ins.keyword != "ARG":
-            continue
-        for w in ins.args:
-            name, eq, raw = w.value.partition("=")
-            if eq:
-                value = word_value(raw) if raw else ""
-                if value is not None:
-                    out[name] = value
-    return out
-
-
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
-
-
-def resolve_args(text: str, args: dict[str, str]) -> str:
-    return _VAR.sub(lambda m: args.get(m.group(1) or m.group(2), m.group(0)), text)
-
-
-def image_family(tree: Dockerfile, stage: Stage) -> str | None:
-    """``"debian"`` (Debian/Ubuntu: /bin/sh is dash, bash is installed),
-    ``"rhel"`` (RHEL/Fedora/Amazon/Azure Linux family: bash), ``"alpine"``
-    (busybox ash), or None when the base image is not recognised."""
-    seen = set()
-    while True:
-        parent = stage_parent(tree, stage)
-        if parent is None or parent.index in seen:
-            break
-        seen.add(parent.index)
-        stage = parent
-    if stage.base is None:
-        return None
-    ref = resolve_args(stage.base.value, global_args(tree)).lower()
-    ref = ref.split("@", 1)[0]
-    slash = ref.rfind("/")
-    colon = ref.rfind(":")
-    name, tag = (ref[:colon], ref[colon + 1 :]) if colon > slash else (ref, "")
-    last = name.rsplit("/", 1)[-1]
-    tokens = [t for t in re.split(r"[^a-z0-9$]+", ref) if t]
-    if "alpine" in ref:
-        return "alpine"
-    if any(h in ref for h in _NO_SHELL_HINTS):
-        return None
-    if "$" in name.rsplit("/", 1)[-1]:
-        return None
-    if last == "bash":  # the official bash image is Alpine with bash in /usr/local/bin
-        return "alpine"
-    if any(t.startswith(("debian", "ubuntu")) or t in _DEBIAN_HINTS for t in tokens):
-        return "debian"
-    if any(t.startswith(h) for t in tokens for h in _RHEL_HINTS):
-        return "rhel"
-    if "$" in tag:
-        # an unresolved variable in the tag may pick an Alpine variant
-        return "debian" if last in _DEBIAN_IMAGES and "slim" in tokens else None
-    if last in _DEBIAN_IMAGES:
-        return "debian"
-    if "devcontainers" in name or name.startswith("mcr.microsoft.com/oryx/"):
-        return "debian"
-    return None
 
 
 def later_stages_based_on(tree: Dockerfile, stage: Stage) -> list[Stage]:

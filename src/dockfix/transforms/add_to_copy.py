@@ -3,12 +3,30 @@ from __future__ import annotations
 import re
 
 from ..rules import Context, Edit, Rule, Safety
-from ._util import all_instructions, keyword_like
+from ._util import keyword_like
+from .copy_destination import relative_destination
 
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _ARCHIVE_SUFFIXES = (
-    ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tbz2", ".tar.xz", ".txz", ".tar.zst",
-    ".tzst", ".tar.lz", ".tar.lzma", ".gz", ".bz2", ".xz", ".zst", ".lz", ".lzma", ".z",
+    ".tar",
+    ".tar.gz",
+    ".tgz",
+    ".tar.bz2",
+    ".tbz",
+    ".tbz2",
+    ".tar.xz",
+    ".txz",
+    ".tar.zst",
+    ".tzst",
+    ".tar.lz",
+    ".tar.lzma",
+    ".gz",
+    ".bz2",
+    ".xz",
+    ".zst",
+    ".lz",
+    ".lzma",
+    ".z",
 )
 # The flags both ADD and COPY take: with any other (ADD-only `--checksum`,
 # `--keep-git-dir`, `--unpack`; COPY-only `--from`, which BuildKit rejects on
@@ -68,6 +86,14 @@ class AddToCopy(Rule):
     (which both take) is used, and — when the build context is on disk — no
     matching context file is an archive by content. For such sources `ADD` and `COPY` produce
     the same files, owners and modes.
+
+    A relative destination with no `WORKDIR` set (`ADD local.deb .`) is
+    made absolute in the same fix, as DF505 does (hadolint checks DL3045
+    only for `COPY`, so `COPY local.deb .` would newly fail it): the fix is
+    then as safe as DF505's (unsafe unless the stage is built `FROM
+    scratch`), and when the destination cannot be made absolute (a
+    variable, a Windows image, an `ONBUILD`) the `ADD` is reported, not
+    fixed.
     """
 
     code = "DF504"
@@ -77,7 +103,8 @@ class AddToCopy(Rule):
     covers = ("DL3020",)
 
     def check(self, ctx: Context):
-        for ins in all_instructions(ctx.tree):
+        for outer in ctx.tree.instructions:
+            ins = outer.inner if outer.inner is not None else outer
             if ins.keyword != "ADD" or ins.keyword_word is None or len(ins.args) < 2:
                 continue
             if any(f.name not in _SHARED_FLAGS for f in ins.flags):
@@ -94,8 +121,24 @@ class AddToCopy(Rule):
             if any(_context_has_archive(ctx, s) for s in local):
                 continue
             kw = ins.keyword_word
-            yield ctx.finding(
-                kw,
-                "Use COPY instead of ADD for files and folders",
-                [Edit(kw.start, kw.end, keyword_like(ins, "COPY"))],
-            )
+            edit = Edit(kw.start, kw.end, keyword_like(ins, "COPY"))
+            rel = relative_destination(ctx, outer) if ctx.model.stage_of(outer) is not None else None
+            if rel is None:
+                yield ctx.finding(kw, "Use COPY instead of ADD for files and folders", [edit])
+            elif rel.edit is not None:
+                # hadolint checks DL3045 for COPY only: COPY with this relative
+                # destination would newly fail it, so the destination becomes
+                # absolute in the same fix (DF505's edit, with its safety).
+                yield ctx.finding(
+                    kw,
+                    f"Use COPY instead of ADD for files and folders (with the destination {rel.new}: "
+                    "no WORKDIR is set)",
+                    [edit, rel.edit],
+                    safety=rel.safety,
+                )
+            else:
+                yield ctx.finding(
+                    kw,
+                    "Use COPY instead of ADD for files and folders (not fixed: the relative destination "
+                    f"without WORKDIR cannot be made absolute: {rel.reason})",
+                )

@@ -1,27 +1,70 @@
 from __future__ import annotations
 
+from .. import tools
 from ..analysis import per_instruction
 from ..shell import Command
-from ._cache import CacheMountRule, Run, Use, cached_script, first_operand
+from ._cache import Run
+from ._cache_rule import CacheMountRule, CutArg, CutCommand, Fight, ReplaceArg, Use
 
-_VALUE_OPTS = {"-X", "--repository", "-p", "--root", "--arch", "--cache-dir", "--keys-dir", "-t", "--virtual",
-               "--repositories-file", "--cache-max-age", "--timeout", "--wait"}
 _INSTALL = {"add", "upgrade", "fix"}
 _UPDATE_FLAGS = {"-U", "--update-cache", "--update"}
-_NOT_ALPINE = {"debian", "ubuntu", "centos", "fedora", "rockylinux", "almalinux", "amazonlinux", "oraclelinux",
-               "archlinux", "buildpack-deps", "opensuse/leap", "opensuse/tumbleweed", "redhat/ubi8", "redhat/ubi9",
-               "registry.access.redhat.com/ubi8", "registry.access.redhat.com/ubi9", "kalilinux/kali-rolling"}
+_NOT_ALPINE = {
+    "debian",
+    "ubuntu",
+    "centos",
+    "fedora",
+    "rockylinux",
+    "almalinux",
+    "amazonlinux",
+    "oraclelinux",
+    "archlinux",
+    "buildpack-deps",
+    "opensuse/leap",
+    "opensuse/tumbleweed",
+    "redhat/ubi8",
+    "redhat/ubi9",
+    "registry.access.redhat.com/ubi8",
+    "registry.access.redhat.com/ubi9",
+    "kalilinux/kali-rolling",
+}
 # official images with Debian and Alpine variants: Alpine only when the tag says so
-_VARIANTS = {"python", "node", "golang", "ruby", "php", "rust", "nginx", "httpd", "postgres", "redis", "openjdk",
-             "eclipse-temurin", "maven", "gradle", "perl", "haproxy", "traefik", "memcached", "rabbitmq", "erlang",
-             "elixir", "julia", "composer", "docker", "bash", "caddy", "mongo", "mariadb", "mysql"}
+_VARIANTS = {
+    "python",
+    "node",
+    "golang",
+    "ruby",
+    "php",
+    "rust",
+    "nginx",
+    "httpd",
+    "postgres",
+    "redis",
+    "openjdk",
+    "eclipse-temurin",
+    "maven",
+    "gradle",
+    "perl",
+    "haproxy",
+    "traefik",
+    "memcached",
+    "rabbitmq",
+    "erlang",
+    "elixir",
+    "julia",
+    "composer",
+    "docker",
+    "bash",
+    "caddy",
+    "mongo",
+    "mariadb",
+    "mysql",
+}
 
 
 def _sub(cmd: Command) -> str | None:
-    if cmd.program != "apk":
-        return None
-    op = first_operand(cmd, _VALUE_OPTS)
-    return op[1] if op else None
+    """The first word of an ``apk`` command's subcommand (:mod:`dockfix.tools.apk`)."""
+    p = tools.parse(cmd, tool="apk")
+    return p.subcommand[0] if p is not None and p.sub_known and p.subcommand else None
 
 
 def _updated(run: Run, cmd: Command) -> bool:
@@ -97,7 +140,7 @@ class ApkCacheMount(CacheMountRule):
     """
 
     code = "DF219"
-    supersedes = ('DF106',)  # the cache mount makes their cleanup moot
+    supersedes = ("DF106",)  # the cache mount makes their cleanup moot
     name = "apk-cache-mount"
     summary = "Cache apk's index and packages with `RUN --mount=type=cache`"
     store = True
@@ -114,10 +157,11 @@ class ApkCacheMount(CacheMountRule):
             return True
         if repo in _NOT_ALPINE or repo in _VARIANTS:
             return False
+
         def other_manager(ins) -> bool:
             if ins.keyword != "RUN":
                 return False
-            script = cached_script(run.tree, ins)
+            script = run.facts.model.script(ins)
             if script is None:
                 return False
             return any(
@@ -127,7 +171,7 @@ class ApkCacheMount(CacheMountRule):
 
         # (answered once per instruction for the whole file, not per RUN)
         other_manager = per_instruction(run.tree, "cache_apk.other_manager", other_manager)
-        return not (run.facts.chain.any("cache_apk.other_manager", other_manager) or other_manager(run.ins))
+        return not (run.chain.any("cache_apk.other_manager", other_manager) or other_manager(run.ins))
 
     def uses(self, run: Run) -> list[Use]:
         out: list[Use] = []
@@ -135,21 +179,31 @@ class ApkCacheMount(CacheMountRule):
             sub = _sub(cmd)
             if sub not in _INSTALL:
                 continue
-            use = Use(cmd, f"apk {sub}", None)
-            out.append(use)
+            use = Use(cmd, f"apk {sub}")
             who = run.who
-            if who is None or not who.root or not self._alpine(run):
+            if (
+                who is None
+                or not who.root
+                or not self._alpine(run)
+                or any(
+                    a.value is None or a.value.startswith("--cache-dir")
+                    for a in cmd.args
+                    if "cache-dir" in a.text
+                )
+            ):
+                out.append(use)
                 continue
-            if any(a.value is None or (a.value or "").startswith("--cache-dir") for a in cmd.args if "cache-dir" in a.text):
-                continue
-            use.targets = [run.mount("/var/cache/apk", "locked"), run.mount("/etc/apk/cache", "locked")]
-            for a in _no_cache(cmd):
-                if _updated(run, cmd):
-                    use.fights.append(("arg", cmd, a))
-                else:
-                    use.fights.append(("replace", cmd, a, "--update-cache"))
+            fights: list[Fight] = [
+                CutArg(cmd, a) if _updated(run, cmd) else ReplaceArg(cmd, a, "--update-cache")
+                for a in _no_cache(cmd)
+            ]
+            targets = [run.mount("/var/cache/apk", "locked"), run.mount("/etc/apk/cache", "locked")]
+            out.append(use.known(targets, fights))
         if out:
-            for cmd in run.script.commands:
-                if _sub(cmd) == "cache" and any(a.value in ("clean", "purge") for a in cmd.args):
-                    out[0].fights.append(("cmd", cmd))
+            cleaners = [
+                CutCommand(cmd)
+                for cmd in run.script.commands
+                if (p := tools.parse(cmd, tool="apk")) is not None and tools.apk.is_cache_clean(p)
+            ]
+            out[0] = out[0].fighting(cleaners)
         return out

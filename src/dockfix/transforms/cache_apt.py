@@ -1,23 +1,19 @@
 from __future__ import annotations
 
+from .. import tools
 from ..rules import Edit, Safety
 from ..shell import Command
 from ._cache import (
-    CacheMountRule,
     Run,
-    Use,
     existing_mounts,
-    first_operand,
     relation,
     runs,
 )
+from ._cache_rule import CacheMountRule, CutCommand, Use
 from ._util import keyword_like, syntax_directive_edit
 
 _APT = ("apt-get", "apt")
-_VALUE_OPTS = {"-o", "--option", "-t", "--target-release", "--default-release", "-c", "--config-file", "-a",
-               "--host-architecture"}
-_INSTALL = {"install", "upgrade", "dist-upgrade", "full-upgrade", "build-dep", "source", "reinstall", "satisfy",
-            "download"}
+_INSTALL = tools.apt.FILLS_CACHE
 CACHE = "/var/cache/apt"
 LISTS = "/var/lib/apt/lists"
 KEEP_CACHE = (
@@ -27,10 +23,9 @@ KEEP_CACHE = (
 
 
 def _sub(cmd: Command) -> str | None:
-    if cmd.program not in _APT:
-        return None
-    op = first_operand(cmd, _VALUE_OPTS)
-    return op[1] if op else None
+    """The subcommand of an ``apt-get`` / ``apt`` command (:mod:`dockfix.tools.apt`)."""
+    p = tools.parse(cmd)
+    return p.sub if p is not None and p.tool in _APT and p.sub_known else None
 
 
 def _update_before(run: Run, cmd: Command) -> bool:
@@ -127,7 +122,7 @@ class AptCacheMount(CacheMountRule):
     """
 
     code = "DF218"
-    supersedes = ('DF103',)  # the cache mount makes their cleanup moot
+    supersedes = ("DF103",)  # the cache mount makes their cleanup moot
     name = "apt-cache-mount"
     summary = "Cache apt's lists and packages with `RUN --mount=type=cache`"
     store = True
@@ -149,16 +144,19 @@ class AptCacheMount(CacheMountRule):
             sub = _sub(cmd)
             if sub not in _INSTALL:
                 continue
-            use = Use(cmd, f"{cmd.program} {sub}", None)
-            out.append(use)
+            use = Use(cmd, f"{cmd.program} {sub}")
             who = run.who
             if who is None or not who.root:
+                out.append(use)
                 continue
-            use.targets = [run.mount(CACHE, "locked"), run.mount(LISTS, "locked")]
+            out.append(use.known([run.mount(CACHE, "locked"), run.mount(LISTS, "locked")]))
         if out:
-            for cmd in run.script.commands:
-                if _sub(cmd) in ("clean", "autoclean", "auto-clean") and len(cmd.args) == 1:
-                    out[0].fights.append(("cmd", cmd))
+            cleaners = [
+                CutCommand(cmd)
+                for cmd in run.script.commands
+                if _sub(cmd) in ("clean", "autoclean", "auto-clean") and len(cmd.args) == 1
+            ]
+            out[0] = out[0].fighting(cleaners)
         return out
 
     def check(self, ctx):
@@ -167,8 +165,12 @@ class AptCacheMount(CacheMountRule):
 
     # -- docker-clean ---------------------------------------------------------
     def _archive_mounted(self, run: Run) -> bool:
-        for ex in existing_mounts(run.ins, run.facts.expand_lookup):
-            if ex.type == "cache" and ex.target is not None and relation(CACHE, ex.target) in ("equal", "inside"):
+        for ex in existing_mounts(run.facts, run.ins):
+            if (
+                ex.type == "cache"
+                and ex.target is not None
+                and relation(CACHE, ex.target) in ("equal", "inside")
+            ):
                 return True
         return False
 
@@ -178,7 +180,7 @@ class AptCacheMount(CacheMountRule):
 
     def _keep_packages(self, ctx):
         for run in runs(ctx):
-            if self._keeps(run.ins) or run.facts.chain.any("cache_apt.keeps", self._keeps):
+            if self._keeps(run.ins) or run.chain.any("cache_apt.keeps", self._keeps):
                 continue
             if not self._candidate(run):
                 continue
@@ -189,7 +191,7 @@ class AptCacheMount(CacheMountRule):
                 r = make_run(ctx, i) if i.keyword == "RUN" else None
                 return r is not None and self._candidate(r)
 
-            if run.facts.chain.any(("cache_apt.candidate", self.code), candidate):
+            if run.chain.any(("cache_apt.candidate", self.code), candidate):
                 continue
             ins = run.ins
             kw = ins.keyword_word

@@ -3,13 +3,10 @@ from __future__ import annotations
 import posixpath
 import re
 
+from .. import tools
 from ..analysis import per_instruction
-from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, first_operand
-
-_BUNDLE_VALUE_OPTS = {"--gemfile", "--jobs", "-j", "--retry", "--path", "--without", "--with", "--binstubs",
-                      "--standalone", "--shebang", "--trust-policy", "--target-rbconfig"}
-_GEM_VALUE_OPTS = {"-v", "--version", "-i", "--install-dir", "-n", "--bindir", "--source", "-s", "-p",
-                   "--http-proxy", "--platform", "-g", "--file", "--build-root"}
+from ._cache import UNKNOWN, Run, Unknown
+from ._cache_rule import CacheMountRule, Use
 
 
 class BundlerCacheMount(CacheMountRule):
@@ -67,14 +64,16 @@ class BundlerCacheMount(CacheMountRule):
     summary = "Cache the gems bundler / gem download with `RUN --mount=type=cache`"
 
     def _kind(self, cmd) -> str | None:
-        if cmd.program == "bundle":
-            op = first_operand(cmd, _BUNDLE_VALUE_OPTS)
-            if op is None:
-                return "install" if not cmd.args or all((a.value or "").startswith("-") for a in cmd.args) else None
-            return op[1] if op[1] in ("install", "update", "cache", "package", "pack") else None
-        if cmd.program == "gem":
-            op = first_operand(cmd, _GEM_VALUE_OPTS)
-            return f"gem {op[1]}" if op and op[1] in ("install", "update") else None
+        """``install``/``update``/``cache`` (as written: ``package``...) for
+        bundle (a bare ``bundle`` installs), ``gem install``/``gem update``
+        (:mod:`dockfix.tools.bundler`)."""
+        p = tools.parse(cmd)
+        if p is None or not p.sub_known:
+            return None
+        if p.tool == "bundle" and p.is_sub("install", "update", "cache"):
+            return p.sub_tokens[0].text if p.sub_tokens else "install"
+        if p.tool == "gem" and p.is_sub("install", "update"):
+            return f"gem {p.sub}"
         return None
 
     def reads_offline(self, run: Run) -> bool:
@@ -94,19 +93,24 @@ class BundlerCacheMount(CacheMountRule):
         def configures(ins) -> bool:
             if ins.keyword != "RUN":
                 return False
-            script = cached_script(run.tree, ins)
+            script = run.facts.model.script(ins)
             if script is None:
                 return False
             for cmd in script.commands:
                 vals = [a.value or a.text for a in cmd.args]
-                if cmd.program == "bundle" and vals[:1] == ["config"] and any(
-                    v in ("path", "deployment", "system", "app_config") or v.startswith("BUNDLE_") for v in vals
+                if (
+                    cmd.program == "bundle"
+                    and vals[:1] == ["config"]
+                    and any(
+                        v in ("path", "deployment", "system", "app_config") or v.startswith("BUNDLE_")
+                        for v in vals
+                    )
                 ):
                     return True
             return False
 
         configures = per_instruction(run.tree, "cache_bundler.configures", configures)
-        return run.facts.chain.any("cache_bundler.configures", configures) or configures(run.ins)
+        return run.chain.any("cache_bundler.configures", configures) or configures(run.ins)
 
     def uses(self, run: Run) -> list[Use]:
         out: list[Use] = []
@@ -114,14 +118,10 @@ class BundlerCacheMount(CacheMountRule):
             kind = self._kind(cmd)
             if kind is None:
                 continue
-            label = f"bundle {kind}" if cmd.program == "bundle" else kind
-            use = Use(cmd, label, None)
-            out.append(use)
-            if run.who is None:
-                continue
-            target = self._target(run, cmd)
-            if target is not None:
-                use.targets = [run.mount(target)]
+            label = kind if kind.startswith("gem ") else f"bundle {kind}"
+            use = Use(cmd, label)
+            target = self._target(run, cmd) if run.who is not None else None
+            out.append(use.known([run.mount(target)]) if target is not None else use)
         return out
 
     def _target(self, run: Run, cmd) -> str | None:
@@ -134,15 +134,21 @@ class BundlerCacheMount(CacheMountRule):
         if cmd.program == "gem":
             if gem_home is None:
                 return None
-            if any(v in ("-i", "--install-dir", "--user-install") or (v or "").startswith("--install-dir=") for v in vals):
+            if any(
+                v in ("-i", "--install-dir", "--user-install") or (v or "").startswith("--install-dir=")
+                for v in vals
+            ):
                 return None
             return posixpath.join(gem_home, "cache")  # type: ignore[arg-type]
-        if any(v in ("--path", "--deployment", "--system", "--standalone") or (v or "").startswith("--path=") for v in vals):
+        if any(
+            v in ("--path", "--deployment", "--system", "--standalone") or (v or "").startswith("--path=")
+            for v in vals
+        ):
             return None
         if self._configured(run):
             return None
         path = run.lookup("BUNDLE_PATH", cmd)
-        if path is UNKNOWN:
+        if isinstance(path, Unknown):
             return None
         if path is None or path == "":
             if run.lookup("BUNDLE_DEPLOYMENT", cmd) not in (None, "", "0", "false"):
@@ -150,11 +156,11 @@ class BundlerCacheMount(CacheMountRule):
             if gem_home is None:
                 return None
             return posixpath.join(gem_home, "cache")  # type: ignore[arg-type]
-        if not path.startswith("/"):  # type: ignore[union-attr]
+        if not path.startswith("/"):
             return None
         if run.base != "ruby":
             return None
         m = re.match(r"(\d+)\.(\d+)", run.tag)
         if not m:
             return None
-        return posixpath.join(posixpath.normpath(path), "ruby", f"{m.group(1)}.{m.group(2)}.0", "cache")  # type: ignore[arg-type]
+        return posixpath.join(posixpath.normpath(path), "ruby", f"{m.group(1)}.{m.group(2)}.0", "cache")

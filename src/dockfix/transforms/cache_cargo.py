@@ -2,14 +2,10 @@ from __future__ import annotations
 
 import posixpath
 
-from ._cache import UNKNOWN, CacheMountRule, Run, Use, first_operand
-
-_SUBS = {"build", "b", "install", "fetch", "test", "t", "run", "r", "check", "c", "vendor", "update",
-         "generate-lockfile", "chef", "doc", "d", "clippy", "bench", "rustc", "tree", "metadata", "zigbuild",
-         "auditable", "leptos", "nextest"}
-_VALUE_OPTS = {"--manifest-path", "-p", "--package", "--target", "--features", "-F", "--bin", "--example",
-               "--profile", "-j", "--jobs", "--root", "--target-dir", "--config", "-Z", "--color", "--git",
-               "--branch", "--tag", "--rev", "--path", "--version", "--index", "--registry"}
+from .. import tools
+from ..shell import Command
+from ._cache import UNKNOWN, Run
+from ._cache_rule import CacheMountRule, Use
 
 
 class CargoCacheMount(CacheMountRule):
@@ -65,23 +61,23 @@ class CargoCacheMount(CacheMountRule):
     store = True
     runtime_tools = ("cargo",)
 
-    def _sub(self, cmd) -> str | None:
-        if cmd.program != "cargo":
-            return None
-        op = first_operand(cmd, _VALUE_OPTS)
-        if op is None or op[1] is None:
-            return None
-        sub = op[1]
-        if sub.startswith("+"):  # `cargo +nightly build`
-            rest = [a.value for a in cmd.args[op[0] + 1 :] if a.value and not a.value.startswith("-")]
-            sub = rest[0] if rest else ""
-        return sub if sub in _SUBS else None
+    def _parse(self, cmd: Command) -> tools.Parsed | None:
+        """A ``cargo`` command that downloads crates (:mod:`dockfix.tools.cargo`)."""
+        p = tools.parse(cmd, tool="cargo")
+        return p if p is not None and tools.cargo.fills_cache(p) else None
+
+    def _sub(self, cmd: Command) -> str | None:
+        """The subcommand as written (``b`` for ``cargo b``, ``build`` for
+        ``cargo +nightly build``), when the command downloads crates."""
+        p = self._parse(cmd)
+        return p.sub_tokens[0].text if p is not None else None
 
     def reads_offline(self, run: Run) -> bool:
         for cmd in run.script.commands:
-            if self._sub(cmd) is None:
+            p = self._parse(cmd)
+            if p is None:
                 continue
-            if any(a.value in ("--offline", "--frozen") for a in cmd.args):
+            if tools.cargo.offline(p):
                 return True
             if str(run.lookup("CARGO_NET_OFFLINE", cmd)).lower() == "true":
                 return True
@@ -93,9 +89,9 @@ class CargoCacheMount(CacheMountRule):
             sub = self._sub(cmd)
             if sub is None:
                 continue
-            use = Use(cmd, f"cargo {sub}", None)
-            out.append(use)
+            use = Use(cmd, f"cargo {sub}")
             if run.who is None:
+                out.append(use)
                 continue
             home = run.env_dir("CARGO_HOME", cmd)
             if home is None:
@@ -107,6 +103,7 @@ class CargoCacheMount(CacheMountRule):
                             home = part[: -len("/bin")]
                             break
             if home is UNKNOWN or home is None:
-                continue  # only the rust images are known to set it
-            use.targets = [run.mount(posixpath.join(home, "registry")), run.mount(posixpath.join(home, "git"))]
+                out.append(use)  # only the rust images are known to set it
+                continue
+            out.append(use.known([run.mount(posixpath.join(home, sub)) for sub in ("registry", "git")]))
         return out

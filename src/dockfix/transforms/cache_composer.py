@@ -2,11 +2,13 @@ from __future__ import annotations
 
 import posixpath
 
+from .. import tools
 from ..analysis import per_instruction
-from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, env_assign_fights, export_fights, first_operand
+from ._cache import UNKNOWN, Run, file_value
+from ._cache_rule import CacheMountRule, CutArg, CutCommand, Use, env_assign_fights, export_fights
 
-_SUBS = {"install", "i", "update", "u", "upgrade", "require", "r", "create-project", "reinstall", "global"}
-_VALUE_OPTS = {"-d", "--working-dir"}
+#: composer commands that download packages (``global require`` too)
+_INSTALLS = ("install", "update", "require", "create-project", "reinstall")
 
 
 class ComposerCacheMount(CacheMountRule):
@@ -66,37 +68,31 @@ class ComposerCacheMount(CacheMountRule):
     def uses(self, run: Run) -> list[Use]:
         out: list[Use] = []
         for cmd in run.script.commands:
-            if cmd.program not in ("composer", "composer.phar"):
+            p = tools.parse(cmd, tool="composer")
+            if p is None or not p.is_sub(*_INSTALLS, *(f"global {s}" for s in _INSTALLS)):
                 continue
-            op = first_operand(cmd, _VALUE_OPTS)
-            if op is None or op[1] not in _SUBS:
-                continue
-            vals = [a.value for a in cmd.args]
-            if op[1] == "global" and not any(v in ("require", "install", "update") for v in vals):
-                continue
-            use = Use(cmd, f"composer {op[1]}", None)
-            out.append(use)
+            use = Use(cmd, f"composer {p.sub_tokens[0].text}")
             target = self._target(run, cmd)
-            if target is None or run.who is None:
-                continue
-            assigns = env_assign_fights(run, cmd, ["COMPOSER_CACHE_DIR"]) or []
+            assigns = env_assign_fights(run, cmd, ["COMPOSER_CACHE_DIR"])
             exports = export_fights(run, ["COMPOSER_CACHE_DIR"])
-            if exports is None:
+            if (
+                target is None
+                or run.who is None
+                or exports is None
+                # a per-command COMPOSER_CACHE_DIR=/dev/null only disables the cache
+                or (assigns and run.lookup("COMPOSER_CACHE_DIR", cmd) not in ("/dev/null", "", "0"))
+            ):
+                out.append(use)
                 continue
-            # a per-command COMPOSER_CACHE_DIR=/dev/null only disables the cache
-            if assigns and run.lookup("COMPOSER_CACHE_DIR", cmd) not in ("/dev/null", "", "0"):
-                continue
-            use.targets = [run.mount(target)]
-            use.fights = [("arg", cmd, a) for a in cmd.args if a.value == "--no-cache"] + assigns + exports
+            no_cache = [CutArg(cmd, a) for a in cmd.args if a.value == "--no-cache"]
+            out.append(use.known([run.mount(target)], no_cache + assigns + exports))
         if out:
-            for cmd in run.script.commands:
-                vals = [a.value for a in cmd.args]
-                if cmd.program in ("composer", "composer.phar") and vals[:1] and vals[0] in ("clear-cache", "clearcache", "cc"):
-                    out[0].fights.append(("cmd", cmd))
+            cleaners = [CutCommand(cmd) for cmd in run.script.commands if _clears_cache(cmd)]
+            out[0] = out[0].fighting(cleaners)
         return out
 
     def _target(self, run: Run, cmd) -> str | None:
-        cache = run.facts.lookup("COMPOSER_CACHE_DIR")
+        cache = file_value(run.facts, "COMPOSER_CACHE_DIR")
         if cache is not None:
             if not isinstance(cache, str) or not cache.startswith("/") or cache.startswith("/dev"):
                 return None
@@ -106,7 +102,7 @@ class ComposerCacheMount(CacheMountRule):
             return None
         if home is not None:
             return posixpath.join(home, "cache")
-        if any(k.startswith("XDG_") for k in list(run.facts.env) + list(run.facts.args)):
+        if run.chain.any("cache_composer.sets_xdg", _sets_xdg):
             return None
         if self._global_config(run):
             return None
@@ -123,7 +119,7 @@ class ComposerCacheMount(CacheMountRule):
                     return True
             if ins.keyword != "RUN":
                 return False
-            script = cached_script(run.tree, ins)
+            script = run.facts.model.script(ins)
             if script is None:
                 return False
             for c in script.commands:
@@ -135,4 +131,19 @@ class ComposerCacheMount(CacheMountRule):
             return False
 
         configures = per_instruction(run.tree, "cache_composer.configures", configures)
-        return run.facts.chain.any("cache_composer.configures", configures) or configures(run.ins)
+        return run.chain.any("cache_composer.configures", configures) or configures(run.ins)
+
+
+def _sets_xdg(ins) -> bool:
+    """An ENV or ARG setting an ``XDG_*`` variable (composer reads them)."""
+    if ins.keyword == "ENV":
+        return any(k.value.startswith("XDG_") for k, _v in ins.pairs())
+    if ins.keyword == "ARG":
+        return any(w.value.startswith("XDG_") for w in ins.args)
+    return False
+
+
+def _clears_cache(cmd) -> bool:
+    """``composer clear-cache`` (``clearcache``, ``cc``)."""
+    p = tools.parse(cmd, tool="composer")
+    return p is not None and tools.composer.is_cache_clean(p)

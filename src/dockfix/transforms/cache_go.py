@@ -2,13 +2,10 @@ from __future__ import annotations
 
 import posixpath
 
+from .. import tools
 from ..shell import Command
-from ._cache import UNKNOWN, CacheMountRule, Run, Use, first_operand
-
-# subcommands that download modules, and those that also compile
-_MOD = {"build", "install", "get", "test", "run", "vet", "list", "generate", "mod", "work"}
-_BUILD = {"build", "install", "test", "run", "vet", "generate"}
-_MOD_SUBS = {"download", "tidy", "vendor", "graph", "why", "verify"}
+from ._cache import UNKNOWN, Mount, Run, norm
+from ._cache_rule import CacheMountRule, CutCommand, Fight, Use
 
 
 class GoCacheMount(CacheMountRule):
@@ -70,17 +67,10 @@ class GoCacheMount(CacheMountRule):
     runtime_tools = ("go",)
 
     def _sub(self, cmd: Command) -> str | None:
-        if cmd.program != "go":
-            return None
-        op = first_operand(cmd)
-        if op is None or op[1] not in _MOD:
-            return None
-        if op[1] in ("mod", "work"):
-            rest = [a.value for a in cmd.args[op[0] + 1 :] if a.value and not a.value.startswith("-")]
-            if not rest or (op[1] == "mod" and rest[0] not in _MOD_SUBS) or (op[1] == "work" and rest[0] != "sync"):
-                return None
-            return f"{op[1]} {rest[0]}"
-        return op[1]
+        """The subcommand of a ``go`` command that downloads modules
+        (``build``, ``mod download``), else None (:mod:`dockfix.tools.go`)."""
+        p = tools.parse(cmd, tool="go")
+        return p.sub if p is not None and tools.go.fills_cache(p) else None
 
     def reads_offline(self, run: Run) -> bool:
         for cmd in run.script.commands:
@@ -94,62 +84,57 @@ class GoCacheMount(CacheMountRule):
             sub = self._sub(cmd)
             if sub is None:
                 continue
-            use = Use(cmd, f"go {sub}", None)
-            out.append(use)
-            if run.who is None:
-                continue
-            golang = run.base == "golang"
-            modcache = run.env_dir("GOMODCACHE", cmd)
-            if modcache is UNKNOWN:
-                continue
-            if modcache is None:
-                gopath = run.lookup("GOPATH", cmd)
-                if gopath is UNKNOWN:
-                    continue
-                if isinstance(gopath, str) and gopath:
-                    from ._cache import norm
-
-                    first = norm(gopath.split(":")[0])
-                    if first is None:
-                        continue
-                    modcache = posixpath.join(first, "pkg/mod")
-                else:
-                    continue  # only the golang images are known to set GOPATH
-            targets = [run.mount(modcache)]
-            if sub.split()[0] in _BUILD:
-                gocache = run.env_dir("GOCACHE", cmd)
-                if gocache is UNKNOWN:
-                    continue
-                if gocache is None:
-                    if not golang and run.lookup("XDG_CACHE_HOME", cmd) is None and run.lookup("HOME", cmd) is None:
-                        continue  # another image may set GOCACHE
-                    base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
-                    if base is None:
-                        continue
-                    gocache = posixpath.join(base, "go-build")
-                if gocache == "off":
-                    continue
-                targets.append(run.mount(gocache))
-            use.targets = targets
+            use = Use(cmd, f"go {sub}")
+            targets = self._targets(run, cmd, sub) if run.who is not None else None
+            out.append(use.known(targets) if targets is not None else use)
         if out and all(u.targets is not None for u in out):
             cleaners = self._cleaners(run)
-            if cleaners is None:
-                out[0].targets = None  # a `go clean -modcache` that cannot go would fail on the mount point
-            else:
-                out[0].fights.extend(cleaners)
+            # a `go clean -modcache` that cannot go would fail on the mount point
+            out[0] = out[0].unknown() if cleaners is None else out[0].fighting(cleaners)
         return out
 
-    def _cleaners(self, run: Run) -> list | None:
-        out: list = []
+    def _targets(self, run: Run, cmd: Command, sub: str) -> list[Mount] | None:
+        """The module cache and, for the commands that compile, the build
+        cache; None when one cannot be known."""
+        modcache = run.env_dir("GOMODCACHE", cmd)
+        if modcache is UNKNOWN:
+            return None
+        if modcache is None:
+            gopath = run.lookup("GOPATH", cmd)
+            if not isinstance(gopath, str) or not gopath:
+                return None  # only the golang images are known to set GOPATH
+            first = norm(gopath.split(":")[0])
+            if first is None:
+                return None
+            modcache = posixpath.join(first, "pkg/mod")
+        targets = [run.mount(modcache)]
+        if sub not in tools.go.COMPILES:
+            return targets
+        gocache = run.env_dir("GOCACHE", cmd)
+        if gocache is UNKNOWN:
+            return None
+        if gocache is None:
+            golang = run.base == "golang"
+            if not golang and run.lookup("XDG_CACHE_HOME", cmd) is None and run.lookup("HOME", cmd) is None:
+                return None  # another image may set GOCACHE
+            base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
+            if base is None:
+                return None
+            gocache = posixpath.join(base, "go-build")
+        if gocache == "off":
+            return None
+        return targets + [run.mount(gocache)]
+
+    def _cleaners(self, run: Run) -> list[Fight] | None:
+        """``go clean -modcache``/``-cache`` commands to cut; None when one
+        also cleans packages (it cannot go, and would fail on the mount)."""
+        out: list[Fight] = []
         for cmd in run.script.commands:
-            if cmd.program != "go":
+            p = tools.parse(cmd, tool="go")
+            if p is None or not p.is_sub("clean"):
                 continue
-            vals = [a.value for a in cmd.args]
-            if vals[:1] != ["clean"] or len(vals) < 2:
-                continue
-            flags = [v.lstrip("-") if v else None for v in vals[1:]]
-            if all(f in ("modcache", "cache", "testcache", "fuzzcache") for f in flags):
-                out.append(("cmd", cmd))
-            elif any(f in ("modcache", "cache") for f in flags):
+            if tools.go.is_cache_clean(p):
+                out.append(CutCommand(cmd))
+            elif p.has("-modcache", "-cache"):
                 return None
         return out

@@ -2,10 +2,12 @@ from __future__ import annotations
 
 import posixpath
 
-from ._cache import UNKNOWN, CacheMountRule, Run, Use, norm, option_path
+from .. import tools
+from ._cache import UNKNOWN, Run, norm
+from ._cache_rule import CacheMountRule, Use, option_path
 
-_MAVEN = ("mvn", "mvnw", "mvnd")
-_GRADLE = ("gradle", "gradlew")
+_MAVEN = tools.jvm.MAVEN.programs
+_GRADLE = tools.jvm.GRADLE.programs
 
 
 class JvmCacheMount(CacheMountRule):
@@ -77,7 +79,9 @@ class JvmCacheMount(CacheMountRule):
         if not vals:
             return False
         prog = posixpath.basename(vals[0])
-        return (prog in _MAVEN and ("-o" in vals or "--offline" in vals)) or (prog in _GRADLE and "--offline" in vals)
+        return (prog in _MAVEN and ("-o" in vals or "--offline" in vals)) or (
+            prog in _GRADLE and "--offline" in vals
+        )
 
     def uses(self, run: Run) -> list[Use]:
         out: list[Use] = []
@@ -89,7 +93,7 @@ class JvmCacheMount(CacheMountRule):
         return out
 
     def _maven(self, run: Run, cmd) -> Use:
-        use = Use(cmd, cmd.program, None)
+        use = Use(cmd, cmd.program)
         if run.who is None:
             return use
         for var in ("MAVEN_OPTS", "MAVEN_ARGS", "MAVEN_CONFIG", "JAVA_TOOL_OPTIONS"):
@@ -97,26 +101,27 @@ class JvmCacheMount(CacheMountRule):
             if v is UNKNOWN or (isinstance(v, str) and "maven.repo.local" in v):
                 return use
         repo = None
+        option_args: set[int] = set()
         for a in cmd.args:
             v = a.value if a.value is not None else a.text
             if v.startswith("-Dmaven.repo.local="):
                 repo = run.path(a.text.split("=", 1)[1], cmd)
                 if repo is None:
                     return use
-                use.option_args.add(id(a))
+                option_args.add(id(a))
         if repo is None:
             home = run.home(cmd)
             if home is None:
                 return use
             repo = posixpath.join(home, ".m2/repository")
-        use.targets = [run.mount(repo)]
-        return use
+        return use.known([run.mount(repo)], option_args=option_args)
 
     def _gradle(self, run: Run, cmd) -> Use:
-        use = Use(cmd, "./gradlew" if cmd.program == "gradlew" else "gradle", None)
+        use = Use(cmd, "./gradlew" if cmd.program == "gradlew" else "gradle")
         if run.who is None:
             return use
-        guh = option_path(run, cmd, ["--gradle-user-home", "-g"], use)
+        opt = option_path(run, cmd, ["--gradle-user-home", "-g"])
+        guh = opt.path
         if guh is UNKNOWN:
             return use
         if guh is None:
@@ -132,11 +137,11 @@ class JvmCacheMount(CacheMountRule):
                     return use
                 env = posixpath.join(home, ".gradle")
             guh = env
-        targets = [run.mount(posixpath.join(guh, "caches"))]  # type: ignore[arg-type]
+        assert isinstance(guh, str)
+        targets = [run.mount(posixpath.join(guh, "caches"))]
         if cmd.program == "gradlew":
-            targets.append(run.mount(posixpath.join(guh, "wrapper")))  # type: ignore[arg-type]
-        use.targets = targets
-        return use
+            targets.append(run.mount(posixpath.join(guh, "wrapper")))
+        return use.known(targets, option_args=opt.args)
 
 
 __all__ = ["JvmCacheMount", "norm"]

@@ -4,21 +4,22 @@ import json
 import posixpath
 import re
 
+from .. import tools
 from ..analysis import per_instruction
 from ..shell import Command
-from ._cache import UNKNOWN, CacheMountRule, Run, Use, cached_script, first_operand, option_path
+from ._cache import UNKNOWN, Run, norm
+from ._cache_rule import CacheMountRule, CutCommand, Fight, Use, option_path
 
-_NPM_SUBS = {"install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall", "add",
-             "ci", "clean-install", "ic", "install-clean", "isntall-clean", "update", "up", "upgrade", "udpate",
-             "install-test", "it", "install-ci-test", "cit", "rebuild", "rb"}
-_NPM_VALUE_OPTS = {"--cache", "--prefix", "-C", "--registry", "--userconfig", "--globalconfig", "-w", "--workspace",
-                   "--loglevel", "--omit", "--include", "--install-strategy", "--tag"}
-_YARN_SUBS = {"install", "add", "upgrade", "up", "global", "import", "workspaces"}
-_YARN_VALUE_OPTS = {"--cache-folder", "--modules-folder", "--cwd", "--mutex", "--network-timeout", "--registry",
-                    "--preferred-cache-folder", "--global-folder", "--link-folder", "--network-concurrency"}
-_PNPM_SUBS = {"install", "i", "add", "fetch", "update", "up", "upgrade", "install-test", "it"}
-_PNPM_VALUE_OPTS = {"--store-dir", "--dir", "-C", "--filter", "-F", "--reporter", "--registry", "--virtual-store-dir",
-                    "--modules-dir", "--workspace-concurrency", "--network-concurrency", "--child-concurrency"}
+#: subcommands that fill the package cache (canonical names: :mod:`dockfix.tools.node`)
+_NPM_SUBS = ("install", "ci", "update", "install-test", "install-ci-test", "rebuild")
+_YARN_SUBS = ("install", "add", "upgrade", "global add", "import", "workspaces focus")
+_PNPM_SUBS = ("install", "add", "fetch", "update", "install-test")
+
+
+def _parse(cmd: Command, tool: str, subs: tuple[str, ...]) -> tools.Parsed | None:
+    """``cmd`` read with ``tool``'s grammar when it runs one of ``subs``."""
+    p = tools.parse(cmd, tool=tool)
+    return p if p is not None and p.is_sub(*subs) else None
 
 
 def _npm_env(run: Run, cmd: Command | None, key: str):
@@ -48,20 +49,22 @@ def _rc_sets(run: Run, names: tuple[str, ...], keys: tuple[str, ...]) -> bool:
                 return True
         if ins.keyword != "RUN":
             return False
-        script = cached_script(run.tree, ins)
+        script = run.facts.model.script(ins)
         if script is None:
             return False
         for cmd in script.commands:
             vals = [a.value or a.text for a in cmd.args]
-            if cmd.program in ("npm", "yarn", "pnpm") and "config" in vals[:2] and any(
-                any(k in v for k in keys) for v in vals
+            if (
+                cmd.program in ("npm", "yarn", "pnpm")
+                and "config" in vals[:2]
+                and any(any(k in v for k in keys) for v in vals)
             ):
                 return True
         return False
 
     key = ("cache_node.rc_sets", names, keys, bc is None)
     sets = per_instruction(run.tree, key, sets)
-    return run.facts.chain.any(key, sets) or sets(run.ins)
+    return run.chain.any(key, sets) or sets(run.ins)
 
 
 class NodeCacheMount(CacheMountRule):
@@ -132,7 +135,7 @@ class NodeCacheMount(CacheMountRule):
     """
 
     code = "DF212"
-    supersedes = ('DF111',)  # the cache mount makes their cleanup moot
+    supersedes = ("DF111",)  # the cache mount makes their cleanup moot
     name = "node-cache-mount"
     summary = "Cache npm / yarn / pnpm downloads with `RUN --mount=type=cache`"
     runtime_tools = ("npx",)
@@ -152,7 +155,7 @@ class NodeCacheMount(CacheMountRule):
                 out.append(use)
                 tools.add(cmd.program)  # type: ignore[arg-type]
         if out:
-            out[0].fights.extend(self._cleaners(run, tools, out))
+            out[0] = out[0].fighting(self._cleaners(run, tools))
         return out
 
     def reads_offline(self, run: Run) -> bool:
@@ -165,11 +168,12 @@ class NodeCacheMount(CacheMountRule):
 
     # -- npm -----------------------------------------------------------------
     def _npm(self, run: Run, cmd: Command) -> Use | None:
-        op = first_operand(cmd, _NPM_VALUE_OPTS)
-        if op is None or op[1] not in _NPM_SUBS:
+        p = _parse(cmd, "npm", _NPM_SUBS)
+        if p is None:
             return None
-        use = Use(cmd, f"npm {op[1]}", None)
-        opt = option_path(run, cmd, ["--cache"], use)
+        use = Use(cmd, f"npm {p.sub_tokens[0].text}")
+        option = option_path(run, cmd, ["--cache"])
+        opt = option.path
         if opt is UNKNOWN:
             return use
         if opt is None:
@@ -177,8 +181,6 @@ class NodeCacheMount(CacheMountRule):
             if env is UNKNOWN:
                 return use
             if isinstance(env, str):
-                from ._cache import norm
-
                 opt = norm(env)
                 if opt is None:
                     return use
@@ -189,10 +191,9 @@ class NodeCacheMount(CacheMountRule):
                 if home is None:
                     return use
                 opt = posixpath.join(home, ".npm")
-        if run.who is None:
+        if run.who is None or not isinstance(opt, str):
             return use
-        use.targets = [run.mount(opt)]  # type: ignore[arg-type]
-        return use
+        return use.known([run.mount(opt)], option_args=option.args)
 
     # -- yarn ----------------------------------------------------------------
     def _yarn_flavor(self, run: Run):
@@ -231,7 +232,7 @@ class NodeCacheMount(CacheMountRule):
             version = None
             if ins.keyword != "RUN":
                 return version
-            script = cached_script(run.tree, ins)
+            script = run.facts.model.script(ins)
             if script is None:
                 return version
             for cmd in script.commands:
@@ -252,7 +253,7 @@ class NodeCacheMount(CacheMountRule):
             return version if found is None else found
 
         # each such command decides both berry and major: only the last counts
-        version = last_version(run.facts.chain.fold("cache_node.yarn_version", last_version, None), run.ins)
+        version = last_version(run.chain.fold("cache_node.yarn_version", last_version, None), run.ins)
         if version is not None:
             if version in ("classic", "1") or version.startswith("1."):
                 berry, major = False, 1
@@ -267,26 +268,18 @@ class NodeCacheMount(CacheMountRule):
         return ("berry", major, global_cache)
 
     def _yarn(self, run: Run, cmd: Command) -> Use | None:
-        op = first_operand(cmd, _YARN_VALUE_OPTS)
-        sub = op[1] if op else "install"
-        if op is not None and op[1] is None:
+        p = _parse(cmd, "yarn", _YARN_SUBS)
+        if p is None:
             return None
-        if sub not in _YARN_SUBS:
-            return None
-        vals = [a.value for a in cmd.args]
-        if sub == "global" and "add" not in vals:
-            return None
-        if sub == "workspaces" and "focus" not in vals:
-            return None
-        label = "yarn" if op is None else f"yarn {sub}"
-        use = Use(cmd, label, None)
+        use = Use(cmd, f"yarn {p.sub_tokens[0].text}" if p.sub_tokens else "yarn")
         if run.who is None:
             return use
         flavor = self._yarn_flavor(run)
         if flavor[0] == "unknown":
             return use
         if flavor[0] == "classic":
-            opt = option_path(run, cmd, ["--cache-folder"], use)
+            option = option_path(run, cmd, ["--cache-folder"])
+            opt = option.path
             if opt is UNKNOWN:
                 return use
             if opt is None:
@@ -309,13 +302,16 @@ class NodeCacheMount(CacheMountRule):
                             return use
                         env = posixpath.join(home, ".cache/yarn")
                 opt = env
-            use.targets = [run.mount(opt)]  # type: ignore[arg-type]
-            return use
+            assert isinstance(opt, str)
+            return use.known([run.mount(opt)], option_args=option.args)
         # berry
         _kind, _major, global_cache = flavor
         if global_cache is None:
             return use
-        if run.lookup("YARN_CACHE_FOLDER", cmd) is not None or run.lookup("YARN_ENABLE_GLOBAL_CACHE", cmd) is not None:
+        if (
+            run.lookup("YARN_CACHE_FOLDER", cmd) is not None
+            or run.lookup("YARN_ENABLE_GLOBAL_CACHE", cmd) is not None
+        ):
             return use
         folder = run.env_dir("YARN_GLOBAL_FOLDER", cmd)
         if folder is UNKNOWN:
@@ -331,16 +327,17 @@ class NodeCacheMount(CacheMountRule):
                 if home is None:
                     return use
                 folder = posixpath.join(home, ".yarn/berry")
-        use.targets = [run.mount(posixpath.join(folder, "cache"))]  # type: ignore[arg-type]
-        return use
+        assert isinstance(folder, str)
+        return use.known([run.mount(posixpath.join(folder, "cache"))])
 
     # -- pnpm ----------------------------------------------------------------
     def _pnpm(self, run: Run, cmd: Command) -> Use | None:
-        op = first_operand(cmd, _PNPM_VALUE_OPTS)
-        if op is None or op[1] not in _PNPM_SUBS:
+        p = _parse(cmd, "pnpm", _PNPM_SUBS)
+        if p is None:
             return None
-        use = Use(cmd, f"pnpm {op[1]}", None)
-        opt = option_path(run, cmd, ["--store-dir"], use)
+        use = Use(cmd, f"pnpm {p.sub_tokens[0].text}")
+        option = option_path(run, cmd, ["--store-dir"])
+        opt = option.path
         if opt is UNKNOWN:
             return use
         if opt is None:
@@ -362,29 +359,35 @@ class NodeCacheMount(CacheMountRule):
                     return use
                 home_dir = posixpath.join(data, "pnpm")
             opt = posixpath.join(home_dir, "store")
-        if run.who is None:
+        if run.who is None or not isinstance(opt, str):
             return use
-        use.targets = [run.mount(opt)]  # type: ignore[arg-type]
-        return use
+        return use.known([run.mount(opt)], option_args=option.args)
 
     # -- cleaners ---------------------------------------------------------------
-    def _cleaners(self, run: Run, tools: set[str], uses: list[Use]) -> list:
-        out: list = []
+    def _cleaners(self, run: Run, tools: set[str]) -> list[Fight]:
+        out: list[Fight] = []
         flavor = self._yarn_flavor(run) if "yarn" in tools else None
         local_cache = flavor is not None and flavor[0] == "berry" and flavor[2] is False
         for cmd in run.script.commands:
             vals = [a.value for a in cmd.args]
-            if cmd.program == "npm" and "npm" in tools and vals[:1] == ["cache"] and len(vals) > 1 and vals[1] in (
-                "clean",
-                "clear",
-                "rm",
+            if (
+                cmd.program == "npm"
+                and "npm" in tools
+                and vals[:1] == ["cache"]
+                and len(vals) > 1
+                and vals[1]
+                in (
+                    "clean",
+                    "clear",
+                    "rm",
+                )
             ):
-                out.append(("cmd", cmd))
+                out.append(CutCommand(cmd))
             elif cmd.program == "yarn" and "yarn" in tools and vals[:2] == ["cache", "clean"]:
                 if local_cache and not any(v in ("--mirror", "--all") for v in vals):
                     # yarn 2/3 without a global cache: this empties the project's .yarn/cache
                     continue
-                out.append(("cmd", cmd))
+                out.append(CutCommand(cmd))
             elif cmd.program == "pnpm" and "pnpm" in tools and vals[:2] == ["store", "prune"]:
-                out.append(("cmd", cmd))
+                out.append(CutCommand(cmd))
         return out

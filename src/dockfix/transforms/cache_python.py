@@ -2,89 +2,53 @@ from __future__ import annotations
 
 import posixpath
 
+from .. import tools
 from ..analysis import per_instruction
 from ..shell import Command
-from ._cache import (
-    UNKNOWN,
+from ._cache import UNKNOWN, Run, falsy, file_value, truthy
+from ._cache_rule import (
     CacheMountRule,
-    Run,
+    CutArg,
+    CutCommand,
+    Fight,
+    OptionDir,
     Use,
     env_assign_fights,
     export_fights,
-    falsy,
-    first_operand,
-    operands,
     option_path,
-    truthy,
 )
 
-_PIP = r"pip(\d+(\.\d+)?)?"
-_PYTHON = r"python(\d+(\.\d+)?)?"
-_PIP_SUBS = {"install", "download", "wheel"}
-# pip options (before the subcommand) that take a value
-_PIP_VALUE_OPTS = {"--cache-dir", "--log", "--proxy", "--retries", "--timeout", "--exists-action", "--trusted-host",
-                   "--cert", "--client-cert", "--python", "--keyring-provider", "--use-feature",
-                   "--use-deprecated", "--resume-retries"}
-_UV_VALUE_OPTS = {"--cache-dir", "--directory", "--project", "--config-file", "--python", "-p", "--color",
-                  "--allow-insecure-host", "--native-tls"}
-_UV_SUBS = {("pip", "install"), ("pip", "sync"), ("pip", "compile"), ("sync",), ("add",), ("lock",), ("run",),
-            ("tool", "install"), ("tool", "run"), ("export",)}
-_POETRY_SUBS = {"install", "add", "lock", "update", "sync"}
-_POETRY_VALUE_OPTS = {"--directory", "-C", "--project", "-P"}
 
-
-def _pip_command(cmd: Command) -> tuple[str, int] | None:
-    """(label, index of the first pip argument) for ``pip install`` /
-    ``python -m pip install`` and friends."""
-    import re
-
-    prog = cmd.program or ""
-    if re.fullmatch(_PIP, prog):
-        start = 0
-    elif re.fullmatch(_PYTHON, prog):
-        vals = [a.value for a in cmd.args]
-        if len(vals) >= 2 and vals[0] == "-m" and vals[1] is not None and re.fullmatch(_PIP, vals[1]):
-            start = 2
-        else:
-            return None
-    else:
-        return None
-    op = first_operand(cmd, _PIP_VALUE_OPTS, start)
-    if op is None or op[1] not in _PIP_SUBS:
-        return None
-    return (f"{prog} {op[1]}" if start == 0 else f"{prog} -m pip {op[1]}"), start
-    return None
+def _parse(cmd: Command, tool: str) -> tools.Parsed | None:
+    """``cmd`` read with ``tool``'s grammar (``python -m pip`` too) when it
+    fills the download cache."""
+    p = tools.parse(cmd, tool=tool)
+    return p if p is not None and tools.pip.fills_cache(p) else None
 
 
 def _pip_config(cmd: Command) -> bool:
-    import re
-
-    prog = cmd.program or ""
-    vals = [a.value or a.text for a in cmd.args]
-    if re.fullmatch(_PYTHON, prog) and vals[:1] == ["-m"]:
-        vals = vals[2:]
-    elif not re.fullmatch(_PIP, prog):
-        return False
-    return "config" in vals[:3] and any("cache" in v for v in vals)
+    """``pip config …`` touching a cache setting."""
+    p = tools.parse(cmd, tool="pip")
+    return (
+        p is not None
+        and p.subcommand[:1] == ("config",)
+        and any("cache" in (t.value or t.text) for t in p.args[p.start :])
+    )
 
 
-
-def _cache_dir(run, cmd, use, env_var: str, name: str):
+def _cache_dir(run: Run, cmd: Command, env_var: str, name: str) -> OptionDir:
     """The cache folder of pip / uv: ``--cache-dir``, else ``$<env_var>``,
-    else ``$XDG_CACHE_HOME/<name>`` (``~/.cache/<name>``); None when it
-    cannot be known."""
-    opt = option_path(run, cmd, ["--cache-dir"], use)
-    if opt is UNKNOWN:
-        return None
-    if opt is not None:
+    else ``$XDG_CACHE_HOME/<name>`` (``~/.cache/<name>``); its path is
+    UNKNOWN when it cannot be known."""
+    opt = option_path(run, cmd, ["--cache-dir"])
+    if opt.path is not None:
         return opt
     env = run.env_dir(env_var, cmd)
-    if env is UNKNOWN:
-        return None
     if env is not None:
-        return env
+        return OptionDir(env)
     base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
-    return None if base is None else posixpath.join(base, name)
+    return OptionDir(UNKNOWN if base is None else posixpath.join(base, name))
+
 
 class PythonCacheMount(CacheMountRule):
     """
@@ -168,7 +132,7 @@ class PythonCacheMount(CacheMountRule):
     """
 
     code = "DF211"
-    supersedes = ('DF110', 'DF114')  # the cache mount makes their cleanup moot
+    supersedes = ("DF110", "DF114")  # the cache mount makes their cleanup moot
     name = "python-cache-mount"
     summary = "Cache pip / uv / poetry downloads with `RUN --mount=type=cache`"
 
@@ -179,44 +143,40 @@ class PythonCacheMount(CacheMountRule):
             if use is not None:
                 out.append(use)
         if out:
-            tools = {u.label.split()[0] if not u.label.startswith(("uv", "poetry")) else u.label.split()[0] for u in out}
-            tools = {"uv" if t == "uv" else "poetry" if t == "poetry" else "pip" for t in tools}
-            out[0].fights.extend(self._cache_cleaners(run, tools))
+            used = {
+                "uv" if t == "uv" else "poetry" if t == "poetry" else "pip"
+                for t in (u.label.split()[0] for u in out)
+            }
+            out[0] = out[0].fighting(self._cache_cleaners(run, used))
         return out
 
     # -- pip ---------------------------------------------------------------
     def _pip(self, run: Run, cmd: Command) -> Use | None:
-        found = _pip_command(cmd)
-        if found is None:
+        p = _parse(cmd, "pip")
+        if p is None:
             return None
-        label, start = found
-        use = Use(cmd, label, None)
+        start = p.start
+        use = Use(cmd, p.label)
         for var in ("PIP_CONFIG_FILE",):
             if run.lookup(var, cmd) is not None:
                 return use
-        if run.facts.lookup("PIP_NO_CACHE_DIR") is not None:
+        if file_value(run.facts, "PIP_NO_CACHE_DIR") is not None:
             return use  # set by ENV/ARG: the image keeps it, we cannot drop it
         if self._pip_configured(run):
             return use
-        opt = _cache_dir(run, cmd, use, "PIP_CACHE_DIR", "pip")
-        if opt is None:
+        opt = _cache_dir(run, cmd, "PIP_CACHE_DIR", "pip")
+        if not isinstance(opt.path, str) or run.who is None:
             return use
-        if run.who is None:
-            return use
-        fights: list = [("arg", cmd, a) for a in cmd.args[start:] if a.value == "--no-cache-dir"]
-        assigns = env_assign_fights(run, cmd, ["PIP_NO_CACHE_DIR"])
+        fights: list[Fight] = [CutArg(cmd, a) for a in cmd.args[start:] if a.value == "--no-cache-dir"]
         exports = export_fights(run, ["PIP_NO_CACHE_DIR"])
-        if assigns is None or exports is None:
+        if exports is None:
             return use
-        fights += assigns + exports
-        use.targets = [run.mount(opt)]  # type: ignore[arg-type]
-        use.fights = fights
-        return use
+        fights += env_assign_fights(run, cmd, ["PIP_NO_CACHE_DIR"]) + exports
+        return use.known([run.mount(opt.path)], fights, opt.args)
 
     def _pip_configured(self, run: Run) -> bool:
         """pip's cache settings changed by a config file: `pip config`
         (earlier or in this RUN) or a COPY of a pip.conf."""
-        from ._cache import cached_script
 
         def configures(ins) -> bool:
             if ins.keyword in ("COPY", "ADD") and ins.args:
@@ -225,63 +185,45 @@ class PythonCacheMount(CacheMountRule):
                     return True
             if ins.keyword != "RUN":
                 return False
-            script = cached_script(run.tree, ins)
+            script = run.facts.model.script(ins)
             if script is None:
                 return False
             return any(_pip_config(cmd) for cmd in script.commands)
 
         # (answered once per instruction for the whole file, not per RUN)
         configures = per_instruction(run.tree, "cache_python.pip_configured", configures)
-        return run.facts.chain.any("cache_python.pip_configured", configures) or configures(run.ins)
+        return run.chain.any("cache_python.pip_configured", configures) or configures(run.ins)
 
     # -- uv ----------------------------------------------------------------
     def _uv(self, run: Run, cmd: Command) -> Use | None:
-        if cmd.program != "uv":
+        p = _parse(cmd, "uv")
+        if p is None:
             return None
-        ops: list[str] = []
-        for _, v in operands(cmd, _UV_VALUE_OPTS):
-            if v is None:
-                return None
-            ops.append(v)
-            if len(ops) == 2:
-                break
-        key = next((k for k in _UV_SUBS if tuple(ops[: len(k)]) == k), None)
-        if key is None:
-            return None
-        use = Use(cmd, "uv " + " ".join(key), None)
-        if run.facts.lookup("UV_NO_CACHE") is not None:
+        use = Use(cmd, p.label)
+        if file_value(run.facts, "UV_NO_CACHE") is not None:
             return use
         link = run.lookup("UV_LINK_MODE", cmd)
         if link is UNKNOWN or link == "symlink":
             return use
-        for i, a in enumerate(cmd.args):
-            if a.value == "--link-mode" and i + 1 < len(cmd.args) and cmd.args[i + 1].value != "copy":
-                if cmd.args[i + 1].value in (None, "symlink"):
-                    return use
-            if a.value == "--link-mode=symlink" or (a.value is None and "link-mode" in a.text):
-                return use
-        opt = _cache_dir(run, cmd, use, "UV_CACHE_DIR", "uv")
-        if opt is None:
+        mode = p.option("--link-mode")
+        if mode is not None and mode.value in (None, "symlink"):
+            return use  # the environment would point into the cache
+        opt = _cache_dir(run, cmd, "UV_CACHE_DIR", "uv")
+        if not isinstance(opt.path, str) or run.who is None:
             return use
-        if run.who is None:
-            return use
-        fights: list = [("arg", cmd, a) for a in cmd.args if a.value in ("--no-cache", "-n")]
-        assigns = env_assign_fights(run, cmd, ["UV_NO_CACHE"])
+        fights: list[Fight] = [CutArg(cmd, a) for a in cmd.args if a.value in ("--no-cache", "-n")]
         exports = export_fights(run, ["UV_NO_CACHE"])
-        if assigns is None or exports is None:
+        if exports is None:
             return use
-        use.targets = [run.mount(opt)]  # type: ignore[arg-type]
-        use.fights = fights + assigns + exports
-        return use
+        fights += env_assign_fights(run, cmd, ["UV_NO_CACHE"]) + exports
+        return use.known([run.mount(opt.path)], fights, opt.args)
 
     # -- poetry --------------------------------------------------------------
     def _poetry(self, run: Run, cmd: Command) -> Use | None:
-        if cmd.program != "poetry":
+        p = _parse(cmd, "poetry")
+        if p is None:
             return None
-        op = first_operand(cmd, _POETRY_VALUE_OPTS)
-        if op is None or op[1] not in _POETRY_SUBS:
-            return None
-        use = Use(cmd, f"poetry {op[1]}", None)
+        use = Use(cmd, p.label)
         env = run.env_dir("POETRY_CACHE_DIR", cmd)
         if env is UNKNOWN:
             return use
@@ -294,9 +236,7 @@ class PythonCacheMount(CacheMountRule):
             return use
         if run.who is None:
             return use
-        use.targets = [run.mount(env)]
-        use.fights = [("arg", cmd, a) for a in cmd.args if a.value == "--no-cache"]
-        return use
+        return use.known([run.mount(env)], [CutArg(cmd, a) for a in cmd.args if a.value == "--no-cache"])
 
     def _venv_outside(self, run: Run, cmd: Command, cache: str) -> bool:
         """Is poetry's virtualenv known not to be inside its cache dir?"""
@@ -304,6 +244,7 @@ class PythonCacheMount(CacheMountRule):
         in_project = run.lookup("POETRY_VIRTUALENVS_IN_PROJECT", cmd)
         path = run.env_dir("POETRY_VIRTUALENVS_PATH", cmd)
         venv = run.env_dir("VIRTUAL_ENV", cmd)
+
         # `poetry config virtualenvs.create false` and friends, earlier or in this RUN
         def sets(ins) -> tuple[bool, bool, bool]:
             """(create false, in-project true, path set) by this RUN"""
@@ -324,7 +265,7 @@ class PythonCacheMount(CacheMountRule):
             return (acc[0] or here[0], acc[1] or here[1], acc[2] or here[2])
 
         no_create, in_proj, path_set = settings(
-            run.facts.chain.fold("cache_python.poetry_settings", settings, (False, False, False)), run.ins
+            run.chain.fold("cache_python.poetry_settings", settings, (False, False, False)), run.ins
         )
         if no_create:
             create = "false"
@@ -338,36 +279,14 @@ class PythonCacheMount(CacheMountRule):
             return True
         if isinstance(path, str) and not (path == cache or path.startswith(cache + "/")):
             return True
-        if isinstance(venv, str) and not (venv == cache or venv.startswith(cache + "/")):
-            return True
-        return False
+        return isinstance(venv, str) and not (venv == cache or venv.startswith(cache + "/"))
 
     # -- commands that empty the cache ----------------------------------------
-    def _cache_cleaners(self, run: Run, tools: set[str]) -> list:
-        out: list = []
-        import re
-
+    def _cache_cleaners(self, run: Run, used: set[str]) -> list[Fight]:
+        """Commands of the RUN that empty the cache of a tool the RUN uses."""
+        out: list[Fight] = []
         for cmd in run.script.commands:
-            prog = cmd.program or ""
-            vals = [a.value for a in cmd.args]
-            if "pip" not in tools:
-                pass
-            elif re.fullmatch(_PIP, prog) and vals[:1] == ["cache"] and len(vals) > 1 and vals[1] in ("purge", "remove"):
-                out.append(("cmd", cmd))
-                continue
-            elif (
-                re.fullmatch(_PYTHON, prog)
-                and len(vals) >= 4
-                and vals[0] == "-m"
-                and vals[1] is not None
-                and re.fullmatch(_PIP, vals[1])
-                and vals[2] == "cache"
-                and vals[3] in ("purge", "remove")
-            ):
-                out.append(("cmd", cmd))
-                continue
-            if "uv" in tools and prog == "uv" and vals[:2] == ["cache", "clean"]:
-                out.append(("cmd", cmd))
-            elif "poetry" in tools and prog == "poetry" and vals[:2] == ["cache", "clear"]:
-                out.append(("cmd", cmd))
+            p = tools.parse(cmd)
+            if p is not None and p.tool in used and tools.pip.is_cache_clean(p):
+                out.append(CutCommand(cmd))
         return out

@@ -4,6 +4,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from .. import tools as tool_tables
 from ..context import (
     NEIGHBOUR_MAX_BYTES,
     BuildContext,
@@ -22,8 +23,10 @@ from ..shell import script_of
 @dataclass(frozen=True)
 class Ecosystem:
     title: str
-    markers: tuple[str, ...]  # context-root files that reveal it (globs)
-    tools: tuple[str, ...]  # programs whose use in a RUN means dependencies are installed in the image
+    markers: tuple[str, ...]  # context-root files that reveal it (globs): the tool module's MARKERS
+    tools: tuple[
+        str, ...
+    ]  # programs whose use in a RUN means dependencies are installed in the image: its PROGRAMS
     always: tuple[str, ...]  # caches, editor and VCS files: never needed in an image
     installed: tuple[str, ...]  # dependency / build output folders: only when the image builds them itself
 
@@ -38,30 +41,39 @@ COMMON = Ecosystem(
 ECOSYSTEMS = (
     Ecosystem(
         "Python",
-        ("requirements*.txt", "pyproject.toml", "setup.py", "setup.cfg", "Pipfile", "*.lock"),
-        ("pip", "pip3", "poetry", "uv", "pipenv", "pdm", "python", "python3"),
-        ("**/__pycache__", "**/*.py[co]", ".pytest_cache", ".mypy_cache", ".ruff_cache", ".tox", ".nox",
-         ".coverage", "htmlcov"),
+        tool_tables.pip.MARKERS,
+        tool_tables.pip.PROGRAMS,
+        (
+            "**/__pycache__",
+            "**/*.py[co]",
+            ".pytest_cache",
+            ".mypy_cache",
+            ".ruff_cache",
+            ".tox",
+            ".nox",
+            ".coverage",
+            "htmlcov",
+        ),
         (".venv", "venv", "**/*.egg-info"),
     ),
     Ecosystem(
         "Node.js",
-        ("package.json",),
-        ("npm", "yarn", "pnpm", "npx", "corepack", "bun"),
+        tool_tables.node.MARKERS,
+        tool_tables.node.PROGRAMS,
         ("npm-debug.log*", "yarn-error.log*", ".npm", ".eslintcache"),
         ("node_modules", "**/node_modules", "coverage"),
     ),
-    Ecosystem("Go", ("go.mod",), ("go",), ("**/*.test", "coverage.out"), ()),
-    Ecosystem("Rust", ("Cargo.toml",), ("cargo",), (), ("target",)),
+    Ecosystem("Go", tool_tables.go.MARKERS, tool_tables.go.PROGRAMS, ("**/*.test", "coverage.out"), ()),
+    Ecosystem("Rust", tool_tables.cargo.MARKERS, tool_tables.cargo.PROGRAMS, (), ("target",)),
+    Ecosystem("Java", tool_tables.jvm.MARKERS, tool_tables.jvm.PROGRAMS, (".gradle",), ("target", "build")),
     Ecosystem(
-        "Java",
-        ("pom.xml", "build.gradle", "build.gradle.kts", "settings.gradle", "settings.gradle.kts"),
-        ("mvn", "mvnw", "./mvnw", "gradle", "gradlew", "./gradlew"),
-        (".gradle",),
-        ("target", "build"),
+        "Ruby",
+        tool_tables.bundler.MARKERS,
+        tool_tables.bundler.PROGRAMS,
+        (".bundle",),
+        ("vendor/bundle", "log", "tmp"),
     ),
-    Ecosystem("Ruby", ("Gemfile",), ("bundle", "bundler", "gem"), (".bundle",), ("vendor/bundle", "log", "tmp")),
-    Ecosystem("PHP", ("composer.json",), ("composer",), (), ("vendor",)),
+    Ecosystem("PHP", tool_tables.composer.MARKERS, tool_tables.composer.PROGRAMS, (), ("vendor",)),
 )
 
 
@@ -205,7 +217,9 @@ def proposal(bc: BuildContext, tree, others: Neighbours | None = None) -> tuple[
                 continue
             if any(is_excluded(compiled, n) for n in needed):
                 continue  # a Dockerfile needs it
-            if any(p.pattern == compiled[0].pattern for p in existing) or is_excluded(existing, _sample(pattern)):
+            if any(p.pattern == compiled[0].pattern for p in existing) or is_excluded(
+                existing, _sample(pattern)
+            ):
                 continue  # already there
             entries.append(pattern)
         if entries:
@@ -302,5 +316,3 @@ class DockerIgnore(Rule):
             f"COPY sends the whole build context and {what}",
             side=[SideEdit(target, new)],
         )
-
-

@@ -5,7 +5,8 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ..analysis import is_windows_stage, word_value
+from ..analysis import word_value
+from ..model import SemanticModel
 from ..rules import Context, Edit, Rule, Safety
 from ..shell import Command, Script, insert_after, script_of
 from ..tree import Instruction
@@ -199,9 +200,7 @@ def _statements(script: Script) -> tuple[list[tuple[int, str]], list[tuple[int, 
             continue
         if t in _STATE_NODES:
             state.append((script._c(node.start_byte), script.node_text(node)))
-        elif t in _OPAQUE_NODES:
-            opaque.append((script._c(node.start_byte), script.node_text(node)))
-        elif t == "redirected_statement" and not any(
+        elif t in _OPAQUE_NODES or t == "redirected_statement" and not any(
             c.type in ("command", "pipeline", "list", "compound_statement", "subshell", "if_statement",
                        "for_statement", "while_statement", "case_statement", "declaration_command")
             for c in node.children
@@ -211,11 +210,11 @@ def _statements(script: Script) -> tuple[list[tuple[int, str]], list[tuple[int, 
     return state, opaque
 
 
-def view_run(ins: Instruction, state: lf.StageState, where: Where, bc, probe: bool = False) -> RunView:
+def view_run(ins: Instruction, at: lf.StageState, where: Where, bc, probe: bool = False) -> RunView:
     script = script_of(ins)
     if script is None or script.has_error:
         return RunView(script, [], [], False)
-    cwd: str | None = state.workdir
+    cwd: str | None = at.workdir
     installs: list[tuple[Command, lf.Install]] = []
     blockers: list[Command] = []
     for cmd in script.commands:
@@ -248,37 +247,22 @@ def view_run(ins: Instruction, state: lf.StageState, where: Where, bc, probe: bo
     return RunView(script, installs, blockers, True, state, opaque)
 
 
-def _earlier_installs(tree, stage, before: Instruction, states) -> set[str]:
+def _earlier_installs(model: SemanticModel, before: Instruction) -> set[str]:
     """Families and tools of the dependencies-only installs that already ran
     before ``before`` in this stage or the stages it builds on."""
     families: set[str] = set()
     where = Where(lf.UNKNOWN_ROOT)
-    for st in lf.stage_chain(tree, stage):
-        for ins in st.instructions:
+    for st in model.at(before).stage.chain:
+        for ins in st.stage.instructions:
             if ins is before:
                 return families
             if ins.keyword != "RUN":
                 continue
-            view = view_run(ins, states[id(ins)], where, None, probe=True)
+            view = view_run(ins, lf.state_at(model, ins), where, None, probe=True)
             for _cmd, inst in view.installs:
                 if inst.deps_only and not inst.project:
                     families.update((inst.family, inst.tool))
     return families
-
-
-_POSIX_SHELLS = re.compile(r"(^|/)(sh|bash|ash|dash|zsh|ksh|busybox)$")
-
-
-def _posix_shell(tree, stage, upto: Instruction) -> bool:
-    """No SHELL instruction switched RUN to a non-POSIX shell before ``upto``."""
-    ok = True
-    for st in lf.stage_chain(tree, stage):
-        for ins in st.instructions:
-            if ins is upto:
-                return ok
-            if ins.keyword == "SHELL":
-                ok = bool(ins.args) and bool(_POSIX_SHELLS.search(ins.args[0].value))
-    return ok
 
 
 _SHELL_STATE = {"cd", "pushd", "popd", "export", "set", "source", ".", "umask", "alias", "unset", "shopt",
@@ -501,43 +485,30 @@ class LockfileFirst(Rule):
         tree = ctx.tree
         if not any(_whole_source(ins) for ins in tree.instructions):
             return
-        states = lf.stage_states(tree)
         bc = ctx.build_context
         for stage in tree.stages:
             body = stage.instructions
             for i, copy in enumerate(body):
                 if _whole_source(copy):
-                    finding = self._check_copy(ctx, stage, i, states, bc)
+                    finding = self._check_copy(ctx, stage, i, bc)
                     if finding is not None:
                         yield finding
 
     # -- one COPY . -----------------------------------------------------------
-    def _check_copy(self, ctx: Context, stage, i: int, states, bc):
-        tree = ctx.tree
-        body = stage.instructions
-        copy: Instruction = body[i]
-        state = states[id(copy)]
-        raw_dest = copy.args[-1].value
-        dest_value = raw_dest if copy.json else lf.path_word(raw_dest, state.env)
-        if dest_value is None:
-            return None  # where the files go is not known
-        dest = lf.join_path(state.workdir, dest_value)
-        if dest is None:
-            return None
-        where = Where(dest, bc)
-
-        # The first RUN after the copy that installs from the copied tree,
-        # and what stands in between.
+    def _first_install(
+        self, model: SemanticModel, body: list[Instruction], i: int, where: Where
+    ) -> tuple[Instruction | None, RunView | None, list[tuple[Instruction, str]]]:
+        """The first RUN after the COPY ``body[i]`` that installs from the
+        copied tree, its view, and what stands in between (with why)."""
+        copy = body[i]
         between: list[tuple[Instruction, str]] = []
-        target = view = None
         for ins in body[i + 1 :]:
             if ins.keyword == "RUN":
-                v = view_run(ins, states[id(ins)], where, bc)
+                v = view_run(ins, lf.state_at(model, ins), where, where.bc)
                 if not v.cwd_known:
                     between.append((ins, "may use the sources"))
                 elif v.installs:
-                    target, view = ins, v
-                    break
+                    return ins, v, between
                 elif v.blockers or v.opaque or not _run_mounts_ok(ins):
                     between.append((ins, "may use the sources"))
                 continue
@@ -546,7 +517,24 @@ class LockfileFirst(Rule):
                 break
             if why:
                 between.append((ins, why))
-        if target is None or view is None or not _posix_shell(tree, stage, target):
+        return None, None, between
+
+    def _check_copy(self, ctx: Context, stage, i: int, bc):
+        tree = ctx.tree
+        model = ctx.model
+        body = stage.instructions
+        copy: Instruction = body[i]
+        facts = model.at(copy)
+        raw_dest = copy.args[-1].value
+        dest_value = raw_dest if copy.json else facts.expand(raw_dest)
+        if not isinstance(dest_value, str):
+            return None  # where the files go is not known
+        dest = lf.join_path(lf.state_at(model, copy).workdir, dest_value)
+        if dest is None:
+            return None
+        where = Where(dest, bc)
+        target, view, between = self._first_install(model, body, i, where)
+        if target is None or view is None or not model.at(target).shell.posix:
             return None
         script = view.script
         assert script is not None
@@ -554,7 +542,7 @@ class LockfileFirst(Rule):
         # An install of the project after a dependencies-only install of the
         # same kind (before the COPY), or the same tool installing again with
         # the sources: that layout is already right.
-        earlier = _earlier_installs(tree, stage, copy, states)
+        earlier = _earlier_installs(model, copy)
         if all((inst.family in earlier and inst.project) or (inst.tool in earlier and inst.tool != "pip")
                for _, inst in installs):
             return None
@@ -570,7 +558,7 @@ class LockfileFirst(Rule):
         reason = next((inst.reason for _, inst in installs if inst.reason), None)
         if reason:
             return report(reason)
-        if is_windows_stage(tree, stage):
+        if facts.windows:
             return report("Windows image")
         if between:
             ins, why = between[0]

@@ -3,10 +3,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..analysis import is_windows_stage, stage_parent, workdirs
+from ..images import Unknown
 from ..rules import Context, Edit, Rule, Safety
 from ..shell import Script, _parser, last_node_end, script_of
-from ..tree import Dockerfile, Instruction, Stage, Trivia
+from ..tree import Dockerfile, Instruction, Node, Trivia
 
 # Builtins (and shell keywords run like commands) that change the state of
 # the shell running them: working directory, variables, options, umask,
@@ -69,7 +69,6 @@ _ARCHIVERS = frozenset({"tar", "unzip", "bsdtar", "7z"})
 _PRAGMA = re.compile(r"^\s*#\s*(hadolint\b|dockfix\s*:)", re.I)
 _HADOLINT_IGNORE = re.compile(r"^\s*#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9,\s]+)", re.I)
 _HADOLINT_GLOBAL = re.compile(r"^\s*#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9,\s]+)", re.I)
-_POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh"})
 _SHELL_OPTION = re.compile(r"^-[eEuxvfhBCHP]+$|^-o$|^\+o$|^-eo$|^-[eux]*o$")
 _SHELL_OPTION_NAMES = frozenset({"pipefail", "errexit", "nounset", "xtrace", "verbose", "noglob", "errtrace", "posix"})
 
@@ -378,59 +377,25 @@ def _removes_workdir(script: Script, workdir: str | None) -> str | None:
 # The shell that runs the RUNs.
 
 
-def _shell_in_effect(tree: Dockerfile, stage: Stage, before: Instruction) -> Instruction | None:
-    """The SHELL instruction in effect at ``before`` (None: the default)."""
-    memo = tree.memo.get("merge_runs.shells")
-    if memo is None:
-        # one pass over the file: the SHELL before each instruction and at
-        # the end of each stage (a stage starts with its parent's)
-        before_ins: dict[int, Instruction | None] = {}
-        final: dict[int, Instruction | None] = {}
-        for st_ in tree.stages:
-            parent = stage_parent(tree, st_)
-            current = final.get(parent.index) if parent is not None else None
-            for ins in st_.instructions:
-                before_ins[id(ins)] = current
-                if ins.keyword == "SHELL":
-                    current = ins
-            final[st_.index] = current
-        memo = tree.memo["merge_runs.shells"] = (before_ins, final)
-    before_ins, final = memo  # type: ignore[misc]
-    if id(before) in before_ins and tree.stage_of(before) is stage:
-        return before_ins[id(before)]
-    seen: set[int] = set()
-    st: Stage | None = stage
-    limit: Instruction | None = before
-    while st is not None and st.index not in seen:
-        seen.add(st.index)
-        found = None
-        for ins in st.instructions:
-            if ins is limit:
-                break
-            if ins.keyword == "SHELL":
-                found = ins
-        if found is not None:
-            return found
-        st, limit = stage_parent(tree, st), None
-    return None
-
-
-def _shell_problem(tree: Dockerfile, stage: Stage, ins: Instruction) -> str | None:
-    if is_windows_stage(tree, stage):
+def _shell_problem(ctx: Context, ins: Instruction) -> str | None:
+    """Why the SHELL in effect (the semantic model's) may not run two
+    scripts chained as it runs them apart; None when it does."""
+    facts = ctx.facts(ins)
+    if facts.windows:
         return "Windows image: the shell is not a POSIX shell"
-    shell = _shell_in_effect(tree, stage, ins)
-    if shell is None:
+    shell = facts.shell
+    if shell.default:
         return None
-    args = shell.arguments if shell.json else []
+    args = list(shell.argv) if not isinstance(shell.argv, Unknown) else []
     if len(args) < 2 or args[-1] != "-c":
         return "the SHELL in effect is not `<posix shell> [options] -c`"
-    prog = args[0].rsplit("/", 1)[-1]
-    if prog not in _POSIX_SHELLS:
-        return f"the SHELL in effect runs `{prog}`, not a POSIX shell"
+    if not shell.posix:
+        return f"the SHELL in effect runs `{args[0].rsplit('/', 1)[-1]}`, not a POSIX shell"
     for opt in args[1:-1]:
         if opt in ("-l", "--login", "-i") or not (_SHELL_OPTION.match(opt) or opt in _SHELL_OPTION_NAMES):
             return f"the SHELL in effect has the option `{opt}`"
-    if prog in ("bash", "zsh", "ksh", "mksh"):
+    if shell.program in ("bash", "zsh", "ksh", "mksh"):
+        tree = ctx.tree
         startup = tree.memo.get("merge_runs.bash_env")
         if startup is None:
             startup = tree.memo["merge_runs.bash_env"] = any(
@@ -442,11 +407,9 @@ def _shell_problem(tree: Dockerfile, stage: Stage, ins: Instruction) -> str | No
     return None
 
 
-def _shell_path(tree: Dockerfile, stage: Stage, ins: Instruction) -> str:
-    shell = _shell_in_effect(tree, stage, ins)
-    if shell is not None and shell.json and shell.arguments:
-        return shell.arguments[0]
-    return "/bin/sh"
+def _shell_path(ctx: Context, ins: Instruction) -> str:
+    argv = ctx.facts(ins).shell.argv
+    return argv[0] if not isinstance(argv, Unknown) and argv else "/bin/sh"
 
 
 # ---------------------------------------------------------------------------
@@ -687,17 +650,16 @@ class MergeConsecutiveRuns(Rule):
 
     def check(self, ctx: Context):
         tree = ctx.tree
-        wds = workdirs(tree)
         ignored_globally = "DL3059" in _global_ignores(tree)
         children = tree.children
         position = {id(c): k for k, c in enumerate(children)}
         for stage in tree.stages:
             ins_list = stage.instructions
-            for first, second in zip(ins_list, ins_list[1:]):
+            for first, second in zip(ins_list, ins_list[1:], strict=False):
                 if first.keyword != "RUN" or second.keyword != "RUN":
                     continue
                 between = children[position[id(first)] + 1 : position[id(second)]]
-                reason, edits = self._merge(ctx, stage, first, second, between, wds)
+                reason, edits = self._merge(ctx, first, second, between)
                 at = second.keyword_word or second
                 if edits is not None:
                     yield ctx.finding(at, "consecutive RUN instructions: merged into the previous RUN", edits)
@@ -711,7 +673,7 @@ class MergeConsecutiveRuns(Rule):
                 ):
                     yield ctx.finding(at, f"consecutive RUN instructions not merged: {reason}")
 
-    def _merge(self, ctx: Context, stage: Stage, first: Instruction, second: Instruction, between, wds):
+    def _merge(self, ctx: Context, first: Instruction, second: Instruction, between: list[Node]) -> tuple[str | None, list[Edit] | None]:
         """(reason, None) when the two cannot be merged, else (None, edits)."""
         tree = ctx.tree
         src = ctx.text
@@ -726,7 +688,7 @@ class MergeConsecutiveRuns(Rule):
             return problem, None
         if any(isinstance(c, Trivia) and c.kind == "comment" and _PRAGMA.match(str(c)) for c in between):
             return "a hadolint/dockfix pragma comment between them", None
-        problem = _shell_problem(tree, stage, first)
+        problem = _shell_problem(ctx, first)
         if problem:
             return problem, None
         s1, s2 = script_of(first), script_of(second)
@@ -748,13 +710,14 @@ class MergeConsecutiveRuns(Rule):
             ), None
         if re.search(r"\$\{?_\b", s2.text):
             return "the second RUN reads `$_`", None
-        shell_path = _shell_path(tree, stage, first)
+        shell_path = _shell_path(ctx, first)
         touched = [r"bin/sh\b", r"dpkg-reconfigure", r"\bchsh\b"]
         if shell_path != "/bin/sh":
             touched.append(re.escape(shell_path.lstrip("/").split("/", 1)[-1]) + r"\b")
         if any(re.search(p, s1.text) for p in touched):
             return "the first RUN may change the shell that runs the second", None
-        problem = _removes_workdir(s1, wds[id(first)].path)
+        workdir = ctx.facts(first).workdir.path
+        problem = _removes_workdir(s1, workdir if isinstance(workdir, str) else None)
         if problem:
             return problem, None
         problem = _stale_hash(s1, s2)

@@ -2,25 +2,30 @@ from __future__ import annotations
 
 import json
 
-from ..analysis import is_windows_stage
+from ..model import Family, SemanticModel, StageInfo, Unknown
 from ..rules import Context, Edit, Rule, Safety
 from ..shell import Script, script_of
+from ..tree import Instruction
 from ._shell_rules import (
     HADOLINT_PIPEFAIL_SHELLS,
     exec_form_script,
-    has_pipefail,
-    image_family,
     indentation,
     insertion_point,
     is_non_posix,
     merged_edit,
     shell_program,
-    shells,
 )
+from ._shellcheck import dialect, new_findings
 from ._util import keyword_like
 
 _SUBSTITUTIONS = ("command_substitution", "process_substitution")
-_SHELL_FOR = {"debian": "/bin/bash", "rhel": "/bin/bash", "alpine": "/bin/ash"}
+_SHELL_FOR = {
+    Family.DEBIAN: "/bin/bash",
+    Family.UBUNTU: "/bin/bash",
+    Family.RHEL: "/bin/bash",
+    Family.PHOTON: "/bin/bash",
+    Family.ALPINE: "/bin/ash",
+}
 
 
 def pipes(script: Script) -> tuple[list[int], list[int]]:
@@ -150,7 +155,14 @@ class Pipefail(Rule):
     - `RUN <<EOF` scripts that start with their own `#!` interpreter (the
       `SHELL` does not apply to them: add `set -o pipefail` to the script)
       and exec-form `RUN ["sh", "-c", "a | b"]` (hadolint reads the joined
-      words as a script; `SHELL` does not apply to exec form).
+      words as a script; `SHELL` does not apply to exec form);
+    - stages where the new `SHELL` would make hadolint newly report a
+      ShellCheck rule: hadolint lints the `RUN`s after a bash `SHELL` as
+      bash and after an ash one as dash, where a few checks exist that sh
+      does not have (SC2001 `echo "$x" | sed 's/a/b/'`, SC2051 `{1..$n}`,
+      SC2025 `PS1`; SC2071/SC2073/SC2122 comparisons in `[ ]`; SC3036
+      `echo -e` under dash). A static test on the later `RUN`s of the stage
+      and of stages built on it, conservative (it does not run ShellCheck).
 
     Not reported, although hadolint reports them: a script that runs
     `set -o pipefail` (or `set -euo pipefail`) before its first pipe
@@ -170,14 +182,11 @@ class Pipefail(Rule):
     covers = ("DL4006",)
 
     def check(self, ctx: Context):
-        tree = ctx.tree
-        in_effect = shells(tree)
-        for stage in tree.stages:
-            yield from self._stage(ctx, stage, in_effect)
+        for info in ctx.model.stages:
+            yield from self._stage(ctx, info)
 
-    def _stage(self, ctx: Context, stage, in_effect):
-        tree = ctx.tree
-        windows = is_windows_stage(tree, stage)
+    def _stage(self, ctx: Context, info: StageInfo):
+        tree, stage, windows = ctx.tree, info.stage, info.windows
         fix: list[Edit] | None = None  # the SHELL this stage gets, once decided
         fix_line = 0
         for ins in stage.instructions:
@@ -186,10 +195,13 @@ class Pipefail(Rule):
                 continue
             if ins.keyword != "RUN":
                 continue
-            args, _ = in_effect[id(ins)]
+            shell = ctx.facts(ins).shell
+            if isinstance(shell.argv, Unknown):
+                continue  # a SHELL not in JSON form: BuildKit rejects it
+            args = list(shell.argv) if not shell.default and shell.argv else None
             if args is not None and is_non_posix(args):
                 continue
-            pipefail_on = args is not None and has_pipefail(args)
+            pipefail_on = args is not None and shell.pipefail
             if pipefail_on:
                 continue
             if ins.json:
@@ -235,14 +247,16 @@ class Pipefail(Rule):
                     "only for a plain assignment)",
                 )
                 continue
-            new_args, why = self._new_shell(tree, stage, args)
-            if new_args is None:
+            new_args, why = self._new_shell(info, args)
+            if new_args is not None:
+                why = _shellcheck_change(ctx.model, info, ins, args, new_args)
+            if new_args is None or why:
                 yield ctx.finding(at, f"Pipe in RUN without pipefail ({why})")
                 continue
             message = (
                 "Pipe in RUN without pipefail: a failure before `|` is ignored; set SHELL with -o pipefail"
             )
-            current = in_effect[id(ins)][1]
+            current = shell.ins if args is not None else None
             if current is not None and self._unused_since(stage, current, ins):
                 # The SHELL in effect is of this stage and nothing used it
                 # yet: add the option to it rather than stacking a new SHELL.
@@ -279,12 +293,12 @@ class Pipefail(Rule):
         return True
 
     @staticmethod
-    def _new_shell(tree, stage, args: list[str] | None) -> tuple[list[str] | None, str]:
+    def _new_shell(info: StageInfo, args: list[str] | None) -> tuple[list[str] | None, str]:
+        program = _SHELL_FOR.get(info.image.family)
         if args is None:
-            family = image_family(tree, stage)
-            if family is None:
+            if program is None:
                 return None, "base image not recognised: cannot tell whether bash or ash is there"
-            return [_SHELL_FOR[family], "-o", "pipefail", "-c"], ""
+            return [program, "-o", "pipefail", "-c"], ""
         prog = shell_program(args)
         if prog in ("bash", "zsh", "ash"):
             # hadolint only recognises these programs as written: a shell at
@@ -293,8 +307,48 @@ class Pipefail(Rule):
             program = args[0] if args[0] in HADOLINT_PIPEFAIL_SHELLS else prog
             return [program, "-o", "pipefail", *args[1:]], ""
         if prog == "sh":
-            family = image_family(tree, stage)
-            if family is None:
+            if program is None:
                 return None, "base image not recognised: cannot tell whether bash or ash is there"
-            return [_SHELL_FOR[family], "-o", "pipefail", *args[1:]], ""
+            return [program, "-o", "pipefail", *args[1:]], ""
         return None, f"the SHELL program {args[0]!r} is not bash, ash or sh"
+
+
+def _affected_runs(info: StageInfo, ins: Instruction) -> list[Instruction]:
+    """The shell-form RUNs hadolint lints with a SHELL put before ``ins``:
+    the later ones of the stage up to its next SHELL, and (when there is
+    none) those of the stages built on it, up to their own SHELL (hadolint
+    carries a stage's SHELL to ``FROM stage`` as Docker does)."""
+    out: list[Instruction] = []
+    todo: list[tuple[StageInfo, int]] = [(info, info.stage.instructions.index(ins))]
+    while todo:
+        st, first = todo.pop()
+        for other in st.stage.instructions[first:]:
+            if other.keyword == "SHELL":
+                break
+            if other.keyword == "RUN" and not other.json:
+                out.append(other)
+        else:
+            todo.extend((child, 0) for child in st.children)
+    return out
+
+
+def _shellcheck_change(
+    model: SemanticModel, info: StageInfo, ins: Instruction, args: list[str] | None, new_args: list[str]
+) -> str:
+    """Why the new SHELL must not be set: hadolint's ShellCheck would read
+    the RUNs after it in another dialect and newly report a finding there
+    ('' when it would not)."""
+    before, after = dialect(args), dialect(new_args)
+    if before == after:
+        return ""
+    for run in _affected_runs(info, ins):
+        script = model.script(run)
+        if script is None:
+            continue
+        code = new_findings(script, before, after)
+        if code:
+            return (
+                f"not fixed: with SHELL {new_args[0]} hadolint's ShellCheck would newly report {code} "
+                f"on line {run.start_line}"
+            )
+    return ""
