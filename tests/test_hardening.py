@@ -91,6 +91,7 @@ def test_side_file_in_unwritable_folder_leaves_the_dockerfile_untouched(tmp_path
 def test_a_failed_rename_rolls_back_the_files_already_replaced(tmp_path, monkeypatch):
     a, b = tmp_path / "a", tmp_path / "b"
     a.write_text("old a\n")
+    b.write_text("old b\n")
     real = os.replace
     calls = []
 
@@ -102,11 +103,11 @@ def test_a_failed_rename_rolls_back_the_files_already_replaced(tmp_path, monkeyp
 
     monkeypatch.setattr(files.os, "replace", replace)
     with pytest.raises(OSError) as exc:
-        files.write_files([files.PlannedWrite(str(a), "new a\n"), files.PlannedWrite(str(b), "new b\n", None)])
+        files.write_files([files.PlannedWrite(str(a), "new a\n"), files.PlannedWrite(str(b), "new b\n")])
     assert exc.value.filename == str(b)
     assert a.read_text() == "old a\n"  # put back
-    assert not b.exists()
-    assert sorted(os.listdir(tmp_path)) == ["a"]
+    assert b.read_text() == "old b\n"
+    assert sorted(os.listdir(tmp_path)) == ["a", "b"]
 
 
 # --- file identity -------------------------------------------------------------
@@ -458,3 +459,36 @@ def test_two_concurrent_runs_lose_no_update(tmp_path):
         for code, line in fixed.items():
             if line not in text:
                 assert f"{name}:1:1: changed during the run; not written" in errors[code], (name, code, text)
+
+
+def test_a_run_waits_for_another_runs_write_and_then_does_not_overwrite(tmp_path):
+    """The check "still what was read" and the rename happen under a lock:
+    a run that finds the file locked by another run's write waits, then
+    sees the other run's result and does not overwrite it."""
+    import fcntl
+    import threading
+
+    target = tmp_path / "Dockerfile"
+    target.write_text(AS_LOWER)
+    other = os.open(target, os.O_RDONLY)
+    fcntl.flock(other, fcntl.LOCK_EX)  # another run is between its check and its rename
+    outcome: list[BaseException | None] = []
+
+    def ours() -> None:
+        try:
+            files.write_files([files.PlannedWrite(str(target), AS_UPPER, AS_LOWER.encode())])
+            outcome.append(None)
+        except BaseException as e:  # noqa: BLE001 - the outcome is the assertion
+            outcome.append(e)
+
+    t = threading.Thread(target=ours)
+    t.start()
+    t.join(0.5)
+    assert t.is_alive()  # waiting for the lock
+    (tmp_path / "new").write_text("FROM other\n")
+    os.replace(tmp_path / "new", target)  # the other run's rename
+    os.close(other)
+    t.join(30)
+    assert isinstance(outcome[0], files.ChangedOnDisk)
+    assert target.read_text() == "FROM other\n"
+    assert sorted(os.listdir(tmp_path)) == ["Dockerfile"]

@@ -463,7 +463,10 @@ def write_files(writes: list[PlannedWrite]) -> None:
     space, no permission, a directory where a file should be) removes the
     temporary files and raises, with nothing written.  Then each target is
     checked to hold still what was read (:class:`ChangedOnDisk` otherwise)
-    and the temporary files are renamed over the targets.  A target with
+    and the temporary files are renamed over the targets, the targets
+    locked (``flock``) from that check to their rename, so two dockfix runs
+    never both pass the check and one silently undo the other; a new file
+    is linked into place, which fails if one appeared meanwhile.  A target with
     several hard links is written through in place instead, so every name
     sees the new text.  Should a rename fail half-way, the files already
     replaced get their old content back.  Symlinks are followed: their
@@ -471,16 +474,30 @@ def write_files(writes: list[PlannedWrite]) -> None:
     """
     prepared: list[_Prepared] = []
     current = ""
+    locks: list[int] = []
     try:
         for w in writes:
             current = w.path
             prepared.append(_prepare(w))
-        for p in prepared:
-            if not _still_expected(p.target, p.expected):
+        for p in sorted(prepared, key=lambda p: p.target):  # one order: no deadlock between runs
+            fd = _lock(p.target)
+            if fd is not None:
+                locks.append(fd)
+            if not _still_expected(p.target, p.expected) or (fd is not None and not _same_file(fd, p.target)):
                 raise ChangedOnDisk(p.path)
         for p in prepared:
             current = p.path
-            if p.tmp is not None:
+            if p.tmp is not None and p.expected is None and p.old is None:
+                try:  # a new file: linking fails if one appeared since the check
+                    os.link(p.tmp, p.target)
+                except FileExistsError:
+                    raise ChangedOnDisk(p.path) from None
+                except OSError:  # no hard links here (some file systems)
+                    os.replace(p.tmp, p.target)
+                else:
+                    os.unlink(p.tmp)
+                p.tmp = None
+            elif p.tmp is not None:
                 os.replace(p.tmp, p.target)
                 p.tmp = None
             else:
@@ -500,6 +517,38 @@ def write_files(writes: list[PlannedWrite]) -> None:
                 except OSError:
                     pass
         raise
+    finally:
+        for fd in locks:
+            os.close(fd)  # releases the lock
+
+
+def _lock(target: str) -> int | None:
+    """An exclusive advisory lock on the file at ``target`` (None when it
+    does not exist or the system has no ``flock``); waits for another
+    dockfix run that holds it."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX
+        return None
+    try:
+        fd = os.open(target, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def _same_file(fd: int, target: str) -> bool:
+    """The locked file is still the one at ``target`` (not renamed over)."""
+    try:
+        a, b = os.fstat(fd), os.stat(target)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def write_atomic(path: str, text: str, expected: object = ANY) -> None:

@@ -1,0 +1,105 @@
+"""DF101 apt-get-yes: see the class docstring."""
+
+from __future__ import annotations
+from dataclasses import dataclass
+from ..analysis import stage_parent
+from ..rules import Context, Edit, Rule, Safety
+from ..shell import Command, Script, insert_after, insert_before
+from ..tree import Dockerfile, Instruction, Stage
+from ._apt_apk import (
+    APT,
+    APT_LISTS,
+    APT_NEEDS_LISTS,
+    APT_PROMPTS,
+    Run,
+    all_runs,
+    append_edit,
+    apt_assumes_yes,
+    apt_config_values,
+    apt_option,
+    apt_parse,
+    cache_covers,
+    canonical_edits,
+    descendants,
+    failure_stops_build,
+    hadolint_apt_get_codes,
+    insert_point_after_options,
+    is_lists_cleanup,
+    run_position,
+    shell_errexit,
+    shipped_stages,
+    stage_runs,
+)
+from ._apt import (ListsUse, _LISTS_CLEANUP, _SAME, _TRIVIAL, _WHY, _apt_commands, _span, later_lists_user, lists_states, lists_use)  # noqa: F401
+
+
+class AptGetYes(Rule):
+    """
+    ## What it does
+    Adds `-y` right after the subcommand of an `apt-get` (or `apt`) command
+    that asks for confirmation — `install`, `upgrade`, `dist-upgrade`,
+    `remove`, `purge`, `autoremove`, `build-dep`, ... — when neither `-y`,
+    `--yes`, `--assume-yes`, `-qq`, `-q=2`/`--quiet=2` nor
+    `-o APT::Get::Assume-Yes=true` is given.
+
+    ## Why
+    A build has no terminal: when apt needs to ask "Do you want to
+    continue? [Y/n]" (as soon as it installs a dependency you did not name,
+    or removes anything) it reads end-of-file and aborts, so the build
+    fails — or, worse, goes on without the packages when the failure is
+    ignored (hadolint DL3014).
+
+    ## Example
+    ```dockerfile
+    FROM debian:12
+    RUN apt-get update && apt-get install curl
+    ```
+
+    Use instead:
+    ```dockerfile
+    FROM debian:12
+    RUN apt-get update && apt-get install -y curl
+    ```
+
+    ## Fix safety
+    Safe when a failure of the command fails the build (it is in an `&&`
+    chain up to the end of the RUN, the last command, or `set -e` is on):
+    either apt did not need to ask, and `-y` changes nothing, or it asked and
+    aborted, and the original build had no image to compare with. `-y` does
+    not allow anything dangerous (held packages, essential packages or
+    unauthenticated packages still stop apt).
+
+    Unsafe when the script goes on after a failure of the command (`apt-get
+    install x || true`, `apt-get install x; next` without `set -e`, a pipe,
+    or inside a loop, condition or function, which are not analysed): there
+    the original build may have succeeded *without* the packages, and `-y`
+    installs them, so the image changes. Commands with a subcommand that is
+    a variable are left alone.
+    """
+
+    code = "DF101"
+    name = "apt-get-yes"
+    summary = "`apt-get install` without `-y` aborts at the first prompt"
+    safety = Safety.SAFE
+    covers = ("DL3014",)
+
+    def check(self, ctx: Context):
+        for run in all_runs(ctx.tree, "apt"):
+            if not run.usable:
+                continue
+            script = run.script
+            assert script is not None
+            shell_e = shell_errexit(ctx.tree, run.ins)
+            for cmd, sub, _ in _apt_commands(script):
+                if sub.value not in APT_PROMPTS or apt_assumes_yes(cmd):
+                    continue
+                safe = failure_stops_build(script, cmd, shell_e)
+                msg = f"`{cmd.program} {sub.value}` without `-y` aborts at the first prompt"
+                if not safe:
+                    msg += " (its failure is ignored here, so `-y` may install packages the build went without: unsafe)"
+                yield ctx.finding(
+                    _span(script, cmd, sub.end),
+                    msg,
+                    canonical_edits([insert_after(script, sub.end, " -y")], ctx.text),
+                    safety=Safety.SAFE if safe else Safety.UNSAFE,
+                )

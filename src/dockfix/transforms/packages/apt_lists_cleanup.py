@@ -1,0 +1,129 @@
+"""DF103 apt-lists-cleanup: see the class docstring."""
+
+from __future__ import annotations
+from dataclasses import dataclass
+from ..analysis import stage_parent
+from ..rules import Context, Edit, Rule, Safety
+from ..shell import Command, Script, insert_after, insert_before
+from ..tree import Dockerfile, Instruction, Stage
+from ._apt_apk import (
+    APT,
+    APT_LISTS,
+    APT_NEEDS_LISTS,
+    APT_PROMPTS,
+    Run,
+    all_runs,
+    append_edit,
+    apt_assumes_yes,
+    apt_config_values,
+    apt_option,
+    apt_parse,
+    cache_covers,
+    canonical_edits,
+    descendants,
+    failure_stops_build,
+    hadolint_apt_get_codes,
+    insert_point_after_options,
+    is_lists_cleanup,
+    run_position,
+    shell_errexit,
+    shipped_stages,
+    stage_runs,
+)
+from ._apt import (ListsUse, _LISTS_CLEANUP, _SAME, _TRIVIAL, _WHY, _apt_commands, _span, later_lists_user, lists_states, lists_use)  # noqa: F401
+
+
+class AptListsCleanup(Rule):
+    """
+    ## What it does
+    Appends `rm -rf /var/lib/apt/lists/*` at the end of a RUN that runs
+    `apt-get update` and does not remove the lists after its last apt
+    command, in the stages that end up in an image (the last stage, and
+    stages other stages are built FROM — the ones hadolint DL3009 checks).
+    The command is added in the RUN's own layout (`&& \\` at line ends or
+    at line starts, a new line in a `RUN <<EOF` script that uses `set -e`).
+
+    ## Why
+    `apt-get update` downloads the package lists (tens of megabytes) into
+    `/var/lib/apt/lists`. Removing them in a later RUN does not shrink the
+    image: they are already in this RUN's layer. They must go in the same
+    RUN (hadolint DL3009).
+
+    ## Example
+    ```dockerfile
+    FROM debian:12
+    RUN apt-get update && apt-get install -y curl
+    ```
+
+    Use instead:
+    ```dockerfile
+    FROM debian:12
+    RUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*
+    ```
+
+    ## Fix safety
+    Safe: the lists are a download cache, which a program in the image does
+    not use, and the command runs only after everything else in the RUN
+    succeeded (`&&`). Not reported when a cache mount holds
+    `/var/lib/apt/lists` or `/var/lib/apt` (the lists are not in the layer
+    then; hadolint wants `/var/cache/apt` mounted too, dockfix does not).
+
+    Reported without a fix:
+    - a later RUN uses these lists without its own `apt-get update` (an
+      install in the next RUN): removing them would break it. DF102 adds the
+      update there; then this fix applies;
+    - the RUN runs `apt-get update` and nothing after it (`RUN apt-get
+      update` alone): the lists are there for later RUNs; merge the RUNs or
+      move the update next to the install;
+    - the RUN ends in `exit`/`exec` or a background `&`, or its last
+      statement carries a heredoc, where an appended command would not run.
+
+    A RUN that calls `apt-get dist-clean` (apt 2.7.8+, which removes the
+    lists too) still gets the explicit `rm`: it is a no-op there, and it is
+    what linters (hadolint DL3009) look for. Exec-form RUNs are not analysed.
+    """
+
+    code = "DF103"
+    name = "apt-lists-cleanup"
+    summary = "`apt-get update` without `rm -rf /var/lib/apt/lists/*` in the same RUN"
+    safety = Safety.SAFE
+    covers = ("DL3009",)
+
+    def check(self, ctx: Context):
+        tree = ctx.tree
+        shipped = shipped_stages(tree)
+        for stage in tree.stages:
+            if stage.index not in shipped:
+                continue
+            for run in stage_runs(tree, stage, "apt"):
+                if not run.usable or cache_covers(run.ins, APT_LISTS, "/var/lib/apt"):
+                    continue
+                script = run.script
+                assert script is not None
+                updates = [c for c, sub, _ in _apt_commands(script) if sub.value == "update"]
+                if not updates:
+                    continue
+                # the last apt command that touches the lists
+                last = max(
+                    (c for c, sub, _ in _apt_commands(script) if sub.value == "update" or sub.value in APT_NEEDS_LISTS),
+                    key=lambda c: c.end,
+                )
+                if any(is_lists_cleanup(c) and c.start >= last.end for c in script.commands):
+                    continue
+                update = updates[-1]
+                span = _span(script, update)
+                msg = "apt lists downloaded by `apt-get update` stay in the layer; remove them at the end of the RUN"
+                after = [c for c in script.commands if c.start >= update.end and c.program not in _TRIVIAL]
+                if not after:
+                    yield ctx.finding(span, msg + " (not fixed: nothing in this RUN uses them; update in the RUN that installs)")
+                    continue
+                user = later_lists_user(tree, stage, run.ins)
+                if user is not None:
+                    line = user[1].ins.start_line
+                    yield ctx.finding(span, msg + f" (not fixed: the RUN at line {line} uses them without its own `apt-get update`)")
+                    continue
+                edit = append_edit(run.ins, script, _LISTS_CLEANUP, tree, shell_errexit(tree, run.ins))
+                if edit is None:
+                    yield ctx.finding(span, msg + " (not fixed: the RUN ends with `exit`, `exec`, `&` or a heredoc)")
+                    continue
+                yield ctx.finding(span, msg, canonical_edits([edit], ctx.text))

@@ -1,0 +1,99 @@
+"""DF104 apt-no-install-recommends: see the class docstring."""
+
+from __future__ import annotations
+from dataclasses import dataclass
+from ..analysis import stage_parent
+from ..rules import Context, Edit, Rule, Safety
+from ..shell import Command, Script, insert_after, insert_before
+from ..tree import Dockerfile, Instruction, Stage
+from ._apt_apk import (
+    APT,
+    APT_LISTS,
+    APT_NEEDS_LISTS,
+    APT_PROMPTS,
+    Run,
+    all_runs,
+    append_edit,
+    apt_assumes_yes,
+    apt_config_values,
+    apt_option,
+    apt_parse,
+    cache_covers,
+    canonical_edits,
+    descendants,
+    failure_stops_build,
+    hadolint_apt_get_codes,
+    insert_point_after_options,
+    is_lists_cleanup,
+    run_position,
+    shell_errexit,
+    shipped_stages,
+    stage_runs,
+)
+from ._apt import (ListsUse, _LISTS_CLEANUP, _SAME, _TRIVIAL, _WHY, _apt_commands, _span, later_lists_user, lists_states, lists_use)  # noqa: F401
+
+
+class AptNoInstallRecommends(Rule):
+    """
+    ## What it does
+    Adds `--no-install-recommends` to `apt-get install` (and `apt install`),
+    after the subcommand and the options that directly follow it.
+
+    ## Why
+    By default apt also installs the packages the ones you asked for
+    *recommend*: documentation, optional plugins, sometimes a whole X11
+    stack. They make the image bigger and widen its attack surface, and the
+    program you install rarely needs them (hadolint DL3015).
+
+    ## Example
+    ```dockerfile
+    FROM debian:12
+    RUN apt-get update && apt-get install -y curl
+    ```
+
+    Use instead:
+    ```dockerfile
+    FROM debian:12
+    RUN apt-get update && apt-get install -y --no-install-recommends curl
+    ```
+
+    ## Fix safety
+    Unsafe: the recommended packages are no longer installed, and a program
+    may rely on one of them (`curl` recommends `ca-certificates`, without
+    which HTTPS fails). Review the image, and name what you need.
+
+    Nothing is reported when `--no-install-recommends` (any value) or
+    `-o APT::Install-Recommends=false` is already given. An install that
+    explicitly asks for recommends (`--install-recommends`,
+    `-o APT::Install-Recommends=true`) is reported without a fix: the author
+    wants them.
+    """
+
+    code = "DF104"
+    name = "apt-no-install-recommends"
+    summary = "`apt-get install` without `--no-install-recommends`"
+    safety = Safety.UNSAFE
+    covers = ("DL3015",)
+
+    def check(self, ctx: Context):
+        for run in all_runs(ctx.tree, "apt"):
+            if not run.usable:
+                continue
+            script = run.script
+            assert script is not None
+            for cmd, sub, idx in _apt_commands(script):
+                if sub.value != "install":
+                    continue
+                conf = apt_config_values(cmd).get("apt::install-recommends", "").lower()
+                if apt_option(cmd, "--no-install-recommends") or conf in ("0", "false", "no", "off"):
+                    continue
+                span = _span(script, cmd, sub.end)
+                if apt_option(cmd, "--install-recommends") or conf in ("1", "true", "yes", "on"):
+                    yield ctx.finding(span, "recommended packages are installed on purpose here (`--install-recommends`): not changed")
+                    continue
+                at = insert_point_after_options(cmd, idx)
+                yield ctx.finding(
+                    span,
+                    f"`{cmd.program} install` without `--no-install-recommends` also installs recommended packages",
+                    canonical_edits([insert_after(script, at, " --no-install-recommends")], ctx.text),
+                )

@@ -1,0 +1,87 @@
+"""DF114 uv-no-cache: see the class docstring."""
+
+from __future__ import annotations
+import re
+from bisect import bisect_right
+from ..rules import Context, Rule, Safety
+from ..shell import Arg, Script
+from ._pkgcache import (
+    TRUTHY,
+    Invocation,
+    RunSite,
+    State,
+    covers,
+    covers_home_cache,
+    has_long,
+    insert_word,
+    has_short,
+    invocations,
+    run_sites,
+    subcommand,
+)
+from ._python_cache import (_PIP, _PIP_LONG_VAL, _PYTHON, _UV_LONG_VAL, _env_flag, _option_value, _set_before, pip_cache_dir, pip_install, uv_cache_covered, uv_subcommand)  # noqa: F401
+
+
+class UvNoCache(Rule):
+    """
+    ## What it does
+    Adds `--no-cache` to `uv pip install`, `uv pip sync`, `uv sync` and
+    `uv tool install`, unless uv's cache is already kept out of the image:
+    `UV_NO_CACHE` set to a true value (`ENV`, `UV_NO_CACHE=1 uv …`, an
+    `export` earlier in the RUN), `--no-cache`/`-n` (or its alias
+    `--no-cache-dir`) already given, or a
+    BuildKit cache mount holding uv's cache directory
+    (`--mount=type=cache,target=/root/.cache/uv` or `/root/.cache` for the
+    current `USER`; `UV_CACHE_DIR`, `--cache-dir` and `XDG_CACHE_HOME` are
+    followed).
+
+    ## Why
+    uv keeps every wheel it downloads, and the unpacked packages, in
+    `~/.cache/uv`. In an image that cache is dead weight in the layer that
+    installed the packages. It is its own rule, not part of DF110: uv has
+    its own flag and variables, and there is no hadolint rule for uv.
+
+    ## Example
+    ```dockerfile
+    RUN uv pip install --system -r requirements.txt
+    ```
+
+    Use instead:
+    ```dockerfile
+    RUN uv pip install --no-cache --system -r requirements.txt
+    ```
+
+    ## Fix safety
+    Safe: with `--no-cache` uv works in a temporary cache that it removes
+    when done; the same packages are installed, so the image behaves the
+    same, minus the cache. Nothing is reported without a fix; commands in a
+    non-POSIX shell, run through a variable or inside `sh -c '…'` are not
+    analysed.
+    """
+
+    code = "DF114"
+    name = "uv-no-cache"
+    summary = "`uv pip install` / `uv sync` → add `--no-cache`"
+    safety = Safety.SAFE
+    covers = ()
+
+    def check(self, ctx: Context):
+        for site in run_sites(ctx.tree):
+            if not site.posix:
+                continue
+            for _, inv in invocations(site.script):
+                found = uv_subcommand(inv)
+                if found is None:
+                    continue
+                word, sub = found
+                if has_long(inv.args, "--no-cache", "--no-cache-dir") or has_short(inv.args, "n", "p"):
+                    continue
+                if _env_flag(site, inv, "UV_NO_CACHE"):
+                    continue
+                if uv_cache_covered(site, inv, site.state_for(inv)):
+                    continue
+                yield ctx.finding(
+                    site.span(inv.cmd),
+                    f"`uv {sub}` without `--no-cache` keeps uv's cache in the layer",
+                    [insert_word(site.script, ctx.text, word.end, "--no-cache")],
+                )

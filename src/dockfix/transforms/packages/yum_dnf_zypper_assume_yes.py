@@ -1,0 +1,91 @@
+"""DF112 yum-dnf-zypper-assume-yes: see the class docstring."""
+
+from __future__ import annotations
+from dataclasses import dataclass
+from ..rules import Context, Rule, Safety
+from ..shell import Arg
+from ._pkgcache import (
+    Invocation,
+    append,
+    can_append,
+    covers,
+    hadolint_clean_fires,
+    has_long,
+    insert_word,
+    has_short,
+    invocations,
+    rm_covers,
+    rm_paths,
+    run_sites,
+    subcommand,
+)
+from ._rpm import (CACHE_DIRS, FAMILY, PkgCommand, _HADOLINT, _RPM_FILLS, _RPM_GROUPS, _RPM_GROUP_FILLS, _RPM_GROUP_PROMPTS, _RPM_LONG_VAL, _RPM_PROMPTS, _RPM_SHORT_VAL, _ZYPPER_FILLS, _ZYPPER_LONG_VAL, _ZYPPER_PROMPTS, _ZYPPER_SHORT_VAL, _installroot, answers_yes, fills_cache, is_clean, pkg_command, prompts)  # noqa: F401
+
+
+class YumDnfZypperAssumeYes(Rule):
+    """
+    ## What it does
+    Adds `-y` to `yum`, `dnf`, `dnf5`, `microdnf` and `tdnf` commands that ask
+    for confirmation (`install`, `groupinstall`, `localinstall`, `reinstall`,
+    `update`/`upgrade`, `remove`/`erase`, `downgrade`, `group install`,
+    `module enable`, …), right after the subcommand; and
+    `--non-interactive` to `zypper` before such a subcommand (`install`/`in`,
+    `remove`/`rm`, `update`/`up`, `dist-upgrade`/`dup`, `patch`,
+    `source-install`/`si`, …). A command already answering is left alone:
+    `-y`/`--assumeyes` (or `--assumeno`) anywhere on the command line; for zypper `-n`/`--non-interactive` before
+    the subcommand or `-y`/`--no-confirm` after it.
+
+    ## Why
+    Without it the package manager stops at its `Is this ok [y/N]` prompt.
+    A build has no terminal to answer it, so the build fails — or works only
+    while there happens to be nothing to confirm. `microdnf` never prompts,
+    but takes `-y` for compatibility; hadolint asks for it too (DL3038).
+
+    ## Example
+    ```dockerfile
+    RUN yum install httpd && yum clean all
+    RUN zypper install curl
+    ```
+
+    Use instead:
+    ```dockerfile
+    RUN yum install -y httpd && yum clean all
+    RUN zypper --non-interactive install curl
+    ```
+
+    ## Fix safety
+    Safe: the answer the build needs is "yes"; a build that went through
+    installs exactly the same packages. For zypper the global
+    `--non-interactive` is used because every subcommand accepts it
+    (`-y` after the subcommand is not valid for all of them); note that it
+    answers license prompts with the default "no": packages that need
+    `--auto-agree-with-licenses` still fail, as they did before.
+    A command in a stage whose shell is not a POSIX shell is reported
+    without a fix. Commands run through a variable or inside `sh -c '…'`
+    are not analysed.
+    """
+
+    code = "DF112"
+    name = "yum-dnf-zypper-assume-yes"
+    summary = "`yum/dnf/microdnf install` → `-y`; `zypper install` → `--non-interactive`"
+    safety = Safety.SAFE
+    covers = ("DL3030", "DL3034", "DL3038")
+
+    def check(self, ctx: Context):
+        for site in run_sites(ctx.tree):
+            for _, inv in invocations(site.script):
+                pc = pkg_command(inv)
+                if pc is None or not prompts(pc) or answers_yes(pc):
+                    continue
+                span = site.span(inv.cmd)
+                flag = "--non-interactive" if pc.family == "zypper" else "-y"
+                if not site.posix:
+                    yield ctx.finding(span, f"`{pc.name}` without `{flag}` (not fixed: the RUN's shell is not a POSIX shell)")
+                    continue
+                if pc.family == "zypper":
+                    edit = insert_word(site.script, ctx.text, inv.name_end, "--non-interactive")
+                    msg = f"`{pc.name}` without `--non-interactive`: the build cannot answer zypper's prompt"
+                else:
+                    edit = insert_word(site.script, ctx.text, pc.words[-1].end, "-y")
+                    msg = f"`{pc.name}` without `-y`: the build cannot answer the confirmation prompt"
+                yield ctx.finding(span, msg, [edit])
