@@ -15,7 +15,7 @@ import pytest
 import dockfix
 from dockfix import context as context_mod
 from dockfix.context import BuildContext, reset_run_caches, scan_dockerfiles
-from dockfix.transforms import dockerignore as df601
+from dockfix.transforms.context import dockerignore as df601
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -155,14 +155,33 @@ def test_select_ignore_by_prefix() -> None:
     assert reg.unknown_codes(["DF5", "XX1", "ALL"]) == ["XX1"]
 
 
+FAMILIES = {"1": "packages", "2": "layers", "3": "stages", "4": "security", "5": "instructions", "6": "context"}
+
+
 def test_registry_discovers_every_transform_module() -> None:
     import pkgutil
 
     from dockfix import transforms
 
-    modules = {m.name for m in pkgutil.iter_modules(transforms.__path__) if not m.name.startswith("_")}
-    owners = {type(r).__module__.rsplit(".", 1)[1] for r in registry().rules.values()}
+    modules = {
+        m.name
+        for m in pkgutil.walk_packages(transforms.__path__, "dockfix.transforms.")
+        if not m.ispkg and not any(p.startswith("_") for p in m.name.split(".")[2:])
+    }
+    owners = {type(r).__module__ for r in registry().rules.values()}
     assert modules == owners
+
+
+def test_one_module_per_rule_named_after_it_in_its_family() -> None:
+    """transforms/<family>/<rule name>.py, as ruff groups rules by linter."""
+    for code, rule in registry().rules.items():
+        family, module = type(rule).__module__.split(".")[2:]
+        assert family == FAMILIES[code[2]], (code, family)
+        assert module == rule.name.replace("-", "_"), (code, module)
+    per_module: dict[str, int] = {}
+    for rule in registry().rules.values():
+        per_module[type(rule).__module__] = per_module.get(type(rule).__module__, 0) + 1
+    assert set(per_module.values()) == {1}
 
 
 def test_registry_rejects_incomplete_rules() -> None:

@@ -42,7 +42,7 @@ from dockfix.engine import FixResult
 _EXAMPLES = int(os.environ.get("DOCKFIX_FUZZ_EXAMPLES", "0"))
 _SEED = os.environ.get("DOCKFIX_FUZZ_SEED")
 FUZZ = settings(
-    max_examples=_EXAMPLES or 120,
+    max_examples=_EXAMPLES or 300,
     derandomize=not _EXAMPLES,
     database=None,
     deadline=None,
@@ -382,6 +382,8 @@ COMMANDS = st.one_of(
 )
 OPERATORS = st.sampled_from(
     [" && ", " && ", " || ", "; ", " | ", " & ", " &&\\\n    ", " \\\n && ", ";\\\n", "\n"]
+    # a comment line and an empty line inside the continuation
+    + [" \\\n# note\n && ", " && \\\n  # note\n  ", " \\\n\n && ", " |\\\n  "]
 )
 
 
@@ -601,10 +603,8 @@ def fixable_dockerfile(draw) -> str:
     stages: list[str] = []
     for i in range(draw(st.integers(1, 3))):
         platform = draw(st.sampled_from(["", "", "", "--platform=$BUILDPLATFORM "]))
-        if stages and draw(st.integers(0, 3)) == 0:
-            image = draw(st.sampled_from(stages))  # FROM an earlier stage
-        else:
-            image = draw(IMAGES)
+        # maybe FROM an earlier stage
+        image = draw(st.sampled_from(stages)) if stages and draw(st.integers(0, 3)) == 0 else draw(IMAGES)
         name = ""
         if draw(st.booleans()):
             name = STAGE_NAMES[i]
@@ -783,6 +783,14 @@ def test_most_generated_files_parse_and_get_fixed() -> None:
         "FROM a\nENV x\u00a0y z\n",
         "FROM a\nENV x\u00a0y <<\n",
         "FROM a\nENV a\u00a0b=c d\n",
+        # DF505 took a heredoc marker in the destination's place for a
+        # relative path (`<<"EOF"` -> `/<<EOF`): the heredoc was gone and its
+        # body (a FROM) became instructions.
+        'FROM a AS b\nADD x /app/ <<"EOF"\nFROM c\nEOF\n',
+        # DF106 removed two neighbouring commands (`apk update && apk update`,
+        # `apk update && rm -rf /var/cache/apk/*`) with overlapping edits:
+        # each took the `&&` between them ("overlapping edit").
+        "FROM ruby:3.3\nRUN apk update && apk update && cd /x & apk add y\n",
     ],
 )
 def test_fuzzer_regressions(text: str) -> None:
@@ -848,3 +856,31 @@ def test_yarn_berry_context_given_apart_from_the_dockerfile(tmp_path) -> None:
     result = dockfix.fix(text, path=str(dockerfile), context=str(ctx), select=["DF111"])
     assert result.output == text  # Yarn 2+: reported, not fixed
     assert [f.fix for f in result.findings] == [None]
+
+
+def test_heredoc_in_the_destination_place_is_left_alone() -> None:
+    text = 'FROM a AS b\nCOPY x /app/ <<"EOF"\nFROM c\nEOF\n'
+    assert dockfix.fix(text, path=PATH, select=["DF505"], unsafe=True).output == text
+    # a heredoc source with a relative destination is still fixed
+    text = "FROM a\nCOPY <<EOF app/\nx\nEOF\n"
+    assert (
+        dockfix.fix(text, path=PATH, select=["DF505"], unsafe=True).output
+        == "FROM a\nCOPY <<EOF /app/\nx\nEOF\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("run", "fixed"),
+    [
+        ("apk update && apk update && apk add x", "apk update && apk update && apk add --no-cache x"),
+        (
+            "apk update && rm -rf /var/cache/apk/* && apk add x",
+            "rm -rf /var/cache/apk/* && apk add --no-cache x",
+        ),
+        ("apk update && apk add x", "apk add --no-cache x"),
+        ("apk add x && rm -rf /var/cache/apk/* && rm -rf /var/cache/apk/*", "apk add --no-cache x"),
+    ],
+)
+def test_apk_neighbouring_removals_do_not_overlap(run: str, fixed: str) -> None:
+    text = f"FROM alpine:3.20\nRUN {run}\n"
+    assert dockfix.fix(text, path=PATH, select=["DF106"]).output == f"FROM alpine:3.20\nRUN {fixed}\n"

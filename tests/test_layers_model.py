@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dockfix
 from dockfix.context import BuildContext
-from dockfix.transforms.dockerignore import proposal
+from dockfix.transforms.context.dockerignore import proposal
 
 PATH = "Dockerfile"
 

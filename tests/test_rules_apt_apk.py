@@ -9,7 +9,7 @@ import dockfix
 from dockfix.engine import apply_edits
 from dockfix.rules import Edit
 from dockfix.shell import script_of
-from dockfix.transforms._apt_apk import (
+from dockfix.transforms.packages._apt_apk import (
     apt_assumes_yes,
     apt_parse,
     cache_covers,

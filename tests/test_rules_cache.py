@@ -13,7 +13,7 @@ import dockfix
 from dockfix.rules import Context, Edit
 from dockfix.shell import script_of
 from dockfix.shell_edits import CutError, chain, cut_arg, cut_elements, element_of
-from dockfix.transforms._cache import (
+from dockfix.transforms.layers._cache import (
     UNKNOWN,
     expand,
     glob_relation,

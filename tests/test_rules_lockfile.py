@@ -12,8 +12,8 @@ import dockfix
 from dockfix.context import BuildContext
 from dockfix.model import SemanticModel
 from dockfix.shell import script_of
-from dockfix.transforms import _lockfile as lf
-from dockfix.transforms.lockfile_first import Where, independent
+from dockfix.transforms.layers import _lockfile as lf
+from dockfix.transforms.layers.lockfile_first_copy import Where, independent
 
 
 def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:

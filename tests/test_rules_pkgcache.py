@@ -23,7 +23,7 @@ import pytest
 import dockfix
 from dockfix.rules import registry
 from dockfix.shell import script_of
-from dockfix.transforms._pkgcache import (
+from dockfix.transforms.packages._pkgcache import (
     State,
     covers,
     covers_home_cache,
@@ -31,8 +31,8 @@ from dockfix.transforms._pkgcache import (
     run_sites,
     unwrap,
 )
-from dockfix.transforms.useradd_no_log_init import is_high, parse_useradd
-from dockfix.transforms.wget_progress import quiet_enough
+from dockfix.transforms.security.useradd_no_log_init import is_high, parse_useradd
+from dockfix.transforms.instructions.wget_progress import quiet_enough
 
 from conftest import FIXTURES, read_text
 

@@ -19,12 +19,12 @@ import pytest
 
 import dockfix
 from dockfix.shell import Script, script_of
-from dockfix.transforms.merge_runs import (
+from dockfix.transforms.layers.merge_consecutive_runs import (
     _and_list_problem,
     hadolint_commands,
     leaked_state,
 )
-from dockfix.transforms.no_sudo import OTHER, ROOT, UNKNOWN, official_image, user_at
+from dockfix.transforms.security.no_sudo import OTHER, ROOT, UNKNOWN, official_image, user_at
 
 from conftest import FIXTURES, buildkit_parse
 

@@ -9,9 +9,9 @@ import dockfix
 from dockfix.engine import apply_edits
 from dockfix.model import SemanticModel, Shell
 from dockfix.rules import Edit
-from dockfix.transforms._shell_rules import hadolint_sees_pipefail, merged_edit
-from dockfix.transforms.exec_form_cmd import plain_words
-from dockfix.transforms.pipefail import _SHELL_FOR
+from dockfix.transforms.instructions._shell_rules import hadolint_sees_pipefail, merged_edit
+from dockfix.transforms.instructions.exec_form_cmd import plain_words
+from dockfix.transforms.instructions.pipefail import _SHELL_FOR
 
 
 @pytest.mark.parametrize(

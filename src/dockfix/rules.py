@@ -1,6 +1,6 @@
 """What a rule is: findings, fixes as text edits, safety, and the registry.
 
-A rule is a class in a module of ``dockfix.transforms``.  It declares its
+A rule is a class in a module ``dockfix.transforms.<family>.<rule name>``.  It declares its
 code, name, summary, safety and the hadolint / Docker build checks it
 covers; its docstring has the sections *What it does*, *Why*, *Example* and
 *Fix safety*; ``check(ctx)`` yields findings.  The registry finds every rule
@@ -268,10 +268,14 @@ def registry() -> Registry:
         from . import transforms
 
         reg = Registry()
-        for mod_info in sorted(pkgutil.iter_modules(transforms.__path__), key=lambda m: m.name):
-            if mod_info.name.startswith("_"):
-                continue
-            mod = importlib.import_module(f"{transforms.__name__}.{mod_info.name}")
+        # transforms/<family>/<rule>.py; modules starting with "_" are helpers
+        names = [
+            m.name
+            for m in pkgutil.walk_packages(transforms.__path__, transforms.__name__ + ".")
+            if not m.ispkg and not any(part.startswith("_") for part in m.name.split(".")[2:])
+        ]
+        for name in sorted(names):
+            mod = importlib.import_module(name)
             for obj in vars(mod).values():
                 if (
                     isinstance(obj, type)

@@ -4,8 +4,8 @@ import os
 import re
 from dataclasses import dataclass
 
-from .. import tools as tool_tables
-from ..context import (
+from ... import tools as tool_tables
+from ...context import (
     NEIGHBOUR_MAX_BYTES,
     BuildContext,
     ContextDockerfile,
@@ -15,9 +15,9 @@ from ..context import (
     parse_dockerignore,
     scan_dockerfiles,
 )
-from ..parser import parse
-from ..rules import Context, Rule, Safety, SideEdit
-from ..shell import script_of
+from ...parser import parse
+from ...rules import Context, Rule, Safety, SideEdit
+from ...shell import script_of
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,7 @@ on_reset(_READ.clear)
 def _needs_of(f: ContextDockerfile) -> tuple[tuple[str, ...], frozenset[str]] | str:
     """(needed paths, tools) of one Dockerfile of the context, or why it
     cannot be known."""
-    from ..files import read_bytes
+    from ...files import read_bytes
 
     try:
         key = file_key(os.stat(f.path))
@@ -290,7 +290,7 @@ class DockerIgnore(Rule):
         blocks, _ = proposal(bc, ctx.tree, others)
         if not blocks:
             return
-        from ..templating import render
+        from ...templating import render
 
         target = bc.ignore_file or ".dockerignore"
         old = bc.read_text(target)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import posixpath
 import re
 
-from ..analysis import stage_parent
-from ..rules import Edit
-from ..shell import Script
-from ..tree import Dockerfile, Instruction, Stage, Trivia
+from ...analysis import stage_parent
+from ...rules import Edit
+from ...shell import Script
+from ...tree import Dockerfile, Instruction, Stage, Trivia
 
 # -- where to put a new instruction -------------------------------------------
 
@@ -49,7 +49,7 @@ def shell_word(value: str, escape: str) -> str:
     otherwise."""
     if value and re.fullmatch(r"[A-Za-z0-9_./@:+,=-]+", value):
         return value
-    from ._util import double_quote
+    from .._util import double_quote
 
     return double_quote(value, escape)
 

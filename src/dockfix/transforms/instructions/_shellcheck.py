@@ -27,7 +27,7 @@ import posixpath
 import re
 from typing import Literal
 
-from ..shell import Command, Script, walk
+from ...shell import Command, Script, walk
 
 Dialect = Literal["sh", "bash", "dash", "other"]
 

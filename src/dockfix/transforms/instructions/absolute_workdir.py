@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..analysis import is_absolute, is_windows_stage, next_workdir, word_value, workdirs
-from ..rules import Context, Edit, Rule, Safety
+from ...analysis import is_absolute, is_windows_stage, next_workdir, word_value, workdirs
+from ...rules import Context, Edit, Rule, Safety
 
 
 class AbsoluteWorkdir(Rule):

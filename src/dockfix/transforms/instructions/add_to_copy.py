@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import re
 
-from ..rules import Context, Edit, Rule, Safety
-from ._util import keyword_like
-from .copy_destination import relative_destination
+from ...rules import Context, Edit, Rule, Safety
+from .._util import keyword_like
+from .copy_relative_destination import relative_destination
 
 _URL = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.-]*://|git@)")
 _ARCHIVE_SUFFIXES = (

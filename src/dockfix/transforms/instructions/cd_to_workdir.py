@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import posixpath
 
-from ..analysis import is_absolute, is_windows_stage, word_value, workdirs
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Script, script_of
+from ...analysis import is_absolute, is_windows_stage, word_value, workdirs
+from ...rules import Context, Edit, Rule, Safety
+from ...shell import Script, script_of
+from .._util import keyword_like
 from ._shell_rules import (
     exec_form_script,
     indentation,
@@ -13,7 +14,6 @@ from ._shell_rules import (
     merged_edit,
     shell_word,
 )
-from ._util import keyword_like
 
 _WHERE = {
     "subshell": "a subshell",

@@ -4,9 +4,9 @@ import json
 import posixpath
 from dataclasses import dataclass
 
-from ..analysis import is_absolute, word_value
-from ..rules import Context, Edit, Rule, Safety
-from ..tree import Instruction, Word
+from ...analysis import is_absolute, word_value
+from ...rules import Context, Edit, Rule, Safety
+from ...tree import Instruction, Word
 
 
 def absolute_destination(value: str) -> str:

@@ -3,8 +3,8 @@ from __future__ import annotations
 import json
 import re
 
-from ..analysis import is_windows_stage
-from ..rules import Context, Edit, Rule, Safety
+from ...analysis import is_windows_stage
+from ...rules import Context, Edit, Rule, Safety
 from ._shell_rules import is_non_posix, later_stages_based_on, merged_edit, shells
 
 # Characters that are literal in an unquoted shell word.  Anything else

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from ..rules import Context, Edit, Rule, Safety
+from ...rules import Context, Edit, Rule, Safety
 
 
 class FromAsCasing(Rule):

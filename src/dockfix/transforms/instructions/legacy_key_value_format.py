@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from .. import lexing
-from ..rules import Context, Edit, Rule, Safety
-from ._util import all_instructions
+from ... import lexing
+from ...rules import Context, Edit, Rule, Safety
+from .._util import all_instructions
 
 
 class LegacyKeyValueFormat(Rule):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from ..rules import Context, Edit, Rule, Safety
-from ._util import double_quote, keyword_like
+from ...rules import Context, Edit, Rule, Safety
+from .._util import double_quote, keyword_like
 
 
 class MaintainerToLabel(Rule):

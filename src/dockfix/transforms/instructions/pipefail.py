@@ -2,10 +2,11 @@ from __future__ import annotations
 
 import json
 
-from ..model import Family, SemanticModel, StageInfo, Unknown
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Script, script_of
-from ..tree import Instruction
+from ...model import Family, SemanticModel, StageInfo, Unknown
+from ...rules import Context, Edit, Rule, Safety
+from ...shell import Script, script_of
+from ...tree import Instruction
+from .._util import keyword_like
 from ._shell_rules import (
     HADOLINT_PIPEFAIL_SHELLS,
     exec_form_script,
@@ -16,7 +17,6 @@ from ._shell_rules import (
     shell_program,
 )
 from ._shellcheck import dialect, new_findings
-from ._util import keyword_like
 
 _SUBSTITUTIONS = ("command_substitution", "process_substitution")
 _SHELL_FOR = {

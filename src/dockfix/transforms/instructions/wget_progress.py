@@ -2,11 +2,19 @@ from __future__ import annotations
 
 from bisect import bisect_left
 
-from ..analysis import stage_parent
-from ..rules import Context, Rule, Safety
-from ..shell import Arg, Script, script_of
-from ..tree import Dockerfile, Instruction, Stage
-from ._pkgcache import RunSite, base_image, insert_word, invocations, libc_family, run_sites, subcommand
+from ...analysis import stage_parent
+from ...rules import Context, Rule, Safety
+from ...shell import Arg, Script, script_of
+from ...tree import Dockerfile, Instruction, Stage
+from ..packages._pkgcache import (
+    RunSite,
+    base_image,
+    insert_word,
+    invocations,
+    libc_family,
+    run_sites,
+    subcommand,
+)
 
 # GNU wget short options that take a value (`-n` takes one letter: -nv, -nc…)
 _SHORT_VAL = "aoeOtTwiBPUDRAXIlQYn"

@@ -19,21 +19,21 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from .. import lexing, tools
-from ..analysis import Chain
-from ..images import UNKNOWN, Unknown
-from ..model import Facts, SemanticModel
-from ..rules import Context
-from ..shell import Arg, Command, Script
-from ..shell_edits import (
+from ... import lexing, tools
+from ...analysis import Chain
+from ...images import UNKNOWN, Unknown
+from ...model import Facts, SemanticModel
+from ...rules import Context
+from ...shell import Arg, Command, Script
+from ...shell_edits import (
     Element,
     Export,
     assignments,
     chain,
     script_exports,
 )
-from ..tools._dirs import norm
-from ..tree import Dockerfile, Instruction, Stage
+from ...tools._dirs import norm
+from ...tree import Dockerfile, Instruction, Stage
 
 # ---------------------------------------------------------------------------
 # words and variables

@@ -20,10 +20,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..images import Unknown
-from ..model import SemanticModel, StageInfo
-from ..tools._dirs import norm
-from ..tree import Instruction
+from ...images import Unknown
+from ...model import SemanticModel, StageInfo
+from ...tools._dirs import norm
+from ...tree import Instruction
 from . import _cache
 
 if TYPE_CHECKING:

@@ -16,13 +16,14 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
-from ..frontend import MOUNT_CACHE, MOUNT_CACHE_IDS
-from ..images import UNKNOWN, Unknown
-from ..rules import Context, Edit, Finding, Rule, Safety
-from ..shell import Arg, Command
-from ..shell_edits import CutError, add_flags, cut_arg, cut_assignment, cut_elements, element_of, replace_arg
-from ..tools._dirs import norm
-from ..tree import Instruction
+from ...frontend import MOUNT_CACHE, MOUNT_CACHE_IDS
+from ...images import UNKNOWN, Unknown
+from ...rules import Context, Edit, Finding, Rule, Safety
+from ...shell import Arg, Command
+from ...shell_edits import CutError, add_flags, cut_arg, cut_assignment, cut_elements, element_of, replace_arg
+from ...tools._dirs import norm
+from ...tree import Instruction
+from .._util import syntax_directive_edit
 from ._cache import (
     _BARE_TARGET,
     _GLOB,
@@ -35,7 +36,6 @@ from ._cache import (
     relation,
     runs,
 )
-from ._util import syntax_directive_edit
 
 # ---------------------------------------------------------------------------
 # what fights the cache
@@ -164,7 +164,7 @@ def option_path(run: Run, cmd: Command, names: Iterable[str]) -> OptionDir:
 
 def env_assign_fights(run: Run, cmd: Command, names: Iterable[str]) -> list[Fight]:
     """The ``X=1 cmd`` prefixes of ``cmd`` named ``names``, as fights."""
-    from ..shell_edits import assignments
+    from ...shell_edits import assignments
 
     wanted = set(names)
     return [CutAssignment(cmd, a.start, a.end) for a in assignments(run.script, cmd) if a.name in wanted]

@@ -17,9 +17,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from ..model import SemanticModel
-from ..shell import Arg, Command, Script
-from ..tree import Instruction
+from ...model import SemanticModel
+from ...shell import Arg, Command, Script
+from ...tree import Instruction
 
 try:  # Python 3.11+
     import tomllib as _toml

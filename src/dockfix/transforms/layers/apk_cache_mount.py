@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from .. import tools
-from ..analysis import per_instruction
-from ..shell import Command
+from ... import tools
+from ...analysis import per_instruction
+from ...shell import Command
 from ._cache import Run
 from ._cache_rule import CacheMountRule, CutArg, CutCommand, Fight, ReplaceArg, Use
 

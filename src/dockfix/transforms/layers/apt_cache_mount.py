@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from .. import tools
-from ..rules import Edit, Safety
-from ..shell import Command
+from ... import tools
+from ...rules import Edit, Safety
+from ...shell import Command
+from .._util import keyword_like, syntax_directive_edit
 from ._cache import (
     Run,
     existing_mounts,
@@ -10,7 +11,6 @@ from ._cache import (
     runs,
 )
 from ._cache_rule import CacheMountRule, CutCommand, Use
-from ._util import keyword_like, syntax_directive_edit
 
 _APT = ("apt-get", "apt")
 _INSTALL = tools.apt.FILLS_CACHE
@@ -41,7 +41,7 @@ def _update_before(run: Run, cmd: Command) -> bool:
 def _comments_start(tree, ins) -> int:
     """Where the comment lines right above ``ins`` begin (they describe it,
     or are a `# hadolint ignore=` for it): the new RUN goes above them."""
-    from ..tree import Trivia
+    from ...tree import Trivia
 
     kids = tree.children
     i = next((k for k, c in enumerate(kids) if c is ins), None)

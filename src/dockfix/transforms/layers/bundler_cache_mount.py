@@ -3,8 +3,8 @@ from __future__ import annotations
 import posixpath
 import re
 
-from .. import tools
-from ..analysis import per_instruction
+from ... import tools
+from ...analysis import per_instruction
 from ._cache import UNKNOWN, Run, Unknown
 from ._cache_rule import CacheMountRule, Use
 

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import posixpath
 
-from .. import tools
-from ..shell import Command
+from ... import tools
+from ...shell import Command
 from ._cache import UNKNOWN, Run
 from ._cache_rule import CacheMountRule, Use
 

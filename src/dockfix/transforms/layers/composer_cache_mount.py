@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import posixpath
 
-from .. import tools
-from ..analysis import per_instruction
+from ... import tools
+from ...analysis import per_instruction
 from ._cache import UNKNOWN, Run, file_value
 from ._cache_rule import CacheMountRule, CutArg, CutCommand, Use, env_assign_fights, export_fights
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import posixpath
 
-from .. import tools
+from ... import tools
 from ._cache import UNKNOWN, Run, norm
 from ._cache_rule import CacheMountRule, Use, option_path
 

@@ -5,13 +5,13 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
-from ..analysis import word_value
-from ..model import SemanticModel
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Command, Script, insert_after, script_of
-from ..tree import Instruction
+from ...analysis import word_value
+from ...model import SemanticModel
+from ...rules import Context, Edit, Rule, Safety
+from ...shell import Command, Script, insert_after, script_of
+from ...tree import Instruction
+from .._util import keyword_like
 from . import _lockfile as lf
-from ._util import keyword_like
 
 # Programs that only touch the system (packages, users, global tools) and
 # never the files COPY . brought, whatever their (literal) arguments.

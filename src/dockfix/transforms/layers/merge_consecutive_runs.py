@@ -3,10 +3,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..images import Unknown
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Script, _parser, last_node_end, script_of
-from ..tree import Dockerfile, Instruction, Node, Trivia
+from ...images import Unknown
+from ...rules import Context, Edit, Rule, Safety
+from ...shell import Script, _parser, last_node_end, script_of
+from ...tree import Dockerfile, Instruction, Node, Trivia
 
 # Builtins (and shell keywords run like commands) that change the state of
 # the shell running them: working directory, variables, options, umask,

@@ -4,9 +4,9 @@ import json
 import posixpath
 import re
 
-from .. import tools
-from ..analysis import per_instruction
-from ..shell import Command
+from ... import tools
+from ...analysis import per_instruction
+from ...shell import Command
 from ._cache import UNKNOWN, Run, norm
 from ._cache_rule import CacheMountRule, CutCommand, Fight, Use, option_path
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import posixpath
 
-from .. import tools
-from ..analysis import per_instruction
-from ..shell import Command
+from ... import tools
+from ...analysis import per_instruction
+from ...shell import Command
 from ._cache import UNKNOWN, Run, falsy, file_value, truthy
 from ._cache_rule import (
     CacheMountRule,

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from ..frontend import features_used
-from ..rules import Context, Rule, Safety
-from ..tree import Node
-from ._util import syntax_directive_edit
+from ...frontend import features_used
+from ...rules import Context, Rule, Safety
+from ...tree import Node
+from .._util import syntax_directive_edit
 
 
 def buildkit_features(tree) -> list[tuple[Node, str]]:

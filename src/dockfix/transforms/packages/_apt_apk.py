@@ -15,11 +15,11 @@ import weakref
 from dataclasses import dataclass
 from typing import Iterator
 
-from ..analysis import stage_parent
-from ..rules import Edit
-from .. import shell
-from ..shell import Arg, Command, Script, script_of
-from ..tree import Dockerfile, Instruction, Stage
+from ... import shell
+from ...analysis import stage_parent
+from ...rules import Edit
+from ...shell import Arg, Command, Script, script_of
+from ...tree import Dockerfile, Instruction, Stage
 
 APT_LISTS = "/var/lib/apt/lists"
 APK_CACHE = "/var/cache/apk"
@@ -655,7 +655,7 @@ def append_edit(ins: Instruction, script: Script, command: str, tree: Dockerfile
     without ``set -e`` the command goes after the last statement with
     ``&&`` (a new line would hide a failure of that statement: a heredoc
     script's status is its last command's)."""
-    from ..shell import append_command, last_node_end
+    from ...shell import append_command, last_node_end
 
     root = script.tree.root_node
     kids = [k for k in root.children if k.type not in ("comment", "\n")]

@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 from typing import Iterator, Mapping
 
-from .. import lexing, shell
-from ..analysis import Env, is_windows_stage, stage_parent
-from ..shell import Arg, Command, Script
-from ..tree import Dockerfile, Instruction, Stage
+from ... import lexing, shell
+from ...analysis import Env, is_windows_stage, stage_parent
+from ...shell import Arg, Command, Script
+from ...tree import Dockerfile, Instruction, Stage
 
 # Values hadolint (and pip/uv) read as "on" for PIP_NO_CACHE_DIR & co.
 TRUTHY = frozenset({"1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES"})
@@ -559,7 +559,7 @@ def has_long(args: list[Arg], *names: str) -> bool:
 # -- edits ---------------------------------------------------------------------
 def insertion(text: str, at: int, inserted: str):
     """An edit inserting ``inserted`` at ``at``."""
-    from ..rules import Edit
+    from ...rules import Edit
 
     return Edit(at, at, inserted)
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Command, Script, insert_after
-from ..tree import Dockerfile, Stage
+from ...rules import Context, Edit, Rule, Safety
+from ...shell import Command, Script, insert_after
+from ...tree import Dockerfile, Stage
 from ._apt_apk import (
     APK_CACHE,
     Run,
@@ -128,6 +128,11 @@ def _later_index_user(tree: Dockerfile, stage: Stage, after) -> bool:
     return suffix(stage)[run_position(tree, stage, after, "apk")] or in_children(stage)
 
 
+def _overlap(a: Edit, b: Edit) -> bool:
+    """Do two removals overlap (each takes the `&&` it shares with the other)?"""
+    return a.start < b.end and b.start < a.end
+
+
 class ApkNoCache(Rule):
     """
     ## What it does
@@ -226,7 +231,8 @@ class ApkNoCache(Rule):
         if updates and not others and not _later_index_user(tree, run.stage, run.ins):
             for u in updates:
                 e = remove_command(script, u, tree.text)
-                if e is None:
+                if e is None or any(_overlap(e, d) for d in dropped):
+                    # (two neighbours' removals overlap: `apk update && apk update`)
                     dropped = []
                     break
                 dropped.append(e)
@@ -239,7 +245,7 @@ class ApkNoCache(Rule):
             if not any(_opaque(c) for c in script.commands):
                 for c in cache_rms:
                     e = remove_command(script, c, tree.text)
-                    if e is not None:
+                    if e is not None and not any(_overlap(e, d) for d in dropped + rms):
                         rms.append(e)
 
         if missing:

@@ -1,36 +1,21 @@
 """DF101 apt-get-yes: see the class docstring."""
 
 from __future__ import annotations
-from dataclasses import dataclass
-from ..analysis import stage_parent
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Command, Script, insert_after, insert_before
-from ..tree import Dockerfile, Instruction, Stage
-from ._apt_apk import (
-    APT,
-    APT_LISTS,
-    APT_NEEDS_LISTS,
-    APT_PROMPTS,
-    Run,
-    all_runs,
-    append_edit,
-    apt_assumes_yes,
-    apt_config_values,
-    apt_option,
-    apt_parse,
-    cache_covers,
-    canonical_edits,
-    descendants,
-    failure_stops_build,
-    hadolint_apt_get_codes,
-    insert_point_after_options,
-    is_lists_cleanup,
-    run_position,
-    shell_errexit,
-    shipped_stages,
-    stage_runs,
+
+from ...rules import Context, Rule, Safety
+from ...shell import insert_after
+from ._apt import (
+    _apt_commands,
+    _span,
 )
-from ._apt import (ListsUse, _LISTS_CLEANUP, _SAME, _TRIVIAL, _WHY, _apt_commands, _span, later_lists_user, lists_states, lists_use)  # noqa: F401
+from ._apt_apk import (
+    APT_PROMPTS,
+    all_runs,
+    apt_assumes_yes,
+    canonical_edits,
+    failure_stops_build,
+    shell_errexit,
+)
 
 
 class AptGetYes(Rule):

@@ -1,36 +1,26 @@
 """DF103 apt-lists-cleanup: see the class docstring."""
 
 from __future__ import annotations
-from dataclasses import dataclass
-from ..analysis import stage_parent
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Command, Script, insert_after, insert_before
-from ..tree import Dockerfile, Instruction, Stage
+
+from ...rules import Context, Rule, Safety
+from ._apt import (
+    _LISTS_CLEANUP,
+    _TRIVIAL,
+    _apt_commands,
+    _span,
+    later_lists_user,
+)
 from ._apt_apk import (
-    APT,
     APT_LISTS,
     APT_NEEDS_LISTS,
-    APT_PROMPTS,
-    Run,
-    all_runs,
     append_edit,
-    apt_assumes_yes,
-    apt_config_values,
-    apt_option,
-    apt_parse,
     cache_covers,
     canonical_edits,
-    descendants,
-    failure_stops_build,
-    hadolint_apt_get_codes,
-    insert_point_after_options,
     is_lists_cleanup,
-    run_position,
     shell_errexit,
     shipped_stages,
     stage_runs,
 )
-from ._apt import (ListsUse, _LISTS_CLEANUP, _SAME, _TRIVIAL, _WHY, _apt_commands, _span, later_lists_user, lists_states, lists_use)  # noqa: F401
 
 
 class AptListsCleanup(Rule):
@@ -105,7 +95,11 @@ class AptListsCleanup(Rule):
                     continue
                 # the last apt command that touches the lists
                 last = max(
-                    (c for c, sub, _ in _apt_commands(script) if sub.value == "update" or sub.value in APT_NEEDS_LISTS),
+                    (
+                        c
+                        for c, sub, _ in _apt_commands(script)
+                        if sub.value == "update" or sub.value in APT_NEEDS_LISTS
+                    ),
                     key=lambda c: c.end,
                 )
                 if any(is_lists_cleanup(c) and c.start >= last.end for c in script.commands):
@@ -115,15 +109,24 @@ class AptListsCleanup(Rule):
                 msg = "apt lists downloaded by `apt-get update` stay in the layer; remove them at the end of the RUN"
                 after = [c for c in script.commands if c.start >= update.end and c.program not in _TRIVIAL]
                 if not after:
-                    yield ctx.finding(span, msg + " (not fixed: nothing in this RUN uses them; update in the RUN that installs)")
+                    yield ctx.finding(
+                        span,
+                        msg + " (not fixed: nothing in this RUN uses them; update in the RUN that installs)",
+                    )
                     continue
                 user = later_lists_user(tree, stage, run.ins)
                 if user is not None:
                     line = user[1].ins.start_line
-                    yield ctx.finding(span, msg + f" (not fixed: the RUN at line {line} uses them without its own `apt-get update`)")
+                    yield ctx.finding(
+                        span,
+                        msg
+                        + f" (not fixed: the RUN at line {line} uses them without its own `apt-get update`)",
+                    )
                     continue
                 edit = append_edit(run.ins, script, _LISTS_CLEANUP, tree, shell_errexit(tree, run.ins))
                 if edit is None:
-                    yield ctx.finding(span, msg + " (not fixed: the RUN ends with `exit`, `exec`, `&` or a heredoc)")
+                    yield ctx.finding(
+                        span, msg + " (not fixed: the RUN ends with `exit`, `exec`, `&` or a heredoc)"
+                    )
                     continue
                 yield ctx.finding(span, msg, canonical_edits([edit], ctx.text))

@@ -1,36 +1,24 @@
 """DF105 apt-to-apt-get: see the class docstring."""
 
 from __future__ import annotations
-from dataclasses import dataclass
-from ..analysis import stage_parent
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Command, Script, insert_after, insert_before
-from ..tree import Dockerfile, Instruction, Stage
+
+from ...rules import Context, Edit, Rule, Safety
+from ...shell import Command, insert_after
+from ._apt import (
+    _SAME,
+    _WHY,
+    _span,
+)
 from ._apt_apk import (
-    APT,
-    APT_LISTS,
-    APT_NEEDS_LISTS,
-    APT_PROMPTS,
-    Run,
     all_runs,
-    append_edit,
-    apt_assumes_yes,
     apt_config_values,
     apt_option,
     apt_parse,
-    cache_covers,
     canonical_edits,
-    descendants,
-    failure_stops_build,
     hadolint_apt_get_codes,
     insert_point_after_options,
-    is_lists_cleanup,
-    run_position,
-    shell_errexit,
     shipped_stages,
-    stage_runs,
 )
-from ._apt import (ListsUse, _LISTS_CLEANUP, _SAME, _TRIVIAL, _WHY, _apt_commands, _span, later_lists_user, lists_states, lists_use)  # noqa: F401
 
 
 class AptToAptGet(Rule):
@@ -110,19 +98,32 @@ class AptToAptGet(Rule):
                 name_text = script.text[cmd.name_start : cmd.name_end]
                 span = _span(script, cmd)
                 if sub is None or idx is None:
-                    yield ctx.finding(span, "`apt` is meant for terminals; use `apt-get` (subcommand unknown: not changed)")
+                    yield ctx.finding(
+                        span, "`apt` is meant for terminals; use `apt-get` (subcommand unknown: not changed)"
+                    )
                     continue
                 verb = sub.value
-                if verb not in _SAME and verb not in ("upgrade", "full-upgrade") or not name_text.endswith("apt"):
-                    yield ctx.finding(span, f"`apt {verb}` is meant for terminals; use `apt-cache` or `dpkg-query` (not changed)")
+                if (
+                    verb not in _SAME
+                    and verb not in ("upgrade", "full-upgrade")
+                    or not name_text.endswith("apt")
+                ):
+                    yield ctx.finding(
+                        span,
+                        f"`apt {verb}` is meant for terminals; use `apt-cache` or `dpkg-query` (not changed)",
+                    )
                     continue
                 edits = [insert_after(script, cmd.name_end, "-get")]
                 if verb == "full-upgrade":
                     edits.append(Edit(script.source(sub.start), script.source_end(sub.end), "dist-upgrade"))
-                elif verb == "upgrade" and not apt_option(cmd, "--with-new-pkgs", "--without-new-pkgs") and (
-                    "apt::get::upgrade-allow-new" not in apt_config_values(cmd)
+                elif (
+                    verb == "upgrade"
+                    and not apt_option(cmd, "--with-new-pkgs", "--without-new-pkgs")
+                    and ("apt::get::upgrade-allow-new" not in apt_config_values(cmd))
                 ):
-                    edits.append(insert_after(script, insert_point_after_options(cmd, idx), " --with-new-pkgs"))
+                    edits.append(
+                        insert_after(script, insert_point_after_options(cmd, idx), " --with-new-pkgs")
+                    )
                 planned.append((cmd, verb, span, edits))
             if not planned:
                 continue
@@ -141,4 +142,8 @@ class AptToAptGet(Rule):
                         f"would newly fail hadolint {'; '.join(f'{c}, {_WHY[c]}' for c in new)})",
                     )
                 else:
-                    yield ctx.finding(span, f"`apt {verb}` is meant for terminals; use `apt-get`", canonical_edits(edits, ctx.text))
+                    yield ctx.finding(
+                        span,
+                        f"`apt {verb}` is meant for terminals; use `apt-get`",
+                        canonical_edits(edits, ctx.text),
+                    )

@@ -1,36 +1,27 @@
 """DF102 apt-update-with-install: see the class docstring."""
 
 from __future__ import annotations
-from dataclasses import dataclass
-from ..analysis import stage_parent
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import Command, Script, insert_after, insert_before
-from ..tree import Dockerfile, Instruction, Stage
+
+from ...rules import Context, Rule, Safety
+from ...shell import Command, insert_before
+from ._apt import (
+    _LISTS_CLEANUP,
+    _apt_commands,
+    _span,
+    later_lists_user,
+    lists_states,
+)
 from ._apt_apk import (
-    APT,
     APT_LISTS,
-    APT_NEEDS_LISTS,
-    APT_PROMPTS,
     Run,
     all_runs,
     append_edit,
-    apt_assumes_yes,
-    apt_config_values,
-    apt_option,
-    apt_parse,
     cache_covers,
     canonical_edits,
-    descendants,
-    failure_stops_build,
-    hadolint_apt_get_codes,
-    insert_point_after_options,
     is_lists_cleanup,
-    run_position,
     shell_errexit,
     shipped_stages,
-    stage_runs,
 )
-from ._apt import (ListsUse, _LISTS_CLEANUP, _SAME, _TRIVIAL, _WHY, _apt_commands, _span, later_lists_user, lists_states, lists_use)  # noqa: F401
 
 
 class AptUpdateWithInstall(Rule):
@@ -121,7 +112,9 @@ class AptUpdateWithInstall(Rule):
         span = _span(script, cmd, sub.end)
         msg = f"`{cmd.program} install` without `{cmd.program} update` before it in the same RUN"
         if cmd.conditional or cmd.prev_op in ("||", "|", "|&", "&"):
-            return ctx.finding(span, msg + " (not fixed: inside a loop, condition or `||`; add the update yourself)")
+            return ctx.finding(
+                span, msg + " (not fixed: inside a loop, condition or `||`; add the update yourself)"
+            )
         edits = [insert_before(script, cmd.start, f"{cmd.name} update && ")]
         cleaned = any(is_lists_cleanup(c) and c.start >= cmd.end for c in script.commands)
         if shipped and not cleaned:
@@ -142,4 +135,6 @@ class AptUpdateWithInstall(Rule):
         fresh = states.get(id(run.ins)) == "fresh"
         if not fresh:
             msg += " (the lists come from the base image or were removed: versions may change)"
-        return ctx.finding(span, msg, canonical_edits(edits, ctx.text), safety=Safety.SAFE if fresh else Safety.UNSAFE)
+        return ctx.finding(
+            span, msg, canonical_edits(edits, ctx.text), safety=Safety.SAFE if fresh else Safety.UNSAFE
+        )

@@ -1,25 +1,20 @@
 """DF110 pip-no-cache-dir: see the class docstring."""
 
 from __future__ import annotations
-import re
-from bisect import bisect_right
-from ..rules import Context, Rule, Safety
-from ..shell import Arg, Script
+
+from ...rules import Context, Rule, Safety
 from ._pkgcache import (
-    TRUTHY,
-    Invocation,
-    RunSite,
-    State,
     covers,
     covers_home_cache,
-    has_long,
     insert_word,
-    has_short,
     invocations,
     run_sites,
-    subcommand,
 )
-from ._python_cache import (_PIP, _PIP_LONG_VAL, _PYTHON, _UV_LONG_VAL, _env_flag, _option_value, _set_before, pip_cache_dir, pip_install, uv_cache_covered, uv_subcommand)  # noqa: F401
+from ._python_cache import (
+    _env_flag,
+    pip_cache_dir,
+    pip_install,
+)
 
 
 class PipNoCacheDir(Rule):
@@ -90,7 +85,9 @@ class PipNoCacheDir(Rule):
                 targets = site.cache_targets()
                 state = site.state_for(inv)
                 cache_dir = pip_cache_dir(state, pip_args)
-                covered = covers(targets, cache_dir) if cache_dir else covers_home_cache(targets, state, "pip")
+                covered = (
+                    covers(targets, cache_dir) if cache_dir else covers_home_cache(targets, state, "pip")
+                )
                 if covered:
                     if not any(".cache/pip" in t for t in targets):
                         yield ctx.finding(
@@ -108,4 +105,8 @@ class PipNoCacheDir(Rule):
                 msg = "`pip install` without `--no-cache-dir` keeps pip's download cache in the layer"
                 if targets:
                     msg += " (the RUN's cache mount does not hold pip's cache for this user)"
-                yield ctx.finding(site.span(inv.cmd), msg, [insert_word(site.script, ctx.text, install.end, "--no-cache-dir")])
+                yield ctx.finding(
+                    site.span(inv.cmd),
+                    msg,
+                    [insert_word(site.script, ctx.text, install.end, "--no-cache-dir")],
+                )

@@ -1,25 +1,20 @@
 """DF114 uv-no-cache: see the class docstring."""
 
 from __future__ import annotations
-import re
-from bisect import bisect_right
-from ..rules import Context, Rule, Safety
-from ..shell import Arg, Script
+
+from ...rules import Context, Rule, Safety
 from ._pkgcache import (
-    TRUTHY,
-    Invocation,
-    RunSite,
-    State,
-    covers,
-    covers_home_cache,
     has_long,
-    insert_word,
     has_short,
+    insert_word,
     invocations,
     run_sites,
-    subcommand,
 )
-from ._python_cache import (_PIP, _PIP_LONG_VAL, _PYTHON, _UV_LONG_VAL, _env_flag, _option_value, _set_before, pip_cache_dir, pip_install, uv_cache_covered, uv_subcommand)  # noqa: F401
+from ._python_cache import (
+    _env_flag,
+    uv_cache_covered,
+    uv_subcommand,
+)
 
 
 class UvNoCache(Rule):

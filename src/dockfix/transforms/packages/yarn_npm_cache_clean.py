@@ -6,9 +6,9 @@ import json
 import re
 from pathlib import Path
 
-from ..analysis import stage_parent
-from ..rules import Context, Rule, Safety
-from ..shell import Script, script_of
+from ...analysis import stage_parent
+from ...rules import Context, Rule, Safety
+from ...shell import Script, script_of
 from ._pkgcache import (
     Invocation,
     RunSite,

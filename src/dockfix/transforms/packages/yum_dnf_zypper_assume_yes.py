@@ -1,25 +1,18 @@
 """DF112 yum-dnf-zypper-assume-yes: see the class docstring."""
 
 from __future__ import annotations
-from dataclasses import dataclass
-from ..rules import Context, Rule, Safety
-from ..shell import Arg
+
+from ...rules import Context, Rule, Safety
 from ._pkgcache import (
-    Invocation,
-    append,
-    can_append,
-    covers,
-    hadolint_clean_fires,
-    has_long,
     insert_word,
-    has_short,
     invocations,
-    rm_covers,
-    rm_paths,
     run_sites,
-    subcommand,
 )
-from ._rpm import (CACHE_DIRS, FAMILY, PkgCommand, _HADOLINT, _RPM_FILLS, _RPM_GROUPS, _RPM_GROUP_FILLS, _RPM_GROUP_PROMPTS, _RPM_LONG_VAL, _RPM_PROMPTS, _RPM_SHORT_VAL, _ZYPPER_FILLS, _ZYPPER_LONG_VAL, _ZYPPER_PROMPTS, _ZYPPER_SHORT_VAL, _installroot, answers_yes, fills_cache, is_clean, pkg_command, prompts)  # noqa: F401
+from ._rpm import (
+    answers_yes,
+    pkg_command,
+    prompts,
+)
 
 
 class YumDnfZypperAssumeYes(Rule):
@@ -80,7 +73,10 @@ class YumDnfZypperAssumeYes(Rule):
                 span = site.span(inv.cmd)
                 flag = "--non-interactive" if pc.family == "zypper" else "-y"
                 if not site.posix:
-                    yield ctx.finding(span, f"`{pc.name}` without `{flag}` (not fixed: the RUN's shell is not a POSIX shell)")
+                    yield ctx.finding(
+                        span,
+                        f"`{pc.name}` without `{flag}` (not fixed: the RUN's shell is not a POSIX shell)",
+                    )
                     continue
                 if pc.family == "zypper":
                     edit = insert_word(site.script, ctx.text, inv.name_end, "--non-interactive")

@@ -1,25 +1,26 @@
 """DF113 yum-dnf-zypper-clean: see the class docstring."""
 
 from __future__ import annotations
-from dataclasses import dataclass
-from ..rules import Context, Rule, Safety
-from ..shell import Arg
+
+from ...rules import Context, Rule, Safety
 from ._pkgcache import (
-    Invocation,
     append,
     can_append,
     covers,
     hadolint_clean_fires,
-    has_long,
-    insert_word,
-    has_short,
     invocations,
     rm_covers,
     rm_paths,
     run_sites,
-    subcommand,
 )
-from ._rpm import (CACHE_DIRS, FAMILY, PkgCommand, _HADOLINT, _RPM_FILLS, _RPM_GROUPS, _RPM_GROUP_FILLS, _RPM_GROUP_PROMPTS, _RPM_LONG_VAL, _RPM_PROMPTS, _RPM_SHORT_VAL, _ZYPPER_FILLS, _ZYPPER_LONG_VAL, _ZYPPER_PROMPTS, _ZYPPER_SHORT_VAL, _installroot, answers_yes, fills_cache, is_clean, pkg_command, prompts)  # noqa: F401
+from ._rpm import (
+    _HADOLINT,
+    CACHE_DIRS,
+    _installroot,
+    fills_cache,
+    is_clean,
+    pkg_command,
+)
 
 
 class YumDnfZypperClean(Rule):
@@ -125,11 +126,16 @@ class YumDnfZypperClean(Rule):
                     continue
                 if any(_installroot(pc) for _, pc in fills):
                     yield ctx.finding(
-                        span, f"`{command}` missing after `{last.name}` (not fixed: the install goes to another root)"
+                        span,
+                        f"`{command}` missing after `{last.name}` (not fixed: the install goes to another root)",
                     )
                     continue
                 if not site.posix or not can_append(site.script):
-                    why = "the RUN's shell is not a POSIX shell" if not site.posix else "nothing can run after the end of this RUN"
+                    why = (
+                        "the RUN's shell is not a POSIX shell"
+                        if not site.posix
+                        else "nothing can run after the end of this RUN"
+                    )
                     yield ctx.finding(span, f"`{command}` missing after `{last.name}` (not fixed: {why})")
                     continue
                 yield ctx.finding(

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from ..analysis import is_scratch, stage_parent
-from ..rules import Context, Edit, Rule, Safety
-from ..shell import _parser, script_of
-from ..tree import Dockerfile, Instruction, Stage
+from ...analysis import is_scratch, stage_parent
+from ...rules import Context, Edit, Rule, Safety
+from ...shell import _parser, script_of
+from ...tree import Dockerfile, Instruction, Stage
 
 # Docker Official Images whose default user is root (none of them sets USER).
 OFFICIAL_ROOT_IMAGES = frozenset(

@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from ..rules import Context, Rule, Safety
-from ..shell import Arg
-from ._pkgcache import insert_word, invocations, run_sites
+from ...rules import Context, Rule, Safety
+from ...shell import Arg
+from ..packages._pkgcache import insert_word, invocations, run_sites
 
 # useradd's options that take a value
 _SHORT_VAL = "bcdefgGkKpsuZRP"

@@ -1,0 +1,4 @@
+"""DF6xx build context: .dockerignore.
+
+One module per rule, named after the rule; helpers shared by the
+family's rules sit beside them in modules starting with ``_``."""

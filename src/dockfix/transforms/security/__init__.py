@@ -1,0 +1,4 @@
+"""DF4xx security: users, sudo, secrets.
+
+One module per rule, named after the rule; helpers shared by the
+family's rules sit beside them in modules starting with ``_``."""
