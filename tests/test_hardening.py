@@ -229,6 +229,28 @@ def test_importing_the_command_line_loads_nothing_else():
     code = "import sys, dockfix.cli; print(sorted(m for m in sys.modules if m.startswith(('dockfix', 'typing'))))"
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=ENV, timeout=60, text=True)
     assert r.stdout.strip() == "['dockfix', 'dockfix.cli']"
+    # and the console script imports even that inside its try
+    code = "import sys, dockfix._entry; print(sorted(m for m in sys.modules if m.startswith('dockfix')))"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, env=ENV, timeout=60, text=True)
+    assert r.stdout.strip() == "['dockfix', 'dockfix._entry']"
+
+
+def test_ctrl_c_while_the_command_line_module_loads_is_one_line(tmp_path):
+    hook = textwrap.dedent(
+        """
+        import importlib.abc, os, signal, sys
+        class Hook(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name == "dockfix.cli":
+                    os.kill(os.getpid(), signal.SIGINT)
+                return None
+        sys.meta_path.insert(0, Hook())
+        from dockfix._entry import main
+        main()
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", hook], capture_output=True, env=ENV, timeout=60)
+    assert (r.returncode, r.stderr.decode()) == (130, "dockfix: interrupted\n")
 
 
 INTERRUPT_AT_IMPORT = textwrap.dedent(

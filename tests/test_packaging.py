@@ -71,7 +71,7 @@ def test_wheel_contains_every_module_and_template(wheel: Path):
     # Nothing from outside the package (tests, fixtures, corpus) in the wheel.
     assert all(n.startswith(("dockfix/", "dockfix-")) for n in names), sorted(names)
     metadata = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
-    assert "dockfix = dockfix.cli:main" in zipfile.ZipFile(wheel).read(metadata).decode()
+    assert "dockfix = dockfix._entry:main" in zipfile.ZipFile(wheel).read(metadata).decode()
 
 
 def _source_rules() -> list[str]:

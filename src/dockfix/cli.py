@@ -612,7 +612,7 @@ def __getattr__(name: str):
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Console-script entry point (``dockfix = "dockfix.cli:main"``)."""
+    """The command line (the console script enters through :mod:`dockfix._entry`)."""
     try:
         install_signal_handlers()
         args = sys.argv[1:] if argv is None else list(argv)
