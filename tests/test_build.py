@@ -22,7 +22,6 @@ import uuid
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
 
 pytestmark = pytest.mark.build
@@ -65,7 +64,9 @@ def _build(exe: str, folder: Path, tag: str) -> tuple[str, float]:
         cwd=folder, capture_output=True, text=True, env=_env(), timeout=1200,
     )  # fmt: skip
     took = time.monotonic() - start
-    assert proc.returncode == 0, f"build of {folder.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    assert proc.returncode == 0, (
+        f"build of {folder.name} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    )
     return proc.stdout + proc.stderr, took
 
 
@@ -110,7 +111,9 @@ def test_build_before_and_after(case: str, buildah: str, tmp_path: Path) -> None
         env=dict(os.environ, PYTHONPATH=str(ROOT / "src")),
     )  # fmt: skip
     assert fixed.returncode == 0, fixed.stderr
-    assert (after / "Dockerfile").read_text() != (before / "Dockerfile").read_text(), "dockfix changed nothing"
+    assert (after / "Dockerfile").read_text() != (before / "Dockerfile").read_text(), (
+        "dockfix changed nothing"
+    )
 
     tag = f"localhost/dockfix-build-test-{case}"
     _, t_before = _build(buildah, before, f"{tag}:before")

@@ -119,9 +119,7 @@ def test_unsafe_fixes_reported_then_applied():
     assert r.stderr == "Nothing to fix in 1 file; 1 unsafe fix available with --unsafe-fixes.\n"
     write("Dockerfile.two", UNSAFE + "COPY b.py lib/\nMAINTAINER x\n")
     r = invoke(SELECT)
-    assert r.stderr == (
-        "Fixed 1 issue in 1 file (DF501: 1); 3 unsafe fixes available with --unsafe-fixes.\n"
-    )
+    assert r.stderr == ("Fixed 1 issue in 1 file (DF501: 1); 3 unsafe fixes available with --unsafe-fixes.\n")
     r = invoke(SELECT, "--unsafe-fixes")
     assert r.exit_code == 0
     assert Path("Dockerfile").read_text() == "FROM alpine:3.20\nCOPY app.py /app/\n"
@@ -398,7 +396,7 @@ def test_bad_files_reported_others_processed(mode):
     assert r.exit_code == 2  # an error wins over "would change"
     errors = [ln for ln in r.stderr.splitlines() if ".Dockerfile:" in ln]
     assert len(errors) == 3
-    for line, (_, expected) in zip(errors, BAD_FILES.values()):
+    for line, (_, expected) in zip(errors, BAD_FILES.values(), strict=False):
         assert line.startswith(expected)
     for name, (data, _) in BAD_FILES.items():
         assert Path(name).read_bytes() == data
@@ -648,8 +646,19 @@ def test_explain_unknown_code():
 def test_help():
     r = invoke("--help")
     assert r.exit_code == 0
-    for opt in ("--diff", "--check", "--unsafe-fixes", "--select", "--ignore", "--extend-select",
-                "--stdin-filename", "--list-rules", "--explain", "--version", "--verbose"):
+    for opt in (
+        "--diff",
+        "--check",
+        "--unsafe-fixes",
+        "--select",
+        "--ignore",
+        "--extend-select",
+        "--stdin-filename",
+        "--list-rules",
+        "--explain",
+        "--version",
+        "--verbose",
+    ):
         assert opt in r.stdout
 
 

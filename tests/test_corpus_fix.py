@@ -7,11 +7,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import REAL_WORLD, assert_valid_buildkit, corpus_files, read_text
 
 import dockfix
 from dockfix.engine import FixResult
-
-from conftest import REAL_WORLD, assert_valid_buildkit, corpus_files, read_text
 
 
 def _outside_touched(result: FixResult) -> list[tuple[int, int]]:

@@ -148,14 +148,23 @@ def test_select_ignore_by_prefix() -> None:
     reg = registry()
     codes = lambda rules: [r.code for r in rules]  # noqa: E731
     assert codes(reg.select()) == sorted(reg.rules)
-    assert codes(reg.select(["DF50"], ["DF505"])) == [c for c in sorted(reg.rules) if c.startswith("DF50") and c != "DF505"]
+    assert codes(reg.select(["DF50"], ["DF505"])) == [
+        c for c in sorted(reg.rules) if c.startswith("DF50") and c != "DF505"
+    ]
     assert codes(reg.select(["DF501"], extend_select=["DF503"])) == ["DF501", "DF503"]
     # the more specific prefix wins
     assert "DF505" in codes(reg.select(["DF505"], ["DF5"]))
     assert reg.unknown_codes(["DF5", "XX1", "ALL"]) == ["XX1"]
 
 
-FAMILIES = {"1": "packages", "2": "layers", "3": "stages", "4": "security", "5": "instructions", "6": "context"}
+FAMILIES = {
+    "1": "packages",
+    "2": "layers",
+    "3": "stages",
+    "4": "security",
+    "5": "instructions",
+    "6": "context",
+}
 
 
 def test_registry_discovers_every_transform_module() -> None:
@@ -206,7 +215,9 @@ def test_every_rule_is_documented() -> None:
         assert rule.covers or "no hadolint rule" in " ".join(rule.doc().lower().split()), (
             f"{rule.code} names no hadolint / Docker check and does not say none exists"
         )
-        assert str(rule.safety) in sections["Fix safety"].lower(), f"{rule.code}: Fix safety must say {rule.safety}"
+        assert str(rule.safety) in sections["Fix safety"].lower(), (
+            f"{rule.code}: Fix safety must say {rule.safety}"
+        )
 
 
 @pytest.mark.parametrize("unsafe", [False, True])
@@ -214,7 +225,9 @@ def test_very_long_run_chains_do_not_recurse(unsafe: bool) -> None:
     """tree-sitter nests `a && b && ...` as deep as the chain is long: no
     rule may walk it recursively."""
     chain = " && ".join(f"echo {i} | cat" for i in range(3000))
-    text = f"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && {chain}\nCOPY . /app\n"
+    text = (
+        f"FROM debian:bookworm-slim\nRUN apt-get update && apt-get install -y curl && {chain}\nCOPY . /app\n"
+    )
     result = dockfix.fix(text, unsafe=unsafe)
     assert dockfix.fix(result.output, unsafe=unsafe).output == result.output
 
@@ -243,5 +256,8 @@ def test_a_superseded_fix_waits_and_is_rechecked() -> None:
         "FROM a\nRUN --mount=type=cache,target=/c install x --no-cache\nRUN --mount=type=cache,target=/c other --no-cache\n"
     )
     result = fix(text, rules=[superseding, _rule("DF912", no_cache)])
-    assert result.output == "FROM a\nRUN --mount=type=cache,target=/c install x\nRUN --mount=type=cache,target=/c other\n"
+    assert (
+        result.output
+        == "FROM a\nRUN --mount=type=cache,target=/c install x\nRUN --mount=type=cache,target=/c other\n"
+    )
     assert [f.code for f in result.fixes] == ["DF911", "DF911"]

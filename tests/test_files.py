@@ -19,7 +19,6 @@ from dockfix.files import (
     write_atomic,
 )
 
-
 # --- names -------------------------------------------------------------------
 
 
@@ -79,8 +78,15 @@ def rels(found: list[str], root: Path) -> list[str]:
 
 
 def test_walk_finds_dockerfiles_only_sorted(tmp_path):
-    for rel in ["Dockerfile", "b/api.Dockerfile", "a/Containerfile.layer", "a/x.dockerfile",
-                "a/Dockerfile.dockerignore", "a/notes.txt", "c/d/e/Dockerfile.prod"]:
+    for rel in [
+        "Dockerfile",
+        "b/api.Dockerfile",
+        "a/Containerfile.layer",
+        "a/x.dockerfile",
+        "a/Dockerfile.dockerignore",
+        "a/notes.txt",
+        "c/d/e/Dockerfile.prod",
+    ]:
         make(tmp_path, rel)
     assert rels(discover([str(tmp_path)]), tmp_path) == [
         "Dockerfile",
@@ -243,8 +249,8 @@ def test_write_atomic_failure_keeps_the_original(tmp_path, monkeypatch):
 def test_write_atomic_encodes_bom_and_utf8(tmp_path):
     p = tmp_path / "Dockerfile"
     p.write_bytes(b"")
-    write_atomic(str(p), "\ufeffLABEL a=\"é\"\n")
-    assert p.read_bytes() == b"\xef\xbb\xbfLABEL a=\"\xc3\xa9\"\n"
+    write_atomic(str(p), '\ufeffLABEL a="é"\n')
+    assert p.read_bytes() == b'\xef\xbb\xbfLABEL a="\xc3\xa9"\n'
 
 
 # --- diffs -------------------------------------------------------------------

@@ -19,11 +19,10 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, assert_valid_buildkit, read_text
 
 import dockfix
 from dockfix.rules import registry
-
-from conftest import FIXTURES, assert_valid_buildkit, read_text
 
 CASES = sorted(p.parent for p in FIXTURES.glob("*/*/input.Dockerfile"))
 
@@ -79,9 +78,11 @@ def test_golden(case: Path, request: pytest.FixtureRequest, tmp_path: Path) -> N
     expected = read_text(expected_path) if expected_path.exists() else source
     assert result.output == expected
     # Other build-context files the fixes write (a .dockerignore): expected-side/<path>.
-    expected_side = {
-        p.relative_to(side_dir).as_posix(): read_text(p) for p in side_dir.rglob("*") if p.is_file()
-    } if side_dir.exists() else {}
+    expected_side = (
+        {p.relative_to(side_dir).as_posix(): read_text(p) for p in side_dir.rglob("*") if p.is_file()}
+        if side_dir.exists()
+        else {}
+    )
     assert {rel: new for rel, (_old, new) in result.side_files.items()} == expected_side
     if expected_path.exists() or expected_side:
         assert expected != source or expected_side, "expected.Dockerfile equal to the input: delete it"
@@ -113,7 +114,9 @@ def test_every_rule_has_cases_that_change_and_that_do_not() -> None:
         folder = FIXTURES / code
         cases = [p.parent for p in folder.glob("*/input.Dockerfile")]
         assert cases, f"{code} has no golden cases in fixtures/{code}/"
-        changing = [c for c in cases if (c / "expected.Dockerfile").exists() or (c / "expected-side").exists()]
+        changing = [
+            c for c in cases if (c / "expected.Dockerfile").exists() or (c / "expected-side").exists()
+        ]
         assert changing, f"{code}: no case where the rule must fire"
         assert len(changing) < len(cases), f"{code}: no case where the rule must not change anything"
 

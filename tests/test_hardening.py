@@ -66,7 +66,9 @@ def test_side_file_failure_leaves_the_dockerfile_untouched(tmp_path):
     assert r.returncode == 2
     assert df.read_bytes() == before
     line = r.stderr.decode().splitlines()[0]
-    assert line.startswith("Dockerfile:1:1: cannot write .dockerignore: ") and line.endswith("nothing written")
+    assert line.startswith("Dockerfile:1:1: cannot write .dockerignore: ") and line.endswith(
+        "nothing written"
+    )
     assert sorted(os.listdir(tmp_path)) == [".dockerignore", "Dockerfile", "package.json"]
 
 
@@ -270,7 +272,9 @@ INTERRUPT_AT_IMPORT = textwrap.dedent(
 
 
 @pytest.mark.parametrize("module", ["dockfix.runner", "dockfix.parser", "dockfix.engine", "dockfix.rules"])
-@pytest.mark.parametrize("signame, code, message", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")])
+@pytest.mark.parametrize(
+    "signame, code, message", [("SIGINT", 130, "interrupted"), ("SIGTERM", 143, "terminated")]
+)
 def test_a_signal_while_loading_is_one_line(tmp_path, module, signame, code, message):
     (tmp_path / "Dockerfile").write_text(AS_LOWER)
     r = subprocess.run(
@@ -361,7 +365,10 @@ def test_broken_pipe_ends_quietly(tmp_path):
     for i in range(200):
         (tmp_path / f"{i:03}.Dockerfile").write_text(AS_LOWER)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "dockfix", "--diff", "."], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV
+        [sys.executable, "-m", "dockfix", "--diff", "."],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=ENV,
     )
     assert proc.stdout is not None and proc.stderr is not None
     proc.stdout.readline()

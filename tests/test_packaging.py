@@ -102,15 +102,23 @@ def test_installed_wheel_finds_every_rule(wheel: Path, tmp_path: Path):
         # venv's own site-packages, so the wheel's dockfix wins).
         proc = _run([*pip, "--no-deps", "--force-reinstall", str(wheel)], timeout=60)
         assert proc.returncode == 0, f"pip install --no-deps failed:\n{proc.stderr[-3000:]}"
-        site = Path(_run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], 30).stdout.strip())
+        site = Path(
+            _run(
+                [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], 30
+            ).stdout.strip()
+        )
         borrowed = {sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}
         (site / "_borrowed_deps.pth").write_text("\n".join(sorted(borrowed)) + "\n")
 
     # Run outside the source tree so nothing but the installed copy is found.
-    proc = subprocess.run([str(py), "-c", PROBE], capture_output=True, text=True, cwd=tmp_path, env=_clean_env(), timeout=60)
+    proc = subprocess.run(
+        [str(py), "-c", PROBE], capture_output=True, text=True, cwd=tmp_path, env=_clean_env(), timeout=60
+    )
     assert proc.returncode == 0, f"installed dockfix fails to import or list rules:\n{proc.stderr}"
     got = json.loads(proc.stdout)
     assert Path(got["file"]).resolve().is_relative_to(venv.resolve()), got["file"]
     assert got["rules"] == _source_rules()
     assert got["rules"], "no rules registered at all"
-    assert (bindir / ("dockfix.exe" if os.name == "nt" else "dockfix")).exists(), "console script not installed"
+    assert (bindir / ("dockfix.exe" if os.name == "nt" else "dockfix")).exists(), (
+        "console script not installed"
+    )

@@ -8,10 +8,10 @@ parser (PyPI ``dockerfile``) says about the same input.
 from __future__ import annotations
 
 import pytest
+from conftest import buildkit_parse
 
 import dockfix
 from dockfix.tree import Directive, Flag, Heredoc, Instruction, Trivia, Word
-from conftest import buildkit_parse
 
 
 def src(text: str, node) -> str:
@@ -44,14 +44,20 @@ def test_syntax_directive():
     assert isinstance(d, Directive)
     assert (d.name, d.value, d.line) == ("syntax", "docker/dockerfile:1.7", 1)
     assert src(text, d) == "# syntax=docker/dockerfile:1.7"
-    assert tree.children[0].kind == "directive" and src(text, tree.children[0]) == "# syntax=docker/dockerfile:1.7\n"
+    assert (
+        tree.children[0].kind == "directive"
+        and src(text, tree.children[0]) == "# syntax=docker/dockerfile:1.7\n"
+    )
     assert tree.escape == "\\"
 
 
 def test_directive_spacing_and_case():
     text = "#  SYNTAX = docker/dockerfile:1  \n#escape=`\nFROM a\n"
     tree = dockfix.parse(text)
-    assert [(d.name, d.value) for d in tree.directives] == [("syntax", "docker/dockerfile:1"), ("escape", "`")]
+    assert [(d.name, d.value) for d in tree.directives] == [
+        ("syntax", "docker/dockerfile:1"),
+        ("escape", "`"),
+    ]
     assert tree.escape == "`"
 
 
@@ -208,7 +214,9 @@ def test_heredoc_tab_indented_terminator_without_chomp_does_not_end_it():
     assert tree.instructions[1].heredocs[0].content == "\tEOT\n"
 
 
-@pytest.mark.parametrize("marker, name", [('<<"EOF"', "EOF"), ("<<'EOF'", "EOF"), ("<<'E O'", "E O"), ('<<E"O"F', "EOF")])
+@pytest.mark.parametrize(
+    "marker, name", [('<<"EOF"', "EOF"), ("<<'EOF'", "EOF"), ("<<'E O'", "E O"), ('<<E"O"F', "EOF")]
+)
 def test_quoted_heredoc_delimiters_do_not_expand(marker, name):
     text = f"FROM a\nRUN {marker}\necho $HOME\n{name}\n"
     tree = dockfix.parse(text)
@@ -317,6 +325,7 @@ def test_shell_lexer_against_buildkit_words_table():
     # buildkit-testfiles/shell/wordsTest: `input | word,word,...` for
     # ProcessWords.  The cases without variables (we never expand any).
     from conftest import BUILDKIT_TESTFILES
+
     from dockfix import lexing
 
     cases = 0
@@ -334,6 +343,7 @@ def test_shell_lexer_against_buildkit_env_var_table():
     # buildkit-testfiles/shell/envVarTest: `A|input | result` for
     # ProcessWord, the cases without variables.
     from conftest import BUILDKIT_TESTFILES
+
     from dockfix import lexing
 
     cases = 0
@@ -583,7 +593,7 @@ def test_utf8_bom():
 
 
 def test_no_final_newline():
-    text = "FROM a\nCMD [\"x\"]"
+    text = 'FROM a\nCMD ["x"]'
     tree = dockfix.parse(text)
     last = tree.instructions[-1]
     assert last.line_break == "" and last.end == last.content_end == len(text)
@@ -620,7 +630,7 @@ def test_keyword_case_folding_is_gos_not_pythons():
     assert [i.keyword for i in tree.instructions] == ["FROM", "WORKDIR", "ENTRYPOINT"]
     assert [i.arguments for i in tree.instructions[1:]] == [["/x"], ["x"]]
     assert [c.value for c in buildkit_parse(text)[1:]] == [("/x",), ("x",)]
-    err = parse_error("FROM a\n\u017fHELL [\"sh\"]\n")
+    err = parse_error('FROM a\n\u017fHELL ["sh"]\n')
     assert (err.line, err.col) == (2, 1) and "unknown instruction" in err.message
     # `AS` compares like Go's strings.EqualFold.
     assert dockfix.parse("FROM a A\u017f b\n").stages[0].name == "b"
@@ -636,7 +646,11 @@ def test_windows_paths_with_backtick_escape():
         "    New-Item -ItemType Directory C:\\data\n"
     )
     tree = dockfix.parse(text)
-    assert our_lines(tree) == bk_lines(text) == [("FROM", 2, 2), ("COPY", 3, 3), ("WORKDIR", 4, 4), ("RUN", 5, 6)]
+    assert (
+        our_lines(tree)
+        == bk_lines(text)
+        == [("FROM", 2, 2), ("COPY", 3, 3), ("WORKDIR", 4, 4), ("RUN", 5, 6)]
+    )
     _, copy, workdir, run = tree.instructions
     assert copy.arguments == ["C:\\src\\app\\", "C:\\app\\"]
     assert workdir.arguments == ["C:\\app"]
@@ -721,7 +735,7 @@ def test_error_env_missing_equals():
     text = "FROM a\nENV A=1 B\n"
     err = parse_error(text)
     assert (err.line, err.col) == (2, 9)  # at the word without "="
-    assert err.message == "Syntax error - can't find = in \"B\". Must be of the form: name=value"
+    assert err.message == 'Syntax error - can\'t find = in "B". Must be of the form: name=value'
     assert err.message == str(buildkit_parse(text))
 
 

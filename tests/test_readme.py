@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from dockfix.runner import Options, process_file
-
 from conftest import ROOT
+
+from dockfix.runner import Options, process_file
 
 
 def test_readme_example_diff_is_current(monkeypatch) -> None:

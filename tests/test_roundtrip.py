@@ -11,15 +11,33 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import BUILDKIT_TESTFILES, REAL_WORLD, buildkit_parse, corpus_files, read_text
 
 import dockfix
 from dockfix.tree import Instruction
-from conftest import BUILDKIT_TESTFILES, REAL_WORLD, buildkit_parse, corpus_files, read_text
 
 # See test_conformance.KNOWN: the instructions `docker build` knows.
 KNOWN = frozenset(
-    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER "
-    "ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+    [
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ]
 )
 
 FILES = corpus_files(REAL_WORLD, "*.Dockerfile") + corpus_files(BUILDKIT_TESTFILES, "**/Dockerfile")

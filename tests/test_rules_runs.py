@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import FIXTURES, buildkit_parse
 
 import dockfix
 from dockfix.shell import Script, script_of
@@ -25,8 +26,6 @@ from dockfix.transforms.layers.merge_consecutive_runs import (
     leaked_state,
 )
 from dockfix.transforms.security.no_sudo import OTHER, ROOT, UNKNOWN, official_image, user_at
-
-from conftest import FIXTURES, buildkit_parse
 
 
 def _script(text: str) -> Script:
@@ -80,7 +79,7 @@ def merge(text: str) -> str:
         ("IFS=:", "sets a shell variable"),
         ("A=$(uname -m)", "sets a shell variable"),
         ("A=1 :", "special builtin"),
-        ("eval \"$(ssh-agent -s)\"", "`eval`"),
+        ('eval "$(ssh-agent -s)"', "`eval`"),
         ("sleep 10 &", "background"),
         ("(sleep 10 &)", "background"),
         ("for f in a b; do echo $f; done", "loop variable"),
@@ -128,10 +127,10 @@ def test_state_left_behind(script: str, why: str) -> None:
         "A=1 make",
         "DEBIAN_FRONTEND=noninteractive apt-get install -y tzdata",
         "sh -c 'cd /tmp && export A=1'",
-        "bash -c \"set -e; cd /x\"",
+        'bash -c "set -e; cd /x"',
         "case $X in a) exit 1 ;; esac",
         "test -f /x || exit 3",
-        "[ \"$A\" = b ] && echo same",
+        '[ "$A" = b ] && echo same',
         "[[ $A == b ]] && echo same",
         "echo ${A:-default} ${#A} ${A%.tar}",
         "echo $((1 + 2)) $((a == b))",
@@ -414,7 +413,7 @@ def test_findings_agree_with_hadolint(tmp_path: Path) -> None:
         [exe, "--no-fail", "-f", "json", *names], cwd=tmp_path, capture_output=True, text=True, timeout=300
     )
     reported = {(f["file"], f["line"]) for f in json.loads(proc.stdout) if f["code"] == "DL3059"}
-    for name, case in zip(names, cases):
+    for name, case in zip(names, cases, strict=False):
         text = case.read_bytes().decode("utf-8")
         tree = dockfix.parse(text)
         result = dockfix.fix(text, select=["DF201"], apply=False)

@@ -29,7 +29,15 @@ def _src(tree, script, start: int, end: int) -> str:
         "FROM a\nRUN <<EOF\napt-get update\napt-get install -y curl\nEOF\n",
         "FROM a\nRUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y curl\n",
     ],
-    ids=["one-line", "continuations", "crlf", "comments-blank-trailing-space", "backtick", "heredoc", "flags"],
+    ids=[
+        "one-line",
+        "continuations",
+        "crlf",
+        "comments-blank-trailing-space",
+        "backtick",
+        "heredoc",
+        "flags",
+    ],
 )
 def test_commands_map_back_to_source(text: str) -> None:
     tree, script = _script(text)
@@ -77,14 +85,16 @@ def test_options() -> None:
 
 
 def test_quoting_and_unicode_offsets() -> None:
-    tree, script = _script("FROM a\nRUN echo 'héllo wörld' \"a\\\"b\" c\\ d && ls ü\n")
+    tree, script = _script('FROM a\nRUN echo \'héllo wörld\' "a\\"b" c\\ d && ls ü\n')
     echo, ls = script.commands
     assert echo.values == ["héllo wörld", 'a"b', "c d"]
     assert _src(tree, script, ls.args[0].start, ls.args[0].end) == "ü"
 
 
 def test_not_a_script() -> None:
-    tree = dockfix.parse('FROM a\nRUN ["apt-get", "update"]\nRUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\nCMD x\n')
+    tree = dockfix.parse(
+        'FROM a\nRUN ["apt-get", "update"]\nRUN <<EOF\n#!/usr/bin/env python3\nprint(1)\nEOF\nCMD x\n'
+    )
     assert [script_of(i) for i in tree.instructions] == [None, None, None, None]
 
 
@@ -105,9 +115,23 @@ def test_syntax_errors_are_flagged() -> None:
         ("RUN <<EOF\na\nb\nEOF\n", "RUN <<EOF\na\nb && z\nEOF\n"),
         ("RUN <<-EOF\n\ta\n\tEOF\n", "RUN <<-EOF\n\ta && z\n\tEOF\n"),
         ("RUN <<-EOF\n\tset -e\n\ta\n\tEOF\n", "RUN <<-EOF\n\tset -e\n\ta\n\tz\n\tEOF\n"),
-        ("RUN <<EOF\nif a; then\n  b\nfi\n# done\nEOF\n", "RUN <<EOF\nif a; then\n  b\nfi && z\n# done\nEOF\n"),
+        (
+            "RUN <<EOF\nif a; then\n  b\nfi\n# done\nEOF\n",
+            "RUN <<EOF\nif a; then\n  b\nfi && z\n# done\nEOF\n",
+        ),
     ],
-    ids=["one-line", "leading-ops", "trailing-ops", "tabs", "crlf-or", "semicolon", "heredoc", "heredoc-chomp", "heredoc-set-e", "heredoc-if"],
+    ids=[
+        "one-line",
+        "leading-ops",
+        "trailing-ops",
+        "tabs",
+        "crlf-or",
+        "semicolon",
+        "heredoc",
+        "heredoc-chomp",
+        "heredoc-set-e",
+        "heredoc-if",
+    ],
 )
 def test_append_command_keeps_the_layout(before: str, after: str) -> None:
     from dockfix.engine import apply_edits

@@ -18,14 +18,14 @@ if TYPE_CHECKING:
     from .tree import ParseError
 
 
-def fix(text: str, path: str = "Dockerfile", select=None, unsafe: bool = False, **kw: "Any") -> "FixResult":
+def fix(text: str, path: str = "Dockerfile", select=None, unsafe: bool = False, **kw: Any) -> FixResult:
     """Apply dockfix's rules to ``text``; see :func:`dockfix.engine.fix`."""
     from .engine import fix as _fix
 
     return _fix(text, path=path, select=select, unsafe=unsafe, **kw)
 
 
-def __getattr__(name: str) -> "Any":
+def __getattr__(name: str) -> Any:
     if name == "parse":
         from .parser import parse
 

@@ -90,7 +90,9 @@ def is_windows_stage(tree: Dockerfile, stage: Stage) -> bool:
     if tree.escape == "`":
         return True
     base = (stage.base.value if stage.base else "").lower()
-    return any(k in base for k in ("windows", "nanoserver", "servercore", "mcr.microsoft.com/dotnet/framework"))
+    return any(
+        k in base for k in ("windows", "nanoserver", "servercore", "mcr.microsoft.com/dotnet/framework")
+    )
 
 
 class Env(MutableMapping):

@@ -177,7 +177,10 @@ def rule_catalogue() -> str:
     rows = [("CODE", "NAME", "SAFETY", "COVERS", "SUMMARY")]
     rows += [(r.code, r.name, str(r.safety), ", ".join(r.covers) or "-", r.summary) for r in rules]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4] for row in rows]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=False)) + "  " + row[4]
+        for row in rows
+    ]
     return "\n".join(line.rstrip() for line in lines) + "\n"
 
 
@@ -402,6 +405,7 @@ def run(
 # Typer.  Both paths end in ``execute`` with the same keyword arguments;
 # tests check that they agree.
 
+
 class Option:
     """One command-line option, declared once: the fast parser, Typer's
     help and parsing, and ``execute``'s keyword arguments all come from
@@ -431,12 +435,16 @@ OPTIONS = (
     Option("--extend-select", "multi", "Add these rule codes or prefixes to the selection.", "CODES"),
     Option("--stdin-filename", "value", "The name of the file read from stdin.", "NAME"),
     Option(
-        "--context", "value", "The build context directory of the (single) Dockerfile; default: its own folder.",
+        "--context",
+        "value",
+        "The build context directory of the (single) Dockerfile; default: its own folder.",
         "DIR",
     ),  # fmt: skip
     Option(
-        "--max-file-size", "value",
-        "Refuse files larger than this (megabytes, or with a unit: 500KB, 2MB; 0: no limit; default 2).", "SIZE",
+        "--max-file-size",
+        "value",
+        "Refuse files larger than this (megabytes, or with a unit: 500KB, 2MB; 0: no limit; default 2).",
+        "SIZE",
     ),  # fmt: skip
     Option("--list-rules", "flag", "List the rules and exit."),
     Option("--explain", "value", "Show a rule's documentation and exit.", "CODE"),

@@ -441,7 +441,9 @@ def compose_contexts(compose_files: list[str]) -> dict[str, str]:
                 continue
             if not isinstance(context, str) or not isinstance(dockerfile, str) or "://" in context:
                 continue
-            if context.startswith("git@") or "dockerfile_inline" in (build if isinstance(build, dict) else {}):
+            if context.startswith("git@") or "dockerfile_inline" in (
+                build if isinstance(build, dict) else {}
+            ):
                 continue
             ctx_dir = os.path.normpath(os.path.join(base, context))
             df = os.path.normpath(os.path.join(ctx_dir, dockerfile))

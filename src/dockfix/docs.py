@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .rules import Rule
@@ -29,7 +30,7 @@ def _environment():
     return environment()
 
 
-def _sections(rule: "Rule") -> list[tuple[str, str]]:
+def _sections(rule: Rule) -> list[tuple[str, str]]:
     """The docstring sections, the standard four first, then any others."""
     found = rule.doc_sections()
     ordered = [(t, found[t]) for t in SECTION_ORDER if t in found]
@@ -44,7 +45,7 @@ SAFETY_NOTES = {
 }
 
 
-def rule_context(rule: "Rule") -> dict:
+def rule_context(rule: Rule) -> dict:
     safety = str(rule.safety)
     return {
         "code": rule.code,
@@ -57,7 +58,7 @@ def rule_context(rule: "Rule") -> dict:
     }
 
 
-def render_rule(rule: "Rule") -> str:
+def render_rule(rule: Rule) -> str:
     """One rule's Markdown page."""
     text = _environment().get_template("rule.md.j2").render(**rule_context(rule))
     return text.rstrip("\n") + "\n"
@@ -67,7 +68,7 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def render_index(rules: Sequence["Rule"]) -> str:
+def render_index(rules: Sequence[Rule]) -> str:
     """The catalogue page: one table row per rule, linking to its page."""
     lines = [
         "# Rules",
@@ -87,7 +88,7 @@ def render_index(rules: Sequence["Rule"]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_all(rules: Iterable["Rule"] | None = None) -> dict[str, str]:
+def render_all(rules: Iterable[Rule] | None = None) -> dict[str, str]:
     """File name -> content for every page (rule pages and the index)."""
     if rules is None:
         from .rules import registry

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left, bisect_right
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from .context import BuildContext
 from .parser import parse
@@ -80,7 +80,9 @@ class FixResult:
 
     def _back_maps(self) -> list[_BackMap]:
         maps = self._maps
-        if len(maps) > len(self.history) or any(m.source is not h for m, h in zip(maps, self.history)):
+        if len(maps) > len(self.history) or any(
+            m.source is not h for m, h in zip(maps, self.history, strict=False)
+        ):
             maps.clear()
         for edits in self.history[len(maps) :]:
             maps.append(_BackMap(edits))
@@ -101,7 +103,10 @@ class FixResult:
 
 
 def run_rules(
-    tree: Dockerfile, rules: Sequence[Rule], path: str = "Dockerfile", build_context: BuildContext | None = None
+    tree: Dockerfile,
+    rules: Sequence[Rule],
+    path: str = "Dockerfile",
+    build_context: BuildContext | None = None,
 ) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules:
@@ -138,7 +143,9 @@ def _overlaps(a: Edit, b: Edit) -> bool:
         return a.start == b.start
     if max(a.start, b.start) < min(a.end, b.end):
         return True
-    return (a.start == a.end and b.start <= a.start <= b.end) or (b.start == b.end and a.start <= b.start <= a.end)
+    return (a.start == a.end and b.start <= a.start <= b.end) or (
+        b.start == b.end and a.start <= b.start <= a.end
+    )
 
 
 def _superseded(candidates: list[Finding], by_code: dict[str, Rule], tree: Dockerfile) -> list[Finding]:
@@ -281,7 +288,9 @@ def fix(
     for pass_no in range(1, MAX_PASSES + 2):
         findings = run_rules(tree, rules, path, build_context)
         candidates = [
-            f for f in findings if f.fix is not None and f.fix.safety in allowed and (side_files or not f.fix.side)
+            f
+            for f in findings
+            if f.fix is not None and f.fix.safety in allowed and (side_files or not f.fix.side)
         ]
         if not apply or not candidates:
             result.findings = findings
@@ -296,8 +305,12 @@ def fix(
         try:
             new_tree = parse(new_text)
         except ParseError as e:
-            raise FixError(f"fix by {codes} produced an invalid Dockerfile ({e}); file left unchanged") from None
-        if len(new_tree.stages) != len(tree.stages) and not any(by_code[f.code].changes_stages for f in chosen):
+            raise FixError(
+                f"fix by {codes} produced an invalid Dockerfile ({e}); file left unchanged"
+            ) from None
+        if len(new_tree.stages) != len(tree.stages) and not any(
+            by_code[f.code].changes_stages for f in chosen
+        ):
             raise FixError(f"fix by {codes} changed the stages; file left unchanged")
         side = [e for f in chosen for e in f.fix.side]  # type: ignore[union-attr]
         if new_text == current and not side:

@@ -14,8 +14,8 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Iterable, Iterator
 
 from .gitignore import Ignores, ancestor_ignores, fsbytes, reason, warn
 
@@ -419,7 +419,9 @@ def _prepare(w: PlannedWrite) -> _Prepared:
             raise PermissionError(errno.EACCES, "Permission denied", w.path)
         return _Prepared(w.path, target, w.expected, data, None, old)
     directory = os.path.dirname(target) or "."
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".dockfix-tmp")
+    fd, tmp = tempfile.mkstemp(
+        dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".dockfix-tmp"
+    )
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)

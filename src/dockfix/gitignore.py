@@ -279,7 +279,9 @@ def _parse_ignore_file(data: bytes, shown: str, warnings: list[str] | None) -> t
             what = "; ".join(problems)
             if pattern is None:
                 what += "; line ignored (git never matches it)"
-            warn(warnings, f"{files.quote_path(shown)}:{lineno}: invalid pattern {_show_pattern(line)}: {what}")
+            warn(
+                warnings, f"{files.quote_path(shown)}:{lineno}: invalid pattern {_show_pattern(line)}: {what}"
+            )
         if pattern is not None:
             patterns.append(pattern)
     return tuple(patterns)
@@ -426,7 +428,10 @@ def ancestor_ignores(top: str, warnings: list[str] | None = None, strict: bool =
         except OSError as e:
             if not strict:
                 return ignores
-            warn(warnings, f"{files.quote_path(shown)}: cannot read ({reason(e)}); {files.quote_path(top)} skipped")
+            warn(
+                warnings,
+                f"{files.quote_path(shown)}: cannot read ({reason(e)}); {files.quote_path(top)} skipped",
+            )
             raise Unreadable from None
         if data is None:
             return ignores
@@ -454,5 +459,3 @@ def gitignores(top: str) -> Ignores:
     directory walked with ``enter(directory, rel)`` (``rel``: its path from
     ``top``, "" or ending with "/"), and ask ``ignored(rel_path, is_dir)``."""
     return ancestor_ignores(top) or Ignores()
-
-

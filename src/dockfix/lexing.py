@@ -383,9 +383,7 @@ def parse_json(s: str, start: int, end: int) -> list[Piece]:
     if any(kind != "string" for kind, _, _ in elements):
         raise NotStringArray()
     # Go decodes an escaped lone surrogate ("\ud800") as U+FFFD.
-    return [
-        (_LONE_SURROGATE.sub("\ufffd", json.loads(s[a:b])), a, b) for _, a, b in elements
-    ]
+    return [(_LONE_SURROGATE.sub("\ufffd", json.loads(s[a:b])), a, b) for _, a, b in elements]
 
 
 # -- BuildKit's shell lexer (frontend/dockerfile/shell/lex.go) ---------------
@@ -835,7 +833,15 @@ def go_quote(s: str) -> str:
     return "".join(out)
 
 
-_GO_SHORT_ESCAPES = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v"}
+_GO_SHORT_ESCAPES = {
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\n": "\\n",
+    "\r": "\\r",
+    "\t": "\\t",
+    "\v": "\\v",
+}
 
 
 class HeredocSpec:

@@ -13,12 +13,12 @@ from bisect import bisect_right
 
 from . import lexing
 from .tree import (
-    LogicalLine,
     Directive,
     Dockerfile,
     Flag,
     Heredoc,
     Instruction,
+    LogicalLine,
     Node,
     ParseError,
     Trivia,
@@ -26,8 +26,26 @@ from .tree import (
 )
 
 KNOWN_INSTRUCTIONS = frozenset(
-    "ADD ARG CMD COPY ENTRYPOINT ENV EXPOSE FROM HEALTHCHECK LABEL MAINTAINER "
-    "ONBUILD RUN SHELL STOPSIGNAL USER VOLUME WORKDIR".split()
+    [
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ]
 )
 # Flags that BuildKit rejects without a value ("--from" alone).
 VALUE_FLAGS = {
@@ -48,10 +66,10 @@ def canonical_keyword(word: str) -> str | None:
     (``dispatch[strings.ToLower(cmd)]``), or None for an unknown one.
     Python's str.upper() would differ: "ſhell".upper() == "SHELL", which Go
     does not take for SHELL; Go does take "WOR\u212aDIR" (Kelvin sign)."""
-    low = "".join(
-        ch.lower() if ch < "\x80" else _GO_LOWER_TO_ASCII.get(ch, ch) for ch in word
-    )
+    low = "".join(ch.lower() if ch < "\x80" else _GO_LOWER_TO_ASCII.get(ch, ch) for ch in word)
     return _KNOWN_LOWER.get(low)
+
+
 _RE_DIRECTIVE = re.compile(r"([a-zA-Z][a-zA-Z0-9]*)[\t\n\f\r ]*=[\t\n\f\r ]*(.+?)[\t\n\f\r ]*\Z")
 _VALID_DIRECTIVES = frozenset({"syntax", "escape", "check"})
 
@@ -84,7 +102,7 @@ class _Lines:
         # a last line without one must leave a byte free.
         self.limit = len(self.starts)
         short = n <= _MAX_LINE_BYTES // 4 - 1  # no line can be too long
-        for k, (a, b) in enumerate([] if short else zip(self.starts, self.ends)):
+        for k, (a, b) in enumerate([] if short else zip(self.starts, self.ends, strict=False)):
             if b - a > _MAX_LINE_BYTES // 4 - 1:  # could be too long in UTF-8
                 size = len(text[a:b].encode("utf-8", "surrogatepass"))
                 if size > (_MAX_LINE_BYTES if text.endswith("\n", a, b) else _MAX_LINE_BYTES - 1):

@@ -13,8 +13,9 @@ import enum
 import importlib
 import pkgutil
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, ClassVar, Iterable, Iterator
+from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from .context import BuildContext
@@ -100,10 +101,10 @@ class Context:
 
     def __init__(
         self,
-        tree: "Dockerfile",
+        tree: Dockerfile,
         path: str = "Dockerfile",
-        rule: "Rule | None" = None,
-        build_context: "BuildContext | None" = None,
+        rule: Rule | None = None,
+        build_context: BuildContext | None = None,
     ):
         self.tree = tree
         self.text = tree.text
@@ -117,7 +118,7 @@ class Context:
         return self.tree.newline
 
     @property
-    def frontend(self) -> "Frontend":
+    def frontend(self) -> Frontend:
         """What the Dockerfile frontend of the file (its ``# syntax=``)
         understands: a rule writes BuildKit-only syntax only when
         ``ctx.frontend.supports(...)`` says so (see :mod:`dockfix.frontend`)."""
@@ -126,7 +127,7 @@ class Context:
         return frontend(self.tree)
 
     @property
-    def model(self) -> "SemanticModel":
+    def model(self) -> SemanticModel:
         """The file's semantic model (built once per pass, shared by every
         rule): ``ctx.model.at(ins).env("HOME")``, ``.user``, ``.workdir``,
         ``.shell``, ``.image``; ``ctx.model.mounts(ins)``, ``.script(ins)``,
@@ -135,13 +136,13 @@ class Context:
 
         return SemanticModel.of(self.tree)
 
-    def facts(self, ins: "Instruction") -> "Facts":
+    def facts(self, ins: Instruction) -> Facts:
         """What is true before ``ins`` runs: ``ctx.model.at(ins)``."""
         return self.model.at(ins)
 
     def finding(
         self,
-        at: "Node | tuple[int, int]",
+        at: Node | tuple[int, int],
         message: str,
         edits: Iterable[Edit] | None = None,
         safety: Safety | None = None,

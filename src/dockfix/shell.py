@@ -11,9 +11,10 @@ looked into: no guessing.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from .tree import Instruction
@@ -195,7 +196,7 @@ class Script:
                 kid_place = (types[i - 1] if i else None, types[i + 1] if i < last else None, t, place)
                 stack.append((children[i], anc, kid_place))
 
-    def _command(self, node, ancestors: tuple[str, ...], place: "_Place | None" = None) -> Command:
+    def _command(self, node, ancestors: tuple[str, ...], place: _Place | None = None) -> Command:
         name = None
         name_start = name_end = self._c(node.start_byte)
         args: list[Arg] = []
@@ -232,7 +233,7 @@ class Script:
         return cmd
 
     @staticmethod
-    def _neighbours(place: "_Place | None") -> tuple[str | None, str | None]:
+    def _neighbours(place: _Place | None) -> tuple[str | None, str | None]:
         """The operators right before and after this command, climbing out
         of wrappers (redirects, lists) whose edge the command is on."""
         prev_op = next_op = None
@@ -299,7 +300,7 @@ def _unescape(text: str, escapable: str | None = None) -> str:
     return "".join(out)
 
 
-def script_of(ins: "Instruction") -> Script | None:
+def script_of(ins: Instruction) -> Script | None:
     """The shell script a RUN executes, or None (exec form, no script, or a
     heredoc whose interpreter is not a POSIX shell).  Parsed once per
     instruction object (every rule of a pass shares it)."""
@@ -312,7 +313,7 @@ def script_of(ins: "Instruction") -> Script | None:
 _MISSING = object()
 
 
-def _script_of(ins: "Instruction") -> Script | None:
+def _script_of(ins: Instruction) -> Script | None:
     if ins.keyword != "RUN" or ins.json or ins.rest is None:
         return None
     heredocs = ins.heredocs
@@ -321,7 +322,9 @@ def _script_of(ins: "Instruction") -> Script | None:
         # `RUN <<EOF` runs the body as the script.
         h = heredocs[0]
         body = h.content
-        if body.startswith("#!") and not any(s in body.split("\n", 1)[0] for s in ("sh", "bash", "ash", "dash")):
+        if body.startswith("#!") and not any(
+            s in body.split("\n", 1)[0] for s in ("sh", "bash", "ash", "dash")
+        ):
             return None
         base = h.body_start
         return Script(body, lambda i: base + i, lambda i: base + i)
@@ -404,7 +407,7 @@ def last_node_end(script: Script) -> int:
     return 0
 
 
-def append_command(ins: "Instruction", script: Script, command: str, newline: str = "\n", escape: str = "\\"):
+def append_command(ins: Instruction, script: Script, command: str, newline: str = "\n", escape: str = "\\"):
     """An edit that runs ``command`` after everything the RUN already does,
     in the same layout: `` && cmd`` on one-line RUNs; a new continuation line
     ``&& cmd`` (or ``... && \\`` then ``cmd``) when the RUN puts one command

@@ -205,7 +205,7 @@ class Instruction(Node):
 
     def pairs(self) -> list[tuple[Word, Word]]:
         """ENV / LABEL key-value pairs."""
-        return list(zip(self.args[0::2], self.args[1::2]))
+        return list(zip(self.args[0::2], self.args[1::2], strict=False))
 
 
 def _go_fold_ascii(s: str) -> str:

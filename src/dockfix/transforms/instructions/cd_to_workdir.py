@@ -298,7 +298,7 @@ class CdToWorkdir(Rule):
                 tail = Edit(ins.end, ins.end, f"{nl}{indent}{back}")
             edits.append(merged_edit(text, [tail]))
             message += f", then restore WORKDIR {restore}"
-        if any(x.end > y.start for x, y in zip(sorted(edits), sorted(edits)[1:])):
+        if any(x.end > y.start for x, y in zip(sorted(edits), sorted(edits)[1:], strict=False)):
             edits = [merged_edit(text, [*front, *([tail] if restore is not None else [])])]
         return edits, message
 

@@ -62,5 +62,7 @@ class LegacyKeyValueFormat(Rule):
                 edits = [Edit(key.end, value.start, '="'), Edit(value.end, value.end, '"')]
             else:
                 edits = None
-            msg = f'"{ins.keyword} key=value" should be used instead of legacy "{ins.keyword} key value" format'
+            msg = (
+                f'"{ins.keyword} key=value" should be used instead of legacy "{ins.keyword} key value" format'
+            )
             yield ctx.finding(ins.keyword_word or ins, msg, edits)

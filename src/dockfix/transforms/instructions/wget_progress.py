@@ -18,7 +18,9 @@ from ..packages._pkgcache import (
 
 # GNU wget short options that take a value (`-n` takes one letter: -nv, -nc…)
 _SHORT_VAL = "aoeOtTwiBPUDRAXIlQYn"
-_DISTRO_TOOLS = frozenset({"apt-get", "apt", "dpkg", "yum", "dnf", "dnf5", "microdnf", "tdnf", "zypper", "rpm"})
+_DISTRO_TOOLS = frozenset(
+    {"apt-get", "apt", "dpkg", "yum", "dnf", "dnf5", "microdnf", "tdnf", "zypper", "rpm"}
+)
 
 
 def quiet_enough(args: list[Arg]) -> bool:
@@ -75,10 +77,27 @@ def _installs_one(inv) -> tuple[bool, bool, bool]:
     prog = inv.program
     if prog == "apk":
         apk = True
-        k = subcommand(inv.args, "Xp", frozenset({"--repository", "--root", "--arch", "--virtual", "--cache-dir", "--keys-dir", "--repositories-file"}))
+        k = subcommand(
+            inv.args,
+            "Xp",
+            frozenset(
+                {
+                    "--repository",
+                    "--root",
+                    "--arch",
+                    "--virtual",
+                    "--cache-dir",
+                    "--keys-dir",
+                    "--repositories-file",
+                }
+            ),
+        )
         if k is not None and inv.args[k].value == "add":
             names = [a.value for a in inv.args[k + 1 :]]
-            if any(n is not None and (n == "wget" or n.startswith(("wget=", "wget~", "wget>", "wget<"))) for n in names):
+            if any(
+                n is not None and (n == "wget" or n.startswith(("wget=", "wget~", "wget>", "wget<")))
+                for n in names
+            ):
                 gnu = True
     elif prog in _DISTRO_TOOLS:
         distro = True
@@ -133,7 +152,7 @@ def _earlier_runs(tree: Dockerfile, stage: Stage, outer: Instruction) -> tuple[b
 
 
 def wget_flavour(ctx: Context, site: RunSite, index: int) -> str | None:
-    """"gnu", "busybox", or None when it cannot be told."""
+    """ "gnu", "busybox", or None when it cannot be told."""
     gnu, apk, distro = _installs_wget(site.script, index)
     if site.stage is not None:
         g, a, d = _earlier_runs(ctx.tree, site.stage, site.outer)

@@ -65,7 +65,7 @@ def relation(path: str | None, dest: str | None) -> str | None:
         return ""
     prefix = dest.rstrip("/") + "/"
     if path.startswith(prefix):
-        return path[len(prefix):]
+        return path[len(prefix) :]
     return ".."
 
 
@@ -337,24 +337,89 @@ def short(cmd: Command, script: Script, limit: int = 60) -> str:
 # -- Python -------------------------------------------------------------------
 
 _PIP_GLOBAL_VALUE = {
-    "--log", "--proxy", "--retries", "--timeout", "--cache-dir", "--exists-action", "--trusted-host",
-    "--cert", "--client-cert", "--python", "--use-feature", "--use-deprecated", "--keyring-provider",
-    "--progress-bar", "--root-user-action",
+    "--log",
+    "--proxy",
+    "--retries",
+    "--timeout",
+    "--cache-dir",
+    "--exists-action",
+    "--trusted-host",
+    "--cert",
+    "--client-cert",
+    "--python",
+    "--use-feature",
+    "--use-deprecated",
+    "--keyring-provider",
+    "--progress-bar",
+    "--root-user-action",
 }
 _PIP_INSTALL_VALUE = _PIP_GLOBAL_VALUE | {
-    "-r", "--requirement", "-c", "--constraint", "-e", "--editable", "-t", "--target", "--platform",
-    "--python-version", "--implementation", "--abi", "--root", "--prefix", "--src", "--upgrade-strategy",
-    "-C", "--config-settings", "--config-setting", "--global-option", "--install-option", "--no-binary",
-    "--only-binary", "--report", "-i", "--index-url", "--extra-index-url", "-f", "--find-links", "--group",
+    "-r",
+    "--requirement",
+    "-c",
+    "--constraint",
+    "-e",
+    "--editable",
+    "-t",
+    "--target",
+    "--platform",
+    "--python-version",
+    "--implementation",
+    "--abi",
+    "--root",
+    "--prefix",
+    "--src",
+    "--upgrade-strategy",
+    "-C",
+    "--config-settings",
+    "--config-setting",
+    "--global-option",
+    "--install-option",
+    "--no-binary",
+    "--only-binary",
+    "--report",
+    "-i",
+    "--index-url",
+    "--extra-index-url",
+    "-f",
+    "--find-links",
+    "--group",
     # uv pip
-    "--override", "-b", "--build-constraint", "--build-constraints", "--index", "--default-index", "-p",
-    "--index-strategy", "--resolution", "--prerelease", "--exclude-newer", "--link-mode", "--config-file",
-    "--python-platform", "--torch-backend", "--extra", "--overrides", "--constraints", "--requirements",
+    "--override",
+    "-b",
+    "--build-constraint",
+    "--build-constraints",
+    "--index",
+    "--default-index",
+    "-p",
+    "--index-strategy",
+    "--resolution",
+    "--prerelease",
+    "--exclude-newer",
+    "--link-mode",
+    "--config-file",
+    "--python-platform",
+    "--torch-backend",
+    "--extra",
+    "--overrides",
+    "--constraints",
+    "--requirements",
 }
 # options whose value is a path the install reads or writes
 _PIP_PATH_OPTS = {"-t", "--target", "--root", "--prefix", "--src", "-f", "--find-links", "--report", "--log"}
-_PIP_REQ_OPTS = {"-r", "--requirement", "--requirements", "-c", "--constraint", "--constraints", "--override",
-                 "--overrides", "-b", "--build-constraint", "--build-constraints"}
+_PIP_REQ_OPTS = {
+    "-r",
+    "--requirement",
+    "--requirements",
+    "-c",
+    "--constraint",
+    "--constraints",
+    "--override",
+    "--overrides",
+    "-b",
+    "--build-constraint",
+    "--build-constraints",
+}
 _PIP_PROG = re.compile(r"^pip(\d+(\.\d+)*)?$")
 _PY_PROG = re.compile(r"^python(\d+(\.\d+)*)?$")
 
@@ -545,10 +610,20 @@ def analyse_pip(cmd: Command, env: Env) -> Install | None:
     if sync:
         req_files += [a.value for a in parsed.operands]
     _archive = re.compile(r"\.(whl|zip|tar\.gz|tgz|tar\.bz2)$")
-    local = [] if sync else [a.value for a in parsed.operands
-                             if a.value is None or looks_local(a.value) or _archive.search(a.value)]
-    local += [v for n, v, _ in parsed.options
-              if n in ("-e", "--editable") and (v is None or not (_URL.match(v) or v.startswith("git+")))]
+    local = (
+        []
+        if sync
+        else [
+            a.value
+            for a in parsed.operands
+            if a.value is None or looks_local(a.value) or _archive.search(a.value)
+        ]
+    )
+    local += [
+        v
+        for n, v, _ in parsed.options
+        if n in ("-e", "--editable") and (v is None or not (_URL.match(v) or v.startswith("git+")))
+    ]
     if not req_files and not local:
         return None  # packages by name: not an install from manifests
     if env.probe:
@@ -580,7 +655,11 @@ def analyse_pip(cmd: Command, env: Env) -> Install | None:
         return inst
     inst.deps_only = bool(inside)
     if local_inside is not None:
-        what = "installs the project from its sources" if local_inside.rsplit(" ", 1)[-1] in (".", "./") else "installs from a path in the copied sources"
+        what = (
+            "installs the project from its sources"
+            if local_inside.rsplit(" ", 1)[-1] in (".", "./")
+            else "installs from a path in the copied sources"
+        )
         return inst.needs_sources(f"`{tool} install {local_inside}` {what}")
     if unsure or unknown or parsed.unknown:
         return inst.fail("an argument is a variable")
@@ -599,8 +678,19 @@ def analyse_pip(cmd: Command, env: Env) -> Install | None:
     return inst
 
 
-_POETRY_VALUE = {"-C", "--directory", "-P", "--project", "-E", "--extras", "--with", "--without", "--only",
-                 "-G", "--group"}
+_POETRY_VALUE = {
+    "-C",
+    "--directory",
+    "-P",
+    "--project",
+    "-E",
+    "--extras",
+    "--with",
+    "--without",
+    "--only",
+    "-G",
+    "--group",
+}
 
 
 def _readme_and_license(inst: Install, project: Project, data: dict) -> None:
@@ -641,13 +731,49 @@ def _poetry_path_deps(data: dict) -> bool:
     return any(isinstance(d, str) and _pep508_local(d) for d in deps)
 
 
-_UV_VALUE = {"--extra", "--group", "--only-group", "--no-group", "--package", "-p", "--python", "--project",
-             "--directory", "--link-mode", "--index-url", "--extra-index-url", "-i", "--index", "--default-index",
-             "--cache-dir", "--config-file", "-f", "--find-links", "--index-strategy", "--resolution",
-             "--prerelease", "--exclude-newer", "-C", "--config-setting", "--python-platform", "--script",
-             "--keyring-provider", "--refresh-package", "--reinstall-package", "-P", "--upgrade-package",
-             "--no-build-package", "--no-binary-package", "--only-binary-package", "--allow-insecure-host",
-             "--python-preference", "--color", "--extra-index", "--no-extra", "--no-install-package"}
+_UV_VALUE = {
+    "--extra",
+    "--group",
+    "--only-group",
+    "--no-group",
+    "--package",
+    "-p",
+    "--python",
+    "--project",
+    "--directory",
+    "--link-mode",
+    "--index-url",
+    "--extra-index-url",
+    "-i",
+    "--index",
+    "--default-index",
+    "--cache-dir",
+    "--config-file",
+    "-f",
+    "--find-links",
+    "--index-strategy",
+    "--resolution",
+    "--prerelease",
+    "--exclude-newer",
+    "-C",
+    "--config-setting",
+    "--python-platform",
+    "--script",
+    "--keyring-provider",
+    "--refresh-package",
+    "--reinstall-package",
+    "-P",
+    "--upgrade-package",
+    "--no-build-package",
+    "--no-binary-package",
+    "--only-binary-package",
+    "--allow-insecure-host",
+    "--python-preference",
+    "--color",
+    "--extra-index",
+    "--no-extra",
+    "--no-install-package",
+}
 
 
 def _uv_sources(data: dict) -> str | None:
@@ -710,29 +836,50 @@ class _PyProjectTool:
 
 _PY_TOOLS = (
     _PyProjectTool(
-        "poetry", ("install", "sync"), frozenset(_POETRY_VALUE), ("--no-root",),
-        ("-C", "--directory", "-P", "--project"), "it names another project folder",
-        ("poetry.lock", "poetry.toml"), (".venv",), "the virtual environment poetry creates",
+        "poetry",
+        ("install", "sync"),
+        frozenset(_POETRY_VALUE),
+        ("--no-root",),
+        ("-C", "--directory", "-P", "--project"),
+        "it names another project folder",
+        ("poetry.lock", "poetry.toml"),
+        (".venv",),
+        "the virtual environment poetry creates",
         _poetry_check,
         lambda data: _tool_flag(data, "poetry", "package-mode") is not False,
         only_root=True,
     ),
     _PyProjectTool(
-        "uv", ("sync",), frozenset(_UV_VALUE), ("--no-install-project", "--no-install-workspace", "--only-group"),
+        "uv",
+        ("sync",),
+        frozenset(_UV_VALUE),
+        ("--no-install-project", "--no-install-workspace", "--only-group"),
         ("--project", "--directory", "--package", "--script", "--all-packages"),
         "it names another project or a workspace member",
-        ("uv.lock", "uv.toml", ".python-version"), (".venv",), "the virtual environment uv creates",
+        ("uv.lock", "uv.toml", ".python-version"),
+        (".venv",),
+        "the virtual environment uv creates",
         lambda inst, project, data: _uv_sources(data),
-        lambda data: _tool_flag(data, "uv", "package") is True
-        or (_tool_flag(data, "uv", "package") is None and "build-system" in data),
+        lambda data: (
+            _tool_flag(data, "uv", "package") is True
+            or (_tool_flag(data, "uv", "package") is None and "build-system" in data)
+        ),
     ),
     _PyProjectTool(
-        "pdm", ("install", "sync"), frozenset(_PDM_VALUE), ("--no-self",),
-        ("-p", "--project", "-L", "--lockfile"), "it names another project folder or lock file",
-        ("pdm.lock", "pdm.toml", ".pdm-python"), (".venv", "__pypackages__"), "what pdm installs",
+        "pdm",
+        ("install", "sync"),
+        frozenset(_PDM_VALUE),
+        ("--no-self",),
+        ("-p", "--project", "-L", "--lockfile"),
+        "it names another project folder or lock file",
+        ("pdm.lock", "pdm.toml", ".pdm-python"),
+        (".venv", "__pypackages__"),
+        "what pdm installs",
         lambda inst, project, data: _pdm_local_deps(data),
-        lambda data: _tool_flag(data, "pdm", "distribution") is True
-        or (_tool_flag(data, "pdm", "distribution") is None and "build-system" in data),
+        lambda data: (
+            _tool_flag(data, "pdm", "distribution") is True
+            or (_tool_flag(data, "pdm", "distribution") is None and "build-system" in data)
+        ),
     ),
 )
 
@@ -817,8 +964,16 @@ def analyse_pipenv(cmd: Command, env: Env) -> Install | None:
 
 # -- Node ---------------------------------------------------------------------
 
-_NODE_LIFECYCLE = ("preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare",
-                   "dependencies")
+_NODE_LIFECYCLE = (
+    "preinstall",
+    "install",
+    "postinstall",
+    "prepublish",
+    "preprepare",
+    "prepare",
+    "postprepare",
+    "dependencies",
+)
 _NODE_LOCAL_DEP = re.compile(r"^(file:|link:|portal:|workspace:|patch:|\.{1,2}/|/|~/)")
 # the files each tool reads besides package.json (npm also reads yarn.lock)
 _NODE_FILES = {
@@ -827,11 +982,40 @@ _NODE_FILES = {
     "pnpm": ("pnpm-lock.yaml", ".npmrc", ".pnpmfile.cjs", "pnpm-workspace.yaml"),
     "bun": ("bun.lockb", "bun.lock", "bunfig.toml", ".npmrc"),
 }
-_NPM_VALUE = {"--loglevel", "--omit", "--include", "--registry", "--cache", "--prefix", "-w", "--workspace",
-              "--install-strategy", "--userconfig", "--network-timeout", "--cache-folder", "--modules-folder",
-              "--store-dir", "--filter", "-F", "--virtual-store-dir", "--mutex", "--global-folder", "-C", "--dir",
-              "--reporter", "--node-linker", "--lockfile-dir", "--mode", "--cwd", "--network-concurrency",
-              "--child-concurrency", "--backend", "--cafile", "--ca", "--config"}
+_NPM_VALUE = {
+    "--loglevel",
+    "--omit",
+    "--include",
+    "--registry",
+    "--cache",
+    "--prefix",
+    "-w",
+    "--workspace",
+    "--install-strategy",
+    "--userconfig",
+    "--network-timeout",
+    "--cache-folder",
+    "--modules-folder",
+    "--store-dir",
+    "--filter",
+    "-F",
+    "--virtual-store-dir",
+    "--mutex",
+    "--global-folder",
+    "-C",
+    "--dir",
+    "--reporter",
+    "--node-linker",
+    "--lockfile-dir",
+    "--mode",
+    "--cwd",
+    "--network-concurrency",
+    "--child-concurrency",
+    "--backend",
+    "--cafile",
+    "--ca",
+    "--config",
+}
 
 
 def _node_install(cmd: Command) -> tuple[str, Arg | None, list[Arg]] | None:
@@ -871,8 +1055,22 @@ def analyse_node(cmd: Command, env: Env) -> Install | None:
         if tool == "npm" and all(not looks_local(a.value or "") for a in parsed.operands):
             return None  # `npm install pkg` changes package.json: not a lockfile install
         return None
-    if has(parsed, "--prefix", "-w", "--workspace", "--workspaces", "-C", "--dir", "--cwd", "--filter", "-F",
-           "-r", "--recursive", "--lockfile-dir", "--modules-folder"):
+    if has(
+        parsed,
+        "--prefix",
+        "-w",
+        "--workspace",
+        "--workspaces",
+        "-C",
+        "--dir",
+        "--cwd",
+        "--filter",
+        "-F",
+        "-r",
+        "--recursive",
+        "--lockfile-dir",
+        "--modules-folder",
+    ):
         return inst.fail("it names another folder or workspaces")
     fetch = tool == "pnpm" and sub is not None and sub.value == "fetch"
     inst.deps_only = True
@@ -902,9 +1100,17 @@ def analyse_node(cmd: Command, env: Env) -> Install | None:
     lifecycle = [s for s in _NODE_LIFECYCLE if s in scripts]
     if lifecycle and not ignore_scripts:
         inst.project = True
-        return inst.fail(f"package.json has a `{lifecycle[0]}` script, which the install runs and may need the sources")
-    for key in ("dependencies", "devDependencies", "optionalDependencies", "peerDependencies", "overrides",
-                "resolutions"):
+        return inst.fail(
+            f"package.json has a `{lifecycle[0]}` script, which the install runs and may need the sources"
+        )
+    for key in (
+        "dependencies",
+        "devDependencies",
+        "optionalDependencies",
+        "peerDependencies",
+        "overrides",
+        "resolutions",
+    ):
         deps = pkg.get(key)
         if isinstance(deps, dict):
             for name, spec in deps.items():
@@ -947,7 +1153,9 @@ def analyse_go(cmd: Command, env: Env) -> Install | None:
     for m in re.finditer(r"=>\s*(\S+)", gomod):
         target = m.group(1)
         if target.startswith((".", "/")):
-            return inst.fail(f"go.mod replaces a module with the local path {target}, which needs the sources")
+            return inst.fail(
+                f"go.mod replaces a module with the local path {target}, which needs the sources"
+            )
     return inst
 
 
@@ -958,7 +1166,9 @@ def analyse_cargo(cmd: Command, env: Env) -> Install | None:
     if env.probe:
         # Before the whole-source COPY, any cargo build, fetch or
         # `cargo chef cook` can only have compiled the dependencies.
-        if sub in ("build", "b", "fetch") or (sub == "chef" and len(cmd.args) > 1 and cmd.args[1].value == "cook"):
+        if sub in ("build", "b", "fetch") or (
+            sub == "chef" and len(cmd.args) > 1 and cmd.args[1].value == "cook"
+        ):
             return Install("rust", short(cmd, env.script), tool="cargo", deps_only=True)
         return None
     if sub == "install":
@@ -967,7 +1177,9 @@ def analyse_cargo(cmd: Command, env: Env) -> Install | None:
             return None
     elif sub not in ("build", "fetch", "b"):
         return None
-    inst = Install("rust", short(cmd, env.script), tool="cargo", deps_only=sub == "fetch", project=sub != "fetch")
+    inst = Install(
+        "rust", short(cmd, env.script), tool="cargo", deps_only=sub == "fetch", project=sub != "fetch"
+    )
     project_for(env, inst)
     if inst.reason in (OUTSIDE, UNKNOWN):
         return inst
@@ -980,9 +1192,34 @@ def analyse_cargo(cmd: Command, env: Env) -> Install | None:
 
 # -- Java -----------------------------------------------------------------------
 
-_MVN_VALUE = {"-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-P", "--activate-profiles", "-T",
-              "--threads", "-pl", "--projects", "-D", "--define", "-t", "--toolchains", "-l", "--log-file",
-              "-rf", "--resume-from", "-b", "--builder", "-gt", "--global-toolchains", "-e", "--color"}
+_MVN_VALUE = {
+    "-f",
+    "--file",
+    "-s",
+    "--settings",
+    "-gs",
+    "--global-settings",
+    "-P",
+    "--activate-profiles",
+    "-T",
+    "--threads",
+    "-pl",
+    "--projects",
+    "-D",
+    "--define",
+    "-t",
+    "--toolchains",
+    "-l",
+    "--log-file",
+    "-rf",
+    "--resume-from",
+    "-b",
+    "--builder",
+    "-gt",
+    "--global-toolchains",
+    "-e",
+    "--color",
+}
 _MVN_GOAL = re.compile(
     r"^(dependency:(go-offline|resolve|resolve-plugins|resolve-sources)"
     r"|([\w.-]+:)?go-offline-maven-plugin(:[\w.-]+)?:resolve-dependencies)$"
@@ -997,7 +1234,11 @@ def _wrapper(cmd: Command, names: tuple[str, ...]) -> tuple[str | None, bool]:
         return prog, False
     if prog.endswith("w") and prog[:-1] in names and ("/" in name or name == prog):
         return prog[:-1], True
-    if prog in ("sh", "bash") and cmd.args and (cmd.args[0].value or "").rsplit("/", 1)[-1] in {n + "w" for n in names}:
+    if (
+        prog in ("sh", "bash")
+        and cmd.args
+        and (cmd.args[0].value or "").rsplit("/", 1)[-1] in {n + "w" for n in names}
+    ):
         return (cmd.args[0].value or "").rsplit("/", 1)[-1][:-1], True
     return None, False
 
@@ -1040,13 +1281,42 @@ def analyse_maven(cmd: Command, env: Env) -> Install | None:
     return inst
 
 
-_GRADLE_VALUE = {"-p", "--project-dir", "-b", "--build-file", "-c", "--settings-file", "-I", "--init-script",
-                 "-g", "--gradle-user-home", "-x", "--exclude-task", "-P", "--project-prop", "-D",
-                 "--system-prop", "--console", "--warning-mode", "--include-build", "--priority", "-M",
-                 "--write-verification-metadata", "--max-workers", "--project-cache-dir", "-F",
-                 "--dependency-verification"}
-_GRADLE_TASKS = {"dependencies", "resolveDependencies", "downloadDependencies", "androidDependencies",
-                 "resolveAllDependencies", "buildEnvironment"}
+_GRADLE_VALUE = {
+    "-p",
+    "--project-dir",
+    "-b",
+    "--build-file",
+    "-c",
+    "--settings-file",
+    "-I",
+    "--init-script",
+    "-g",
+    "--gradle-user-home",
+    "-x",
+    "--exclude-task",
+    "-P",
+    "--project-prop",
+    "-D",
+    "--system-prop",
+    "--console",
+    "--warning-mode",
+    "--include-build",
+    "--priority",
+    "-M",
+    "--write-verification-metadata",
+    "--max-workers",
+    "--project-cache-dir",
+    "-F",
+    "--dependency-verification",
+}
+_GRADLE_TASKS = {
+    "dependencies",
+    "resolveDependencies",
+    "downloadDependencies",
+    "androidDependencies",
+    "resolveAllDependencies",
+    "buildEnvironment",
+}
 
 
 def analyse_gradle(cmd: Command, env: Env) -> Install | None:
@@ -1061,9 +1331,23 @@ def analyse_gradle(cmd: Command, env: Env) -> Install | None:
     inst = Install("java", short(cmd, env.script), tool="gradle")
     if parsed.unknown:
         return inst.fail("an argument is a variable")
-    if has(parsed, "-p", "--project-dir", "-b", "--build-file", "-c", "--settings-file", "-I", "--init-script",
-           "--include-build", "--write-locks", "--update-locks", "-M", "--write-verification-metadata",
-           "--project-cache-dir"):
+    if has(
+        parsed,
+        "-p",
+        "--project-dir",
+        "-b",
+        "--build-file",
+        "-c",
+        "--settings-file",
+        "-I",
+        "--init-script",
+        "--include-build",
+        "--write-locks",
+        "--update-locks",
+        "-M",
+        "--write-verification-metadata",
+        "--project-cache-dir",
+    ):
         return inst.fail("it names other files of the sources or writes lock files")
     inst.deps_only = True
     if env.probe:
@@ -1095,8 +1379,20 @@ def analyse_gradle(cmd: Command, env: Env) -> Install | None:
 
 # -- Ruby, PHP --------------------------------------------------------------------
 
-_BUNDLE_VALUE = {"--jobs", "-j", "--retry", "--without", "--with", "--path", "--gemfile", "--binstubs",
-                 "--standalone", "--shebang", "--trust-policy", "--target-rbconfig"}
+_BUNDLE_VALUE = {
+    "--jobs",
+    "-j",
+    "--retry",
+    "--without",
+    "--with",
+    "--path",
+    "--gemfile",
+    "--binstubs",
+    "--standalone",
+    "--shebang",
+    "--trust-policy",
+    "--target-rbconfig",
+}
 
 
 def analyse_bundler(cmd: Command, env: Env) -> Install | None:
@@ -1119,7 +1415,9 @@ def analyse_bundler(cmd: Command, env: Env) -> Install | None:
     project = project_for(env, inst)
     if project is None:
         return inst
-    gemfile = "Gemfile" if project.status("Gemfile") == "ok" or project.status("gems.rb") != "ok" else "gems.rb"
+    gemfile = (
+        "Gemfile" if project.status("Gemfile") == "ok" or project.status("gems.rb") != "ok" else "gems.rb"
+    )
     if not need(inst, project, gemfile):
         return inst
     optional(inst, project, "Gemfile.lock" if gemfile == "Gemfile" else "gems.locked")
@@ -1134,10 +1432,14 @@ def analyse_bundler(cmd: Command, env: Env) -> Install | None:
             if not need(inst, project, dotfile):
                 return inst
             code = code.replace(dotfile, "")
-    if re.search(r"\b(eval_gemfile|instance_eval|require_relative|load|File|Dir|IO)\b|\brequire\s*\(?\s*['\"]", code):
+    if re.search(
+        r"\b(eval_gemfile|instance_eval|require_relative|load|File|Dir|IO)\b|\brequire\s*\(?\s*['\"]", code
+    ):
         return inst.fail(f"{gemfile} reads other files of the sources")
     if project.has(".bundle"):
-        return inst.fail("the build context has a .bundle folder (bundler settings), which `COPY .` would copy over the settings used")
+        return inst.fail(
+            "the build context has a .bundle folder (bundler settings), which `COPY .` would copy over the settings used"
+        )
     forbid(inst, project, "vendor/bundle", "vendor/cache", why="the gems bundler installs or caches there")
     return inst
 
@@ -1161,27 +1463,65 @@ def analyse_bundle_config(cmd: Command, env: Env) -> Install | None:
 
 
 _COMPOSER_VALUE = {"-d", "--working-dir", "--ignore-platform-req", "--apcu-autoloader-prefix"}
-_COMPOSER_INSTALL_EVENTS = ("pre-install-cmd", "post-install-cmd", "pre-package-install", "post-package-install",
-                            "pre-operations-exec", "pre-dependencies-solving", "post-dependencies-solving",
-                            "pre-package-update", "post-package-update", "pre-pool-create")
+_COMPOSER_INSTALL_EVENTS = (
+    "pre-install-cmd",
+    "post-install-cmd",
+    "pre-package-install",
+    "post-package-install",
+    "pre-operations-exec",
+    "pre-dependencies-solving",
+    "post-dependencies-solving",
+    "pre-package-update",
+    "post-package-update",
+    "pre-pool-create",
+)
 _COMPOSER_DUMP_EVENTS = ("pre-autoload-dump", "post-autoload-dump")
 # plugins known to write only inside vendor/ (or nothing) during an install
-_COMPOSER_SAFE_PLUGINS = {"php-http/discovery", "pestphp/pest-plugin", "composer/package-versions-deprecated",
-                          "dealerdirect/phpcodesniffer-composer-installer", "phpstan/extension-installer",
-                          "symfony/runtime", "ergebnis/composer-normalize", "bamarni/composer-bin-plugin",
-                          "infection/extension-installer"}
+_COMPOSER_SAFE_PLUGINS = {
+    "php-http/discovery",
+    "pestphp/pest-plugin",
+    "composer/package-versions-deprecated",
+    "dealerdirect/phpcodesniffer-composer-installer",
+    "phpstan/extension-installer",
+    "symfony/runtime",
+    "ergebnis/composer-normalize",
+    "bamarni/composer-bin-plugin",
+    "infection/extension-installer",
+}
 # install option -> dump-autoload option (None: not passed on)
 _COMPOSER_DUMP_FLAGS = {
-    "--optimize-autoloader": "--optimize", "-o": "--optimize",
-    "--classmap-authoritative": "--classmap-authoritative", "-a": "--classmap-authoritative",
-    "--apcu-autoloader": "--apcu", "--apcu-autoloader-prefix": "--apcu-prefix",
-    "--no-dev": "--no-dev", "--dev": "--dev", "--no-scripts": "--no-scripts", "--no-plugins": "--no-plugins",
-    "--ignore-platform-reqs": "--ignore-platform-reqs", "--ignore-platform-req": "--ignore-platform-req",
-    "--no-interaction": "--no-interaction", "-n": "--no-interaction", "--quiet": "--quiet", "-q": "--quiet",
-    "--no-ansi": "--no-ansi", "--ansi": "--ansi", "-v": "-v", "--verbose": "-v", "--strict-psr": None,
-    "--no-progress": None, "--prefer-dist": None, "--prefer-source": None, "--prefer-install": None,
-    "--no-suggest": None, "--audit": None, "--no-audit": None, "--audit-format": None, "--dry-run": None,
-    "--download-only": None, "--no-cache": None,
+    "--optimize-autoloader": "--optimize",
+    "-o": "--optimize",
+    "--classmap-authoritative": "--classmap-authoritative",
+    "-a": "--classmap-authoritative",
+    "--apcu-autoloader": "--apcu",
+    "--apcu-autoloader-prefix": "--apcu-prefix",
+    "--no-dev": "--no-dev",
+    "--dev": "--dev",
+    "--no-scripts": "--no-scripts",
+    "--no-plugins": "--no-plugins",
+    "--ignore-platform-reqs": "--ignore-platform-reqs",
+    "--ignore-platform-req": "--ignore-platform-req",
+    "--no-interaction": "--no-interaction",
+    "-n": "--no-interaction",
+    "--quiet": "--quiet",
+    "-q": "--quiet",
+    "--no-ansi": "--no-ansi",
+    "--ansi": "--ansi",
+    "-v": "-v",
+    "--verbose": "-v",
+    "--strict-psr": None,
+    "--no-progress": None,
+    "--prefer-dist": None,
+    "--prefer-source": None,
+    "--prefer-install": None,
+    "--no-suggest": None,
+    "--audit": None,
+    "--no-audit": None,
+    "--audit-format": None,
+    "--dry-run": None,
+    "--download-only": None,
+    "--no-cache": None,
 }
 
 
@@ -1227,7 +1567,9 @@ def analyse_composer(cmd: Command, env: Env) -> Install | None:
     if "installer-paths" in extra:
         return inst.fail("composer.json installs packages into folders of the project (installer-paths)")
     config = data.get("config") if isinstance(data.get("config"), dict) else {}
-    vendor_dir = config.get("vendor-dir", "vendor") if isinstance(config.get("vendor-dir", "vendor"), str) else None
+    vendor_dir = (
+        config.get("vendor-dir", "vendor") if isinstance(config.get("vendor-dir", "vendor"), str) else None
+    )
     if vendor_dir is None:
         return inst.fail("composer.json sets an unusual vendor-dir")
     plugins = config.get("allow-plugins")
@@ -1239,7 +1581,9 @@ def analyse_composer(cmd: Command, env: Env) -> Install | None:
             allowed = [k for k, v in plugins.items() if v is not False]
         unknown_plugins = [p for p in allowed if p not in _COMPOSER_SAFE_PLUGINS]
         if unknown_plugins:
-            return inst.fail(f"composer.json allows the plugin {unknown_plugins[0]}, which may write into the project")
+            return inst.fail(
+                f"composer.json allows the plugin {unknown_plugins[0]}, which may write into the project"
+            )
     forbid(inst, project, vendor_dir, why="the packages composer installs")
     if no_autoloader:
         return inst
@@ -1249,15 +1593,18 @@ def analyse_composer(cmd: Command, env: Env) -> Install | None:
     if not has(parsed, "--no-dev"):
         autoload_tables.append(data.get("autoload-dev"))
     reads_sources = any(isinstance(t, dict) and "classmap" in t for t in autoload_tables)
-    reads_sources = reads_sources or has(parsed, "-o", "--optimize-autoloader", "-a", "--classmap-authoritative",
-                                          "--apcu-autoloader")
+    reads_sources = reads_sources or has(
+        parsed, "-o", "--optimize-autoloader", "-a", "--classmap-authoritative", "--apcu-autoloader"
+    )
     dump_scripts = not no_scripts and any(e in scripts for e in _COMPOSER_DUMP_EVENTS)
     if not reads_sources and not dump_scripts:
         return inst
     second = [cmd.name or "composer", "dump-autoload"]
     for name, value, _arg in parsed.options:
         if name not in _COMPOSER_DUMP_FLAGS:
-            return inst.fail(f"the autoloader needs the sources and `{name}` has no `dump-autoload` counterpart")
+            return inst.fail(
+                f"the autoloader needs the sources and `{name}` has no `dump-autoload` counterpart"
+            )
         mapped = _COMPOSER_DUMP_FLAGS[name]
         if mapped is None or mapped in second:
             continue
@@ -1271,8 +1618,17 @@ def analyse_composer(cmd: Command, env: Env) -> Install | None:
 
 
 ANALYSERS: tuple[Callable[[Command, Env], Install | None], ...] = (
-    analyse_pip, analyse_pyproject_tools, analyse_pipenv, analyse_node, analyse_go,
-    analyse_cargo, analyse_maven, analyse_gradle, analyse_bundler, analyse_bundle_config, analyse_composer,
+    analyse_pip,
+    analyse_pyproject_tools,
+    analyse_pipenv,
+    analyse_node,
+    analyse_go,
+    analyse_cargo,
+    analyse_maven,
+    analyse_gradle,
+    analyse_bundler,
+    analyse_bundle_config,
+    analyse_composer,
 )
 
 

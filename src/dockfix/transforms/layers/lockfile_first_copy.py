@@ -15,12 +15,51 @@ from . import _lockfile as lf
 
 # Programs that only touch the system (packages, users, global tools) and
 # never the files COPY . brought, whatever their (literal) arguments.
-_SYSTEM = {"apt-get", "apt", "apk", "yum", "dnf", "microdnf", "tdnf", "zypper", "useradd", "adduser", "groupadd",
-           "addgroup", "usermod", "update-ca-certificates", "ldconfig", "locale-gen", "true", ":", "set", "export",
-           "corepack", "add-apt-repository", "apt-mark", "dpkg-reconfigure", "update-alternatives"}
+_SYSTEM = {
+    "apt-get",
+    "apt",
+    "apk",
+    "yum",
+    "dnf",
+    "microdnf",
+    "tdnf",
+    "zypper",
+    "useradd",
+    "adduser",
+    "groupadd",
+    "addgroup",
+    "usermod",
+    "update-ca-certificates",
+    "ldconfig",
+    "locale-gen",
+    "true",
+    ":",
+    "set",
+    "export",
+    "corepack",
+    "add-apt-repository",
+    "apt-mark",
+    "dpkg-reconfigure",
+    "update-alternatives",
+}
 # Commands whose path arguments must all be outside the copied tree.
 _PATHS = {"rm", "mkdir", "chown", "chmod", "chgrp", "ln", "touch"}
-_SYSTEM_DIRS = {"bin", "boot", "etc", "home", "lib", "lib64", "opt", "root", "run", "sbin", "srv", "tmp", "usr", "var"}
+_SYSTEM_DIRS = {
+    "bin",
+    "boot",
+    "etc",
+    "home",
+    "lib",
+    "lib64",
+    "opt",
+    "root",
+    "run",
+    "sbin",
+    "srv",
+    "tmp",
+    "usr",
+    "var",
+}
 _SAFE_SOURCE = re.compile(r"^[A-Za-z0-9._+@%=,:/-]+$")
 # RUN --mount types that cannot see the copied files
 _SAFE_MOUNTS = {"cache", "secret", "ssh", "tmpfs"}
@@ -69,7 +108,11 @@ def _paths_outside(cmd: Command, where: Where, cwd: str | None) -> bool:
 
 
 def _names_only(args) -> bool:
-    return all(a.value is not None and not lf.looks_local(a.value) for a in args if not (a.value or "").startswith("-"))
+    return all(
+        a.value is not None and not lf.looks_local(a.value)
+        for a in args
+        if not (a.value or "").startswith("-")
+    )
 
 
 def independent(cmd: Command, where: Where, cwd: str | None) -> bool:
@@ -106,35 +149,53 @@ def independent(cmd: Command, where: Where, cwd: str | None) -> bool:
         sub = next((a.value for a in args if a.value and not a.value.startswith("-")), None)
         if sub == "install":
             parsed = lf.parse_args(args, lf._PIP_INSTALL_VALUE)
-            if parsed.unknown or any(n in lf._PIP_REQ_OPTS or n in lf._PIP_PATH_OPTS or n in ("-e", "--editable")
-                                     for n, _, _ in parsed.options):
+            if parsed.unknown or any(
+                n in lf._PIP_REQ_OPTS or n in lf._PIP_PATH_OPTS or n in ("-e", "--editable")
+                for n, _, _ in parsed.options
+            ):
                 return False
             return _names_only(parsed.operands[1:])
         return sub in ("cache", "config", "--version", "list", "freeze", "check")
-    if lf._PY_PROG.match(prog or "") and len(vals) >= 3 and vals[0] == "-m" and vals[1] in ("venv", "virtualenv"):
-        return all(v is not None and (v.startswith("-") or (v.startswith("/") and not where.touches(v)))
-                   for v in vals[2:])
+    if (
+        lf._PY_PROG.match(prog or "")
+        and len(vals) >= 3
+        and vals[0] == "-m"
+        and vals[1] in ("venv", "virtualenv")
+    ):
+        return all(
+            v is not None and (v.startswith("-") or (v.startswith("/") and not where.touches(v)))
+            for v in vals[2:]
+        )
     if prog in ("npm", "pnpm", "yarn"):
         if "-g" in vals or "--global" in vals or (prog == "yarn" and vals[:1] == ["global"]):
             return _names_only(cmd.args)
-        if vals[:2] in (["cache", "clean"], ["cache", "verify"], ["store", "prune"]) or vals[:1] == ["--version"]:
+        if vals[:2] in (["cache", "clean"], ["cache", "verify"], ["store", "prune"]) or vals[:1] == [
+            "--version"
+        ]:
             return True
-        if prog == "npm" and vals[:2] == ["config", "set"] and not any(
-            v and (v.startswith("--location") or v in ("-L", "--userconfig")) for v in vals
+        if (
+            prog == "npm"
+            and vals[:2] == ["config", "set"]
+            and not any(v and (v.startswith("--location") or v in ("-L", "--userconfig")) for v in vals)
         ):
             return True
         return False
     if prog == "gem":
-        return vals[:1] == ["install"] and _names_only(cmd.args[1:]) and not any(
-            v and v.startswith(("-i", "--install-dir", "-g", "--file")) for v in vals)
+        return (
+            vals[:1] == ["install"]
+            and _names_only(cmd.args[1:])
+            and not any(v and v.startswith(("-i", "--install-dir", "-g", "--file")) for v in vals)
+        )
     if prog == "poetry":
         if vals[:1] == ["config"]:
             return "--local" not in vals
         return vals[:1] in (["--version"], ["self"])
     if prog == "uv":
         if vals[:1] == ["venv"]:
-            return all(v is not None and (v.startswith("-") or (v.startswith("/") and not where.touches(v)))
-                       for v in vals[1:])
+            return all(
+                v is not None and (v.startswith("-") or (v.startswith("/") and not where.touches(v)))
+                for v in vals[1:]
+            )
         if vals[:2] in (["python", "install"], ["tool", "install"], ["cache", "clean"], ["cache", "prune"]):
             return _names_only(cmd.args[2:])
         return False
@@ -145,13 +206,18 @@ def independent(cmd: Command, where: Where, cwd: str | None) -> bool:
             return True
         if vals[:1] == ["install"]:
             ops = [v for v in vals[1:] if v is not None and not v.startswith("-")]
-            return bool(ops) and all(v is not None and "@" in v and not lf.looks_local(v.split("@")[0]) for v in ops)
+            return bool(ops) and all(
+                v is not None and "@" in v and not lf.looks_local(v.split("@")[0]) for v in ops
+            )
         return False
     if prog == "git":
         return vals[:2] == ["config", "--global"] or vals[:2] == ["config", "--system"]
     if prog == "composer":
-        return (vals[:1] == ["global"] or (vals[:1] == ["config"] and ("--global" in vals or "-g" in vals))
-                or vals[:1] in (["clear-cache"], ["clearcache"], ["--version"], ["self-update"]))
+        return (
+            vals[:1] == ["global"]
+            or (vals[:1] == ["config"] and ("--global" in vals or "-g" in vals))
+            or vals[:1] in (["clear-cache"], ["clearcache"], ["--version"], ["self-update"])
+        )
     if prog == "bundle":
         return vals[:2] == ["config", "--global"] or vals[:1] == ["--version"]
     return False
@@ -178,11 +244,18 @@ class RunView:
     blockers: list[Command]  # commands that may need the sources
     cwd_known: bool
     state: list[tuple[int, str]] = field(default_factory=list)  # `export X=1`, `X=1`, `unset X`, functions
-    opaque: list[tuple[int, str]] = field(default_factory=list)  # statements that are not commands: `[[ -f x ]]`
+    opaque: list[tuple[int, str]] = field(
+        default_factory=list
+    )  # statements that are not commands: `[[ -f x ]]`
 
 
-_STATE_NODES = {"declaration_command", "variable_assignment", "variable_assignments", "unset_command",
-                "function_definition"}
+_STATE_NODES = {
+    "declaration_command",
+    "variable_assignment",
+    "variable_assignments",
+    "unset_command",
+    "function_definition",
+}
 _OPAQUE_NODES = {"test_command", "arithmetic_expansion", "c_style_for_statement"}
 
 
@@ -200,10 +273,25 @@ def _statements(script: Script) -> tuple[list[tuple[int, str]], list[tuple[int, 
             continue
         if t in _STATE_NODES:
             state.append((script._c(node.start_byte), script.node_text(node)))
-        elif t in _OPAQUE_NODES or t == "redirected_statement" and not any(
-            c.type in ("command", "pipeline", "list", "compound_statement", "subshell", "if_statement",
-                       "for_statement", "while_statement", "case_statement", "declaration_command")
-            for c in node.children
+        elif (
+            t in _OPAQUE_NODES
+            or t == "redirected_statement"
+            and not any(
+                c.type
+                in (
+                    "command",
+                    "pipeline",
+                    "list",
+                    "compound_statement",
+                    "subshell",
+                    "if_statement",
+                    "for_statement",
+                    "while_statement",
+                    "case_statement",
+                    "declaration_command",
+                )
+                for c in node.children
+            )
         ):
             opaque.append((script._c(node.start_byte), script.node_text(node)))
         stack.extend(reversed(node.children))
@@ -265,18 +353,52 @@ def _earlier_installs(model: SemanticModel, before: Instruction) -> set[str]:
     return families
 
 
-_SHELL_STATE = {"cd", "pushd", "popd", "export", "set", "source", ".", "umask", "alias", "unset", "shopt",
-                "trap", "ulimit", "exec", "eval", "declare", "typeset", "local", "readonly", "shift", "hash"}
+_SHELL_STATE = {
+    "cd",
+    "pushd",
+    "popd",
+    "export",
+    "set",
+    "source",
+    ".",
+    "umask",
+    "alias",
+    "unset",
+    "shopt",
+    "trap",
+    "ulimit",
+    "exec",
+    "eval",
+    "declare",
+    "typeset",
+    "local",
+    "readonly",
+    "shift",
+    "hash",
+}
 
 
 _REMOVES = {
-    "apt-get": {"remove", "purge", "autoremove", "clean", "autoclean"}, "apt": {"remove", "purge", "autoremove", "clean"},
-    "apk": {"del"}, "yum": {"remove", "erase", "autoremove", "clean"}, "dnf": {"remove", "autoremove", "clean"},
-    "microdnf": {"remove", "clean"}, "zypper": {"remove", "rm", "clean"}, "pip": {"uninstall", "cache"},
-    "pip3": {"uninstall", "cache"}, "npm": {"prune", "uninstall", "rm", "remove", "cache", "dedupe"},
-    "yarn": {"cache", "autoclean", "remove"}, "pnpm": {"prune", "remove", "rm", "store"}, "go": {"clean"},
-    "cargo": {"clean"}, "composer": {"clear-cache", "clearcache", "remove"}, "bundle": {"clean"},
-    "gem": {"cleanup", "uninstall"}, "poetry": {"cache", "remove"}, "uv": {"cache"}, "mvn": {"clean"},
+    "apt-get": {"remove", "purge", "autoremove", "clean", "autoclean"},
+    "apt": {"remove", "purge", "autoremove", "clean"},
+    "apk": {"del"},
+    "yum": {"remove", "erase", "autoremove", "clean"},
+    "dnf": {"remove", "autoremove", "clean"},
+    "microdnf": {"remove", "clean"},
+    "zypper": {"remove", "rm", "clean"},
+    "pip": {"uninstall", "cache"},
+    "pip3": {"uninstall", "cache"},
+    "npm": {"prune", "uninstall", "rm", "remove", "cache", "dedupe"},
+    "yarn": {"cache", "autoclean", "remove"},
+    "pnpm": {"prune", "remove", "rm", "store"},
+    "go": {"clean"},
+    "cargo": {"clean"},
+    "composer": {"clear-cache", "clearcache", "remove"},
+    "bundle": {"clean"},
+    "gem": {"cleanup", "uninstall"},
+    "poetry": {"cache", "remove"},
+    "uv": {"cache"},
+    "mvn": {"clean"},
 }
 
 
@@ -339,8 +461,10 @@ def _split_point(script: Script, view: RunView, run: Instruction):
             return no
     for cmd in script.commands:
         if element(cmd) > last_install and _removes(cmd):
-            return (f"{no}, and the RUN cannot be split after the install because `{lf.short(cmd, script, 30)}` "
-                    "removes files, which would stay in the install's layer")
+            return (
+                f"{no}, and the RUN cannot be split after the install because `{lf.short(cmd, script, 30)}` "
+                "removes files, which would stay in the install's layer"
+            )
     a = script.source_end(spans[last_install][1])
     b = script.source(spans[last_install + 1][0])
     if a >= b or "#" in run._text[a:b]:
@@ -543,13 +667,17 @@ class LockfileFirst(Rule):
         # same kind (before the COPY), or the same tool installing again with
         # the sources: that layout is already right.
         earlier = _earlier_installs(model, copy)
-        if all((inst.family in earlier and inst.project) or (inst.tool in earlier and inst.tool != "pip")
-               for _, inst in installs):
+        if all(
+            (inst.family in earlier and inst.project) or (inst.tool in earlier and inst.tool != "pip")
+            for _, inst in installs
+        ):
             return None
         first = installs[0][1]
         copied = f"{copy.keyword} {str(copy.args[0]) if not copy.json else copy.args[0].value}"
-        what = (f"dependencies are installed after `{copied}` (line {target.start_line}: `{first.label}`), "
-                "so any source change reinstalls them")
+        what = (
+            f"dependencies are installed after `{copied}` (line {target.start_line}: `{first.label}`), "
+            "so any source change reinstalls them"
+        )
         at = (copy.keyword_word.start if copy.keyword_word else copy.start, copy.content_end)
 
         def report(reason: str):
@@ -564,7 +692,9 @@ class LockfileFirst(Rule):
             ins, why = between[0]
             return report(f"the {ins.keyword} at line {ins.start_line} {why}")
         if view.opaque:
-            return report(f"the same RUN also runs `{' '.join(view.opaque[0][1].split())[:40]}`, which may use the sources")
+            return report(
+                f"the same RUN also runs `{' '.join(view.opaque[0][1].split())[:40]}`, which may use the sources"
+            )
         run_split = None
         if view.blockers:
             run_split = _split_point(script, view, target)
@@ -579,11 +709,17 @@ class LockfileFirst(Rule):
             return report("the build context has system folders that `COPY .` puts over the image's own")
         splits = [(cmd, inst) for cmd, inst in installs if inst.split_flag]
         if splits and run_split is not None:
-            return report(f"the same RUN also runs `{lf.short(view.blockers[0], script, 40)}`, which may use the sources")
+            return report(
+                f"the same RUN also runs `{lf.short(view.blockers[0], script, 40)}`, which may use the sources"
+            )
         if splits and len(installs) > 1:
             return report("the RUN has several installs and one of them must run again after the copy")
-        if splits and (target.heredocs or view.state or any(c.program in _SHELL_STATE for c in script.commands)):
-            return report("the install must run again after the copy, and its RUN sets shell state or uses a heredoc")
+        if splits and (
+            target.heredocs or view.state or any(c.program in _SHELL_STATE for c in script.commands)
+        ):
+            return report(
+                "the install must run again after the copy, and its RUN sets shell state or uses a heredoc"
+            )
         if self._pragma_above(tree, copy):
             return report("a comment directive above the COPY applies to it")
 
@@ -615,7 +751,17 @@ class LockfileFirst(Rule):
         """Why an instruction between the copy and the install stops the
         reorder ('' when it is independent, 'stop' when the search ends)."""
         kw = ins.keyword
-        if kw in ("LABEL", "EXPOSE", "USER", "STOPSIGNAL", "HEALTHCHECK", "CMD", "ENTRYPOINT", "MAINTAINER", "ONBUILD"):
+        if kw in (
+            "LABEL",
+            "EXPOSE",
+            "USER",
+            "STOPSIGNAL",
+            "HEALTHCHECK",
+            "CMD",
+            "ENTRYPOINT",
+            "MAINTAINER",
+            "ONBUILD",
+        ):
             return ""
         if kw in ("ENV", "ARG"):
             return "changes variables the COPY uses" if "$" in str(copy) else ""
@@ -649,7 +795,9 @@ class LockfileFirst(Rule):
                 return True
         return False
 
-    def _copy_lines(self, copy: Instruction, raw_dest: str, dest_value: str | None, files, dirs) -> list[str] | None:
+    def _copy_lines(
+        self, copy: Instruction, raw_dest: str, dest_value: str | None, files, dirs
+    ) -> list[str] | None:
         """The new COPY instructions (without indentation or line break)."""
         kw = keyword_like(copy, "COPY")
         flags = "".join(str(f) + " " for f in copy.flags)
@@ -686,7 +834,9 @@ class LockfileFirst(Rule):
                 out.append(f"{kw} {flags}{' '.join(sources)} {dst}")
         return out
 
-    def _edits(self, ctx, copy: Instruction, run: Instruction, lines: list[str], script: Script, splits, run_split):
+    def _edits(
+        self, ctx, copy: Instruction, run: Instruction, lines: list[str], script: Script, splits, run_split
+    ):
         text = ctx.text
         nl = ctx.newline
         indent = text[copy.start : copy.keyword_word.start] if copy.keyword_word else ""

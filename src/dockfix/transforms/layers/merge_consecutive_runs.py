@@ -13,22 +13,84 @@ from ...tree import Dockerfile, Instruction, Node, Trivia
 # limits, traps, aliases, functions, file descriptors, or that end it.
 STATE_BUILTINS = frozenset(
     {
-        ".", "source", "cd", "pushd", "popd", "chdir", "export", "declare", "typeset", "local",
-        "readonly", "unset", "set", "shopt", "setopt", "unsetopt", "emulate", "umask", "ulimit",
-        "limit", "trap", "alias", "unalias", "exec", "exit", "logout", "return", "eval", "read",
-        "readarray", "mapfile", "getopts", "let", "hash", "rehash", "enable", "shift", "bg", "fg",
-        "disown", "suspend", "coproc", "break", "continue", "newgrp", "history", "fc", "bind",
-        "complete", "compopt", "dirs",
+        ".",
+        "source",
+        "cd",
+        "pushd",
+        "popd",
+        "chdir",
+        "export",
+        "declare",
+        "typeset",
+        "local",
+        "readonly",
+        "unset",
+        "set",
+        "shopt",
+        "setopt",
+        "unsetopt",
+        "emulate",
+        "umask",
+        "ulimit",
+        "limit",
+        "trap",
+        "alias",
+        "unalias",
+        "exec",
+        "exit",
+        "logout",
+        "return",
+        "eval",
+        "read",
+        "readarray",
+        "mapfile",
+        "getopts",
+        "let",
+        "hash",
+        "rehash",
+        "enable",
+        "shift",
+        "bg",
+        "fg",
+        "disown",
+        "suspend",
+        "coproc",
+        "break",
+        "continue",
+        "newgrp",
+        "history",
+        "fc",
+        "bind",
+        "complete",
+        "compopt",
+        "dirs",
     }
 )
 # POSIX special builtins: `X=1 :` keeps X=1 in the shell.
 SPECIAL_BUILTINS = frozenset(
-    {":", "break", "continue", ".", "eval", "exec", "exit", "export", "readonly", "return",
-     "set", "shift", "times", "trap", "unset"}
+    {
+        ":",
+        "break",
+        "continue",
+        ".",
+        "eval",
+        "exec",
+        "exit",
+        "export",
+        "readonly",
+        "return",
+        "set",
+        "shift",
+        "times",
+        "trap",
+        "unset",
+    }
 )
 # Constructs whose commands run in a child process: their state dies with it.
 _CHILD = frozenset({"subshell", "command_substitution", "process_substitution"})
-_ARITH_ASSIGN = frozenset({"=", "+=", "-=", "*=", "/=", "%=", "**=", "<<=", ">>=", "&=", "^=", "|=", "++", "--"})
+_ARITH_ASSIGN = frozenset(
+    {"=", "+=", "-=", "*=", "/=", "%=", "**=", "<<=", ">>=", "&=", "^=", "|=", "++", "--"}
+)
 _SEPARATORS = frozenset({";", "&", "\n", "comment"})
 
 # Package managers that install executables onto PATH, with the
@@ -36,13 +98,19 @@ _SEPARATORS = frozenset({";", "&", "\n", "comment"})
 # without naming them (themselves, when the package list is not literal).
 _INSTALLERS: dict[str, tuple[frozenset[str] | None, frozenset[str]]] = {
     "pip": (frozenset({"install", "uninstall"}), frozenset({"pip", "pip3"})),
-    "pipx": (frozenset({"install", "upgrade", "upgrade-all", "reinstall", "reinstall-all", "uninstall"}), frozenset()),
+    "pipx": (
+        frozenset({"install", "upgrade", "upgrade-all", "reinstall", "reinstall-all", "uninstall"}),
+        frozenset(),
+    ),
     "easy_install": (None, frozenset({"pip", "pip3", "easy_install"})),
     "gem": (frozenset({"install", "update", "uninstall"}), frozenset({"gem", "bundle", "bundler"})),
     "bundle": (frozenset({"install", "update"}), frozenset({"bundle", "bundler"})),
     "cargo": (frozenset({"install", "uninstall"}), frozenset({"cargo"})),
     "go": (frozenset({"install"}), frozenset()),
-    "conda": (frozenset({"install", "update", "upgrade", "remove", "uninstall"}), frozenset({"conda", "python", "python3", "pip", "pip3"})),
+    "conda": (
+        frozenset({"install", "update", "upgrade", "remove", "uninstall"}),
+        frozenset({"conda", "python", "python3", "pip", "pip3"}),
+    ),
     "composer": (frozenset({"global"}), frozenset({"composer"})),
 }
 _INSTALLERS["pip3"] = _INSTALLERS["pip"]
@@ -64,13 +132,17 @@ _TOOL_MANAGERS = {
     "nodenv": None,
     "goenv": None,
 }
-_FILE_PLACERS = frozenset({"cp", "mv", "ln", "install", "rsync", "curl", "wget", "update-alternatives", "alternatives"})
+_FILE_PLACERS = frozenset(
+    {"cp", "mv", "ln", "install", "rsync", "curl", "wget", "update-alternatives", "alternatives"}
+)
 _ARCHIVERS = frozenset({"tar", "unzip", "bsdtar", "7z"})
 _PRAGMA = re.compile(r"^\s*#\s*(hadolint\b|dockfix\s*:)", re.I)
 _HADOLINT_IGNORE = re.compile(r"^\s*#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9,\s]+)", re.I)
 _HADOLINT_GLOBAL = re.compile(r"^\s*#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9,\s]+)", re.I)
 _SHELL_OPTION = re.compile(r"^-[eEuxvfhBCHP]+$|^-o$|^\+o$|^-eo$|^-[eux]*o$")
-_SHELL_OPTION_NAMES = frozenset({"pipefail", "errexit", "nounset", "xtrace", "verbose", "noglob", "errtrace", "posix"})
+_SHELL_OPTION_NAMES = frozenset(
+    {"pipefail", "errexit", "nounset", "xtrace", "verbose", "noglob", "errtrace", "posix"}
+)
 
 
 # ---------------------------------------------------------------------------
@@ -182,8 +254,10 @@ def _walk(root, child: bool = False, arith: bool = False):
         yield node, child, arith
         t = node.type
         kid_child = child or t in _CHILD
-        kid_arith = arith or t == "arithmetic_expansion" or (
-            t == "compound_statement" and node.child_count > 0 and node.children[0].type == "(("
+        kid_arith = (
+            arith
+            or t == "arithmetic_expansion"
+            or (t == "compound_statement" and node.child_count > 0 and node.children[0].type == "((")
         )
         stack.extend((c, kid_child, kid_arith) for c in reversed(node.children))
 
@@ -228,10 +302,15 @@ def leaked_state(script: Script) -> str | None:
         if t in ("declaration_command", "unset_command"):
             word = script.node_text(node).split(None, 1)[0]
             return f"`{word}` changes the shell's variables"
-        if t in ("variable_assignment", "variable_assignments") and node.parent is not None and node.parent.type not in (
-            "command",
-            "declaration_command",
-            "variable_assignments",
+        if (
+            t in ("variable_assignment", "variable_assignments")
+            and node.parent is not None
+            and node.parent.type
+            not in (
+                "command",
+                "declaration_command",
+                "variable_assignments",
+            )
         ):
             return "it sets a shell variable"
         if t in ("for_statement", "c_style_for_statement"):
@@ -287,7 +366,11 @@ def _unknown_operands(cmd, skip: int) -> bool:
         return True
     return any(
         v.value
-        and (v.value.startswith((".", "/", "~")) or "://" not in v.value and v.value.endswith((".txt", ".whl", ".gz", ".zip")))
+        and (
+            v.value.startswith((".", "/", "~"))
+            or "://" not in v.value
+            and v.value.endswith((".txt", ".whl", ".gz", ".zip"))
+        )
         for v in ops
     )
 
@@ -308,7 +391,12 @@ def _may_replace(cmd, name: str) -> bool:
             return False
         return name in _names(cmd) or name in own and _unknown_operands(cmd, 1)
     if prog in _NODE_PMS:
-        is_global = cmd.has_option("-g", "--global", "--location") or "global" in values or prog == "pnpm" and "setup" in values
+        is_global = (
+            cmd.has_option("-g", "--global", "--location")
+            or "global" in values
+            or prog == "pnpm"
+            and "setup" in values
+        )
         if not is_global:
             return False
         return name in _names(cmd) or name == prog or _unknown_operands(cmd, 1)
@@ -319,13 +407,19 @@ def _may_replace(cmd, name: str) -> bool:
         if sub == "python" and "install" in values:
             return name.startswith("python")
         if sub in ("tool", "pip") and ("install" in values or "uninstall" in values):
-            return name in _names(cmd) or sub == "pip" and name in ("pip", "pip3") and _unknown_operands(cmd, 2)
+            return (
+                name in _names(cmd) or sub == "pip" and name in ("pip", "pip3") and _unknown_operands(cmd, 2)
+            )
         return False
     if prog in _TOOL_MANAGERS:
         tools = _TOOL_MANAGERS[prog]
         return tools is None or name in tools or name in _names(cmd)
     if prog in _FILE_PLACERS:
-        return name in _names(cmd) or any("bin" in a.text for a in cmd.args) and any("*" in a.text for a in cmd.args)
+        return (
+            name in _names(cmd)
+            or any("bin" in a.text for a in cmd.args)
+            and any("*" in a.text for a in cmd.args)
+        )
     if prog in _ARCHIVERS:
         return any("bin" in a.text for a in cmd.args) or name in _names(cmd)
     if prog == "make" and "install" in values:
@@ -341,7 +435,9 @@ def _stale_hash(first: Script, second: Script) -> str | None:
     both = _hashable(first, only_parent=True) & _hashable(second, only_parent=False)
     for name in sorted(both):
         looked_up = min(
-            c.index for c in first.commands if c.program == name and c.name and "/" not in c.name and not _in_child(c)
+            c.index
+            for c in first.commands
+            if c.program == name and c.name and "/" not in c.name and not _in_child(c)
         )
         for cmd in first.commands[looked_up:]:
             if _may_replace(cmd, name):
@@ -474,7 +570,9 @@ def _style(tree: Dockerfile, first: Instruction, second: Instruction) -> _Style:
     # else the first RUN of the file that tells (the same for every merge)
     style = tree.memo.get("merge_runs.style")
     if style is None:
-        style = next((s for i in tree.instructions if i.keyword == "RUN" and (s := _run_style(i)) is not None), None)
+        style = next(
+            (s for i in tree.instructions if i.keyword == "RUN" and (s := _run_style(i)) is not None), None
+        )
         style = tree.memo["merge_runs.style"] = style or _Style(True, _indent_unit(tree))
     return style  # type: ignore[return-value]
 
@@ -673,7 +771,9 @@ class MergeConsecutiveRuns(Rule):
                 ):
                     yield ctx.finding(at, f"consecutive RUN instructions not merged: {reason}")
 
-    def _merge(self, ctx: Context, first: Instruction, second: Instruction, between: list[Node]) -> tuple[str | None, list[Edit] | None]:
+    def _merge(
+        self, ctx: Context, first: Instruction, second: Instruction, between: list[Node]
+    ) -> tuple[str | None, list[Edit] | None]:
         """(reason, None) when the two cannot be merged, else (None, edits)."""
         tree = ctx.tree
         src = ctx.text

@@ -70,7 +70,9 @@ class SyntaxDirective(Rule):
         node, what = features[0]
         more = f" (and {len(features) - 1} more)" if len(features) > 1 else ""
         yield ctx.finding(
-            node, f"{what}{more} needs BuildKit's Dockerfile frontend: add `# syntax=docker/dockerfile:1`", [edit]
+            node,
+            f"{what}{more} needs BuildKit's Dockerfile frontend: add `# syntax=docker/dockerfile:1`",
+            [edit],
         )
 
     def _pinned_too_old(self, ctx: Context):

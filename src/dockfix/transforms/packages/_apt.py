@@ -73,7 +73,11 @@ def lists_use(run: Run) -> ListsUse:
             out.effect = "fresh"
         elif sub.value == "dist-clean" and cmd.program in APT:
             out.effect = "clean"
-        elif out.effect is None and out.needs is None and (sub.value in APT_NEEDS_LISTS or cmd.program == "apt-cache"):
+        elif (
+            out.effect is None
+            and out.needs is None
+            and (sub.value in APT_NEEDS_LISTS or cmd.program == "apt-cache")
+        ):
             out.needs = cmd
     return out
 
@@ -148,7 +152,8 @@ def later_lists_user(tree: Dockerfile, stage: Stage, after: Instruction) -> tupl
             decided, found = in_stage(s, 0)
             if not decided:
                 found = next(
-                    (f for f in (from_start[c.index] for c in descendants(tree, s)) if f[0] is not None), (None, None)
+                    (f for f in (from_start[c.index] for c in descendants(tree, s)) if f[0] is not None),
+                    (None, None),
                 )
             from_start[s.index] = found
         return from_start[st.index]
@@ -177,7 +182,23 @@ def later_lists_user(tree: Dockerfile, stage: Stage, after: Instruction) -> tupl
 # -- DF103 -------------------------------------------------------------------
 
 # Commands after the last `apt-get update` that cannot use the lists.
-_TRIVIAL = frozenset({"true", ":", "false", "echo", "printf", "sleep", "break", "continue", "set", "export", "exit", "test", "["})
+_TRIVIAL = frozenset(
+    {
+        "true",
+        ":",
+        "false",
+        "echo",
+        "printf",
+        "sleep",
+        "break",
+        "continue",
+        "set",
+        "export",
+        "exit",
+        "test",
+        "[",
+    }
+)
 
 
 # -- DF104 -------------------------------------------------------------------

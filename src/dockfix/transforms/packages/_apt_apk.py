@@ -12,8 +12,8 @@ import json
 import posixpath
 import re
 import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 from ... import shell
 from ...analysis import stage_parent
@@ -27,7 +27,7 @@ APK_CACHE = "/var/cache/apk"
 # -- RUN instructions -----------------------------------------------------
 
 
-_SCRIPTS: "weakref.WeakKeyDictionary[Instruction, Script | None]" = weakref.WeakKeyDictionary()
+_SCRIPTS: weakref.WeakKeyDictionary[Instruction, Script | None] = weakref.WeakKeyDictionary()
 
 
 def script_for(ins: Instruction) -> Script | None:
@@ -212,7 +212,20 @@ APT_NEEDS_LISTS = frozenset(
 )
 # Subcommands that stop for a yes/no question without -y.
 APT_PROMPTS = frozenset(
-    {"install", "reinstall", "upgrade", "dist-upgrade", "full-upgrade", "dselect-upgrade", "remove", "purge", "autoremove", "auto-remove", "build-dep", "satisfy"}
+    {
+        "install",
+        "reinstall",
+        "upgrade",
+        "dist-upgrade",
+        "full-upgrade",
+        "dselect-upgrade",
+        "remove",
+        "purge",
+        "autoremove",
+        "auto-remove",
+        "build-dep",
+        "satisfy",
+    }
 )
 
 
@@ -620,7 +633,11 @@ def remove_command(script: Script, cmd: Command, src: str) -> Edit | None:
             start, end = c(kids[0].end_byte), c(target.end_byte)
             keep_start_after = True
             outer = parent.parent
-            if outer is not None and outer.type == "redirected_statement" and outer.children[0].id == parent.id:
+            if (
+                outer is not None
+                and outer.type == "redirected_statement"
+                and outer.children[0].id == parent.id
+            ):
                 # tree-sitter hangs `a && cmd > f` as `(a && cmd) > f`; the
                 # redirect is cmd's
                 end = c(outer.end_byte)
@@ -648,7 +665,9 @@ def remove_command(script: Script, cmd: Command, src: str) -> Edit | None:
 # -- appending a command ----------------------------------------------------
 
 
-def append_edit(ins: Instruction, script: Script, command: str, tree: Dockerfile, shell_e: bool = False) -> Edit | None:
+def append_edit(
+    ins: Instruction, script: Script, command: str, tree: Dockerfile, shell_e: bool = False
+) -> Edit | None:
     """``shell.append_command`` with two guards: None when the script ends
     in a way after which an appended command would not run as the last
     step (``exit``/``exec``, a background ``&``); and in a heredoc script
@@ -832,16 +851,21 @@ def _hl_cache_mount_ok(ins: Instruction) -> bool:
     targets = cache_mount_targets(ins)
     if any(t.startswith(APT_LISTS) for t in targets):
         return True
-    return any(t.startswith("/var/lib/apt") for t in targets) and any(t.startswith("/var/cache/apt") for t in targets)
+    return any(t.startswith("/var/lib/apt") for t in targets) and any(
+        t.startswith("/var/cache/apt") for t in targets
+    )
 
 
 def _hl_has_cleanup(script: Script) -> bool:
     return any(
-        c.program == "rm" and any(_hl_text(a) in ("-rf", APT_LISTS + "/*") for a in c.args) for c in script.commands
+        c.program == "rm" and any(_hl_text(a) in ("-rf", APT_LISTS + "/*") for a in c.args)
+        for c in script.commands
     )
 
 
-def hadolint_apt_get_codes(ins: Instruction, script: Script, commands: list[Command], shipped: bool) -> set[str]:
+def hadolint_apt_get_codes(
+    ins: Instruction, script: Script, commands: list[Command], shipped: bool
+) -> set[str]:
     """The hadolint rules (DL3008/9/14/15) a RUN fails when ``commands`` are
     its `apt-get` commands."""
     codes: set[str] = set()

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Iterator, Mapping
 
 from ... import lexing, shell
 from ...analysis import Env, is_windows_stage, stage_parent
@@ -39,7 +39,7 @@ class State:
     user_set: bool = False  # a USER instruction of this file is in effect
     from_arg: Env = field(default_factory=Env)  # env names an ARG set (name -> True)
 
-    def copy(self) -> "State":
+    def copy(self) -> State:
         return State(self.env.copy(), self.user, self.shell, self.user_set, self.from_arg.copy())
 
     @property
@@ -228,7 +228,7 @@ class RunSite:
             self.__dict__["_exports"] = cached
         return cached
 
-    def state_for(self, inv: "Invocation") -> State:
+    def state_for(self, inv: Invocation) -> State:
         """The state a command sees: the stage's, plus ``export NAME=value``
         earlier in the RUN and its own ``NAME=value`` prefixes."""
         st = self.state.copy()
@@ -394,9 +394,41 @@ _WRAPPERS: dict[str, tuple[str, frozenset[str]]] = {
     "time": ("fo", frozenset({"--format", "--output"})),
     "nice": ("n", frozenset({"--adjustment"})),
     "nohup": ("", frozenset()),
-    "sudo": ("ugCDhpRrTtU", frozenset({"--user", "--group", "--close-from", "--chdir", "--host", "--prompt", "--role", "--type", "--command-timeout", "--other-user", "--chroot"})),
+    "sudo": (
+        "ugCDhpRrTtU",
+        frozenset(
+            {
+                "--user",
+                "--group",
+                "--close-from",
+                "--chdir",
+                "--host",
+                "--prompt",
+                "--role",
+                "--type",
+                "--command-timeout",
+                "--other-user",
+                "--chroot",
+            }
+        ),
+    ),
     "env": ("uCS", frozenset({"--unset", "--chdir", "--split-string"})),
-    "xargs": ("aEeIiLlnPsd", frozenset({"--arg-file", "--eof", "--replace", "--max-lines", "--max-args", "--max-procs", "--max-chars", "--delimiter", "--process-slot-var"})),
+    "xargs": (
+        "aEeIiLlnPsd",
+        frozenset(
+            {
+                "--arg-file",
+                "--eof",
+                "--replace",
+                "--max-lines",
+                "--max-args",
+                "--max-procs",
+                "--max-chars",
+                "--delimiter",
+                "--process-slot-var",
+            }
+        ),
+    ),
     "stdbuf": ("ioe", frozenset({"--input", "--output", "--error"})),
     "command": ("", frozenset()),
 }
@@ -611,18 +643,82 @@ def append(site: RunSite, command: str, tree: Dockerfile):
 # -- base images ----------------------------------------------------------------
 _BUSYBOX_HINTS = ("alpine", "busybox", "wolfi", "chainguard", "cgr.dev/")
 _GLIBC_HINTS = (
-    "debian", "ubuntu", "buster", "bullseye", "bookworm", "trixie", "stretch", "jessie",
-    "bionic", "focal", "jammy", "noble", "xenial", "centos", "fedora", "rocky", "almalinux",
-    "rhel", "ubi8", "ubi9", "ubi10", "ubi-", "/ubi", "oraclelinux", "amazonlinux", "opensuse",
-    "suse", "sles", "archlinux", "buildpack-deps", "-slim", "cuda", "photon", "mariner", "azurelinux",
+    "debian",
+    "ubuntu",
+    "buster",
+    "bullseye",
+    "bookworm",
+    "trixie",
+    "stretch",
+    "jessie",
+    "bionic",
+    "focal",
+    "jammy",
+    "noble",
+    "xenial",
+    "centos",
+    "fedora",
+    "rocky",
+    "almalinux",
+    "rhel",
+    "ubi8",
+    "ubi9",
+    "ubi10",
+    "ubi-",
+    "/ubi",
+    "oraclelinux",
+    "amazonlinux",
+    "opensuse",
+    "suse",
+    "sles",
+    "archlinux",
+    "buildpack-deps",
+    "-slim",
+    "cuda",
+    "photon",
+    "mariner",
+    "azurelinux",
 )
 # official images whose default variant is Debian-based
-_DEBIAN_DEFAULT = frozenset({
-    "python", "node", "golang", "ruby", "openjdk", "eclipse-temurin", "amazoncorretto", "rust",
-    "php", "perl", "gcc", "maven", "gradle", "julia", "erlang", "elixir", "haskell", "clojure",
-    "r-base", "swift", "httpd", "nginx", "postgres", "mysql", "mariadb", "redis", "mongo",
-    "tomcat", "jetty", "sbt", "groovy", "kotlin", "dart", "pypy", "bash",
-})
+_DEBIAN_DEFAULT = frozenset(
+    {
+        "python",
+        "node",
+        "golang",
+        "ruby",
+        "openjdk",
+        "eclipse-temurin",
+        "amazoncorretto",
+        "rust",
+        "php",
+        "perl",
+        "gcc",
+        "maven",
+        "gradle",
+        "julia",
+        "erlang",
+        "elixir",
+        "haskell",
+        "clojure",
+        "r-base",
+        "swift",
+        "httpd",
+        "nginx",
+        "postgres",
+        "mysql",
+        "mariadb",
+        "redis",
+        "mongo",
+        "tomcat",
+        "jetty",
+        "sbt",
+        "groovy",
+        "kotlin",
+        "dart",
+        "pypy",
+        "bash",
+    }
+)
 
 
 def image_name(ref: str) -> str:
@@ -633,7 +729,7 @@ def image_name(ref: str) -> str:
 
 
 def libc_family(ref: str) -> str | None:
-    """"busybox" for Alpine/BusyBox/Wolfi images, "gnu" for glibc
+    """ "busybox" for Alpine/BusyBox/Wolfi images, "gnu" for glibc
     distributions, None when the image name does not tell."""
     if not ref or "$" in ref:
         if any(h in ref for h in _BUSYBOX_HINTS):

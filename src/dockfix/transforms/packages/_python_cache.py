@@ -21,16 +21,37 @@ _PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
 # pip's general options that take a value (they may come before `install`)
 _PIP_LONG_VAL = frozenset(
     {
-        "--python", "--log", "--log-file", "--local-log", "--proxy", "--retries", "--timeout",
-        "--exists-action", "--trusted-host", "--cert", "--client-cert", "--cache-dir",
-        "--use-feature", "--use-deprecated", "--keyring-provider", "--resume-retries",
+        "--python",
+        "--log",
+        "--log-file",
+        "--local-log",
+        "--proxy",
+        "--retries",
+        "--timeout",
+        "--exists-action",
+        "--trusted-host",
+        "--cert",
+        "--client-cert",
+        "--cache-dir",
+        "--use-feature",
+        "--use-deprecated",
+        "--keyring-provider",
+        "--resume-retries",
     }
 )
 # uv's global options that take a value
 _UV_LONG_VAL = frozenset(
     {
-        "--cache-dir", "--directory", "--project", "--config-file", "--color", "--python",
-        "--python-preference", "--allow-insecure-host", "--index-url", "--extra-index-url",
+        "--cache-dir",
+        "--directory",
+        "--project",
+        "--config-file",
+        "--color",
+        "--python",
+        "--python-preference",
+        "--allow-insecure-host",
+        "--index-url",
+        "--extra-index-url",
     }
 )
 
@@ -146,5 +167,3 @@ def uv_cache_covered(site: RunSite, inv: Invocation, state: State) -> bool:
     if cache_dir:
         return covers(targets, cache_dir)
     return covers_home_cache(targets, state, "uv")
-
-

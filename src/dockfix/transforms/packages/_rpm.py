@@ -13,7 +13,14 @@ from ._pkgcache import (
 )
 
 # program -> family
-FAMILY = {"yum": "yum", "dnf": "dnf", "dnf5": "dnf", "microdnf": "microdnf", "tdnf": "tdnf", "zypper": "zypper"}
+FAMILY = {
+    "yum": "yum",
+    "dnf": "dnf",
+    "dnf5": "dnf",
+    "microdnf": "microdnf",
+    "tdnf": "tdnf",
+    "zypper": "zypper",
+}
 # where each family keeps its cache
 CACHE_DIRS = {
     "yum": ("/var/cache/yum",),
@@ -26,36 +33,105 @@ CACHE_DIRS = {
 # hadolint's view: (its code, command names, install words, clean words, rm counts)
 _HADOLINT = {
     "yum": ("DL3032", frozenset({"yum"}), frozenset({"install"}), frozenset({"clean", "all"}), True),
-    "dnf": ("DL3040", frozenset({"dnf"}), frozenset({"install", "reinstall", "upgrade", "upgrade-minimal"}), frozenset({"clean", "all"}), True),
-    "microdnf": ("DL3040", frozenset({"microdnf"}), frozenset({"install", "reinstall", "upgrade", "upgrade-minimal"}), frozenset({"clean", "all"}), True),
-    "zypper": ("DL3036", frozenset({"zypper"}), frozenset({"install", "in"}), frozenset({"clean", "cc"}), False),
+    "dnf": (
+        "DL3040",
+        frozenset({"dnf"}),
+        frozenset({"install", "reinstall", "upgrade", "upgrade-minimal"}),
+        frozenset({"clean", "all"}),
+        True,
+    ),
+    "microdnf": (
+        "DL3040",
+        frozenset({"microdnf"}),
+        frozenset({"install", "reinstall", "upgrade", "upgrade-minimal"}),
+        frozenset({"clean", "all"}),
+        True,
+    ),
+    "zypper": (
+        "DL3036",
+        frozenset({"zypper"}),
+        frozenset({"install", "in"}),
+        frozenset({"clean", "cc"}),
+        False,
+    ),
 }
 
 _RPM_SHORT_VAL = "cdeRx"
 _RPM_LONG_VAL = frozenset(
     {
-        "--config", "--installroot", "--releasever", "--enablerepo", "--disablerepo", "--repo",
-        "--repoid", "--exclude", "--excludepkgs", "--setopt", "--debuglevel", "--errorlevel",
-        "--rpmverbosity", "--color", "--downloaddir", "--destdir", "--forcearch", "--comment",
-        "--repofrompath", "--advisory", "--advisories", "--bz", "--cve", "--sec-severity",
-        "--secseverity", "--disableplugin", "--enableplugin", "--use-host-config",
+        "--config",
+        "--installroot",
+        "--releasever",
+        "--enablerepo",
+        "--disablerepo",
+        "--repo",
+        "--repoid",
+        "--exclude",
+        "--excludepkgs",
+        "--setopt",
+        "--debuglevel",
+        "--errorlevel",
+        "--rpmverbosity",
+        "--color",
+        "--downloaddir",
+        "--destdir",
+        "--forcearch",
+        "--comment",
+        "--repofrompath",
+        "--advisory",
+        "--advisories",
+        "--bz",
+        "--cve",
+        "--sec-severity",
+        "--secseverity",
+        "--disableplugin",
+        "--enableplugin",
+        "--use-host-config",
     }
 )
 _ZYPPER_SHORT_VAL = "RcDC"
 _ZYPPER_LONG_VAL = frozenset(
     {
-        "--root", "--config", "--reposd-dir", "--cache-dir", "--raw-cache-dir", "--solv-cache-dir",
-        "--pkg-cache-dir", "--userdata", "--releasever", "--plus-repo", "--plus-content",
+        "--root",
+        "--config",
+        "--reposd-dir",
+        "--cache-dir",
+        "--raw-cache-dir",
+        "--solv-cache-dir",
+        "--pkg-cache-dir",
+        "--userdata",
+        "--releasever",
+        "--plus-repo",
+        "--plus-content",
     }
 )
 
 # subcommands that ask for confirmation
 _RPM_PROMPTS = frozenset(
     {
-        "install", "groupinstall", "localinstall", "reinstall", "update", "upgrade", "update-minimal",
-        "upgrade-minimal", "remove", "erase", "autoremove", "downgrade", "distro-sync",
-        "distribution-synchronization", "swap", "builddep", "groupupdate", "groupupgrade",
-        "groupremove", "grouperase", "localupdate", "update-to", "upgrade-to",
+        "install",
+        "groupinstall",
+        "localinstall",
+        "reinstall",
+        "update",
+        "upgrade",
+        "update-minimal",
+        "upgrade-minimal",
+        "remove",
+        "erase",
+        "autoremove",
+        "downgrade",
+        "distro-sync",
+        "distribution-synchronization",
+        "swap",
+        "builddep",
+        "groupupdate",
+        "groupupgrade",
+        "groupremove",
+        "grouperase",
+        "localupdate",
+        "update-to",
+        "upgrade-to",
     }
 )
 _RPM_GROUPS = frozenset({"group", "groups", "module"})
@@ -65,20 +141,60 @@ _RPM_GROUP_PROMPTS = frozenset(
 # subcommands that download packages or metadata into the cache
 _RPM_FILLS = frozenset(
     {
-        "install", "groupinstall", "localinstall", "reinstall", "update", "upgrade", "update-minimal",
-        "upgrade-minimal", "downgrade", "distro-sync", "distribution-synchronization", "swap",
-        "builddep", "groupupdate", "groupupgrade", "localupdate", "update-to", "upgrade-to",
+        "install",
+        "groupinstall",
+        "localinstall",
+        "reinstall",
+        "update",
+        "upgrade",
+        "update-minimal",
+        "upgrade-minimal",
+        "downgrade",
+        "distro-sync",
+        "distribution-synchronization",
+        "swap",
+        "builddep",
+        "groupupdate",
+        "groupupgrade",
+        "localupdate",
+        "update-to",
+        "upgrade-to",
     }
 )
 _RPM_GROUP_FILLS = frozenset({"install", "update", "upgrade", "enable", "switch-to"})
 _ZYPPER_PROMPTS = frozenset(
     {
-        "install", "in", "remove", "rm", "update", "up", "dist-upgrade", "dup", "patch",
-        "source-install", "si", "install-new-recommends", "inr", "verify", "ve",
+        "install",
+        "in",
+        "remove",
+        "rm",
+        "update",
+        "up",
+        "dist-upgrade",
+        "dup",
+        "patch",
+        "source-install",
+        "si",
+        "install-new-recommends",
+        "inr",
+        "verify",
+        "ve",
     }
 )
 _ZYPPER_FILLS = frozenset(
-    {"install", "in", "update", "up", "dist-upgrade", "dup", "patch", "source-install", "si", "install-new-recommends", "inr"}
+    {
+        "install",
+        "in",
+        "update",
+        "up",
+        "dist-upgrade",
+        "dup",
+        "patch",
+        "source-install",
+        "si",
+        "install-new-recommends",
+        "inr",
+    }
 )
 
 
@@ -157,5 +273,3 @@ def _installroot(pc: PkgCommand) -> bool:
     if pc.family == "zypper":
         return has_long(pc.inv.args, "--root") or has_short(pc.global_args, "R", _ZYPPER_SHORT_VAL)
     return has_long(pc.inv.args, "--installroot")
-
-

@@ -21,7 +21,9 @@ from ._apt_apk import (
 )
 
 # apk applets that neither read nor write the index cache.
-_INDEX_FREE = frozenset({"del", "info", "version", "--version", "stats", "audit", "verify", "dot", "manifest"})
+_INDEX_FREE = frozenset(
+    {"del", "info", "version", "--version", "stats", "audit", "verify", "dot", "manifest"}
+)
 # Programs that may run apk themselves, out of sight: a RUN with one of
 # these keeps its `rm -rf /var/cache/apk/*`.
 _OPAQUE = frozenset(
@@ -63,7 +65,9 @@ def _opaque(cmd: Command) -> bool:
         return True
     if name.endswith(".sh"):
         return True
-    return "/" in name and not name.startswith(("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/local/bin/"))
+    return "/" in name and not name.startswith(
+        ("/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/local/bin/")
+    )
 
 
 def _is_cache_rm(cmd: Command) -> bool:
@@ -77,7 +81,8 @@ def _is_cache_rm(cmd: Command) -> bool:
 def _removes_cache(cmd: Command) -> bool:
     """`rm` of /var/cache/apk or what is in it (with other operands, maybe)."""
     return cmd.program == "rm" and any(
-        a.value is not None and (a.value.rstrip("/") == APK_CACHE or a.value.startswith(APK_CACHE + "/")) for a in cmd.operands()
+        a.value is not None and (a.value.rstrip("/") == APK_CACHE or a.value.startswith(APK_CACHE + "/"))
+        for a in cmd.operands()
     )
 
 
@@ -254,10 +259,22 @@ class ApkNoCache(Rule):
                 "`apk add` without `--no-cache` leaves the package index in /var/cache/apk",
                 canonical_edits(edits + dropped + rms, ctx.text),
             )
-        if updates and not others and not any(c.start > updates[-1].end and _removes_cache(c) for c in script.commands):
+        if (
+            updates
+            and not others
+            and not any(c.start > updates[-1].end and _removes_cache(c) for c in script.commands)
+        ):
             # `apk update && apk add --no-cache ...`: the update's index stays.
             msg = "`apk update` before `apk add --no-cache` leaves the package index in /var/cache/apk"
             if dropped:
-                return ctx.finding(span(updates[0]), msg + "; --no-cache fetches it anyway", canonical_edits(dropped + rms, ctx.text))
-            return ctx.finding(span(updates[0]), msg + " (not removed: a later RUN reads the index, or the update is joined by `||`, a pipe or a comment line)")
+                return ctx.finding(
+                    span(updates[0]),
+                    msg + "; --no-cache fetches it anyway",
+                    canonical_edits(dropped + rms, ctx.text),
+                )
+            return ctx.finding(
+                span(updates[0]),
+                msg
+                + " (not removed: a later RUN reads the index, or the update is joined by `||`, a pipe or a comment line)",
+            )
         return None

@@ -134,7 +134,7 @@ class AptToAptGet(Rule):
             before = hadolint_apt_get_codes(run.ins, script, apt_get, in_shipped)
             after = hadolint_apt_get_codes(run.ins, script, apt_get + [c for c, *_ in planned], in_shipped)
             new = sorted(after - before)
-            for cmd, verb, span, edits in planned:
+            for _cmd, verb, span, edits in planned:
                 if new:
                     yield ctx.finding(
                         span,

@@ -28,20 +28,68 @@ from ._pkgcache import (
 
 _YARN_LONG_VAL = frozenset(
     {
-        "--cwd", "--cache-folder", "--modules-folder", "--mutex", "--network-concurrency",
-        "--network-timeout", "--registry", "--global-folder", "--link-folder",
-        "--preferred-cache-folder", "--otp", "--use-yarnrc",
+        "--cwd",
+        "--cache-folder",
+        "--modules-folder",
+        "--mutex",
+        "--network-concurrency",
+        "--network-timeout",
+        "--registry",
+        "--global-folder",
+        "--link-folder",
+        "--preferred-cache-folder",
+        "--otp",
+        "--use-yarnrc",
     }
 )
-_YARN_BERRY_FLAGS = ("--immutable", "--immutable-cache", "--check-cache", "--inline-builds", "--mode", "--refresh-lockfile")
+_YARN_BERRY_FLAGS = (
+    "--immutable",
+    "--immutable-cache",
+    "--check-cache",
+    "--inline-builds",
+    "--mode",
+    "--refresh-lockfile",
+)
 _NPM_LONG_VAL = frozenset(
-    {"--prefix", "--cache", "--registry", "--userconfig", "--globalconfig", "--loglevel", "--workspace", "--omit", "--include"}
+    {
+        "--prefix",
+        "--cache",
+        "--registry",
+        "--userconfig",
+        "--globalconfig",
+        "--loglevel",
+        "--workspace",
+        "--omit",
+        "--include",
+    }
 )
 _NPM_INSTALL = frozenset(
     {
-        "install", "i", "in", "ins", "inst", "insta", "instal", "isnt", "isnta", "isntal", "isntall",
-        "add", "ci", "clean-install", "ic", "install-clean", "isntall-clean",
-        "update", "up", "upgrade", "udpate", "install-test", "it", "install-ci-test", "cit",
+        "install",
+        "i",
+        "in",
+        "ins",
+        "inst",
+        "insta",
+        "instal",
+        "isnt",
+        "isnta",
+        "isntal",
+        "isntall",
+        "add",
+        "ci",
+        "clean-install",
+        "ic",
+        "install-clean",
+        "isntall-clean",
+        "update",
+        "up",
+        "upgrade",
+        "udpate",
+        "install-test",
+        "it",
+        "install-ci-test",
+        "cit",
     }
 )
 _YARN_ROOT_CACHE = "/usr/local/share/.cache/yarn"
@@ -185,9 +233,13 @@ def _berry_script(script: Script, upto: int) -> bool:
         if inv.program == "corepack":
             return True
         if inv.program == "yarn":
-            if ops[:2] == ["set", "version"] and not (len(ops) > 2 and (ops[2] or "").startswith(("classic", "1"))):
+            if ops[:2] == ["set", "version"] and not (
+                len(ops) > 2 and (ops[2] or "").startswith(("classic", "1"))
+            ):
                 return True
-            if ops[:2] == ["policies", "set-version"] and not (len(ops) > 2 and (ops[2] or "").startswith(("classic", "1"))):
+            if ops[:2] == ["policies", "set-version"] and not (
+                len(ops) > 2 and (ops[2] or "").startswith(("classic", "1"))
+            ):
                 return True
             if any((a.value or "").split("=", 1)[0] in _YARN_BERRY_FLAGS for a in inv.args):
                 return True
@@ -322,7 +374,11 @@ class YarnNpmCacheClean(Rule):
                 if tool == "yarn":
                     if berry_ctx is None:
                         berry_ctx = _berry_context(ctx)
-                    if berry_ctx or _berry_script(site.script, last.cmd.index) or self._berry_stage(ctx, site):
+                    if (
+                        berry_ctx
+                        or _berry_script(site.script, last.cmd.index)
+                        or self._berry_stage(ctx, site)
+                    ):
                         yield ctx.finding(
                             span,
                             "`yarn install` leaves yarn's cache in the layer (not fixed: with Yarn 2+ "
@@ -332,7 +388,11 @@ class YarnNpmCacheClean(Rule):
                 if not site.posix or not can_append(site.script):
                     if tool == "npm" and not site.posix:
                         continue
-                    why = "the RUN's shell is not a POSIX shell" if not site.posix else "nothing can run after the end of this RUN"
+                    why = (
+                        "the RUN's shell is not a POSIX shell"
+                        if not site.posix
+                        else "nothing can run after the end of this RUN"
+                    )
                     yield ctx.finding(span, f"`{command}` missing after `{what}` (not fixed: {why})")
                     continue
                 if moved:
@@ -363,7 +423,11 @@ class YarnNpmCacheClean(Rule):
                 if ins.keyword != "RUN":
                     continue
                 script = script_of(ins)
-                if script is not None and not script.has_error and _berry_script(script, len(script.commands)):
+                if (
+                    script is not None
+                    and not script.has_error
+                    and _berry_script(script, len(script.commands))
+                ):
                     return True
             stage = stage_parent(ctx.tree, stage)
         return False

@@ -8,9 +8,23 @@ from ..packages._pkgcache import insert_word, invocations, run_sites
 _SHORT_VAL = "bcdefgGkKpsuZRP"
 _LONG_VAL = frozenset(
     {
-        "--base-dir", "--comment", "--home-dir", "--home", "--expiredate", "--inactive", "--gid",
-        "--groups", "--skel", "--key", "--password", "--root", "--prefix", "--shell", "--uid",
-        "--selinux-user", "--selinux-range",
+        "--base-dir",
+        "--comment",
+        "--home-dir",
+        "--home",
+        "--expiredate",
+        "--inactive",
+        "--gid",
+        "--groups",
+        "--skel",
+        "--key",
+        "--password",
+        "--root",
+        "--prefix",
+        "--shell",
+        "--uid",
+        "--selinux-user",
+        "--selinux-range",
     }
 )
 HIGH_UID = 10000
