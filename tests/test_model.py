@@ -317,6 +317,10 @@ def test_workdir_chains() -> None:
     u = last("FROM example.com/app\nWORKDIR a\nWORKDIR ../b\n").workdir
     assert u.path is UNKNOWN and u.under_image == "b" and u.explicit
     assert last("FROM golang:1.22\n").workdir.path == "/go"
+    # whether a known path rests on the image table's WORKDIR (DF506/DF511 only trust the file's)
+    assert m.after(ins[3]).workdir.from_image and not m.after(ins[5]).workdir.from_image
+    assert not last("FROM python\nWORKDIR /srv\nWORKDIR app\n").workdir.from_image
+    assert not last("FROM scratch\nWORKDIR app\n").workdir.from_image
 
 
 def test_shell() -> None:

@@ -6,17 +6,20 @@ import pytest
 
 import dockfix
 from dockfix.engine import apply_edits
+from dockfix.model import SemanticModel
 from dockfix.shell import script_of
+from dockfix.shell_edits import remove_command
 from dockfix.transforms.packages._apt_apk import (
     apt_assumes_yes,
     apt_parse,
-    cache_covers,
+    apt_sub_name,
     cache_mount_targets,
+    descendants,
     failure_stops_build,
     hadolint_apt_get_codes,
     non_apk_base,
-    remove_command,
-    shell_errexit,
+    shipped_stages,
+    stage_runs,
 )
 
 
@@ -99,11 +102,24 @@ def test_failure_stops_build(body: str, stops: bool) -> None:
     assert failure_stops_build(script, cmd) is stops
 
 
+def test_apt_sub_name_and_prompt_alias() -> None:
+    assert apt_sub_name("auto-remove") == "autoremove" and apt_sub_name("frobnicate") == "frobnicate"
+    text = "FROM debian:12\nRUN apt-get auto-remove\n"
+    assert dockfix.fix(text, select=["DF101"]).output == "FROM debian:12\nRUN apt-get auto-remove -y\n"
+
+
 def test_shell_errexit() -> None:
     text = 'FROM x AS a\nSHELL ["/bin/bash", "-euo", "pipefail", "-c"]\nRUN a\nFROM a\nRUN b\nFROM x\nRUN c\n'
     tree = dockfix.parse(text)
     runs = [i for i in tree.instructions if i.keyword == "RUN"]
-    assert [shell_errexit(tree, r) for r in runs] == [True, True, False]
+    model = SemanticModel.of(tree)
+    assert [model.at(r).shell.errexit for r in runs] == [True, True, False]
+
+
+def test_stage_graph() -> None:
+    tree = dockfix.parse("FROM x AS a\nFROM a AS b\nFROM x AS c\nFROM b\n")
+    assert shipped_stages(tree) == {0, 1, 3}
+    assert [s.index for s in descendants(tree, tree.stages[0])] == [1]
 
 
 # -- apt options -------------------------------------------------------------------
@@ -148,10 +164,14 @@ def test_cache_mounts() -> None:
         "RUN --mount=type=cache,target=/var/lib/apt/,sharing=locked --mount=type=bind,target=/var/cache/apk "
         '--mount=dst="/root/.cache",type=cache --mount=type=cache,target=$HOME/x true\n'
     )
-    _, _, ins, _ = _run(body)
-    assert cache_mount_targets(ins) == ["/var/lib/apt", "/root/.cache"]
-    assert cache_covers(ins, "/var/lib/apt/lists")
-    assert not cache_covers(ins, "/var/cache/apk")  # a bind mount is not a cache
+    _, tree, ins, _ = _run(body)
+    # BuildKit expands the flag with the build environment: an unset $HOME is ""
+    assert cache_mount_targets(SemanticModel.of(tree), ins) == ["/var/lib/apt", "/root/.cache", "/x"]
+    (run,) = stage_runs(tree, tree.stages[0])
+    assert run.cache_covers("/var/lib/apt/lists")
+    assert not run.cache_covers("/var/cache/apk")  # a bind mount is not a cache
+    _, tree, ins, _ = _run(body, "FROM x\nENV HOME=/h\n")
+    assert cache_mount_targets(SemanticModel.of(tree), ins)[-1] == "/h/x"
 
 
 # -- base images -------------------------------------------------------------------
@@ -168,11 +188,14 @@ def test_cache_mounts() -> None:
         ("ARG B=ubuntu:24.04\nFROM $B\n", "ubuntu:24.04"),
         ("FROM registry.example.com/base:1\n", None),
         ("FROM debian:12 AS a\nFROM a\n", "debian:12"),
+        ("FROM ruby:3.3\n", "ruby:3.3"),  # Debian-based (was unknown: DF106 added --no-cache)
+        ("FROM ruby:3.3-alpine\n", None),
+        ("FROM scratch\n", None),
     ],
 )
 def test_non_apk_base(head: str, non_apk: str | None) -> None:
     tree = dockfix.parse(head + "RUN true\n")
-    assert non_apk_base(tree, tree.stages[-1]) == non_apk
+    assert non_apk_base(SemanticModel.of(tree), tree.stages[-1]) == non_apk
 
 
 # -- what hadolint would say ---------------------------------------------------------

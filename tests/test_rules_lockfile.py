@@ -13,7 +13,8 @@ from dockfix.context import BuildContext
 from dockfix.model import SemanticModel
 from dockfix.shell import script_of
 from dockfix.transforms.layers import _lockfile as lf
-from dockfix.transforms.layers.lockfile_first_copy import Where, independent
+from dockfix.transforms.layers import _lockfile_python as lf_py
+from dockfix.transforms.layers._lockfile_runs import Where, independent
 
 
 def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:
@@ -87,7 +88,7 @@ def test_copy_destination_is_expanded_as_buildkit_does(tmp_path: Path) -> None:
 
 def test_parse_args_values_and_groups() -> None:
     (cmd,) = _commands("pip install -rreq.txt --constraint=c.txt -q --index-url https://x flask")
-    parsed = lf.parse_args(cmd.args[1:], lf._PIP_INSTALL_VALUE)
+    parsed = lf.parse_args(cmd.args[1:], lf_py._PIP_INSTALL_VALUE)
     assert lf.values(parsed, "-r") == ["req.txt"]
     assert lf.values(parsed, "--constraint") == ["c.txt"]
     assert lf.values(parsed, "--index-url") == ["https://x"]
@@ -107,7 +108,7 @@ def test_parse_args_values_and_groups() -> None:
     ],
 )
 def test_pip_invocation(run: str, tool: str | None) -> None:
-    inv = lf.pip_invocation(_commands(run)[0])
+    inv = lf_py.pip_invocation(_commands(run)[0])
     assert (inv[0] if inv else None) == tool
 
 
@@ -125,7 +126,7 @@ def test_requirements_follow_includes_relative_to_the_file(tmp_path: Path) -> No
         },
     )
     inst = lf.Install("python", "x")
-    lf.read_requirements(inst, bc, "requirements/prod.txt", set())
+    lf_py.read_requirements(inst, bc, "requirements/prod.txt", set())
     assert inst.reason is None
     assert inst.files == ["requirements/prod.txt", "requirements/base.txt", "constraints.txt"]
 
@@ -145,7 +146,7 @@ def test_requirements_follow_includes_relative_to_the_file(tmp_path: Path) -> No
 def test_requirements_with_local_paths_need_the_sources(tmp_path: Path, line: str) -> None:
     bc = _context(tmp_path, {"requirements.txt": f"flask\n{line}\n"})
     inst = lf.Install("python", "x")
-    lf.read_requirements(inst, bc, "requirements.txt", set())
+    lf_py.read_requirements(inst, bc, "requirements.txt", set())
     assert inst.reason and "local path" in inst.reason
     assert inst.project
 
@@ -157,14 +158,14 @@ def test_requirements_with_local_paths_need_the_sources(tmp_path: Path, line: st
 def test_requirements_without_local_paths(tmp_path: Path, line: str) -> None:
     bc = _context(tmp_path, {"requirements.txt": f"{line}\n"})
     inst = lf.Install("python", "x")
-    lf.read_requirements(inst, bc, "requirements.txt", set())
+    lf_py.read_requirements(inst, bc, "requirements.txt", set())
     assert inst.reason is None
 
 
 def test_requirements_include_cycle_and_missing(tmp_path: Path) -> None:
     bc = _context(tmp_path, {"a.txt": "-r b.txt\n", "b.txt": "-r a.txt\n-c missing.txt\n"})
     inst = lf.Install("python", "x")
-    lf.read_requirements(inst, bc, "a.txt", set())
+    lf_py.read_requirements(inst, bc, "a.txt", set())
     assert inst.reason == "missing.txt is not in the build context"
 
 
@@ -298,3 +299,28 @@ def test_export_before_a_split_install_blocks_it(tmp_path: Path) -> None:
     )
     result = _fix(tmp_path, ok, files, select=["DF220"], unsafe=True)
     assert result.output.endswith("RUN poetry install --no-root\nCOPY . .\nRUN poetry install\n")
+
+
+@pytest.mark.parametrize("run", ["go -C tools mod download", "go mod download -modfile=tools.mod"])
+def test_go_install_of_another_folder_is_not_moved(tmp_path: Path, run: str) -> None:
+    """`go -C DIR` works in another folder (the old option table only looked
+    at `go mod download` as the first words)."""
+    df = f"FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN {run}\n"
+    result = _fix(tmp_path, df, {"go.mod": "module x\n", "go.sum": ""}, select=["DF220"], unsafe=True)
+    assert result.output == df
+    (finding,) = result.findings
+    assert finding.fix is None and "another file" in finding.message
+
+
+def test_go_mod_download_moves_before_copy(tmp_path: Path) -> None:
+    df = "FROM golang:1.22\nWORKDIR /src\nCOPY . .\nRUN go mod download\n"
+    result = _fix(tmp_path, df, {"go.mod": "module x\n", "go.sum": ""}, select=["DF220"], unsafe=True)
+    assert result.output.index("COPY go.mod go.sum ./") < result.output.index("RUN go mod download")
+
+
+def test_maven_errors_flag_takes_no_value(tmp_path: Path) -> None:
+    """`-e` is Maven's --errors flag: the old option table read the goal as
+    its value, and the install was not recognised."""
+    df = "FROM maven:3\nWORKDIR /src\nCOPY . .\nRUN mvn -e -B dependency:go-offline\n"
+    result = _fix(tmp_path, df, {"pom.xml": "<project></project>\n"}, select=["DF220"], unsafe=True)
+    assert result.output.index("COPY pom.xml ./") < result.output.index("RUN mvn -e")

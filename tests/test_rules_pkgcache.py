@@ -22,18 +22,17 @@ import pytest
 from conftest import FIXTURES, read_text
 
 import dockfix
+from dockfix import tools
 from dockfix.rules import registry
 from dockfix.shell import script_of
-from dockfix.transforms.instructions.wget_progress import quiet_enough
 from dockfix.transforms.packages._pkgcache import (
     State,
     covers,
     covers_home_cache,
-    libc_family,
     run_sites,
     unwrap,
 )
-from dockfix.transforms.security.useradd_no_log_init import is_high, parse_useradd
+from dockfix.transforms.security.useradd_no_log_init import is_high
 
 CODES = ("DF110", "DF111", "DF112", "DF113", "DF114", "DF401", "DF510")
 CASES = sorted(p.parent for code in CODES for p in (FIXTURES / code).glob("*/input.Dockerfile"))
@@ -79,6 +78,19 @@ def test_covers() -> None:
     assert not covers(["relative/.cache"], "/root/.cache/pip")
 
 
+def test_home_of_a_created_user_comes_from_the_model() -> None:
+    # useradd -d gives the user's home: a cache mount there holds pip's cache
+    tree = dockfix.parse(
+        "FROM debian:12\nRUN useradd -m -d /srv/app app\nUSER app\n"
+        "RUN --mount=type=cache,target=/srv/app/.cache/pip pip install x\n"
+    )
+    site = list(run_sites(tree))[-1]
+    assert site.state.home == "/srv/app"
+    assert covers_home_cache(site.cache_targets(), site.state, "pip")
+    text = tree.text
+    assert dockfix.fix(text, select=["DF110"]).output == text
+
+
 def test_covers_home_cache_follows_user() -> None:
     root = State()
     app = State(user="app")
@@ -103,24 +115,6 @@ def test_state_env_and_user() -> None:
 
 
 @pytest.mark.parametrize(
-    "ref, family",
-    [
-        ("alpine:3.20", "busybox"),
-        ("${prefix}alpine:3.21", "busybox"),
-        ("node:20-alpine", "busybox"),
-        ("docker:27", "busybox"),
-        ("debian:bookworm-slim", "gnu"),
-        ("python:3.12", "gnu"),
-        ("mirror.gcr.io/library/ubuntu:24.04", "gnu"),
-        ("registry.example.com/team/python:3", None),
-        ("$base", None),
-    ],
-)
-def test_libc_family(ref: str, family: str | None) -> None:
-    assert libc_family(ref) == family
-
-
-@pytest.mark.parametrize(
     "line, quiet",
     [
         ("wget url", False),
@@ -134,7 +128,8 @@ def test_libc_family(ref: str, family: str | None) -> None:
     ],
 )
 def test_wget_quiet(line: str, quiet: bool) -> None:
-    assert quiet_enough(_args(line)) is quiet
+    p = tools.parse(_script(line).commands[0], tool="wget")
+    assert p is not None and tools.posix.wget_quiet(p) is quiet
 
 
 @pytest.mark.parametrize(
@@ -151,13 +146,13 @@ def test_wget_quiet(line: str, quiet: bool) -> None:
     ],
 )
 def test_parse_useradd(line: str, uid: str | None, no_log_init: bool, high: bool | None) -> None:
-    got, l_flag = parse_useradd(_args(line))
-    assert l_flag is no_log_init
+    p = tools.parse(_script(line).commands[0], tool="useradd")
+    assert p is not None and p.has("--no-log-init") is no_log_init
+    got = p.option("--uid")
     if high is None:
         assert got is None
         return
-    value = got if isinstance(got, str) else got.value
-    assert value == uid
+    assert got is not None and got.value == uid
     assert is_high(got) is high
 
 

@@ -1,12 +1,11 @@
-"""Facts about a parsed Dockerfile that several rules need: which stage a
-stage builds on, and the working directory in effect at each instruction."""
+"""Helpers several rules share: literal WORKDIR/COPY words, persistent maps
+and chains for linear-time facts, per-instruction memos.  (Stages, WORKDIR,
+USER, SHELL, ENV… in effect: :mod:`dockfix.model`.)"""
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import MutableMapping
-from dataclasses import dataclass
 
 from . import lexing
 from .tree import Dockerfile, Instruction, Stage
@@ -17,10 +16,6 @@ _WINDOWS_ABS = re.compile(r"^([A-Za-z]:|\\\\|\\)")
 def stage_parent(tree: Dockerfile, stage: Stage) -> Stage | None:
     """The earlier stage of this file that ``stage`` is built FROM, if any."""
     return tree.stage_parent(stage)
-
-
-def is_scratch(stage: Stage) -> bool:
-    return bool(stage.base) and stage.base.value.lower() == "scratch"  # type: ignore[union-attr]
 
 
 def word_value(raw: str) -> str | None:
@@ -36,52 +31,6 @@ def word_value(raw: str) -> str | None:
 
 def is_absolute(path: str) -> bool:
     return path.startswith("/") or bool(_WINDOWS_ABS.match(path))
-
-
-@dataclass(frozen=True)
-class Workdir:
-    """The working directory before an instruction runs.
-
-    ``path`` is None when it cannot be known (the base image's WORKDIR, a
-    variable); ``explicit`` says whether a WORKDIR of this file (in this
-    stage or a stage it builds on) is in effect."""
-
-    path: str | None
-    explicit: bool
-
-
-def workdirs(tree: Dockerfile) -> dict[int, Workdir]:
-    """Map ``id(instruction)`` to the Workdir in effect before it, for every
-    instruction inside a stage."""
-    out: dict[int, Workdir] = {}
-    final: dict[int, Workdir] = {}
-    for stage in tree.stages:
-        parent = stage_parent(tree, stage)
-        if parent is not None:
-            state = final[parent.index]
-        elif is_scratch(stage):
-            state = Workdir("/", False)
-        else:
-            state = Workdir(None, False)
-        out[id(stage.from_)] = state
-        for ins in stage.instructions:
-            out[id(ins)] = state
-            if ins.keyword == "WORKDIR" and ins.args:
-                state = Workdir(next_workdir(state.path, ins.args[0].value), True)
-        final[stage.index] = state
-    return out
-
-
-def next_workdir(current: str | None, raw: str) -> str | None:
-    """The working directory after ``WORKDIR raw`` (as Docker computes it)."""
-    value = word_value(raw)
-    if value is None:
-        return None
-    if value.startswith("/"):
-        return posixpath.normpath(value) if value != "/" else "/"
-    if current is None or _WINDOWS_ABS.match(value) or _WINDOWS_ABS.match(current):
-        return None
-    return posixpath.normpath(posixpath.join("/", current, value))
 
 
 def is_windows_stage(tree: Dockerfile, stage: Stage) -> bool:
@@ -206,7 +155,7 @@ class Chain:
     def __init__(self, prev: Chain | None = None, ins: Instruction | None = None) -> None:
         self.prev = prev
         self.ins = ins
-        self.length = 0 if prev is None else prev.length + 1
+        self.length: int = 0 if prev is None else prev.length + 1
         self._memo: dict | None = None
 
     def then(self, ins: Instruction) -> Chain:
@@ -272,24 +221,13 @@ def per_instruction(tree: Dockerfile, key: object, fn):
     return memoized
 
 
-def instructions_with_stage(tree: Dockerfile):
-    for stage in tree.stages:
-        for ins in stage.instructions:
-            yield stage, ins
-
-
 __all__ = [
     "Chain",
     "Env",
     "Instruction",
-    "Workdir",
-    "instructions_with_stage",
     "is_absolute",
-    "is_scratch",
     "is_windows_stage",
-    "next_workdir",
     "per_instruction",
     "stage_parent",
     "word_value",
-    "workdirs",
 ]

@@ -233,11 +233,14 @@ class Workdir:
     image's WORKDIR is unknown, or a variable is); ``explicit``: a WORKDIR
     of this file is in effect; ``under_image``: when ``path`` is UNKNOWN only
     because the image's WORKDIR is, the path relative to it (``"."``,
-    ``"app/src"``), so that two such paths can still be compared."""
+    ``"app/src"``), so that two such paths can still be compared;
+    ``from_image``: a known ``path`` rests on the image's WORKDIR from the
+    image table (no absolute WORKDIR of this file since; not ``scratch``)."""
 
     path: Value
     explicit: bool = False
     under_image: str | None = None
+    from_image: bool = field(default=False, compare=False)
 
 
 # -- timelines ----------------------------------------------------------------
@@ -656,7 +659,7 @@ class SemanticModel:
         if value.startswith("/"):
             return Workdir(_clean(value), True)
         if isinstance(cur.path, str):
-            return Workdir(_clean("/" + cur.path + "/" + value), True)
+            return Workdir(_clean("/" + cur.path + "/" + value), True, from_image=cur.from_image)
         if cur.under_image is None:
             return Workdir(UNKNOWN, True)
         rel = posixpath.normpath(posixpath.join(cur.under_image, value))
@@ -750,7 +753,7 @@ class SemanticModel:
         root = st.root
         wd = root.image.workdir
         if isinstance(wd, str):
-            return Workdir(wd, False)
+            return Workdir(wd, False, from_image=root.image.family is not Family.SCRATCH)
         return Workdir(UNKNOWN, False, ".")
 
     def _user(self, st: StageInfo, pos: int) -> User:

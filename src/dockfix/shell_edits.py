@@ -25,11 +25,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import shell
 from .rules import Edit
-from .shell import Arg, Command, Script
+from .shell import Arg, Command, Script, append_command, last_node_end
 
 if TYPE_CHECKING:
-    from .tree import Instruction
+    from .tree import Dockerfile, Instruction
 
 __all__ = [
     "Assignment",
@@ -37,6 +38,7 @@ __all__ = [
     "Element",
     "Export",
     "add_flags",
+    "append_edit",
     "assignments",
     "chain",
     "command_node",
@@ -44,6 +46,9 @@ __all__ = [
     "cut_assignment",
     "cut_elements",
     "element_of",
+    "errexit_at",
+    "insert_word",
+    "remove_command",
     "replace_arg",
     "script_exports",
 ]
@@ -322,3 +327,154 @@ def add_flags(ins: Instruction, flags: Sequence[str]) -> Edit:
     kw = ins.keyword_word
     assert kw is not None
     return Edit(kw.end, kw.end, " " + " ".join(flags))
+
+
+# -- errexit, inserting, removing and appending a command ----------------------
+
+
+def insert_word(script: Script, text: str, end: int, word: str) -> Edit:
+    """An edit adding `` word`` right after what ends at script offset
+    ``end`` (``text`` is the Dockerfile; kept for the callers' signature)."""
+    at = script.source_end(end)
+    return Edit(at, at, f" {word}")
+
+
+def _contains(node, types) -> bool:
+    return any(n.type in types for n in shell.walk(node))
+
+
+def _is_set_errexit(script: Script, node) -> bool | None:
+    """True for `set -e…` / `set -o errexit`, False for `set +e`, else None."""
+    if node.type != "command":
+        return None
+    words = [script.node_text(c) for c in node.children]
+    if not words or words[0] != "set":
+        return None
+    result = None
+    args = words[1:]
+    for i, w in enumerate(args):
+        if w.startswith("-") and not w.startswith("--") and "e" in w[1:] and w[1:] != "o":
+            result = True
+        elif w.startswith("+") and "e" in w[1:]:
+            result = False
+        elif w in ("-o", "+o") and i + 1 < len(args) and args[i + 1] == "errexit":
+            result = w == "-o"
+    return result
+
+
+def errexit_at(script: Script, top, shell_e: bool = False) -> bool:
+    """Is `set -e` in effect when the top-level statement ``top`` runs?"""
+    on = shell_e
+    for child in script.tree.root_node.children:
+        if child.id == top.id:
+            break
+        r = _is_set_errexit(script, child)
+        if r is not None:
+            on = r
+    return on
+
+
+# -- removing a command -------------------------------------------------------
+
+
+def _has_comment_line(text: str) -> bool:
+    lines = text.split("\n")
+    return any(line.lstrip(" \t").startswith("#") for line in lines[1:])
+
+
+def remove_command(script: Script, cmd: Command, src: str) -> Edit | None:
+    """An edit that removes ``cmd`` and the operator joining it to its
+    neighbour, keeping the layout of what is left:
+
+    * ``cmd && next`` → ``next`` (the command, the ``&&`` and the space or
+      line break up to the next command go);
+    * ``prev && cmd`` (last of its chain) → ``prev``;
+    * ``cmd; next`` / a statement on its own line → the statement and its
+      separator.
+
+    None when it cannot be done cleanly: the command is alone, joined by
+    ``||`` or a pipe, inside a compound command, or a comment line sits in
+    the range that would go (it would be lost).
+    """
+    node = command_node(script, cmd)
+    if node is None:
+        return None
+    target = node
+    if target.parent is not None and target.parent.type == "redirected_statement":
+        target = target.parent
+    parent = target.parent
+    if parent is None:
+        return None
+    c = script._c
+    kids = [k for k in parent.children if k.type != "comment"]
+    i = next(k for k, s in enumerate(kids) if s.id == target.id)
+    start = end = None  # script offsets of the range to delete
+    keep_start_after = False  # start is "just after" a char (source_end)
+    if parent.type == "list":
+        if i == 0 and len(kids) == 3 and kids[1].type == "&&":
+            # `cmd && next`: delete up to where the next command starts
+            nxt = kids[2]
+            while nxt.type in ("list", "redirected_statement", "pipeline") and nxt.children:
+                nxt = nxt.children[0]
+            start, end = c(target.start_byte), c(nxt.start_byte)
+        elif i == 2 and kids[1].type == "&&":
+            # `prev && cmd`: delete from the end of prev
+            start, end = c(kids[0].end_byte), c(target.end_byte)
+            keep_start_after = True
+            outer = parent.parent
+            if (
+                outer is not None
+                and outer.type == "redirected_statement"
+                and outer.children[0].id == parent.id
+            ):
+                # tree-sitter hangs `a && cmd > f` as `(a && cmd) > f`; the
+                # redirect is cmd's
+                end = c(outer.end_byte)
+        else:
+            return None
+    elif parent.type == "program":
+        stmts = [k for k in kids if k.type not in (";", "\n")]
+        if len(stmts) < 2 or any(k.type == "&" for k in kids):
+            return None
+        j = next(k for k, s in enumerate(stmts) if s.id == target.id)
+        if j + 1 < len(stmts):
+            start, end = c(target.start_byte), c(stmts[j + 1].start_byte)
+        else:
+            start, end = c(stmts[j - 1].end_byte), c(target.end_byte)
+            keep_start_after = True
+    else:
+        return None
+    a = script.source_end(start) if keep_start_after else script.source(start)
+    b = script.source_end(end) if keep_start_after else script.source(end)
+    if a > b or _has_comment_line(src[a:b]):
+        return None
+    return Edit(a, b, "")
+
+
+# -- appending a command ----------------------------------------------------
+
+
+def append_edit(
+    ins: Instruction, script: Script, command: str, tree: Dockerfile, shell_e: bool = False
+) -> Edit | None:
+    """``shell.append_command`` with two guards: None when the script ends
+    in a way after which an appended command would not run as the last
+    step (``exit``/``exec``, a background ``&``); and in a heredoc script
+    without ``set -e`` the command goes after the last statement with
+    ``&&`` (a new line would hide a failure of that statement: a heredoc
+    script's status is its last command's)."""
+    root = script.tree.root_node
+    kids = [k for k in root.children if k.type not in ("comment", "\n")]
+    if not kids or kids[-1].type == "&":
+        return None
+    end = last_node_end(script)
+    if any(c.program in ("exit", "exec") and not c.ancestors and c.end == end for c in script.commands):
+        return None
+    stmts = [k for k in kids if k.type not in (";", "&")]
+    if not stmts or _contains(stmts[-1], ("heredoc_redirect", "heredoc_body")):
+        return None
+    heredoc = any(h.body_start <= script.source(0) <= h.body_end for h in ins.heredocs)
+    if heredoc and not errexit_at(script, stmts[-1], shell_e):
+        at = script.source_end(last_node_end(script))
+        return Edit(at, at, f" && {command}")
+    return append_command(ins, script, command, tree.newline, tree.escape)

@@ -115,7 +115,7 @@ INSTALLS = {
         "go",
         ("mod download",),
         ProjectFiles(("go.mod",), ("go.sum",), refuses=("go.work",)),
-        other_project=("-modfile", "-reuse"),
+        other_project=("-C", "-modfile", "-reuse"),  # -C: run in another folder
         sources=("replace directives with local paths", "a go.work workspace"),
     ),
 }

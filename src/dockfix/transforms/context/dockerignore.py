@@ -97,7 +97,7 @@ def whole_context_copies(tree) -> list:
 def needed_paths(trees) -> list[str]:
     """Context paths the Dockerfiles name explicitly: COPY/ADD sources and
     RUN bind mounts (`.` itself excluded)."""
-    paths = []
+    paths: list[str] = []
     for tree in trees:
         for ins in tree.instructions:
             if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None:
@@ -185,7 +185,7 @@ def _neighbours(bc: BuildContext) -> Neighbours:
 
 
 def _tools_used(tree) -> set[str]:
-    used = set()
+    used: set[str] = set()
     for ins in tree.instructions:
         script = script_of(ins)
         if script is not None:
@@ -210,7 +210,7 @@ def proposal(bc: BuildContext, tree, others: Neighbours | None = None) -> tuple[
         candidates = list(eco.always)
         if eco.installed and tools & set(eco.tools):
             candidates += list(eco.installed)
-        entries = []
+        entries: list[str] = []
         for pattern in candidates:
             compiled = parse_dockerignore(pattern)
             if not compiled:
@@ -224,7 +224,7 @@ def proposal(bc: BuildContext, tree, others: Neighbours | None = None) -> tuple[
             entries.append(pattern)
         if entries:
             blocks.append({"title": eco.title, "entries": entries})
-    return blocks, [b["title"] for b in blocks]
+    return blocks, [str(b["title"]) for b in blocks]
 
 
 class DockerIgnore(Rule):

@@ -5,11 +5,62 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 
-from ...analysis import stage_parent
-from ...rules import Edit
-from ...shell import Script
-from ...tree import Dockerfile, Instruction, Stage, Trivia
+from ...model import Facts, SemanticModel
+from ...rules import Context, Edit
+from ...shell import Command, Script
+from ...tree import Dockerfile, Instruction, Trivia
+
+# -- the shell-form RUNs of a file ---------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShellRun:
+    """A shell-form RUN (or ONBUILD RUN) whose script dockfix can read, and
+    what is true before it (for ``ONBUILD RUN``: at the end of its stage)."""
+
+    ins: Instruction  # the RUN (the inner one of an ONBUILD)
+    outer: Instruction  # the top-level instruction
+    facts: Facts
+    script: Script
+
+    @property
+    def posix(self) -> bool:
+        """Run by a POSIX shell in a Linux stage."""
+        return not self.facts.windows and self.facts.shell.posix
+
+    def span(self, cmd: Command) -> tuple[int, int]:
+        return (self.script.source(cmd.start), self.script.source_end(cmd.end))
+
+
+def shell_runs(ctx: Context) -> Iterator[ShellRun]:
+    """Every RUN and ONBUILD RUN of the file's stages whose shell script
+    parses without error."""
+    model = ctx.model
+    for st in model.stages:
+        for outer in st.stage.instructions:
+            ins = outer.inner if outer.keyword == "ONBUILD" and outer.inner is not None else outer
+            if ins.keyword != "RUN" or ins.json:
+                continue
+            script = model.script(ins)
+            if script is None or script.has_error:
+                continue
+            yield ShellRun(ins, outer, model.at(ins), script)
+
+
+def known_workdir(ctx: Context, ins: Instruction) -> str | None:
+    """The working directory before ``ins`` when this file tells it: set by
+    its WORKDIRs (from literal paths and ENV values, not ARG defaults, which
+    ``--build-arg`` may override), or ``/`` in a stage built on ``scratch``.
+    None when it comes from the base image or cannot be known."""
+    facts = SemanticModel.of(ctx.tree, assume_defaults=False).at(ins)
+    wd = facts.workdir
+    if isinstance(wd.path, str) and not wd.from_image:
+        return wd.path
+    return None
+
 
 # -- where to put a new instruction -------------------------------------------
 
@@ -95,38 +146,6 @@ def hadolint_sees_pipefail(args: list[str]) -> bool:
     """hadolint's narrower test: the program exactly as listed in
     HADOLINT_PIPEFAIL_SHELLS."""
     return bool(args) and args[0] in HADOLINT_PIPEFAIL_SHELLS and _o_pipefail(args[1:])
-
-
-def shells(tree: Dockerfile) -> dict[int, tuple[list[str] | None, Instruction | None]]:
-    """For every instruction (``id``) of every stage: the SHELL in effect
-    before it (its JSON words, None for the default ``/bin/sh -c``) and the
-    SHELL instruction that set it.  A stage built on another stage of this
-    file inherits its SHELL, as Docker does."""
-    out: dict[int, tuple[list[str] | None, Instruction | None]] = {}
-    final: dict[int, tuple[list[str] | None, Instruction | None]] = {}
-    for stage in tree.stages:
-        parent = stage_parent(tree, stage)
-        state: tuple[list[str] | None, Instruction | None] = (
-            final[parent.index] if parent is not None else (None, None)
-        )
-        for ins in stage.instructions:
-            out[id(ins)] = state
-            if ins.keyword == "SHELL" and ins.json and ins.args:
-                state = ([a.value for a in ins.args], ins)
-        final[stage.index] = state
-    return out
-
-
-def later_stages_based_on(tree: Dockerfile, stage: Stage) -> list[Stage]:
-    """Later stages of this file built FROM ``stage`` (directly or not)."""
-    out = []
-    family = {stage.index}
-    for st in tree.stages[stage.index + 1 :]:
-        parent = stage_parent(tree, st)
-        if parent is not None and parent.index in family:
-            family.add(st.index)
-            out.append(st)
-    return out
 
 
 # -- edits whose extent is unambiguous -----------------------------------------

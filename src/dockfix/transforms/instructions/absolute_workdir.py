@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from ...analysis import is_absolute, is_windows_stage, next_workdir, word_value, workdirs
+from ...analysis import is_absolute, word_value
+from ...model import SemanticModel
 from ...rules import Context, Edit, Rule, Safety
+from ._shell_rules import known_workdir
 
 
 class AbsoluteWorkdir(Rule):
@@ -44,21 +46,20 @@ class AbsoluteWorkdir(Rule):
     covers = ("DL3000",)
 
     def check(self, ctx: Context):
-        tree = ctx.tree
-        wds = workdirs(tree)
-        for stage in tree.stages:
-            if is_windows_stage(tree, stage):
+        model = SemanticModel.of(ctx.tree, assume_defaults=False)
+        for info in model.stages:
+            if info.windows:
                 continue
-            for ins in stage.instructions:
+            for ins in info.stage.instructions:
                 if ins.keyword != "WORKDIR" or not ins.args:
                     continue
                 word = ins.args[0]
                 value = word_value(word.value)
                 if value is None or is_absolute(value):
                     continue
-                new = next_workdir(wds[id(ins)].path, word.value)
+                new = model.after(ins).workdir.path if known_workdir(ctx, ins) is not None else None
                 edits = None
-                if new is not None:
+                if isinstance(new, str):
                     raw = str(word)
                     q = raw[0] if raw[:1] in "'\"" and raw[-1:] == raw[:1] and len(raw) > 1 else ""
                     edits = [Edit(word.start, word.end, f"{q}{new}{q}")]

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import posixpath
 
-from ...analysis import is_absolute, is_windows_stage, word_value, workdirs
+from ...analysis import is_absolute, word_value
+from ...model import StageInfo
 from ...rules import Context, Edit, Rule, Safety
 from ...shell import Script, script_of
 from .._util import keyword_like
@@ -10,7 +11,7 @@ from ._shell_rules import (
     exec_form_script,
     indentation,
     insertion_point,
-    later_stages_based_on,
+    known_workdir,
     merged_edit,
     shell_word,
 )
@@ -146,10 +147,8 @@ class CdToWorkdir(Rule):
     covers = ("DL3003",)
 
     def check(self, ctx: Context):
-        tree = ctx.tree
-        wds = workdirs(tree)
-        for stage in tree.stages:
-            windows = is_windows_stage(tree, stage)
+        for info in ctx.model.stages:
+            stage, windows = info.stage, info.windows
             fixed: set[int] = set()  # instructions this pass rewrites
             for idx, ins in enumerate(stage.instructions):
                 if ins.keyword != "RUN":
@@ -173,7 +172,7 @@ class CdToWorkdir(Rule):
                 if windows:
                     yield ctx.finding(at, f"{head} (Windows image: not rewritten)")
                     continue
-                edits, message = self._fix(ctx, stage, idx, ins, script, cds, wds)
+                edits, message = self._fix(ctx, info, idx, ins, script, cds)
                 if edits:
                     prev = stage.instructions[idx - 1] if idx > 0 else None
                     if prev is not None and id(prev) in fixed:
@@ -185,8 +184,8 @@ class CdToWorkdir(Rule):
                     fixed.add(id(ins))
                 yield ctx.finding(at, message if edits else f"{head} ({message}: not rewritten)", edits)
 
-    def _fix(self, ctx: Context, stage, idx: int, ins, script: Script, cds, wds):
-        tree = ctx.tree
+    def _fix(self, ctx: Context, info: StageInfo, idx: int, ins, script: Script, cds):
+        tree, stage = ctx.tree, info.stage
         cd = cds[0]
         first = script.commands[0]
         if cd is not first:
@@ -207,31 +206,31 @@ class CdToWorkdir(Rule):
         target = cd.args[0].value
         if not target or target.startswith(("-", "~")):
             return None, "the cd target is not a plain path"
-        wd = wds[id(ins)]
+        wd_path = known_workdir(ctx, ins)
         if target.startswith("/"):
             new = posixpath.normpath(target)
             new = "/" if new == "//" else new
-        elif wd.path is None or not wd.path.startswith("/"):
+        elif wd_path is None or not wd_path.startswith("/"):
             return None, "the cd target is relative and the working directory is not known here"
         else:
-            new = posixpath.normpath(posixpath.join(wd.path, target))
+            new = posixpath.normpath(posixpath.join(wd_path, target))
         if any(not t.startswith("/") for t in _mount_targets(ins)):
             return None, "a --mount target is relative to the working directory"
         restore = None
         guard: list[Edit] = []
-        if new != wd.path:
-            need, stop = self._depends(tree, stage, idx)
+        if new != wd_path:
+            need, stop = self._depends(info, idx)
             if stop is not None:
                 # The fix relies on this later absolute WORKDIR: an unchanged
                 # edit over it makes a fix that would remove it wait a pass.
                 guard.append(Edit(stop.start, stop.end, str(stop)))
             if need is not None:
-                if wd.path is None:
+                if wd_path is None:
                     return (
                         None,
                         f"{need} depends on the working directory, and the one to restore is not known here",
                     )
-                restore = wd.path
+                restore = wd_path
         # The edits.
         nl = tree.newline
         indent = indentation(ins)
@@ -245,7 +244,7 @@ class CdToWorkdir(Rule):
         front = [Edit(a, b, "")]
         pos = insertion_point(tree, ins)
         lines = "".join(f"{indent}{c}{nl}" for c in moved)
-        if new == wd.path:
+        if new == wd_path:
             if lines:
                 front.append(Edit(pos, pos, lines))
             return [
@@ -254,7 +253,7 @@ class CdToWorkdir(Rule):
             ], f"`cd {target}` goes to the current working directory: drop it"
         workdir = keyword_like(ins, "WORKDIR")
         prev = stage.instructions[idx - 1] if idx > 0 else None
-        inside = wd.path is not None and new.startswith(wd.path.rstrip("/") + "/")
+        inside = wd_path is not None and new.startswith(wd_path.rstrip("/") + "/")
         # A WORKDIR right before the RUN can be changed instead of stacking a
         # second one when nothing relied on it creating its directory: the
         # cd went below it, or it only restores a directory the stage was
@@ -262,8 +261,8 @@ class CdToWorkdir(Rule):
         existed = (
             prev is not None
             and prev.keyword == "WORKDIR"
-            and wds[id(stage.instructions[idx])].path is not None
-            and any(wds[id(i)].path == wds[id(ins)].path for i in stage.instructions[: idx - 1])
+            and wd_path is not None
+            and any(known_workdir(ctx, i) == wd_path for i in stage.instructions[: idx - 1])
         )
         if (
             (inside or existed)
@@ -277,7 +276,7 @@ class CdToWorkdir(Rule):
             # stacking a second WORKDIR.  /app exists (the cd into a
             # directory below it worked), so nothing relied on the WORKDIR
             # creating it.
-            if wds[id(prev)].path == new:
+            if known_workdir(ctx, prev) == new:
                 front.append(Edit(prev.start, prev.end, ""))
             else:
                 word = prev.args[0]
@@ -303,11 +302,11 @@ class CdToWorkdir(Rule):
         return edits, message
 
     @staticmethod
-    def _depends(tree, stage, idx: int):
+    def _depends(info: StageInfo, idx: int):
         """(what after instruction ``idx`` of ``stage`` depends on the
         working directory, or None; the word of the later absolute WORKDIR
         that makes the rest independent of it, if any)."""
-        for later in stage.instructions[idx + 1 :]:
+        for later in info.stage.instructions[idx + 1 :]:
             kw = later.keyword
             if kw == "WORKDIR":
                 value = word_value(later.args[0].value) if later.args else None
@@ -325,8 +324,8 @@ class CdToWorkdir(Rule):
                 values = [a.value for a in later.args]
                 if any(not v.startswith("/") for v in values):
                     return f"the VOLUME on line {later.start_line}", None
-        if stage is tree.stages[-1]:
+        if info.is_final:
             return "the final image", None
-        if later_stages_based_on(tree, stage):
+        if info.children:
             return "a later stage built on this one", None
         return None, None

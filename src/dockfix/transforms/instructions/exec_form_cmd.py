@@ -3,9 +3,9 @@ from __future__ import annotations
 import json
 import re
 
-from ...analysis import is_windows_stage
+from ...model import StageInfo
 from ...rules import Context, Edit, Rule, Safety
-from ._shell_rules import is_non_posix, later_stages_based_on, merged_edit, shells
+from ._shell_rules import merged_edit
 
 # Characters that are literal in an unquoted shell word.  Anything else
 # (`$`, quotes handled apart, globs, `~`, braces, `!`, `#`, `^`, `\`,
@@ -156,9 +156,8 @@ class ExecFormCmd(Rule):
 
     def check(self, ctx: Context):
         tree = ctx.tree
-        in_effect = shells(tree)
-        for stage in tree.stages:
-            windows = is_windows_stage(tree, stage)
+        for info in ctx.model.stages:
+            stage = info.stage
             for ins in stage.instructions:
                 if ins.json or ins.rest is None:
                     continue
@@ -181,8 +180,8 @@ class ExecFormCmd(Rule):
                         f"{head} (not fixed: the {ins.keyword} on line {later.start_line} overrides this one)",
                     )
                     continue
-                args, _ = in_effect[id(ins)]
-                if windows or (args is not None and is_non_posix(args)):
+                facts = ctx.facts(ins)
+                if facts.windows or not facts.shell.posix:
                     yield ctx.finding(at, f"{head} (Windows or non-POSIX SHELL: not fixed)")
                     continue
                 if _JSONISH.match(word.value):
@@ -199,10 +198,11 @@ class ExecFormCmd(Rule):
                 if words is not None:
                     if not words:
                         continue
-                    if "=" in words[0] and words[0].split("=", 1)[0].isidentifier():
+                    first = words[0]
+                    if "=" in first and first.split("=", 1)[0].isidentifier():
                         words, why = None, "a variable assignment"
-                    elif words[0] in _SHELL_ONLY:
-                        words, why = None, f"the shell builtin or keyword `{words[0]}`"
+                    elif first in _SHELL_ONLY:
+                        words, why = None, f"the shell builtin or keyword `{first}`"
                 if words is not None and any(
                     line.lstrip(" \t").startswith("#") for line in str(word).splitlines()[1:]
                 ):
@@ -210,7 +210,7 @@ class ExecFormCmd(Rule):
                 if words is None:
                     yield ctx.finding(at, f"{head} (not fixed: the command uses {why})")
                     continue
-                if ins.keyword == "ENTRYPOINT" and self._cmd_set(tree, stage):
+                if ins.keyword == "ENTRYPOINT" and self._cmd_set(info):
                     yield ctx.finding(
                         at,
                         f"{head} (not fixed: a CMD is set, and exec form would pass it to the entrypoint as arguments)",
@@ -229,8 +229,9 @@ class ExecFormCmd(Rule):
         return next((i for i in after if i.keyword == ins.keyword), None)
 
     @staticmethod
-    def _cmd_set(tree, stage) -> bool:
-        for st in [stage, *later_stages_based_on(tree, stage)]:
-            if any(i.keyword == "CMD" for i in st.instructions):
+    def _cmd_set(info: StageInfo) -> bool:
+        """A CMD in the stage or in a later stage built on it."""
+        for st in [info, *info.descendants]:
+            if any(i.keyword == "CMD" for i in st.stage.instructions):
                 return True
         return False

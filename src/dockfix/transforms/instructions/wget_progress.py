@@ -1,168 +1,107 @@
 from __future__ import annotations
 
-from bisect import bisect_left
+from typing import NamedTuple
 
-from ...analysis import stage_parent
+from ... import tools
+from ...images import Family
+from ...model import StageInfo
 from ...rules import Context, Rule, Safety
-from ...shell import Arg, Script, script_of
-from ...tree import Dockerfile, Instruction, Stage
-from ..packages._pkgcache import (
-    RunSite,
-    base_image,
-    insert_word,
-    invocations,
-    libc_family,
-    run_sites,
-    subcommand,
-)
+from ...shell import Command, Script
+from ...shell_edits import insert_word
+from ...tree import Instruction
+from ._shell_rules import ShellRun, shell_runs
 
-# GNU wget short options that take a value (`-n` takes one letter: -nv, -nc…)
-_SHORT_VAL = "aoeOtTwiBPUDRAXIlQYn"
-_DISTRO_TOOLS = frozenset(
-    {"apt-get", "apt", "dpkg", "yum", "dnf", "dnf5", "microdnf", "tdnf", "zypper", "rpm"}
-)
+#: package tools of glibc distributions (``dpkg``/``rpm`` have no grammar: by program name)
+_DISTRO_TOOLS = frozenset({*tools.apt.APT, *tools.rpm.FAMILY, "dnf5", "dpkg", "rpm"})
 
 
-def quiet_enough(args: list[Arg]) -> bool:
-    """Has the command an option that already tames the progress output:
-    --progress, -q/--quiet, -nv/--no-verbose, -o/--output-file,
-    -a/--append-output (what hadolint DL3047 accepts)?"""
-    for a in args:
-        v = a.value
-        if v is None or not v.startswith("-") or v == "-":
-            continue
-        if v.startswith("--"):
-            name = v.split("=", 1)[0]
-            if name in ("--progress", "--quiet", "--no-verbose", "--output-file", "--append-output"):
-                return True
-            continue
-        for k, ch in enumerate(v[1:], 1):
-            if ch in "qoa":
-                return True
-            if ch == "n":
-                if v[k + 1 : k + 2] == "v":
-                    return True
-                break
-            if ch in _SHORT_VAL:
-                break
-    return False
+class Installs(NamedTuple):
+    """What commands run so far tell about wget: GNU wget installed,
+    Alpine's apk used, a glibc distribution's package tool used."""
+
+    gnu: bool = False
+    apk: bool = False
+    distro: bool = False
+
+    def __or__(self, other: object) -> Installs:
+        assert isinstance(other, Installs)
+        return Installs(self.gnu or other.gnu, self.apk or other.apk, self.distro or other.distro)
 
 
-def _installs_wget(script: Script, upto: int | None = None) -> tuple[bool, bool, bool]:
-    """(GNU wget installed, Alpine's apk used, a glibc distro's package
-    tool used) by the commands of ``script`` before index ``upto``."""
-    indexes, sofar = _wget_facts(script)
-    return sofar[-1] if upto is None else sofar[bisect_left(indexes, upto)]
+_NOTHING = Installs()
 
 
-def _wget_facts(script: Script) -> tuple[list[int], list[tuple[bool, bool, bool]]]:
-    """The command indexes of the script's invocations, and what
-    :func:`_installs_wget` says before each of them and after the last
-    (worked out once per script, not once per `wget`)."""
+def _is_wget(name: str | None) -> bool:
+    return name is not None and (name == "wget" or name.startswith(("wget=", "wget~", "wget>", "wget<")))
+
+
+def _installs_one(cmd: Command) -> Installs:
+    p = tools.parse(cmd, unwrap=True)
+    prog = p.tool if p is not None else cmd.program
+    if prog == "apk":
+        gnu = p is not None and p.is_sub("add") and any(_is_wget(v) for v in p.operand_values)
+        return Installs(gnu, True, False)
+    if prog in _DISTRO_TOOLS:
+        words = p.args if p is not None else cmd.args
+        gnu = any(a.value == "wget" or (a.value or "").startswith("wget=") for a in words)
+        return Installs(gnu, False, True)
+    return _NOTHING
+
+
+def _installs_wget(script: Script, upto: int | None = None) -> Installs:
+    """:class:`Installs` of the commands of ``script`` before index
+    ``upto`` (worked out once per script, not once per `wget`)."""
     cached = script.__dict__.get("_wget_facts")
     if cached is None:
-        indexes: list[int] = []
-        sofar = [(False, False, False)]
-        for i, inv in invocations(script):
-            g, a, d = _installs_one(inv)
-            last = sofar[-1]
-            indexes.append(i)
-            sofar.append((last[0] or g, last[1] or a, last[2] or d))
-        cached = script.__dict__["_wget_facts"] = (indexes, sofar)
-    return cached
+        sofar = [_NOTHING]
+        for cmd in script.commands:
+            sofar.append(sofar[-1] | _installs_one(cmd))
+        cached = script.__dict__["_wget_facts"] = sofar
+    return cached[-1] if upto is None else cached[upto]
 
 
-def _installs_one(inv) -> tuple[bool, bool, bool]:
-    gnu = apk = distro = False
-    prog = inv.program
-    if prog == "apk":
-        apk = True
-        k = subcommand(
-            inv.args,
-            "Xp",
-            frozenset(
-                {
-                    "--repository",
-                    "--root",
-                    "--arch",
-                    "--virtual",
-                    "--cache-dir",
-                    "--keys-dir",
-                    "--repositories-file",
-                }
-            ),
-        )
-        if k is not None and inv.args[k].value == "add":
-            names = [a.value for a in inv.args[k + 1 :]]
-            if any(
-                n is not None and (n == "wget" or n.startswith(("wget=", "wget~", "wget>", "wget<")))
-                for n in names
-            ):
-                gnu = True
-    elif prog in _DISTRO_TOOLS:
-        distro = True
-        if any(a.value == "wget" or (a.value or "").startswith("wget=") for a in inv.args):
-            gnu = True
-    return gnu, apk, distro
-
-
-_NOTHING = (False, False, False)
-
-
-def _or(x: tuple[bool, bool, bool], y: tuple[bool, bool, bool]) -> tuple[bool, bool, bool]:
-    return (x[0] or y[0], x[1] or y[1], x[2] or y[2])
-
-
-def _earlier_runs(tree: Dockerfile, stage: Stage, outer: Instruction) -> tuple[bool, bool, bool]:
+def _earlier_runs(ctx: Context, stage: StageInfo, outer: Instruction) -> Installs:
     """:func:`_installs_wget` of the RUNs of ``stage`` before ``outer`` and
     of all the RUNs of the stages it builds on (from sums worked out once
     per tree, not by reading every earlier RUN again for each `wget`)."""
-    memo = tree.memo.get("wget_progress.runs")
-    if memo is None:
-        memo = tree.memo["wget_progress.runs"] = ({}, {})
-    prefixes, ends = memo  # type: ignore[misc]
+    memo = ctx.tree.memo.setdefault("wget_progress.runs", ({}, {}))
+    prefixes: dict[int, tuple[dict[int, int], list[Installs]]] = memo[0]  # type: ignore[index]
+    ends: dict[int, Installs] = memo[1]  # type: ignore[index]
 
-    def prefix(st: Stage) -> tuple[dict[int, int], list[tuple[bool, bool, bool]]]:
+    def prefix(st: StageInfo) -> tuple[dict[int, int], list[Installs]]:
         if st.index not in prefixes:
             pos, sofar = {}, [_NOTHING]
-            for k, ins in enumerate(st.instructions):
+            for k, ins in enumerate(st.stage.instructions):
                 pos[id(ins)] = k
-                here = _NOTHING
-                if ins.keyword == "RUN":
-                    script = script_of(ins)
-                    if script is not None and not script.has_error:
-                        here = _installs_wget(script)
-                sofar.append(_or(sofar[-1], here))
+                script = ctx.model.script(ins)
+                here = _installs_wget(script) if script is not None and not script.has_error else _NOTHING
+                sofar.append(sofar[-1] | here)
             prefixes[st.index] = (pos, sofar)
         return prefixes[st.index]
 
-    def end(st: Stage | None) -> tuple[bool, bool, bool]:
+    def end(st: StageInfo | None) -> Installs:
         todo = []
         while st is not None and st.index not in ends:
             todo.append(st)
-            st = stage_parent(tree, st)
+            st = st.parent
         acc = ends[st.index] if st is not None else _NOTHING
         for s in reversed(todo):
-            acc = ends[s.index] = _or(prefix(s)[1][-1], acc)
+            acc = ends[s.index] = prefix(s)[1][-1] | acc
         return acc
 
     pos, sofar = prefix(stage)
-    k = pos.get(id(outer), len(stage.instructions))
-    return _or(sofar[k], end(stage_parent(tree, stage)))
+    return sofar[pos.get(id(outer), len(stage.stage.instructions))] | end(stage.parent)
 
 
-def wget_flavour(ctx: Context, site: RunSite, index: int) -> str | None:
+def wget_flavour(ctx: Context, run: ShellRun, index: int) -> str | None:
     """ "gnu", "busybox", or None when it cannot be told."""
-    gnu, apk, distro = _installs_wget(site.script, index)
-    if site.stage is not None:
-        g, a, d = _earlier_runs(ctx.tree, site.stage, site.outer)
-        gnu, apk, distro = gnu or g, apk or a, distro or d
-    if gnu:
+    got = _installs_wget(run.script, index) | _earlier_runs(ctx, run.facts.stage, run.outer)
+    if got.gnu:
         return "gnu"
-    family = libc_family(base_image(ctx.tree, site.stage)) if site.stage is not None else None
-    if apk or family == "busybox":
+    image = run.facts.image
+    if got.apk or image.family.apk or image.family is Family.BUSYBOX:
         return "busybox"
-    if distro or family == "gnu":
+    if got.distro or image.libc == "glibc":
         return "gnu"
     return None
 
@@ -212,20 +151,20 @@ class WgetProgress(Rule):
     covers = ("DL3047",)
 
     def check(self, ctx: Context):
-        for site in run_sites(ctx.tree):
-            for i, inv in invocations(site.script):
-                if inv.program != "wget" or quiet_enough(inv.args):
+        for run in shell_runs(ctx):
+            for i, cmd in enumerate(run.script.commands):
+                p = tools.parse(cmd, unwrap=True, tool="wget")
+                if p is None or tools.posix.wget_quiet(p):
                     continue
-                span = site.span(inv.cmd)
-                if not site.posix:
+                span = run.span(cmd)
+                if not run.posix:
                     yield ctx.finding(
                         span, "`wget` without `--progress` (not fixed: the RUN's shell is not a POSIX shell)"
                     )
                     continue
-                flavour = wget_flavour(ctx, site, i)
-                flag = "--progress=dot:giga" if flavour == "gnu" else "-q"
+                flag = "--progress=dot:giga" if wget_flavour(ctx, run, i) == "gnu" else "-q"
                 yield ctx.finding(
                     span,
                     f"`wget` without `--progress`: its progress bar floods the build log (adding `{flag}`)",
-                    [insert_word(site.script, ctx.text, inv.name_end, flag)],
+                    [insert_word(run.script, ctx.text, p.name_end, flag)],
                 )

@@ -352,11 +352,10 @@ class Run:
         who = self.who
         if who is not None and who.root:
             return "/root"
-        # Not the home the model knows for a user the file creates or the
-        # image ships (``facts.user.home``): the package-hygiene rules
-        # (DF111...) do not read it yet, and a rule that knows the cache
-        # folder while another does not makes them undo each other's fixes.
-        return None
+        # the home the model knows for a user the file creates or the image
+        # ships (the package-hygiene rules, DF110-DF114, read the same one)
+        home = self.facts.user.home
+        return norm(home) if isinstance(home, str) else None
 
     def env_dir(self, name: str, cmd: Command | None = None):
         """An environment variable naming a directory: its absolute path,

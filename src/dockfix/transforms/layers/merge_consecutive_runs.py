@@ -177,11 +177,16 @@ def hadolint_commands(ins: Instruction) -> int:
     return count
 
 
-def _mount_key(value: str | None) -> object:
+_MountKey = tuple[str, frozenset[tuple[str, "str | None"]]]
+
+
+def _mount_key(value: str | None) -> _MountKey | str | None:
+    """A --mount value as hadolint compares it: (type, options) when it can
+    be read, else the raw value."""
     if value is None or '"' in value:
         return value
     synonyms = {"dst": "target", "destination": "target", "src": "source", "ro": "readonly"}
-    parts = set()
+    parts: set[tuple[str, str | None]] = set()
     kind = "bind"
     for part in value.split(","):
         k, sep, v = part.partition("=")
@@ -568,13 +573,15 @@ def _style(tree: Dockerfile, first: Instruction, second: Instruction) -> _Style:
         if style is not None:
             return style
     # else the first RUN of the file that tells (the same for every merge)
-    style = tree.memo.get("merge_runs.style")
-    if style is None:
-        style = next(
-            (s for i in tree.instructions if i.keyword == "RUN" and (s := _run_style(i)) is not None), None
-        )
-        style = tree.memo["merge_runs.style"] = style or _Style(True, _indent_unit(tree))
-    return style  # type: ignore[return-value]
+    cached = tree.memo.get("merge_runs.style")
+    if isinstance(cached, _Style):
+        return cached
+    found = next(
+        (s for i in tree.instructions if i.keyword == "RUN" and (s := _run_style(i)) is not None), None
+    )
+    style = found or _Style(True, _indent_unit(tree))
+    tree.memo["merge_runs.style"] = style
+    return style
 
 
 def _run_style(ins: Instruction) -> _Style | None:
@@ -647,7 +654,10 @@ def _mount_problem(ins: Instruction) -> str | None:
     for f in ins.flags:
         if f.name.lower() != "mount":
             continue
-        kind, opts = _mount_key(f.value) if f.value and '"' not in f.value else (None, None)
+        key = _mount_key(f.value) if f.value and '"' not in f.value else None
+        if not isinstance(key, tuple):
+            return "a --mount flag this rule cannot read"
+        kind, opts = key
         if kind is None:
             return "a --mount flag this rule cannot read"
         if kind == "tmpfs":

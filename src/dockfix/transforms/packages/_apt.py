@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...analysis import stage_parent
+from ...model import SemanticModel
 from ...shell import Command, Script
 from ...tree import Dockerfile, Instruction, Stage
 from ._apt_apk import (
@@ -13,7 +13,6 @@ from ._apt_apk import (
     APT_NEEDS_LISTS,
     Run,
     apt_parse,
-    cache_covers,
     descendants,
     is_lists_cleanup,
     run_position,
@@ -57,7 +56,7 @@ def lists_use(run: Run) -> ListsUse:
     RUN whose lists live in a cache mount neither reads nor writes them;
     exec-form or unparsable RUNs are opaque (nothing known)."""
     out = ListsUse()
-    if not run.usable or cache_covers(run.ins, APT_LISTS):
+    if not run.usable or run.cache_covers(APT_LISTS):
         return out
     assert run.script is not None
     for cmd in run.script.commands:
@@ -89,10 +88,10 @@ def lists_states(tree: Dockerfile) -> dict[int, str]:
     after), "unknown" (as the base image left them)."""
     final: dict[int, str] = {}
     out: dict[int, str] = {}
-    for stage in tree.stages:
-        parent = stage_parent(tree, stage)
+    for info in SemanticModel.of(tree).stages:
+        parent = info.parent
         state = final.get(parent.index, "unknown") if parent is not None else "unknown"
-        for run in stage_runs(tree, stage, "apt"):
+        for run in stage_runs(tree, info.stage, "apt"):
             if run.onbuild:
                 out[id(run.ins)] = "unknown"  # runs in a child build
                 continue
@@ -100,7 +99,7 @@ def lists_states(tree: Dockerfile) -> dict[int, str]:
             use = lists_use(run)
             if use.effect is not None:
                 state = use.effect
-        final[stage.index] = state
+        final[info.index] = state
     return out
 
 
@@ -115,7 +114,8 @@ def later_lists_user(tree: Dockerfile, stage: Stage, after: Instruction) -> tupl
     memo = tree.memo.get("apt.lists_users")
     if memo is None:
         memo = tree.memo["apt.lists_users"] = ({}, {})
-    stops, from_start = memo  # type: ignore[misc]
+    stops: dict[int, list[int | None]] = memo[0]  # type: ignore[index]
+    from_start: dict[int, tuple[Command | None, Run | None]] = memo[1]  # type: ignore[index]
 
     def stop(st: Stage) -> list[int | None]:
         if st.index not in stops:

@@ -8,17 +8,18 @@ careful "remove this command and the operator that joins it" edit.
 
 from __future__ import annotations
 
-import json
 import posixpath
-import re
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ... import shell
-from ...analysis import stage_parent
+from ...model import Family, SemanticModel
+from ...mounts import parse_mount
 from ...rules import Edit
 from ...shell import Arg, Command, Script, script_of
+from ...shell_edits import command_node, errexit_at
+from ...tools import apk as apk_tool
+from ...tools import apt as apt_tool
 from ...tree import Dockerfile, Instruction, Stage
 
 APT_LISTS = "/var/lib/apt/lists"
@@ -47,6 +48,11 @@ class Run:
     stage: Stage | None
     ins: Instruction  # the RUN itself (``outer.inner`` for ONBUILD RUN)
     outer: Instruction  # the top-level instruction (ONBUILD or the RUN)
+    model: SemanticModel
+
+    def cache_covers(self, *paths: str) -> bool:
+        """Does a cache mount of this RUN hold any of ``paths``?"""
+        return any(covers(t, p) for t in cache_mount_targets(self.model, self.ins) for p in paths)
 
     @property
     def onbuild(self) -> bool:
@@ -83,8 +89,9 @@ def stage_runs(tree: Dockerfile, stage: Stage, *words: str) -> list[Run]:
     if stage.index < len(tree.stages) and tree.stages[stage.index] is stage and key in tree.memo:
         return tree.memo[key]  # type: ignore[return-value]
     out = []
+    model = SemanticModel.of(tree)
     for ins, outer in runs_of(stage.instructions):
-        run = Run(stage, ins, outer)
+        run = Run(stage, ins, outer, model)
         if not words or run.mentions(*words):
             out.append(run)
     if stage.index < len(tree.stages) and tree.stages[stage.index] is stage:
@@ -116,40 +123,14 @@ def all_runs(tree: Dockerfile, *words: str) -> Iterator[Run]:
 # -- cache mounts ---------------------------------------------------------
 
 
-def _mount_fields(value: str) -> dict[str, str] | None:
-    """``type=cache,target=/x`` → {"type": "cache", "target": "/x"} (BuildKit
-    reads the value as one CSV record; quotes are allowed)."""
-    import csv
-
-    try:
-        rows = list(csv.reader([value]))
-    except csv.Error:
-        return None
-    if len(rows) != 1:
-        return None
-    fields: dict[str, str] = {}
-    for item in rows[0]:
-        key, sep, val = item.partition("=")
-        key = key.strip().lower()
-        fields[key] = val.strip() if sep else "true"
-    return fields
-
-
-def cache_mount_targets(ins: Instruction) -> list[str]:
-    """Normalised targets of the ``--mount=type=cache`` flags of a RUN
-    (targets that use variables are left out: unknown)."""
-    out = []
-    for flag in ins.flags:
-        if flag.name != "mount" or flag.value is None:
-            continue
-        fields = _mount_fields(flag.value)
-        if not fields or fields.get("type", "bind") != "cache":
-            continue
-        target = fields.get("target") or fields.get("dst") or fields.get("destination")
-        if not target or "$" in target:
-            continue
-        out.append(_norm(target))
-    return out
+def cache_mount_targets(model: SemanticModel, ins: Instruction) -> list[str]:
+    """Normalised targets of the ``--mount=type=cache`` flags of a RUN, as
+    the model reads them (targets whose variables are unknown are left out)."""
+    return [
+        _norm(m.target)
+        for m in model.mounts(ins)
+        if m.type == "cache" and isinstance(m.target, str) and m.target
+    ]
 
 
 def _norm(path: str) -> str:
@@ -166,67 +147,22 @@ def covers(target: str, path: str) -> bool:
     return target == "/" or path == target or path.startswith(target + "/")
 
 
-def cache_covers(ins: Instruction, *paths: str) -> bool:
-    """Does a cache mount of this RUN hold any of ``paths``?"""
-    return any(covers(t, p) for t in cache_mount_targets(ins) for p in paths)
-
-
 # -- apt / apt-get ----------------------------------------------------------
 
-APT = ("apt-get", "apt")
-# Options of apt-get / apt / apt-cache that take the next word as value.
-_APT_VALUE_SHORT = {"-o", "-c", "-t", "-a", "-P"}
-_APT_VALUE_LONG = {
-    "--option",
-    "--config-file",
-    "--target-release",
-    "--default-release",
-    "--host-architecture",
-    "--build-profiles",
-}
+APT = apt_tool.APT
 # Subcommands that read the package lists (they fail or pick other
-# versions without them).
-APT_NEEDS_LISTS = frozenset(
-    {
-        "install",
-        "reinstall",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "dselect-upgrade",
-        "build-dep",
-        "source",
-        "download",
-        "satisfy",
-        "changelog",
-        "show",
-        "search",
-        "list",
-        "policy",
-        "depends",
-        "rdepends",
-        "madison",
-        "showpkg",
-        "showsrc",
-    }
-)
-# Subcommands that stop for a yes/no question without -y.
-APT_PROMPTS = frozenset(
-    {
-        "install",
-        "reinstall",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "dselect-upgrade",
-        "remove",
-        "purge",
-        "autoremove",
-        "auto-remove",
-        "build-dep",
-        "satisfy",
-    }
-)
+# versions without them), and those that stop for a yes/no question
+# without -y (canonical names: see :func:`apt_sub_name`).
+APT_NEEDS_LISTS = apt_tool.NEEDS_LISTS
+APT_PROMPTS = apt_tool.PROMPTS
+_APT_VALUES = apt_tool.APT_OPTIONS.values
+
+
+def apt_sub_name(word: str | None) -> str | None:
+    """The canonical name of an apt subcommand as written (``auto-remove``
+    is ``autoremove``)."""
+    found = apt_tool.APT_GET.find(word) if word is not None else None
+    return found.name if found is not None else word
 
 
 @dataclass
@@ -250,7 +186,7 @@ def apt_parse(cmd: Command) -> tuple[list[AptOption], Arg | None, int | None]:
             return opts, None, None
         if v.startswith("-") and v not in ("-", "--"):
             value_arg = None
-            if (v in _APT_VALUE_SHORT or v in _APT_VALUE_LONG) and i + 1 < len(args):
+            if v in _APT_VALUES and i + 1 < len(args):
                 value_arg = args[i + 1]
                 i += 1
             opts.append(AptOption(a, value_arg))
@@ -270,7 +206,7 @@ def apt_all_options(cmd: Command) -> list[AptOption]:
         v = a.value
         if v is not None and v.startswith("-") and v not in ("-", "--"):
             value_arg = None
-            if (v in _APT_VALUE_SHORT or v in _APT_VALUE_LONG) and i + 1 < len(args):
+            if v in _APT_VALUES and i + 1 < len(args):
                 value_arg = args[i + 1]
                 i += 1
             opts.append(AptOption(a, value_arg))
@@ -327,7 +263,7 @@ def apt_assumes_yes(cmd: Command) -> bool:
             if name == "q" and val.isdigit():
                 quiet = max(quiet, int(val))
             continue
-        if v in _APT_VALUE_SHORT or body[:1] in "octaP":
+        if v in _APT_VALUES or body[:1] in "octaP":
             continue  # an option with a value (attached or not)
         if "y" in body:
             return True
@@ -358,7 +294,7 @@ def insert_point_after_options(cmd: Command, sub_index: int) -> int:
         v = args[i].value
         if v is None or not v.startswith("-") or v in ("-", "--"):
             break
-        if (v in _APT_VALUE_SHORT or v in _APT_VALUE_LONG) and i + 1 < len(args):
+        if v in _APT_VALUES and i + 1 < len(args):
             i += 1
         end = args[i].end
         i += 1
@@ -382,24 +318,8 @@ def is_lists_cleanup(cmd: Command) -> bool:
 
 # -- apk --------------------------------------------------------------------
 
+
 # apk options that take the next word as value.
-_APK_VALUE = {
-    "-X",
-    "--repository",
-    "-p",
-    "--root",
-    "--arch",
-    "--cache-dir",
-    "--repositories-file",
-    "--keys-dir",
-    "-t",
-    "--virtual",
-    "--cache-max-age",
-    "--timeout",
-    "--wait",
-}
-
-
 def apk_subcommand(cmd: Command) -> tuple[Arg | None, int | None]:
     """The apk applet (`add`, `update`, ...) and its index in ``cmd.args``."""
     if cmd.program != "apk":
@@ -411,7 +331,7 @@ def apk_subcommand(cmd: Command) -> tuple[Arg | None, int | None]:
         if v is None:
             return None, None
         if v.startswith("-") and v not in ("-", "--"):
-            if v in _APK_VALUE:
+            if apk_tool.APK_OPTIONS.takes_value(v):
                 i += 1
             i += 1
             continue
@@ -426,128 +346,12 @@ def apk_no_cache(cmd: Command) -> bool:
 # -- where a command's failure goes -----------------------------------------
 
 
-def node_of(script: Script, cmd: Command):
-    """The tree-sitter ``command`` node of ``cmd``."""
-    if script._byte_to_char is None:
-        sb, eb = cmd.start, cmd.end
-    else:
-        sb = len(script.text[: cmd.start].encode("utf-8"))
-        eb = len(script.text[: cmd.end].encode("utf-8"))
-    node = script.tree.root_node.descendant_for_byte_range(sb, eb)
-    while node is not None and not (node.type == "command" and node.start_byte == sb and node.end_byte == eb):
-        node = node.parent
-    return node
-
-
-def _is_set_errexit(script: Script, node) -> bool | None:
-    """True for `set -e…` / `set -o errexit`, False for `set +e`, else None."""
-    if node.type != "command":
-        return None
-    words = [script.node_text(c) for c in node.children]
-    if not words or words[0] != "set":
-        return None
-    result = None
-    args = words[1:]
-    for i, w in enumerate(args):
-        if w.startswith("-") and not w.startswith("--") and "e" in w[1:] and w[1:] != "o":
-            result = True
-        elif w.startswith("+") and "e" in w[1:]:
-            result = False
-        elif w in ("-o", "+o") and i + 1 < len(args) and args[i + 1] == "errexit":
-            result = w == "-o"
-    return result
-
-
-def shell_errexit(tree: Dockerfile, ins: Instruction) -> bool:
-    """Does the SHELL in effect for ``ins`` run with ``-e`` (e.g.
-    ``SHELL ["/bin/bash", "-euo", "pipefail", "-c"]``)?"""
-    shells = _json_shells(tree)
-    if id(ins) in shells:
-        shell = shells[id(ins)]
-        if shell is None:
-            return False
-        return _shell_e(shell)
-    stage = tree.stage_of(ins)
-    if stage is None:
-        for st in tree.stages:
-            if any(o.inner is ins for o in st.instructions):
-                stage = st
-    seen: set[int] = set()
-    first = True
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        shell = None
-        for other in stage.instructions:
-            if first and (other is ins or other.inner is ins):
-                break
-            if other.keyword == "SHELL" and other.json:
-                shell = other
-        if shell is not None:
-            try:
-                argv = json.loads(shell.rest.value) if shell.rest is not None else []
-            except (ValueError, TypeError):
-                return False
-            flags = [w for w in argv[1:] if isinstance(w, str)]
-            if "errexit" in flags:
-                return True
-            return any(w.startswith("-") and not w.startswith("--") and "e" in w[1:] for w in flags)
-        first = False
-        stage = stage_parent(tree, stage)
-    return False
-
-
-def _shell_e(shell: Instruction) -> bool:
-    try:
-        argv = json.loads(shell.rest.value) if shell.rest is not None else []
-    except (ValueError, TypeError):
-        return False
-    flags = [w for w in argv[1:] if isinstance(w, str)]
-    if "errexit" in flags:
-        return True
-    return any(w.startswith("-") and not w.startswith("--") and "e" in w[1:] for w in flags)
-
-
-def _json_shells(tree: Dockerfile) -> dict[int, Instruction | None]:
-    """The exec-form SHELL in effect at each instruction (and ONBUILD's
-    inner one), by id: the last one before it in its stage, else the last
-    one of the nearest stage it builds on that has one (one pass per tree)."""
-    memo = tree.memo.get("_apt_apk.json_shells")
-    if memo is None:
-        memo = {}
-        final: dict[int, Instruction | None] = {}
-        for st in tree.stages:
-            parent = stage_parent(tree, st)
-            inherited = final.get(parent.index) if parent is not None else None
-            current = None
-            for other in st.instructions:
-                for i in (other, other.inner):
-                    if i is not None and id(i) not in memo:
-                        memo[id(i)] = current or inherited
-                if other.keyword == "SHELL" and other.json:
-                    current = other
-            final[st.index] = current or inherited
-        tree.memo["_apt_apk.json_shells"] = memo
-    return memo  # type: ignore[return-value]
-
-
-def errexit_at(script: Script, top, shell_e: bool = False) -> bool:
-    """Is `set -e` in effect when the top-level statement ``top`` runs?"""
-    on = shell_e
-    for child in script.tree.root_node.children:
-        if child.id == top.id:
-            break
-        r = _is_set_errexit(script, child)
-        if r is not None:
-            on = r
-    return on
-
-
 def failure_stops_build(script: Script, cmd: Command, shell_e: bool = False) -> bool:
     """Does a failure of ``cmd`` make the RUN fail?  False when the script
     goes on regardless (`cmd || true`, `cmd; next` without `set -e`, the
     left side of a pipe, a condition) or when it cannot be told (inside a
     loop, a condition or a function)."""
-    node = node_of(script, cmd)
+    node = command_node(script, cmd)
     if node is None:
         return False
     and_left = False  # the failure comes out of the left side of `&&`
@@ -585,114 +389,6 @@ def failure_stops_build(script: Script, cmd: Command, shell_e: bool = False) -> 
         return False  # loops, conditions, subshells, functions: not analysed
 
 
-# -- removing a command -------------------------------------------------------
-
-
-def _has_comment_line(text: str) -> bool:
-    lines = text.split("\n")
-    return any(line.lstrip(" \t").startswith("#") for line in lines[1:])
-
-
-def remove_command(script: Script, cmd: Command, src: str) -> Edit | None:
-    """An edit that removes ``cmd`` and the operator joining it to its
-    neighbour, keeping the layout of what is left:
-
-    * ``cmd && next`` → ``next`` (the command, the ``&&`` and the space or
-      line break up to the next command go);
-    * ``prev && cmd`` (last of its chain) → ``prev``;
-    * ``cmd; next`` / a statement on its own line → the statement and its
-      separator.
-
-    None when it cannot be done cleanly: the command is alone, joined by
-    ``||`` or a pipe, inside a compound command, or a comment line sits in
-    the range that would go (it would be lost).
-    """
-    node = node_of(script, cmd)
-    if node is None:
-        return None
-    target = node
-    if target.parent is not None and target.parent.type == "redirected_statement":
-        target = target.parent
-    parent = target.parent
-    if parent is None:
-        return None
-    c = script._c
-    kids = [k for k in parent.children if k.type != "comment"]
-    i = next(k for k, s in enumerate(kids) if s.id == target.id)
-    start = end = None  # script offsets of the range to delete
-    keep_start_after = False  # start is "just after" a char (source_end)
-    if parent.type == "list":
-        if i == 0 and len(kids) == 3 and kids[1].type == "&&":
-            # `cmd && next`: delete up to where the next command starts
-            nxt = kids[2]
-            while nxt.type in ("list", "redirected_statement", "pipeline") and nxt.children:
-                nxt = nxt.children[0]
-            start, end = c(target.start_byte), c(nxt.start_byte)
-        elif i == 2 and kids[1].type == "&&":
-            # `prev && cmd`: delete from the end of prev
-            start, end = c(kids[0].end_byte), c(target.end_byte)
-            keep_start_after = True
-            outer = parent.parent
-            if (
-                outer is not None
-                and outer.type == "redirected_statement"
-                and outer.children[0].id == parent.id
-            ):
-                # tree-sitter hangs `a && cmd > f` as `(a && cmd) > f`; the
-                # redirect is cmd's
-                end = c(outer.end_byte)
-        else:
-            return None
-    elif parent.type == "program":
-        stmts = [k for k in kids if k.type not in (";", "\n")]
-        if len(stmts) < 2 or any(k.type == "&" for k in kids):
-            return None
-        j = next(k for k, s in enumerate(stmts) if s.id == target.id)
-        if j + 1 < len(stmts):
-            start, end = c(target.start_byte), c(stmts[j + 1].start_byte)
-        else:
-            start, end = c(stmts[j - 1].end_byte), c(target.end_byte)
-            keep_start_after = True
-    else:
-        return None
-    a = script.source_end(start) if keep_start_after else script.source(start)
-    b = script.source_end(end) if keep_start_after else script.source(end)
-    if a > b or _has_comment_line(src[a:b]):
-        return None
-    return Edit(a, b, "")
-
-
-# -- appending a command ----------------------------------------------------
-
-
-def append_edit(
-    ins: Instruction, script: Script, command: str, tree: Dockerfile, shell_e: bool = False
-) -> Edit | None:
-    """``shell.append_command`` with two guards: None when the script ends
-    in a way after which an appended command would not run as the last
-    step (``exit``/``exec``, a background ``&``); and in a heredoc script
-    without ``set -e`` the command goes after the last statement with
-    ``&&`` (a new line would hide a failure of that statement: a heredoc
-    script's status is its last command's)."""
-    from ...shell import append_command, last_node_end
-
-    root = script.tree.root_node
-    kids = [k for k in root.children if k.type not in ("comment", "\n")]
-    if not kids or kids[-1].type == "&":
-        return None
-    end = last_node_end(script)
-    if any(c.program in ("exit", "exec") and not c.ancestors and c.end == end for c in script.commands):
-        return None
-    stmts = [k for k in kids if k.type not in (";", "&")]
-    if not stmts or _contains(stmts[-1], ("heredoc_redirect", "heredoc_body")):
-        return None
-    heredoc = any(h.body_start <= script.source(0) <= h.body_end for h in ins.heredocs)
-    if heredoc and not errexit_at(script, stmts[-1], shell_e):
-        at = script.source_end(last_node_end(script))
-        return Edit(at, at, f" && {command}")
-    return append_command(ins, script, command, tree.newline, tree.escape)
-
-
 # -- stages and base images ---------------------------------------------------
 
 
@@ -700,106 +396,24 @@ def shipped_stages(tree: Dockerfile) -> set[int]:
     """Indexes of the stages whose files end up in an image as hadolint
     DL3009 sees it: the last stage, and every stage another stage is built
     FROM."""
-    out = set()
-    if tree.stages:
-        out.add(tree.stages[-1].index)
-    for st in tree.stages:
-        parent = stage_parent(tree, st)
-        if parent is not None:
-            out.add(parent.index)
-    return out
+    stages = SemanticModel.of(tree).stages
+    return {st.index for st in stages if st.children or st is stages[-1]}
 
 
 def descendants(tree: Dockerfile, stage: Stage) -> list[Stage]:
     """Stages built FROM ``stage`` (directly)."""
-    children = tree.memo.get("_apt_apk.children")
-    if children is None:
-        children = tree.memo["_apt_apk.children"] = {}
-        for st in tree.stages:
-            parent = stage_parent(tree, st)
-            if parent is not None:
-                children.setdefault(id(parent), []).append(st)  # type: ignore[attr-defined]
-    return list(children.get(id(stage), []))  # type: ignore[attr-defined]
+    return [child.stage for child in SemanticModel.of(tree).stages[stage.index].children]
 
 
-def _arg_defaults(tree: Dockerfile) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for ins in tree.preamble:
-        if ins.keyword != "ARG":
-            continue
-        for a in ins.args:
-            name, sep, val = a.value.partition("=")
-            if sep:
-                out[name] = val.strip("'\"")
-    return out
-
-
-_VAR = re.compile(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)(?::?[-+][^}]*)?\}?")
-
-APK_DISTROS = ("alpine", "wolfi", "chainguard", "apko")
-NON_APK_DISTROS = (
-    "debian",
-    "ubuntu",
-    "bookworm",
-    "bullseye",
-    "buster",
-    "stretch",
-    "trixie",
-    "jammy",
-    "focal",
-    "noble",
-    "bionic",
-    "xenial",
-    "centos",
-    "fedora",
-    "rockylinux",
-    "almalinux",
-    "redhat",
-    "ubi8",
-    "ubi9",
-    "amazonlinux",
-    "oraclelinux",
-    "opensuse",
-    "archlinux",
-    "-slim",
-    "distroless",
-    "busybox",
-    "servercore",
-    "nanoserver",
-)
-
-
-def base_image(tree: Dockerfile, stage: Stage) -> str | None:
-    """The external image a stage builds on (through stages of this file),
-    with global ARG defaults substituted; None for scratch or unknown."""
-    from ._pkgcache import root_stage
-
-    st: Stage | None = root_stage(tree, stage)
-    if st is None or st.base is None:
+def non_apk_base(model: SemanticModel, stage: Stage) -> str | None:
+    """The base image (as the FROM names it, global ARGs substituted) when
+    the model's image table knows it does not use apk (Debian, Ubuntu,
+    RHEL-like, distroless...), else None (Alpine-like, scratch or unknown)."""
+    info = model.stages[stage.index].root
+    image = info.image
+    if image.family in (Family.UNKNOWN, Family.SCRATCH) or image.family.apk or image.package_manager == "apk":
         return None
-    raw = st.base.value
-    defaults = tree.memo.get("_apt_apk.arg_defaults")
-    if defaults is None:
-        defaults = tree.memo["_apt_apk.arg_defaults"] = _arg_defaults(tree)
-    return _VAR.sub(lambda m: defaults.get(m.group(1), m.group(0)), raw).lower()
-
-
-def non_apk_base(tree: Dockerfile, stage: Stage) -> str | None:
-    """The base image when it is known not to use apk (Debian, Ubuntu,
-    RHEL-like, distroless...), else None (Alpine-like or unknown)."""
-    image = base_image(tree, stage)
-    if not image or image == "scratch":
-        return None
-    if any(k in image for k in APK_DISTROS):
-        return None
-    name = image.rsplit("/", 1)[-1]
-    if any(k in name for k in NON_APK_DISTROS):
-        return image
-    return None
-
-
-def _contains(node, types) -> bool:
-    return any(n.type in types for n in shell.walk(node))
+    return info.base.lower() if isinstance(info.base, str) else None
 
 
 # -- what hadolint would say about apt-get commands -------------------------
@@ -848,7 +462,11 @@ def _hl_install_codes(cmd: Command) -> set[str]:
 
 
 def _hl_cache_mount_ok(ins: Instruction) -> bool:
-    targets = cache_mount_targets(ins)
+    # hadolint reads the flags as written (no variable expansion)
+    mounts = (parse_mount(f.value) for f in ins.flags if f.name == "mount" and f.value and "$" not in f.value)
+    targets = [
+        _norm(m.target) for m in mounts if m.type == "cache" and isinstance(m.target, str) and m.target
+    ]
     if any(t.startswith(APT_LISTS) for t in targets):
         return True
     return any(t.startswith("/var/lib/apt") for t in targets) and any(

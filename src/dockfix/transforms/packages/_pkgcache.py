@@ -15,50 +15,76 @@ from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from ... import lexing, shell
-from ...analysis import Env, is_windows_stage, stage_parent
+from ... import shell, tools
+from ...images import UNKNOWN, Unknown
+from ...model import Facts, SemanticModel
 from ...shell import Arg, Command, Script
 from ...tree import Dockerfile, Instruction, Stage
+from ..layers._cache import expand, file_value
 
 # Values hadolint (and pip/uv) read as "on" for PIP_NO_CACHE_DIR & co.
 TRUTHY = frozenset({"1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes", "YES"})
-_POSIX_SHELLS = frozenset({"sh", "bash", "ash", "dash", "zsh", "ksh", "mksh", "busybox"})
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
 
 
 # -- state at an instruction --------------------------------------------------
 @dataclass
 class State:
-    # (Env: copies share their table, so a State per instruction is cheap)
-    env: Env = field(default_factory=Env)  # name -> value, None: not a literal
-    user: str | None = "root"  # None: unknown (a variable)
-    shell: tuple[str, ...] | None = None  # None: the default /bin/sh -c
-    user_set: bool = False  # a USER instruction of this file is in effect
-    from_arg: Env = field(default_factory=Env)  # env names an ARG set (name -> True)
+    """What a command of a RUN sees, read from the semantic model: ``facts``
+    (None: nothing but ``env``), ``env`` the RUN's own settings over them
+    (``export``s, ``NAME=value`` prefixes; None: not a literal), ``user``
+    (None: unknown; root unless a USER of the file says otherwise)."""
 
-    def copy(self) -> State:
-        return State(self.env.copy(), self.user, self.shell, self.user_set, self.from_arg.copy())
+    facts: Facts | None = None
+    env: dict[str, str | None] = field(default_factory=dict)
+    user: str | None = "root"
+
+    @classmethod
+    def of(cls, facts: Facts) -> State:
+        user: str | None = "root"
+        if facts.user.explicit:
+            name = facts.user.name
+            user = None if not isinstance(name, str) else "root" if name == "0" else name
+        return cls(facts, {}, user)
+
+    def lookup(self, name: str) -> str | None | Unknown:
+        """The variable as the cache rules read it (an image's variable the
+        image table does not know counts as unset)."""
+        if name in self.env:
+            v = self.env[name]
+            return UNKNOWN if v is None else v
+        return None if self.facts is None else file_value(self.facts, name)
+
+    def get(self, name: str, default: str | None = None) -> str | None:
+        """The variable's value, ``default`` when unset, None when unknown."""
+        v = self.lookup(name)
+        return default if v is None else v if isinstance(v, str) else None
+
+    def expand(self, raw: str) -> str | None:
+        """A shell word's value (None when it cannot be known)."""
+        return expand(raw, self.lookup)
 
     @property
     def posix(self) -> bool:
-        if self.shell is None:
-            return True
-        prog = posixpath.basename(self.shell[0]) if self.shell else ""
-        return prog in _POSIX_SHELLS
+        return self.facts is None or self.facts.shell.posix
 
     def truthy(self, name: str) -> bool:
         """A switch set by ENV (as hadolint, an ARG does not count: it can be
         overridden at build time)."""
-        v = self.env.get(name)
-        return v is not None and v in TRUTHY and name not in self.from_arg
+        v: str | None | Unknown = None
+        if name in self.env:
+            v = self.env[name]
+        elif self.facts is not None:
+            var = self.facts.variable(name)
+            v = var.value if var is not None and var.kind == "env" else None
+        return isinstance(v, str) and v in TRUTHY
 
     @property
     def home(self) -> str | None:
         """$HOME for the user, when it can be told."""
-        home = self.env.get("HOME", "")
+        home = self.get("HOME", "")
         if home is None:
             return None
         if home:
@@ -67,118 +93,11 @@ class State:
             return None
         if self.user in ("root", "0"):
             return "/root"
+        if self.facts is not None and isinstance(self.facts.user.home, str):
+            return self.facts.user.home.rstrip("/") or "/"  # created by the file or shipped by the image
         if self.user.isdigit():
             return None
         return f"/home/{self.user}"
-
-
-def _expand(raw: str, env: Mapping[str, str | None]) -> str | None:
-    """A Dockerfile word with quotes removed and $VARS from ``env``
-    expanded; None when it depends on something unknown."""
-
-    def sub(m: re.Match) -> str:
-        v = env.get(m.group(1) or m.group(2))
-        if v is None:
-            raise KeyError
-        return v
-
-    if "$" in raw:
-        if re.search(r"\$\{[^}]*[:#%/]", raw):
-            return None
-        try:
-            raw = _VAR.sub(sub, raw)
-        except KeyError:
-            return None
-        if "$" in raw:
-            return None
-    words = lexing.shell_words(raw, raw=False)
-    if not words or len(words) != 1:
-        return None
-    return words[0][0]
-
-
-def _apply(state: State, ins: Instruction, global_env: dict[str, str | None] | None = None) -> None:
-    kw = ins.keyword
-    if kw == "ENV":
-        for key, value in ins.pairs():
-            state.env[key.value] = _expand(value.value, state.env)
-            state.from_arg.pop(key.value, None)
-    elif kw == "ARG":
-        # An ARG is in RUN's environment too (its default, or the global
-        # ARG's); an ENV of the same name wins over it.
-        for a in ins.args:
-            name, eq, value = a.value.partition("=")
-            if name in state.env:
-                continue
-            if eq:
-                state.env[name] = _expand(value, state.env)
-            elif global_env and global_env.get(name):
-                state.env[name] = global_env[name]
-            else:
-                continue
-            state.from_arg[name] = True
-    elif kw == "USER" and ins.args:
-        raw = ins.args[0].value
-        user = _expand(raw, state.env)
-        state.user = user.split(":", 1)[0] if user else None
-        if state.user == "0":
-            state.user = "root"
-        state.user_set = True
-    elif kw == "SHELL" and ins.json:
-        state.shell = tuple(a.value for a in ins.args)
-
-
-def global_args(tree: Dockerfile) -> dict[str, str | None]:
-    """The global ARGs' defaults (a fresh dict; worked out once per tree)."""
-    cached = tree.memo.get("_pkgcache.global_args")
-    if cached is None:
-        cached = tree.memo["_pkgcache.global_args"] = _global_args(tree)
-    return dict(cached)  # type: ignore[call-overload]
-
-
-def _global_args(tree: Dockerfile) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for ins in tree.preamble:
-        if ins.keyword != "ARG":
-            continue
-        for a in ins.args:
-            name, eq, value = a.value.partition("=")
-            out[name] = _expand(value, out) if eq else None
-    return out
-
-
-def root_stage(tree: Dockerfile, stage: Stage) -> Stage:
-    """The first stage of the chain of stages ``stage`` builds on."""
-    roots = tree.memo.get("_pkgcache.roots")
-    if roots is None:
-        # a stage's parent comes before it: one pass, in order
-        roots = tree.memo["_pkgcache.roots"] = []
-        for st in tree.stages:
-            parent = stage_parent(tree, st)
-            roots.append(st if parent is None else roots[parent.index])  # type: ignore[attr-defined]
-    if stage.index < len(roots) and tree.stages[stage.index] is stage:  # type: ignore[arg-type]
-        return roots[stage.index]  # type: ignore[index]
-    seen = set()
-    while stage.index not in seen:
-        seen.add(stage.index)
-        parent = stage_parent(tree, stage)
-        if parent is None:
-            return stage
-        stage = parent
-    return stage
-
-
-def base_image(tree: Dockerfile, stage: Stage) -> str:
-    """The image reference the stage is built on (earlier stages followed,
-    global ARG defaults substituted where known), lower-cased."""
-    root = root_stage(tree, stage)
-    raw = root.base.value if root.base else ""
-    args = global_args(tree)
-
-    def sub(m: re.Match) -> str:
-        return args.get(m.group(1) or m.group(2)) or ""
-
-    return _VAR.sub(sub, raw).lower()
 
 
 @dataclass
@@ -192,6 +111,7 @@ class RunSite:
     state: State
     windows: bool
     onbuild: bool
+    model: SemanticModel
 
     @property
     def posix(self) -> bool:
@@ -206,19 +126,19 @@ class RunSite:
         return (self.script.source(cmd.start), self.script.source_end(cmd.end))
 
     def cache_targets(self) -> list[str]:
-        return cache_mount_targets(self.ins, self.state)
+        return cache_mount_targets(self.model, self.ins)
 
-    def _exported(self) -> list[Env]:
-        """The ENV plus the ``export``s before each command of the script
-        (worked out once per RUN: the tables share what they have in common)."""
+    def _exported(self) -> list[dict[str, str | None]]:
+        """The ``export``s before each command of the script (worked out
+        once per RUN: commands between two exports share their table)."""
         cached = self.__dict__.get("_exports")
         if cached is None:
             cached = []
-            env = self.state.env
+            env: dict[str, str | None] = {}
             for c in self.script.commands:
                 cached.append(env)
                 if c.program == "export" and not c.conditional:
-                    env = env.copy()
+                    env = dict(env)
                     for a in c.args:
                         if a.value is not None and "=" in a.value and not a.value.startswith("-"):
                             name, _, value = a.value.partition("=")
@@ -231,42 +151,17 @@ class RunSite:
     def state_for(self, inv: Invocation) -> State:
         """The state a command sees: the stage's, plus ``export NAME=value``
         earlier in the RUN and its own ``NAME=value`` prefixes."""
-        st = self.state.copy()
-        st.env = self._exported()[inv.cmd.index].copy()
+        st = State(self.state.facts, dict(self._exported()[inv.cmd.index]), self.state.user)
         for assignment in inv.assignments:
             name, _, value = assignment.partition("=")
-            st.env[name] = _expand(value, st.env) if value else ""
+            st.env[name] = st.expand(value) if value else ""
         return st
 
 
-def states(tree: Dockerfile) -> tuple[dict[int, State], dict[int, State]]:
-    """State before each instruction (by id), and at the end of each stage
-    (worked out once per tree; the caller must not change them)."""
-    cached = tree.memo.get("_pkgcache.states")
-    if cached is None:
-        cached = tree.memo["_pkgcache.states"] = _states(tree)
-    return cached  # type: ignore[return-value]
-
-
-def _states(tree: Dockerfile) -> tuple[dict[int, State], dict[int, State]]:
-    before: dict[int, State] = {}
-    final: dict[int, State] = {}
-    globals_ = global_args(tree)
-    for stage in tree.stages:
-        parent = stage_parent(tree, stage)
-        st = final[parent.index].copy() if parent is not None and parent.index in final else State()
-        for ins in stage.instructions:
-            before[id(ins)] = st.copy()
-            _apply(st, ins, globals_)
-        final[stage.index] = st
-    return before, final
-
-
 def run_sites(tree: Dockerfile) -> Iterator[RunSite]:
-    before, final = states(tree)
-    for stage in tree.stages:
-        windows = is_windows_stage(tree, root_stage(tree, stage))
-        for ins in stage.instructions:
+    model = SemanticModel.of(tree)
+    for info in model.stages:
+        for ins in info.stage.instructions:
             run, onbuild = ins, False
             if ins.keyword == "ONBUILD" and ins.inner is not None:
                 run, onbuild = ins.inner, True
@@ -275,36 +170,25 @@ def run_sites(tree: Dockerfile) -> Iterator[RunSite]:
             script = shell.script_of(run)
             if script is None or script.has_error:
                 continue
-            state = final[stage.index] if onbuild else before[id(ins)]
-            yield RunSite(run, ins, stage, script, state, windows, onbuild)
+            # (an ONBUILD RUN sees the state at the end of its stage)
+            state = State.of(model.at(run))
+            yield RunSite(run, ins, info.stage, script, state, info.windows, onbuild, model)
 
 
 # -- cache mounts ---------------------------------------------------------------
-def mount_options(value: str) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for part in value.split(","):
-        part = part.strip().strip('"')
-        key, _, val = part.partition("=")
-        out[key.strip().lower()] = val.strip().strip('"')
-    return out
-
-
-def cache_mount_targets(ins: Instruction, state: State | None = None) -> list[str]:
-    """Targets of the ``--mount=type=cache`` flags of a RUN (``$VARS``
-    from ENV expanded where known; unexpandable targets are kept as is)."""
+def cache_mount_targets(model: SemanticModel, ins: Instruction) -> list[str]:
+    """Targets of the ``--mount=type=cache`` flags of a RUN, expanded as
+    BuildKit does (a target whose variables are unknown is kept as written)."""
     out = []
-    for f in ins.flags:
-        if f.name != "mount" or not f.value:
+    for m in model.mounts(ins):
+        if m.type != "cache":
             continue
-        opts = mount_options(f.value)
-        if opts.get("type") != "cache":
-            continue
-        target = opts.get("target") or opts.get("dst") or opts.get("destination")
-        if not target:
-            continue
-        if state is not None and "$" in target:
-            target = _expand(target, state.env) or target
-        out.append(target)
+        target = m.target
+        if isinstance(target, Unknown):
+            raw = dict(m.fields)
+            target = raw.get("target") or raw.get("dst") or raw.get("destination")
+        if target:
+            out.append(target)
     return out
 
 
@@ -331,7 +215,7 @@ def covers_home_cache(targets: list[str], state: State, tool_dir: str) -> bool:
     """Does a cache mount hold ``$XDG_CACHE_HOME/<tool_dir>`` (by default
     ``~/.cache/<tool_dir>``)?  When the user's home cannot be told, a mount
     at any ``…/.cache`` or ``…/.cache/<tool_dir>`` counts."""
-    xdg = state.env.get("XDG_CACHE_HOME", "")
+    xdg = state.get("XDG_CACHE_HOME", "")
     if xdg:
         return covers(targets, f"{xdg}/{tool_dir}")
     home = state.home
@@ -388,96 +272,17 @@ class Invocation:
         return [a for a in self.args if not (a.value or "").startswith("-")]
 
 
-# wrapper -> (short options taking a value, long options taking a value)
-_WRAPPERS: dict[str, tuple[str, frozenset[str]]] = {
-    "exec": ("a", frozenset()),
-    "time": ("fo", frozenset({"--format", "--output"})),
-    "nice": ("n", frozenset({"--adjustment"})),
-    "nohup": ("", frozenset()),
-    "sudo": (
-        "ugCDhpRrTtU",
-        frozenset(
-            {
-                "--user",
-                "--group",
-                "--close-from",
-                "--chdir",
-                "--host",
-                "--prompt",
-                "--role",
-                "--type",
-                "--command-timeout",
-                "--other-user",
-                "--chroot",
-            }
-        ),
-    ),
-    "env": ("uCS", frozenset({"--unset", "--chdir", "--split-string"})),
-    "xargs": (
-        "aEeIiLlnPsd",
-        frozenset(
-            {
-                "--arg-file",
-                "--eof",
-                "--replace",
-                "--max-lines",
-                "--max-args",
-                "--max-procs",
-                "--max-chars",
-                "--delimiter",
-                "--process-slot-var",
-            }
-        ),
-    ),
-    "stdbuf": ("ioe", frozenset({"--input", "--output", "--error"})),
-    "command": ("", frozenset()),
-}
-
-
 def unwrap(cmd: Command) -> Invocation | None:
     """Look through ``exec``/``time``/``sudo``/``env``/``xargs``/… to the
-    program they run; None when that is not a literal word."""
-    if cmd.name is None:
+    program they run (:func:`dockfix.tools.posix.unwrap`); None when that
+    is not a literal word."""
+    if cmd.name is None or not cmd.program:
         return None
-    inv = Invocation(cmd, cmd.program, list(cmd.args), cmd.name_end, list(cmd.assignments))
-    for _ in range(4):
-        wrapper = _WRAPPERS.get(inv.program or "")
-        if wrapper is None:
-            return inv
-        short_val, long_val = wrapper
-        args = inv.args
-        i = 0
-        while i < len(args):
-            v = args[i].value
-            if v is None:
-                return None
-            if v == "--":
-                i += 1
-                break
-            if inv.program == "env" and "=" in v and not v.startswith("-"):
-                inv.assignments.append(v)
-                i += 1
-                continue
-            if not v.startswith("-") or v == "-":
-                break
-            if inv.program == "command" and v in ("-v", "-V"):
-                return None
-            if v.startswith("--"):
-                i += 2 if (v in long_val) else 1
-                continue
-            # a group of short options: one taking a value ends the group
-            j, consumed = 1, 1
-            while j < len(v):
-                if v[j] in short_val:
-                    consumed = 1 if j + 1 < len(v) else 2
-                    break
-                j += 1
-            i += consumed
-        if i >= len(args) or args[i].value is None:
-            return None
-        prog = args[i]
-        inv = Invocation(cmd, posixpath.basename(prog.value), args[i + 1 :], prog.end, inv.assignments)
-    return inv
+    got = tools.posix.unwrap(cmd.program, tools.tokens(cmd), cmd.name_end)
+    if got is None:
+        return None
+    assignments = [*cmd.assignments, *got.assignments]
+    return Invocation(cmd, got.program, list(cmd.args[got.start :]), got.name_end, assignments)
 
 
 def invocations(script: Script) -> Iterator[tuple[int, Invocation]]:
@@ -492,15 +297,8 @@ def reaches_final_image(tree: Dockerfile, stage: Stage | None) -> bool:
     (hadolint 2.15's DL3060 only looks at those.)"""
     if stage is None:
         return True
-    stages = tree.stages
-    if stage.index == len(stages) - 1:
-        return True
-    parents = tree.memo.get("_pkgcache.parents")
-    if parents is None:
-        parents = tree.memo["_pkgcache.parents"] = {
-            id(p) for p in (stage_parent(tree, other) for other in stages) if p is not None
-        }
-    return id(stage) in parents  # type: ignore[operator]
+    info = SemanticModel.of(tree).stages[stage.index]
+    return info.is_final or bool(info.children)
 
 
 def hadolint_view(script: Script) -> list[tuple[str | None, list[str | None]]]:
@@ -586,162 +384,3 @@ def has_long(args: list[Arg], *names: str) -> bool:
             if v == n or v.startswith(n + "="):
                 return True
     return False
-
-
-# -- edits ---------------------------------------------------------------------
-def insertion(text: str, at: int, inserted: str):
-    """An edit inserting ``inserted`` at ``at``."""
-    from ...rules import Edit
-
-    return Edit(at, at, inserted)
-
-
-def insert_word(script: Script, text: str, end: int, word: str):
-    """An edit adding `` word`` right after what ends at script offset
-    ``end`` (``text`` is the Dockerfile)."""
-    return insertion(text, script.source_end(end), f" {word}")
-
-
-# -- appending a command to a RUN ----------------------------------------------
-errexit = shell.errexit
-
-
-def can_append(script: Script) -> bool:
-    """Is running a command after the whole script possible and sure to
-    happen when the script succeeds?  Not after ``exit``/``exec`` ending the
-    script, nor after a background ``&``."""
-    root = script.tree.root_node
-    kids = [n for n in root.children if n.type not in ("comment", "\n")]
-    if not kids:
-        return False
-    if kids[-1].type == "&":
-        return False
-    last = None
-    for c in script.commands:
-        if not c.ancestors:
-            last = c
-    if last is not None and last.program in ("exit", "exec") and last.next_op is None:
-        return False
-    return True
-
-
-def append(site: RunSite, command: str, tree: Dockerfile):
-    """An edit that runs ``command`` after everything the RUN does, only
-    when it succeeded.  In a heredoc script without ``set -e`` the command is
-    chained with `` && `` to the last statement, so a failure of the script
-    still fails the RUN."""
-    if site.heredoc and not errexit(site.script):
-        end = shell.last_node_end(site.script)
-        edit = shell.insert_after(site.script, end, f" && {command}")
-    else:
-        edit = shell.append_command(site.ins, site.script, command, tree.newline, tree.escape)
-    if edit.start == edit.end:
-        edit = insertion(tree.text, edit.start, edit.replacement)
-    return edit
-
-
-# -- base images ----------------------------------------------------------------
-_BUSYBOX_HINTS = ("alpine", "busybox", "wolfi", "chainguard", "cgr.dev/")
-_GLIBC_HINTS = (
-    "debian",
-    "ubuntu",
-    "buster",
-    "bullseye",
-    "bookworm",
-    "trixie",
-    "stretch",
-    "jessie",
-    "bionic",
-    "focal",
-    "jammy",
-    "noble",
-    "xenial",
-    "centos",
-    "fedora",
-    "rocky",
-    "almalinux",
-    "rhel",
-    "ubi8",
-    "ubi9",
-    "ubi10",
-    "ubi-",
-    "/ubi",
-    "oraclelinux",
-    "amazonlinux",
-    "opensuse",
-    "suse",
-    "sles",
-    "archlinux",
-    "buildpack-deps",
-    "-slim",
-    "cuda",
-    "photon",
-    "mariner",
-    "azurelinux",
-)
-# official images whose default variant is Debian-based
-_DEBIAN_DEFAULT = frozenset(
-    {
-        "python",
-        "node",
-        "golang",
-        "ruby",
-        "openjdk",
-        "eclipse-temurin",
-        "amazoncorretto",
-        "rust",
-        "php",
-        "perl",
-        "gcc",
-        "maven",
-        "gradle",
-        "julia",
-        "erlang",
-        "elixir",
-        "haskell",
-        "clojure",
-        "r-base",
-        "swift",
-        "httpd",
-        "nginx",
-        "postgres",
-        "mysql",
-        "mariadb",
-        "redis",
-        "mongo",
-        "tomcat",
-        "jetty",
-        "sbt",
-        "groovy",
-        "kotlin",
-        "dart",
-        "pypy",
-        "bash",
-    }
-)
-
-
-def image_name(ref: str) -> str:
-    """``registry/ns/name:tag@digest`` → ``name``."""
-    ref = ref.split("@", 1)[0]
-    last = ref.rsplit("/", 1)[-1]
-    return last.split(":", 1)[0]
-
-
-def libc_family(ref: str) -> str | None:
-    """ "busybox" for Alpine/BusyBox/Wolfi images, "gnu" for glibc
-    distributions, None when the image name does not tell."""
-    if not ref or "$" in ref:
-        if any(h in ref for h in _BUSYBOX_HINTS):
-            return "busybox"
-        return None
-    if any(h in ref for h in _BUSYBOX_HINTS):
-        return "busybox"
-    if any(h in ref for h in _GLIBC_HINTS):
-        return "gnu"
-    segments = ref.split("@", 1)[0].split("/")
-    if image_name(ref) in _DEBIAN_DEFAULT and (len(segments) == 1 or segments[-2] == "library"):
-        return "gnu"
-    if image_name(ref) == "docker":
-        return "busybox"  # the docker:* images are Alpine-based
-    return None

@@ -122,9 +122,9 @@ def pip_install(inv: Invocation) -> tuple[Arg, list[Arg]] | None:
             if v.startswith("--") or not v.startswith("-") or "c" in v[1:]:
                 return None  # a script, `-c code`, or a long option
             i += 2 if v in ("-X", "-W") else 1
-        if pip_args is None:
-            return None
     else:
+        return None
+    if pip_args is None:
         return None
     k = subcommand(pip_args, "", _PIP_LONG_VAL)
     if k is None or pip_args[k].value != "install":
@@ -133,7 +133,7 @@ def pip_install(inv: Invocation) -> tuple[Arg, list[Arg]] | None:
 
 
 def pip_cache_dir(state: State, pip_args: list[Arg]) -> str | None:
-    return _option_value(pip_args, "--cache-dir") or state.env.get("PIP_CACHE_DIR") or None
+    return _option_value(pip_args, "--cache-dir") or state.get("PIP_CACHE_DIR") or None
 
 
 def uv_subcommand(inv: Invocation) -> tuple[Arg, str] | None:
@@ -163,7 +163,7 @@ def uv_cache_covered(site: RunSite, inv: Invocation, state: State) -> bool:
     targets = site.cache_targets()
     if not targets:
         return False
-    cache_dir = _option_value(inv.args, "--cache-dir") or state.env.get("UV_CACHE_DIR") or None
+    cache_dir = _option_value(inv.args, "--cache-dir") or state.get("UV_CACHE_DIR") or None
     if cache_dir:
         return covers(targets, cache_dir)
     return covers_home_cache(targets, state, "uv")

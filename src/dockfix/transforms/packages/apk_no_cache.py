@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...rules import Context, Edit, Rule, Safety
 from ...shell import Command, Script, insert_after
+from ...shell_edits import remove_command
 from ...tree import Dockerfile, Stage
 from ._apt_apk import (
     APK_CACHE,
@@ -11,11 +12,9 @@ from ._apt_apk import (
     all_runs,
     apk_no_cache,
     apk_subcommand,
-    cache_covers,
     canonical_edits,
     descendants,
     non_apk_base,
-    remove_command,
     run_position,
     stage_runs,
 )
@@ -108,7 +107,8 @@ def _later_index_user(tree: Dockerfile, stage: Stage, after) -> bool:
     memo = tree.memo.get("apk.index_users")
     if memo is None:
         memo = tree.memo["apk.index_users"] = ({}, {})
-    suffixes, below = memo  # type: ignore[misc]
+    suffixes: dict[int, list[bool]] = memo[0]  # type: ignore[index]
+    below: dict[int, bool] = memo[1]  # type: ignore[index]
 
     def suffix(st: Stage) -> list[bool]:
         if st.index not in suffixes:
@@ -201,7 +201,7 @@ class ApkNoCache(Rule):
     def check(self, ctx: Context):
         tree = ctx.tree
         for run in all_runs(tree, "apk"):
-            if not run.usable or cache_covers(run.ins, APK_CACHE, "/etc/apk/cache"):
+            if not run.usable or run.cache_covers(APK_CACHE, "/etc/apk/cache"):
                 continue
             finding = self._check_run(ctx, run)
             if finding is not None:
@@ -223,7 +223,7 @@ class ApkNoCache(Rule):
             return script.source(cmd.name_start), script.source_end(cmd.name_end)
 
         if any(not c.conditional for c, _ in missing):
-            base = non_apk_base(tree, run.stage)
+            base = non_apk_base(ctx.model, run.stage)
             if base is not None:
                 return ctx.finding(
                     span(missing[0][0]),

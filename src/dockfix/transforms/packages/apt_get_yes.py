@@ -12,9 +12,9 @@ from ._apt_apk import (
     APT_PROMPTS,
     all_runs,
     apt_assumes_yes,
+    apt_sub_name,
     canonical_edits,
     failure_stops_build,
-    shell_errexit,
 )
 
 
@@ -74,9 +74,9 @@ class AptGetYes(Rule):
                 continue
             script = run.script
             assert script is not None
-            shell_e = shell_errexit(ctx.tree, run.ins)
+            shell_e = ctx.facts(run.ins).shell.errexit
             for cmd, sub, _ in _apt_commands(script):
-                if sub.value not in APT_PROMPTS or apt_assumes_yes(cmd):
+                if apt_sub_name(sub.value) not in APT_PROMPTS or apt_assumes_yes(cmd):
                     continue
                 safe = failure_stops_build(script, cmd, shell_e)
                 msg = f"`{cmd.program} {sub.value}` without `-y` aborts at the first prompt"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
+from ...shell_edits import append_edit
 from ._apt import (
     _LISTS_CLEANUP,
     _TRIVIAL,
@@ -13,11 +14,8 @@ from ._apt import (
 from ._apt_apk import (
     APT_LISTS,
     APT_NEEDS_LISTS,
-    append_edit,
-    cache_covers,
     canonical_edits,
     is_lists_cleanup,
-    shell_errexit,
     shipped_stages,
     stage_runs,
 )
@@ -86,7 +84,7 @@ class AptListsCleanup(Rule):
             if stage.index not in shipped:
                 continue
             for run in stage_runs(tree, stage, "apt"):
-                if not run.usable or cache_covers(run.ins, APT_LISTS, "/var/lib/apt"):
+                if not run.usable or run.cache_covers(APT_LISTS, "/var/lib/apt"):
                     continue
                 script = run.script
                 assert script is not None
@@ -123,7 +121,7 @@ class AptListsCleanup(Rule):
                         + f" (not fixed: the RUN at line {line} uses them without its own `apt-get update`)",
                     )
                     continue
-                edit = append_edit(run.ins, script, _LISTS_CLEANUP, tree, shell_errexit(tree, run.ins))
+                edit = append_edit(run.ins, script, _LISTS_CLEANUP, tree, ctx.facts(run.ins).shell.errexit)
                 if edit is None:
                     yield ctx.finding(
                         span, msg + " (not fixed: the RUN ends with `exit`, `exec`, `&` or a heredoc)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
 from ...shell import Command, insert_before
+from ...shell_edits import append_edit
 from ._apt import (
     _LISTS_CLEANUP,
     _apt_commands,
@@ -15,11 +16,8 @@ from ._apt_apk import (
     APT_LISTS,
     Run,
     all_runs,
-    append_edit,
-    cache_covers,
     canonical_edits,
     is_lists_cleanup,
-    shell_errexit,
     shipped_stages,
 )
 
@@ -93,7 +91,7 @@ class AptUpdateWithInstall(Rule):
         states = lists_states(tree)
         shipped = shipped_stages(tree)
         for run in all_runs(tree, "apt"):
-            if not run.usable or cache_covers(run.ins, APT_LISTS):
+            if not run.usable or run.cache_covers(APT_LISTS):
                 continue
             script = run.script
             assert script is not None and run.stage is not None
@@ -121,7 +119,7 @@ class AptUpdateWithInstall(Rule):
             # The update puts a fresh copy of the lists in this layer: remove
             # them at the end of the RUN too, or the image grows.
             user = later_lists_user(tree, run.stage, run.ins)
-            append = append_edit(run.ins, script, _LISTS_CLEANUP, tree, shell_errexit(tree, run.ins))
+            append = append_edit(run.ins, script, _LISTS_CLEANUP, tree, ctx.facts(run.ins).shell.errexit)
             if user is not None or append is None:
                 why = (
                     f"the RUN at line {user[1].ins.start_line} uses the lists too"

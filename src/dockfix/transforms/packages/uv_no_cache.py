@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
+from ...shell_edits import insert_word
 from ._pkgcache import (
     has_long,
     has_short,
-    insert_word,
     invocations,
     run_sites,
 )

@@ -6,16 +6,13 @@ import json
 import re
 from pathlib import Path
 
-from ...analysis import stage_parent
 from ...rules import Context, Rule, Safety
 from ...shell import Script, script_of
+from ...shell_edits import append_edit
 from ._pkgcache import (
     Invocation,
     RunSite,
     State,
-    _expand,
-    append,
-    can_append,
     covers,
     hadolint_clean_fires,
     invocations,
@@ -139,10 +136,10 @@ def npm_cache_clean(inv: Invocation) -> bool:
 
 
 def yarn_cache_dir(state: State) -> str | None:
-    folder = state.env.get("YARN_CACHE_FOLDER", "")
+    folder = state.get("YARN_CACHE_FOLDER", "")
     if folder or folder is None:
         return folder
-    xdg = state.env.get("XDG_CACHE_HOME", "")
+    xdg = state.get("XDG_CACHE_HOME", "")
     if xdg or xdg is None:  # yarn 1 looks at XDG_CACHE_HOME first, root or not
         return f"{xdg}/yarn" if xdg else None
     if state.user == "root":
@@ -153,7 +150,7 @@ def yarn_cache_dir(state: State) -> str | None:
 
 def npm_cache_dir(state: State) -> str | None:
     for name in ("npm_config_cache", "NPM_CONFIG_CACHE"):
-        v = state.env.get(name, "")
+        v = state.get(name, "")
         if v or v is None:
             return v
     home = state.home
@@ -178,7 +175,7 @@ def _cache_option(inv: Invocation, state: State) -> tuple[bool, str | None]:
             raw = a.text.partition("=")[2]
         else:
             continue
-        path = _expand(raw, state.env) if raw else None
+        path = state.expand(raw) if raw else None
         return True, (path if path and path.startswith("/") else None)
     return False, None
 
@@ -385,7 +382,10 @@ class YarnNpmCacheClean(Rule):
                             "Plug'n'Play loads packages from the cache; use a cache mount)",
                         )
                         continue
-                if not site.posix or not can_append(site.script):
+                edit = append_edit(
+                    site.ins, site.script, command, ctx.tree, ctx.facts(site.ins).shell.errexit
+                )
+                if not site.posix or edit is None:
                     if tool == "npm" and not site.posix:
                         continue
                     why = (
@@ -406,18 +406,17 @@ class YarnNpmCacheClean(Rule):
                 yield ctx.finding(
                     span,
                     f"`{command}` missing after `{what}`: the package cache stays in the layer",
-                    [append(site, command, ctx.tree)],
+                    [edit],
                 )
 
     @staticmethod
     def _berry_stage(ctx: Context, site: RunSite) -> bool:
         """An earlier RUN of the stage (or of a stage it builds on) that
         switches to Yarn 2+."""
-        stage = site.stage
-        seen = set()
-        while stage is not None and stage.index not in seen:
-            seen.add(stage.index)
-            for ins in stage.instructions:
+        if site.stage is None:
+            return False
+        for info in reversed(site.model.stages[site.stage.index].chain):
+            for ins in info.stage.instructions:
                 if ins is site.outer:
                     break
                 if ins.keyword != "RUN":
@@ -429,5 +428,4 @@ class YarnNpmCacheClean(Rule):
                     and _berry_script(script, len(script.commands))
                 ):
                     return True
-            stage = stage_parent(ctx.tree, stage)
         return False

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
+from ...shell_edits import insert_word
 from ._pkgcache import (
-    insert_word,
     invocations,
     run_sites,
 )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
+from ...shell_edits import append_edit
 from ._pkgcache import (
-    append,
-    can_append,
     covers,
     hadolint_clean_fires,
     invocations,
@@ -130,7 +129,10 @@ class YumDnfZypperClean(Rule):
                         f"`{command}` missing after `{last.name}` (not fixed: the install goes to another root)",
                     )
                     continue
-                if not site.posix or not can_append(site.script):
+                edit = append_edit(
+                    site.ins, site.script, command, ctx.tree, ctx.facts(site.ins).shell.errexit
+                )
+                if not site.posix or edit is None:
                     why = (
                         "the RUN's shell is not a POSIX shell"
                         if not site.posix
@@ -141,5 +143,5 @@ class YumDnfZypperClean(Rule):
                 yield ctx.finding(
                     span,
                     f"`{command}` missing after `{last.name}`: the package cache stays in the layer",
-                    [append(site, command, ctx.tree)],
+                    [edit],
                 )

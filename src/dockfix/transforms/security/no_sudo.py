@@ -1,71 +1,10 @@
 from __future__ import annotations
 
-from ...analysis import is_scratch, stage_parent
+from ...model import SemanticModel, Unknown
 from ...rules import Context, Edit, Rule, Safety
 from ...shell import _parser, script_of
-from ...tree import Dockerfile, Instruction, Stage
+from ...tree import Dockerfile, Instruction
 
-# Docker Official Images whose default user is root (none of them sets USER).
-OFFICIAL_ROOT_IMAGES = frozenset(
-    {
-        "alpine",
-        "debian",
-        "ubuntu",
-        "centos",
-        "fedora",
-        "rockylinux",
-        "almalinux",
-        "amazonlinux",
-        "oraclelinux",
-        "archlinux",
-        "busybox",
-        "buildpack-deps",
-        "photon",
-        "clearlinux",
-        "mageia",
-        "python",
-        "pypy",
-        "node",
-        "golang",
-        "ruby",
-        "php",
-        "perl",
-        "rust",
-        "openjdk",
-        "eclipse-temurin",
-        "amazoncorretto",
-        "ibm-semeru-runtimes",
-        "maven",
-        "erlang",
-        "elixir",
-        "haskell",
-        "swift",
-        "julia",
-        "r-base",
-        "gcc",
-        "clojure",
-        "nginx",
-        "httpd",
-        "postgres",
-        "mysql",
-        "mariadb",
-        "redis",
-        "mongo",
-        "memcached",
-        "rabbitmq",
-        "wordpress",
-        "composer",
-        "docker",
-        "bash",
-    }
-)
-_REGISTRY_PREFIXES = (
-    "docker.io/",
-    "index.docker.io/",
-    "registry-1.docker.io/",
-    "mirror.gcr.io/",
-    "public.ecr.aws/docker/",
-)
 # Shell builtins: `sudo echo` runs /bin/echo, plain `echo` the builtin, and
 # `sudo cd` does not change the shell's directory while `cd` does.
 _BUILTINS = frozenset(
@@ -123,115 +62,25 @@ _BUILTINS = frozenset(
 ROOT, OTHER, UNKNOWN = "root", "other", "unknown"
 
 
-def official_image(base: str) -> str | None:
-    """`docker.io/library/python:3.12@sha256:…` → `python` (None when the
-    image is not a Docker Official Image or its name has a variable; a
-    variable in the tag is fine: `node:${VARIANT}` is `node`)."""
-    name = base.split("@", 1)[0]
-    slash = name.rfind("/")
-    colon = name.find(":", slash + 1)
-    if colon >= 0:
-        name = name[:colon]
-    if "$" in name:
-        return None
-    name = name.lower()
-    for prefix in _REGISTRY_PREFIXES:
-        if name.startswith(prefix):
-            name = name[len(prefix) :]
-            break
-    if name.startswith("library/"):
-        name = name[len("library/") :]
-    return name if name and "/" not in name else None
-
-
-def user_kind(value: str) -> str:
-    """`root`, `0`, `root:staff` → ROOT; a variable → UNKNOWN; else OTHER."""
-    if "$" in value:
-        return UNKNOWN
-    user = value.split(":", 1)[0].strip()
-    return ROOT if user in ("root", "0") else OTHER
-
-
-def user_at(tree: Dockerfile, stage: Stage, before: Instruction | None) -> tuple[str, str | None]:
-    """(kind, USER value) in effect when ``before`` runs (``before=None``:
-    at the end of the stage)."""
-    if stage.index < len(tree.stages) and tree.stages[stage.index] is stage:
-        # from facts worked out once per tree: asking for every RUN of a
-        # long stage (or of a long chain of stages) stays linear
-        before_user, last_user, ends = _users(tree)
-        found = last_user[stage.index]
-        if before is not None and tree.stage_of(before) is stage and before is not stage.from_:
-            found = before_user[id(before)]
-        if found is not None:
-            return user_kind(found), found
-        parent = stage_parent(tree, stage)
-        if parent is None:
-            return _base_user(stage)
-        todo = []
-        st: Stage | None = parent
-        while st is not None and st.index not in ends:
-            todo.append(st)
-            value = last_user[st.index]
-            if value is not None:
-                ends[st.index] = (user_kind(value), value)
-                break
-            nxt = stage_parent(tree, st)
-            if nxt is None:
-                ends[st.index] = _base_user(st)
-                break
-            st = nxt
-        for st in reversed(todo):
-            if st.index not in ends:
-                ends[st.index] = ends[stage_parent(tree, st).index]  # type: ignore[union-attr]
-        return ends[parent.index]
-    seen: set[int] = set()
-    st: Stage | None = stage
-    limit = before
-    while st is not None and st.index not in seen:
-        seen.add(st.index)
-        found = None
-        for ins in st.instructions:
-            if ins is limit:
-                break
-            if ins.keyword == "USER" and ins.args:
-                found = ins.args[0].value
-        if found is not None:
-            return user_kind(found), found
-        parent = stage_parent(tree, st)
-        if parent is None:
-            if is_scratch(st):
-                return ROOT, None
-            base = st.base.value if st.base else ""
-            return (ROOT if official_image(base) in OFFICIAL_ROOT_IMAGES else UNKNOWN), None
-        st, limit = parent, None
-    return UNKNOWN, None
-
-
-def _base_user(st: Stage) -> tuple[str, str | None]:
-    """The user of a stage's base image (no USER in this file)."""
-    if is_scratch(st):
-        return ROOT, None
-    base = st.base.value if st.base else ""
-    return (ROOT if official_image(base) in OFFICIAL_ROOT_IMAGES else UNKNOWN), None
-
-
-def _users(tree: Dockerfile):
-    """(USER value before each instruction within its stage, by id; the
-    last USER value of each stage; the user at the end of each stage, filled
-    in as asked), worked out once per tree."""
-    memo = tree.memo.get("no_sudo.users")
-    if memo is None:
-        before: dict[int, str | None] = {}
-        last: list[str | None] = []
-        for st in tree.stages:
-            current = None
-            for ins in st.instructions:
-                before[id(ins)] = current
-                if ins.keyword == "USER" and ins.args:
-                    current = ins.args[0].value
-            last.append(current)
-        memo = tree.memo["no_sudo.users"] = (before, last, {})
-    return memo
+def user_kind(tree: Dockerfile, ins: Instruction) -> tuple[str, str | None]:
+    """(ROOT / OTHER / UNKNOWN, the USER value as written) of who the RUN
+    ``ins`` runs as: a USER of this file (``root``, ``0``, ``root:staff``
+    are root; one whose value cannot be known, or comes from an ARG that
+    ``--build-arg`` may override, is UNKNOWN), else the base image's user:
+    root for ``scratch`` and the Docker Official Images of the image table,
+    UNKNOWN for any other image."""
+    user = SemanticModel.of(tree, assume_defaults=False).at(ins).user
+    if not user.explicit:
+        facts = SemanticModel.of(tree).at(ins)
+        ref = facts.stage.ref
+        official = ref is not None and ref.official and facts.image.known
+        return (ROOT if official and facts.image.default_user == "root" else UNKNOWN), None
+    value = user.ins.args[0].value if user.ins is not None and user.ins.args else None
+    if user.root is True:
+        return ROOT, value
+    if isinstance(user.name, Unknown):
+        return UNKNOWN, value
+    return OTHER, value
 
 
 class NoSudo(Rule):
@@ -294,8 +143,8 @@ class NoSudo(Rule):
                 yield from self._report_all(
                     ctx, ins.inner, "in ONBUILD RUN the user of the later build is unknown"
                 )
-        for stage in tree.stages:
-            for ins in stage.instructions:
+        for st in ctx.model.stages:
+            for ins in st.stage.instructions:
                 if ins.keyword != "RUN":
                     continue
                 if ins.json:
@@ -307,7 +156,7 @@ class NoSudo(Rule):
                 if script.has_error:
                     yield from self._report_all(ctx, ins, "a shell syntax this rule cannot analyse")
                     continue
-                kind, value = user_at(tree, stage, ins)
+                kind, value = user_kind(tree, ins)
                 for cmd in script.commands:
                     if cmd.program == "command" and cmd.args and cmd.args[0].value == "sudo":
                         span = (script.source(cmd.start), script.source_end(cmd.end))

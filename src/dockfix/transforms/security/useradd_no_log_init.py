@@ -1,95 +1,21 @@
 from __future__ import annotations
 
+from ... import tools
 from ...rules import Context, Rule, Safety
-from ...shell import Arg
-from ..packages._pkgcache import insert_word, invocations, run_sites
+from ...shell_edits import insert_word
+from ..instructions._shell_rules import shell_runs
 
-# useradd's options that take a value
-_SHORT_VAL = "bcdefgGkKpsuZRP"
-_LONG_VAL = frozenset(
-    {
-        "--base-dir",
-        "--comment",
-        "--home-dir",
-        "--home",
-        "--expiredate",
-        "--inactive",
-        "--gid",
-        "--groups",
-        "--skel",
-        "--key",
-        "--password",
-        "--root",
-        "--prefix",
-        "--shell",
-        "--uid",
-        "--selinux-user",
-        "--selinux-range",
-    }
-)
 HIGH_UID = 10000
 
 
-def parse_useradd(args: list[Arg]) -> tuple[Arg | str | None, bool]:
-    """(the UID given with -u/--uid — an Arg, or the text of an attached
-    value — and whether -l/--no-log-init is given), reading the options as
-    getopt does."""
-    uid: Arg | str | None = None
-    no_log_init = False
-    i = 0
-    while i < len(args):
-        a = args[i]
-        v = a.value
-        i += 1
-        if v is None:
-            # an option whose value expands (`--uid=$UID`, `-u$UID`)
-            if not a.text.startswith("-") or a.text.startswith("-$"):
-                continue
-            v = a.text
-        if v == "--":
-            break
-        if v.startswith("--"):
-            name, eq, value = v.partition("=")
-            if name == "--no-log-init":
-                no_log_init = True
-            elif name == "--uid":
-                if eq:
-                    uid = value
-                elif i < len(args):
-                    uid = args[i]
-                    i += 1
-            elif name in _LONG_VAL and not eq:
-                i += 1
-            continue
-        if not v.startswith("-") or v == "-":
-            continue
-        for k in range(1, len(v)):
-            ch = v[k]
-            if ch == "l":
-                no_log_init = True
-            if ch in _SHORT_VAL:
-                attached = v[k + 1 :]
-                if attached:
-                    if ch == "u":
-                        uid = attached
-                elif i < len(args):
-                    if ch == "u":
-                        uid = args[i]
-                    i += 1
-                break
-    return uid, no_log_init
-
-
-def is_high(uid: Arg | str) -> bool | None:
-    """True for a UID of HIGH_UID or more, or one that comes from a
-    variable (it may be high); False for a low literal one."""
-    value = uid if isinstance(uid, str) else uid.value
+def is_high(uid: tools.Option) -> bool:
+    """True for a UID (``-u``/``--uid``) of HIGH_UID or more, or one that
+    comes from a variable (it may be high); False for a low literal one."""
+    value = uid.value
     if value is None or "$" in value or "`" in value:
         return True
     value = value.strip("'\"")
-    if not value.isdigit():
-        return False
-    return int(value) >= HIGH_UID
+    return value.isdigit() and int(value) >= HIGH_UID
 
 
 class UseraddNoLogInit(Rule):
@@ -134,18 +60,16 @@ class UseraddNoLogInit(Rule):
     covers = ("DL3046",)
 
     def check(self, ctx: Context):
-        for site in run_sites(ctx.tree):
-            if not site.posix:
+        for run in shell_runs(ctx):
+            if not run.posix:
                 continue
-            for _, inv in invocations(site.script):
-                if inv.program != "useradd":
+            for cmd in run.script.commands:
+                p = tools.parse(cmd, unwrap=True, tool="useradd")
+                uid = p.option("--uid") if p is not None else None
+                if p is None or uid is None or p.has("--no-log-init") or not is_high(uid):
                     continue
-                uid, no_log_init = parse_useradd(inv.args)
-                if uid is None or no_log_init or not is_high(uid):
-                    continue
-                shown = uid if isinstance(uid, str) else uid.text
                 yield ctx.finding(
-                    site.span(inv.cmd),
-                    f"`useradd -u {shown}` without `-l`: lastlog/faillog entries for a high UID bloat the layer",
-                    [insert_word(site.script, ctx.text, inv.name_end, "-l")],
+                    run.span(cmd),
+                    f"`useradd -u {uid.raw}` without `-l`: lastlog/faillog entries for a high UID bloat the layer",
+                    [insert_word(run.script, ctx.text, p.name_end, "-l")],
                 )
