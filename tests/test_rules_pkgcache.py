@@ -156,6 +156,23 @@ def test_parse_useradd(line: str, uid: str | None, no_log_init: bool, high: bool
     assert is_high(got) is high
 
 
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        # options whose value the old table did not know (or read as a value) — their value was taken
+        # for the subcommand, so nothing was reported
+        ("dnf --enable-repo x install y", "dnf --enable-repo x install -y y && dnf clean all"),
+        ("yum --randomwait 5 install y", "yum --randomwait 5 install -y y && yum clean all"),
+        ("dnf5 --use-host-config install y", "dnf5 --use-host-config install -y y && dnf5 clean all"),
+        ("zypper -p r in y", "zypper --non-interactive -p r in y && zypper clean --all"),
+        ("sudo dnf group install x", "sudo dnf group install -y x && dnf clean all"),
+    ],
+)
+def test_rpm_rules_read_tools_grammar(line: str, fixed: str) -> None:
+    out = dockfix.fix(f"FROM fedora\nRUN {line}\n", select=["DF112", "DF113"]).output
+    assert out == f"FROM fedora\nRUN {fixed}\n"
+
+
 def test_rules_registered_with_docs() -> None:
     rules = registry().rules
     for code in CODES:

@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
+from ... import tools
 from ...rules import Context, Rule, Safety
 from ...shell_edits import insert_word
 from ._pkgcache import (
     invocations,
     run_sites,
 )
-from ._rpm import (
-    answers_yes,
-    pkg_command,
-    prompts,
-)
+from ._rpm import name, rpm_command
 
 
 class YumDnfZypperAssumeYes(Rule):
@@ -67,21 +64,21 @@ class YumDnfZypperAssumeYes(Rule):
     def check(self, ctx: Context):
         for site in run_sites(ctx.tree):
             for _, inv in invocations(site.script):
-                pc = pkg_command(inv)
-                if pc is None or not prompts(pc) or answers_yes(pc):
+                p = rpm_command(inv)
+                if p is None or not tools.rpm.prompts(p) or tools.rpm.answers_yes(p):
                     continue
                 span = site.span(inv.cmd)
-                flag = "--non-interactive" if pc.family == "zypper" else "-y"
+                flag = "--non-interactive" if p.tool == "zypper" else "-y"
                 if not site.posix:
                     yield ctx.finding(
                         span,
-                        f"`{pc.name}` without `{flag}` (not fixed: the RUN's shell is not a POSIX shell)",
+                        f"`{name(p)}` without `{flag}` (not fixed: the RUN's shell is not a POSIX shell)",
                     )
                     continue
-                if pc.family == "zypper":
-                    edit = insert_word(site.script, ctx.text, inv.name_end, "--non-interactive")
-                    msg = f"`{pc.name}` without `--non-interactive`: the build cannot answer zypper's prompt"
+                if p.tool == "zypper":
+                    edit = insert_word(site.script, ctx.text, p.name_end, "--non-interactive")
+                    msg = f"`{name(p)}` without `--non-interactive`: the build cannot answer zypper's prompt"
                 else:
-                    edit = insert_word(site.script, ctx.text, pc.words[-1].end, "-y")
-                    msg = f"`{pc.name}` without `-y`: the build cannot answer the confirmation prompt"
+                    edit = insert_word(site.script, ctx.text, p.insert_at, "-y")
+                    msg = f"`{name(p)}` without `-y`: the build cannot answer the confirmation prompt"
                 yield ctx.finding(span, msg, [edit])

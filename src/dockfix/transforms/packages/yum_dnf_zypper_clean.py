@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import tools
 from ...rules import Context, Rule, Safety
 from ...shell_edits import append_edit
 from ._pkgcache import (
@@ -12,14 +13,7 @@ from ._pkgcache import (
     rm_paths,
     run_sites,
 )
-from ._rpm import (
-    _HADOLINT,
-    CACHE_DIRS,
-    _installroot,
-    fills_cache,
-    is_clean,
-    pkg_command,
-)
+from ._rpm import _HADOLINT, installroot, name, rpm_command
 
 
 class YumDnfZypperClean(Rule):
@@ -76,22 +70,23 @@ class YumDnfZypperClean(Rule):
 
     def check(self, ctx: Context):
         for site in run_sites(ctx.tree):
-            cmds = [(i, pc) for i, inv in invocations(site.script) if (pc := pkg_command(inv)) is not None]
+            cmds = [(i, p) for i, inv in invocations(site.script) if (p := rpm_command(inv)) is not None]
             if not cmds:
                 continue
-            for family in dict.fromkeys(pc.family for _, pc in cmds):
-                mine = [(i, pc) for i, pc in cmds if pc.family == family]
-                fills = [(i, pc) for i, pc in mine if fills_cache(pc)]
+            for family in dict.fromkeys(p.tool for _, p in cmds):
+                mine = [(i, p) for i, p in cmds if p.tool == family]
+                fills = [(i, p) for i, p in mine if tools.rpm.fills_cache(p)]
                 if not fills:
                     continue
                 last_i, last = fills[-1]
-                span = site.span(last.inv.cmd)
+                assert last.cmd is not None  # parsed from a Command
+                span = site.span(last.cmd)
                 hadolint = _HADOLINT.get(family)
                 fires = hadolint is not None and hadolint_clean_fires(site.script, *hadolint[1:])
                 code = hadolint[0] if hadolint else ""
-                dirs = CACHE_DIRS[family]
+                dirs = tools.rpm.CACHE_DIRS[family]
                 cleaned_by = None
-                if any(is_clean(pc) for i, pc in mine if i > last_i):
+                if any(tools.rpm.is_cache_clean(p) for i, p in mine if i > last_i):
                     cleaned_by = "clean"
                 elif any(
                     rm_covers(rm_paths(inv.cmd, site.state), d)
@@ -113,7 +108,7 @@ class YumDnfZypperClean(Rule):
                             f"(hadolint {code} still reports it: {why})",
                         )
                     continue
-                prog = last.inv.program
+                prog = last.program
                 command = f"{prog} clean --all" if family == "zypper" else f"{prog} clean all"
                 if any(covers(site.cache_targets(), d) for d in dirs):
                     if fires:
@@ -123,10 +118,10 @@ class YumDnfZypperClean(Rule):
                             f"(hadolint {code} does not know cache mounts)",
                         )
                     continue
-                if any(_installroot(pc) for _, pc in fills):
+                if any(installroot(p) for _, p in fills):
                     yield ctx.finding(
                         span,
-                        f"`{command}` missing after `{last.name}` (not fixed: the install goes to another root)",
+                        f"`{command}` missing after `{name(last)}` (not fixed: the install goes to another root)",
                     )
                     continue
                 edit = append_edit(
@@ -138,10 +133,10 @@ class YumDnfZypperClean(Rule):
                         if not site.posix
                         else "nothing can run after the end of this RUN"
                     )
-                    yield ctx.finding(span, f"`{command}` missing after `{last.name}` (not fixed: {why})")
+                    yield ctx.finding(span, f"`{command}` missing after `{name(last)}` (not fixed: {why})")
                     continue
                 yield ctx.finding(
                     span,
-                    f"`{command}` missing after `{last.name}`: the package cache stays in the layer",
+                    f"`{command}` missing after `{name(last)}`: the package cache stays in the layer",
                     [edit],
                 )
