@@ -544,3 +544,9 @@ def test_generic_questions():
     assert not tools.fills_cache(parse("npm run build"))
     assert tools.is_cache_clean(parse("npm cache clear")) and tools.is_cache_clean(parse("go clean -cache"))
     assert not tools.is_cache_clean(parse("apt-get install x"))
+
+
+def test_label_names_the_program_behind_wrappers() -> None:
+    assert tools.parse(["sudo", "dnf", "group", "install", "x"], unwrap=True).label == "sudo dnf group install"
+    assert tools.parse(["python3", "-m", "pip", "install", "x"]).label == "python3 -m pip install"
+    assert tools.parse(["npm", "ci"]).label == "npm ci"

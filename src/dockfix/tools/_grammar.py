@@ -336,6 +336,8 @@ class Parsed:
     def label(self) -> str:
         """The command for messages: ``npm ci``, ``python3 -m pip install``."""
         head = self.via or self.program
+        if self.via and self.program not in self.via.split():
+            head = f"{self.via} {self.program}"  # wrappers only (``sudo``): the program follows them
         return " ".join([head, *(t.value or t.text for t in self.sub_tokens)])
 
     @property
