@@ -9,14 +9,13 @@ from dockfix.engine import apply_edits
 from dockfix.model import SemanticModel
 from dockfix.shell import script_of
 from dockfix.shell_edits import remove_command
+from dockfix.tools import apt as apt_tool
 from dockfix.transforms.packages._apt_apk import (
-    apt_assumes_yes,
-    apt_parse,
-    apt_sub_name,
     cache_mount_targets,
     descendants,
     failure_stops_build,
     hadolint_apt_get_codes,
+    literal_sub,
     non_apk_base,
     shipped_stages,
     stage_runs,
@@ -103,7 +102,13 @@ def test_failure_stops_build(body: str, stops: bool) -> None:
 
 
 def test_apt_sub_name_and_prompt_alias() -> None:
-    assert apt_sub_name("auto-remove") == "autoremove" and apt_sub_name("frobnicate") == "frobnicate"
+    _, _, _, script = _run("RUN apt-get auto-remove && apt-get frobnicate\n")
+    subs = [literal_sub(c) for c in script.commands]
+    assert [(p.sub, p.sub_tokens[0].value) for p in subs if p] == [
+        ("autoremove", "auto-remove"),
+        ("frobnicate", "frobnicate"),
+    ]
+    assert subs[0] is not None and subs[0].sub in apt_tool.PROMPTS
     text = "FROM debian:12\nRUN apt-get auto-remove\n"
     assert dockfix.fix(text, select=["DF101"]).output == "FROM debian:12\nRUN apt-get auto-remove -y\n"
 
@@ -146,14 +151,22 @@ def test_stage_graph() -> None:
 )
 def test_apt_assumes_yes(args: str, yes: bool) -> None:
     _, _, _, script = _run(f"RUN apt-get {args}\n")
-    assert apt_assumes_yes(script.commands[0]) is yes
+    p = literal_sub(script.commands[0])
+    assert p is not None and apt_tool.assumes_yes(p) is yes
 
 
 def test_apt_subcommand_skips_option_values() -> None:
     _, _, _, script = _run("RUN apt-get -o Acquire::Retries=3 -t bookworm install x && apt-get $V x\n")
     first, second = script.commands
-    assert apt_parse(first)[1].value == "install"
-    assert apt_parse(second)[1] is None
+    p = literal_sub(first)
+    assert p is not None and p.sub == "install"
+    assert literal_sub(second) is None
+
+
+def test_attached_option_value_that_expands_keeps_the_subcommand() -> None:
+    # `-o$X` is one option (apt reads the value attached); the subcommand after it is known
+    text = "FROM debian:12\nRUN apt-get -o$X install x\n"
+    assert dockfix.fix(text, select=["DF101"]).output == "FROM debian:12\nRUN apt-get -o$X install -y x\n"
 
 
 # -- cache mounts ------------------------------------------------------------------

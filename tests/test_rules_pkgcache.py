@@ -173,6 +173,24 @@ def test_rpm_rules_read_tools_grammar(line: str, fixed: str) -> None:
     assert out == f"FROM fedora\nRUN {fixed}\n"
 
 
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        ("uv -p 3.12 pip install x", "uv -p 3.12 pip install --no-cache x"),  # -p takes a value
+        ("uv --python 3.12 sync", "uv --python 3.12 sync --no-cache"),
+        ("uv --no-cache-dir sync", None),  # uv's alias of --no-cache
+        ("uv sync -qn", None),
+        ("uv pip compile x", None),  # not one of DF114's subcommands
+        ("python3 -X dev -m pip install x", "python3 -X dev -m pip install --no-cache-dir x"),
+        ("pip --log l install x", "pip --log l install --no-cache-dir x"),
+        ("pip install -- --no-cache-dir", "pip install --no-cache-dir -- --no-cache-dir"),  # an operand
+    ],
+)
+def test_pip_uv_rules_read_tools_grammar(line: str, fixed: str | None) -> None:
+    out = dockfix.fix(f"FROM python\nRUN {line}\n", select=["DF110", "DF114"]).output
+    assert out == f"FROM python\nRUN {fixed or line}\n"
+
+
 def test_rules_registered_with_docs() -> None:
     rules = registry().rules
     for code in CODES:

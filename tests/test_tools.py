@@ -136,6 +136,12 @@ def test_uv():
     assert parse("uv sync --no-install-project --frozen").has("--no-install-project")
     assert tools.pip.is_cache_clean(parse("uv cache clean"))
     assert parse("uv -n pip install x").has("--no-cache")
+    # `--python`/`-p` is a global option with a value (`uv -p 3.12 sync`), and
+    # `--no-cache-dir` is uv's alias of `--no-cache`
+    assert parse("uv -p 3.12 pip install x").sub == "pip install"
+    assert parse("uv --python 3.12 sync").sub == "sync"
+    assert parse("uv --no-cache-dir pip install x").has("--no-cache")
+    assert parse("uv pip install --no-cache-dir x").has("-n")
 
 
 def test_poetry():
@@ -547,6 +553,8 @@ def test_generic_questions():
 
 
 def test_label_names_the_program_behind_wrappers() -> None:
-    assert tools.parse(["sudo", "dnf", "group", "install", "x"], unwrap=True).label == "sudo dnf group install"
+    assert (
+        tools.parse(["sudo", "dnf", "group", "install", "x"], unwrap=True).label == "sudo dnf group install"
+    )
     assert tools.parse(["python3", "-m", "pip", "install", "x"]).label == "python3 -m pip install"
     assert tools.parse(["npm", "ci"]).label == "npm ci"

@@ -87,11 +87,11 @@ PIP_PATH_OPTIONS = ("--target", "--root", "--prefix", "--src", "--find-links", "
 
 UV_GLOBAL = opts(
     values=(
-        "--cache-dir, --directory, --project, --config-file, --color, --python-preference, "
+        "--cache-dir, --directory, --project, --config-file, --color, -p --python, --python-preference, "
         "--allow-insecure-host --trusted-host"
     ),
     flags=(
-        "-n --no-cache, -q --quiet, -v --verbose, --native-tls, --offline, --no-progress, --no-config, "
+        "-n --no-cache --no-cache-dir, -q --quiet, -v --verbose, --native-tls, --offline, --no-progress, --no-config, "
         "--no-python-downloads, --managed-python, --no-managed-python, --preview, --system-certs, -h --help, "
         "-V --version"
     ),

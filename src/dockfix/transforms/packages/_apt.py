@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from ...model import SemanticModel
 from ...shell import Command, Script
+from ...tools import Parsed
 from ...tree import Dockerfile, Instruction, Stage
 from ._apt_apk import (
     APT,
     APT_LISTS,
-    APT_NEEDS_LISTS,
     Run,
-    apt_parse,
+    apt_tool,
     descendants,
     is_lists_cleanup,
+    literal_sub,
     run_position,
     stage_runs,
 )
@@ -28,13 +30,13 @@ def _span(script: Script, cmd: Command, upto: int | None = None) -> tuple[int, i
     return script.source(cmd.name_start), script.source_end(upto if upto is not None else cmd.name_end)
 
 
-def _apt_commands(script: Script):
-    """(command, subcommand Arg, index) for every apt-get / apt command whose
+def _apt_commands(script: Script) -> Iterator[tuple[Command, Parsed]]:
+    """(command, its parse) for every apt-get / apt command whose
     subcommand is a literal word."""
     for cmd in script.find(*APT):
-        _, sub, idx = apt_parse(cmd)
-        if sub is not None and idx is not None:
-            yield cmd, sub, idx
+        p = literal_sub(cmd)
+        if p is not None:
+            yield cmd, p
 
 
 # -- DF101 -------------------------------------------------------------------
@@ -65,17 +67,17 @@ def lists_use(run: Run) -> ListsUse:
             continue
         if cmd.program not in APT and cmd.program != "apt-cache":
             continue
-        _, sub, _ = apt_parse(cmd)
-        if sub is None:
+        p = literal_sub(cmd)
+        if p is None:
             continue
-        if sub.value == "update" and cmd.program in APT:
+        if p.sub == "update" and cmd.program in APT:
             out.effect = "fresh"
-        elif sub.value == "dist-clean" and cmd.program in APT:
+        elif p.sub == "dist-clean" and cmd.program in APT:
             out.effect = "clean"
         elif (
             out.effect is None
             and out.needs is None
-            and (sub.value in APT_NEEDS_LISTS or cmd.program == "apt-cache")
+            and (p.sub in apt_tool.NEEDS_LISTS or cmd.program == "apt-cache")
         ):
             out.needs = cmd
     return out

@@ -13,12 +13,13 @@ import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from ... import tools
 from ...model import Family, SemanticModel
 from ...mounts import parse_mount
 from ...rules import Edit
 from ...shell import Arg, Command, Script, script_of
 from ...shell_edits import command_node, errexit_at
-from ...tools import apk as apk_tool
+from ...tools import Parsed
 from ...tools import apt as apt_tool
 from ...tree import Dockerfile, Instruction, Stage
 
@@ -150,155 +151,18 @@ def covers(target: str, path: str) -> bool:
 # -- apt / apt-get ----------------------------------------------------------
 
 APT = apt_tool.APT
-# Subcommands that read the package lists (they fail or pick other
-# versions without them), and those that stop for a yes/no question
-# without -y (canonical names: see :func:`apt_sub_name`).
-APT_NEEDS_LISTS = apt_tool.NEEDS_LISTS
-APT_PROMPTS = apt_tool.PROMPTS
-_APT_VALUES = apt_tool.APT_OPTIONS.values
 
 
-def apt_sub_name(word: str | None) -> str | None:
-    """The canonical name of an apt subcommand as written (``auto-remove``
-    is ``autoremove``)."""
-    found = apt_tool.APT_GET.find(word) if word is not None else None
-    return found.name if found is not None else word
-
-
-@dataclass
-class AptOption:
-    arg: Arg
-    value_arg: Arg | None  # the separate value of `-o X`, `-t stable`
-
-
-def apt_parse(cmd: Command) -> tuple[list[AptOption], Arg | None, int | None]:
-    """(options, subcommand, index of the subcommand in ``cmd.args``).
-
-    The subcommand is the first word that is not an option or an option's
-    value; None when a word before it expands (``apt-get $CMD x``)."""
-    opts: list[AptOption] = []
-    args = cmd.args
-    i = 0
-    while i < len(args):
-        a = args[i]
-        v = a.value
-        if v is None:
-            return opts, None, None
-        if v.startswith("-") and v not in ("-", "--"):
-            value_arg = None
-            if v in _APT_VALUES and i + 1 < len(args):
-                value_arg = args[i + 1]
-                i += 1
-            opts.append(AptOption(a, value_arg))
-            i += 1
-            continue
-        return opts, a, i
-    return opts, None, None
-
-
-def apt_all_options(cmd: Command) -> list[AptOption]:
-    """Every option of the command, before and after the subcommand."""
-    opts: list[AptOption] = []
-    args = cmd.args
-    i = 0
-    while i < len(args):
-        a = args[i]
-        v = a.value
-        if v is not None and v.startswith("-") and v not in ("-", "--"):
-            value_arg = None
-            if v in _APT_VALUES and i + 1 < len(args):
-                value_arg = args[i + 1]
-                i += 1
-            opts.append(AptOption(a, value_arg))
-        i += 1
-    return opts
-
-
-def apt_config_values(cmd: Command) -> dict[str, str]:
-    """``-o Key=Value`` settings given on the command line (keys lower-cased)."""
-    out: dict[str, str] = {}
-    for o in apt_all_options(cmd):
-        v = o.arg.value or ""
-        if v in ("-o", "--option"):
-            text = o.value_arg.value if o.value_arg is not None else None
-        elif v.startswith("--option="):
-            text = v[len("--option=") :]
-        elif v.startswith("-o") and not v.startswith("--"):
-            text = v[2:]
-        else:
-            continue
-        if text and "=" in text:
-            key, _, val = text.partition("=")
-            out[key.strip().lower()] = val.strip()
-    return out
-
-
-_TRUE = {"1", "true", "yes", "on", "enable"}
-_FALSE = {"0", "false", "no", "off", "disable"}
-
-
-def apt_subcommand(cmd: Command) -> str | None:
-    if cmd.program not in APT and cmd.program != "apt-cache":
+def literal_sub(cmd: Command) -> Parsed | None:
+    """``tools.parse(cmd)`` when the command's subcommand is a literal word
+    (a known one, or an unknown one such as ``dist-clean``); None when a
+    word that expands stands where the subcommand is, or there is none.
+    ``p.sub`` is the canonical name (``auto-remove`` is ``autoremove``),
+    ``p.sub_tokens[0]`` the word as written."""
+    p = tools.parse(cmd)
+    if p is None or not p.sub_tokens or p.sub_tokens[0].value is None:
         return None
-    _, sub, _ = apt_parse(cmd)
-    return sub.value if sub is not None else None
-
-
-def apt_assumes_yes(cmd: Command) -> bool:
-    """-y / --yes / --assume-yes, -qq (quiet level 2 implies -y), or
-    ``-o APT::Get::Assume-Yes=true``."""
-    quiet = 0
-    for o in apt_all_options(cmd):
-        v = o.arg.value or ""
-        if v.startswith("--"):
-            name, _, val = v.partition("=")
-            if name in ("--yes", "--assume-yes") and (not val or val.lower() in _TRUE):
-                return True
-            if name == "--quiet":
-                quiet = max(quiet, int(val)) if val.isdigit() else quiet + 1
-            continue
-        body = v[1:]
-        if "=" in body:  # -q=2
-            name, _, val = body.partition("=")
-            if name == "q" and val.isdigit():
-                quiet = max(quiet, int(val))
-            continue
-        if v in _APT_VALUES or body[:1] in "octaP":
-            continue  # an option with a value (attached or not)
-        if "y" in body:
-            return True
-        quiet += body.count("q")
-    if quiet >= 2:
-        return True
-    return apt_config_values(cmd).get("apt::get::assume-yes", "").lower() in _TRUE
-
-
-def apt_option(cmd: Command, *names: str) -> bool:
-    """A long apt option given (``--name`` or ``--name=value``)."""
-    for o in apt_all_options(cmd):
-        v = o.arg.value or ""
-        for n in names:
-            if v == n or v.startswith(n + "="):
-                return True
-    return False
-
-
-def insert_point_after_options(cmd: Command, sub_index: int) -> int:
-    """Script offset after the subcommand and the literal options that
-    follow it right away (``install -y -o X=Y|``): where a new option reads
-    naturally.  Stops at the first operand or expansion."""
-    args = cmd.args
-    end = args[sub_index].end
-    i = sub_index + 1
-    while i < len(args):
-        v = args[i].value
-        if v is None or not v.startswith("-") or v in ("-", "--"):
-            break
-        if v in _APT_VALUES and i + 1 < len(args):
-            i += 1
-        end = args[i].end
-        i += 1
-    return end
+    return p
 
 
 def is_lists_cleanup(cmd: Command) -> bool:
@@ -317,30 +181,6 @@ def is_lists_cleanup(cmd: Command) -> bool:
 
 
 # -- apk --------------------------------------------------------------------
-
-
-# apk options that take the next word as value.
-def apk_subcommand(cmd: Command) -> tuple[Arg | None, int | None]:
-    """The apk applet (`add`, `update`, ...) and its index in ``cmd.args``."""
-    if cmd.program != "apk":
-        return None, None
-    args = cmd.args
-    i = 0
-    while i < len(args):
-        v = args[i].value
-        if v is None:
-            return None, None
-        if v.startswith("-") and v not in ("-", "--"):
-            if apk_tool.APK_OPTIONS.takes_value(v):
-                i += 1
-            i += 1
-            continue
-        return args[i], i
-    return None, None
-
-
-def apk_no_cache(cmd: Command) -> bool:
-    return cmd.has_option("--no-cache")
 
 
 # -- where a command's failure goes -----------------------------------------

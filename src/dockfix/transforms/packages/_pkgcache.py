@@ -359,28 +359,3 @@ def subcommand(args: list[Arg], short_val: str = "", long_val: frozenset[str] = 
                 break
         i += consumed
     return None
-
-
-def has_short(args: list[Arg], letter: str, short_val: str = "", upto: int | None = None) -> bool:
-    """Is the short option ``-letter`` given (grouped or not), reading
-    option groups as getopt does (a letter after one taking a value is that
-    value, not an option)?"""
-    for a in args[:upto]:
-        v = a.value
-        if v is None or not v.startswith("-") or v.startswith("--") or v == "-":
-            continue
-        for ch in v[1:]:
-            if ch == letter:
-                return True
-            if ch in short_val:
-                break
-    return False
-
-
-def has_long(args: list[Arg], *names: str) -> bool:
-    for a in args:
-        v = a.value or ""
-        for n in names:
-            if v == n or v.startswith(n + "="):
-                return True
-    return False

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from ...shell import Arg, Script
+from ... import tools
+from ...shell import Script
 from ._pkgcache import (
     TRUTHY,
     Invocation,
@@ -13,46 +14,6 @@ from ._pkgcache import (
     State,
     covers,
     covers_home_cache,
-    subcommand,
-)
-
-_PIP = re.compile(r"pip(\d+(\.\d+)*)?")
-_PYTHON = re.compile(r"python(\d+(\.\d+)*)?")
-# pip's general options that take a value (they may come before `install`)
-_PIP_LONG_VAL = frozenset(
-    {
-        "--python",
-        "--log",
-        "--log-file",
-        "--local-log",
-        "--proxy",
-        "--retries",
-        "--timeout",
-        "--exists-action",
-        "--trusted-host",
-        "--cert",
-        "--client-cert",
-        "--cache-dir",
-        "--use-feature",
-        "--use-deprecated",
-        "--keyring-provider",
-        "--resume-retries",
-    }
-)
-# uv's global options that take a value
-_UV_LONG_VAL = frozenset(
-    {
-        "--cache-dir",
-        "--directory",
-        "--project",
-        "--config-file",
-        "--color",
-        "--python",
-        "--python-preference",
-        "--allow-insecure-host",
-        "--index-url",
-        "--extra-index-url",
-    }
 )
 
 
@@ -88,82 +49,16 @@ def _set_before(script: Script, name: str, start: int) -> bool:
     return False
 
 
-def _option_value(args: list[Arg], name: str) -> str | None:
-    for k, a in enumerate(args):
-        v = a.value or ""
-        if v.startswith(name + "="):
-            return v.split("=", 1)[1]
-        if v == name and k + 1 < len(args):
-            return args[k + 1].value
-    return None
+def pip_cache_dir(state: State, p: tools.Parsed) -> str | None:
+    """pip's cache folder when ``--cache-dir`` or ``$PIP_CACHE_DIR`` moves it."""
+    return p.value("--cache-dir") or state.get("PIP_CACHE_DIR") or None
 
 
-def pip_install(inv: Invocation) -> tuple[Arg, list[Arg]] | None:
-    """``(the install word, pip's arguments)`` when the command is ``pip
-    install`` (pip, pip3, pip3.12, python -m pip, python3.12 -m pip)."""
-    prog = inv.program or ""
-    args = inv.args
-    if _PIP.fullmatch(prog):
-        pip_args = args
-    elif _PYTHON.fullmatch(prog):
-        i = 0
-        pip_args = None
-        while i < len(args):
-            v = args[i].value
-            if v is None:
-                return None
-            if v == "-m":
-                if i + 1 < len(args) and args[i + 1].value == "pip":
-                    pip_args = args[i + 2 :]
-                break
-            if v == "-mpip":
-                pip_args = args[i + 1 :]
-                break
-            if v.startswith("--") or not v.startswith("-") or "c" in v[1:]:
-                return None  # a script, `-c code`, or a long option
-            i += 2 if v in ("-X", "-W") else 1
-    else:
-        return None
-    if pip_args is None:
-        return None
-    k = subcommand(pip_args, "", _PIP_LONG_VAL)
-    if k is None or pip_args[k].value != "install":
-        return None
-    return pip_args[k], pip_args
-
-
-def pip_cache_dir(state: State, pip_args: list[Arg]) -> str | None:
-    return _option_value(pip_args, "--cache-dir") or state.get("PIP_CACHE_DIR") or None
-
-
-def uv_subcommand(inv: Invocation) -> tuple[Arg, str] | None:
-    """The last word of a caching uv subcommand (`uv pip install`, `uv pip
-    sync`, `uv sync`, `uv tool install`) and the subcommand, or None."""
-    if inv.program != "uv":
-        return None
-    args = inv.args
-    k = subcommand(args, "p", _UV_LONG_VAL)
-    if k is None:
-        return None
-    first = args[k].value
-    if first == "sync":
-        return args[k], "sync"
-    if first in ("pip", "tool"):
-        rest = args[k + 1 :]
-        j = subcommand(rest, "p", _UV_LONG_VAL)
-        if j is None:
-            return None
-        second = rest[j].value
-        if (first, second) in (("pip", "install"), ("pip", "sync"), ("tool", "install")):
-            return rest[j], f"{first} {second}"
-    return None
-
-
-def uv_cache_covered(site: RunSite, inv: Invocation, state: State) -> bool:
+def uv_cache_covered(site: RunSite, p: tools.Parsed, state: State) -> bool:
     targets = site.cache_targets()
     if not targets:
         return False
-    cache_dir = _option_value(inv.args, "--cache-dir") or state.get("UV_CACHE_DIR") or None
+    cache_dir = p.value("--cache-dir") or state.get("UV_CACHE_DIR") or None
     if cache_dir:
         return covers(targets, cache_dir)
     return covers_home_cache(targets, state, "uv")

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ...rules import Context, Edit, Rule, Safety
 from ...shell import Command, Script, insert_after
 from ...shell_edits import remove_command
+from ...tools import Parsed
 from ...tree import Dockerfile, Stage
 from ._apt_apk import (
     APK_CACHE,
     Run,
     all_runs,
-    apk_no_cache,
-    apk_subcommand,
     canonical_edits,
     descendants,
+    literal_sub,
     non_apk_base,
     run_position,
     stage_runs,
@@ -52,10 +54,11 @@ _OPAQUE = frozenset(
 )
 
 
-def _apk_commands(script: Script):
+def _apk_commands(script: Script) -> Iterator[tuple[Command, str | None, Parsed | None]]:
+    """(command, applet as written or None, its parse) for each `apk`."""
     for cmd in script.find("apk"):
-        sub, idx = apk_subcommand(cmd)
-        yield cmd, (sub.value if sub is not None else None), sub
+        p = literal_sub(cmd)
+        yield cmd, (p.sub_tokens[0].value if p is not None else None), p
 
 
 def _opaque(cmd: Command) -> bool:
@@ -94,10 +97,10 @@ def _later_index_user(tree: Dockerfile, stage: Stage, after) -> bool:
         if not run.usable:
             return False
         assert run.script is not None
-        for cmd, verb, _ in _apk_commands(run.script):
+        for _cmd, verb, p in _apk_commands(run.script):
             if verb in ("add", "update") or verb in _INDEX_FREE:
                 continue
-            if verb is not None and apk_no_cache(cmd):
+            if p is not None and p.has("--no-cache"):
                 continue
             return True
         return False
@@ -212,10 +215,10 @@ class ApkNoCache(Rule):
         script = run.script
         assert script is not None and run.stage is not None
         apks = list(_apk_commands(script))
-        adds = [(c, sub) for c, verb, sub in apks if verb == "add"]
+        adds = [(c, p) for c, verb, p in apks if verb == "add" and p is not None]
         if not adds:
             return None
-        missing = [(c, sub) for c, sub in adds if not apk_no_cache(c)]
+        missing = [(c, p) for c, p in adds if not p.has("--no-cache")]
         updates = [c for c, verb, _ in apks if verb == "update"]
         others = [c for c, verb, _ in apks if verb not in ("add", "update", "del")]
 
@@ -229,7 +232,7 @@ class ApkNoCache(Rule):
                     span(missing[0][0]),
                     f"`apk add` without `--no-cache` in a stage whose base image ({base}) is not Alpine: not changed",
                 )
-        edits: list[Edit] = [insert_after(script, sub.end, " --no-cache") for _, sub in missing]
+        edits: list[Edit] = [insert_after(script, p.insert_at, " --no-cache") for _, p in missing]
 
         # Drop the `apk update`s when they are now redundant.
         dropped: list[Edit] = []

@@ -9,10 +9,8 @@ from ._apt import (
     _span,
 )
 from ._apt_apk import (
-    APT_PROMPTS,
     all_runs,
-    apt_assumes_yes,
-    apt_sub_name,
+    apt_tool,
     canonical_edits,
     failure_stops_build,
 )
@@ -75,16 +73,16 @@ class AptGetYes(Rule):
             script = run.script
             assert script is not None
             shell_e = ctx.facts(run.ins).shell.errexit
-            for cmd, sub, _ in _apt_commands(script):
-                if apt_sub_name(sub.value) not in APT_PROMPTS or apt_assumes_yes(cmd):
+            for cmd, p in _apt_commands(script):
+                if p.sub not in apt_tool.PROMPTS or apt_tool.assumes_yes(p):
                     continue
                 safe = failure_stops_build(script, cmd, shell_e)
-                msg = f"`{cmd.program} {sub.value}` without `-y` aborts at the first prompt"
+                msg = f"`{cmd.program} {p.sub_tokens[0].value}` without `-y` aborts at the first prompt"
                 if not safe:
                     msg += " (its failure is ignored here, so `-y` may install packages the build went without: unsafe)"
                 yield ctx.finding(
-                    _span(script, cmd, sub.end),
+                    _span(script, cmd, p.insert_at),
                     msg,
-                    canonical_edits([insert_after(script, sub.end, " -y")], ctx.text),
+                    canonical_edits([insert_after(script, p.insert_at, " -y")], ctx.text),
                     safety=Safety.SAFE if safe else Safety.UNSAFE,
                 )

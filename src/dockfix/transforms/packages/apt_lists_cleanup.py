@@ -13,7 +13,7 @@ from ._apt import (
 )
 from ._apt_apk import (
     APT_LISTS,
-    APT_NEEDS_LISTS,
+    apt_tool,
     canonical_edits,
     is_lists_cleanup,
     shipped_stages,
@@ -88,15 +88,15 @@ class AptListsCleanup(Rule):
                     continue
                 script = run.script
                 assert script is not None
-                updates = [c for c, sub, _ in _apt_commands(script) if sub.value == "update"]
+                updates = [c for c, p in _apt_commands(script) if p.sub == "update"]
                 if not updates:
                     continue
                 # the last apt command that touches the lists
                 last = max(
                     (
                         c
-                        for c, sub, _ in _apt_commands(script)
-                        if sub.value == "update" or sub.value in APT_NEEDS_LISTS
+                        for c, p in _apt_commands(script)
+                        if p.sub == "update" or p.sub in apt_tool.NEEDS_LISTS
                     ),
                     key=lambda c: c.end,
                 )

@@ -10,10 +10,8 @@ from ._apt import (
 )
 from ._apt_apk import (
     all_runs,
-    apt_config_values,
-    apt_option,
+    apt_tool,
     canonical_edits,
-    insert_point_after_options,
 )
 
 
@@ -65,20 +63,20 @@ class AptNoInstallRecommends(Rule):
                 continue
             script = run.script
             assert script is not None
-            for cmd, sub, idx in _apt_commands(script):
-                if sub.value != "install":
+            for cmd, p in _apt_commands(script):
+                if p.sub != "install":
                     continue
-                conf = apt_config_values(cmd).get("apt::install-recommends", "").lower()
-                if apt_option(cmd, "--no-install-recommends") or conf in ("0", "false", "no", "off"):
+                conf = apt_tool.config(p).get("apt::install-recommends", "").lower()
+                if p.has("--no-install-recommends") or conf in ("0", "false", "no", "off"):
                     continue
-                span = _span(script, cmd, sub.end)
-                if apt_option(cmd, "--install-recommends") or conf in ("1", "true", "yes", "on"):
+                span = _span(script, cmd, p.insert_at)
+                if p.has("--install-recommends") or conf in ("1", "true", "yes", "on"):
                     yield ctx.finding(
                         span,
                         "recommended packages are installed on purpose here (`--install-recommends`): not changed",
                     )
                     continue
-                at = insert_point_after_options(cmd, idx)
+                at = p.after_leading_options()
                 yield ctx.finding(
                     span,
                     f"`{cmd.program} install` without `--no-install-recommends` also installs recommended packages",

@@ -11,12 +11,10 @@ from ._apt import (
 )
 from ._apt_apk import (
     all_runs,
-    apt_config_values,
-    apt_option,
-    apt_parse,
+    apt_tool,
     canonical_edits,
     hadolint_apt_get_codes,
-    insert_point_after_options,
+    literal_sub,
     shipped_stages,
 )
 
@@ -94,14 +92,15 @@ class AptToAptGet(Rule):
             assert script is not None
             planned: list[tuple[Command, str, tuple[int, int], list[Edit]]] = []
             for cmd in script.find("apt"):
-                opts, sub, idx = apt_parse(cmd)
+                p = literal_sub(cmd)
                 name_text = script.text[cmd.name_start : cmd.name_end]
                 span = _span(script, cmd)
-                if sub is None or idx is None:
+                if p is None:
                     yield ctx.finding(
                         span, "`apt` is meant for terminals; use `apt-get` (subcommand unknown: not changed)"
                     )
                     continue
+                sub = p.sub_tokens[0]
                 verb = sub.value
                 if (
                     verb not in _SAME
@@ -118,12 +117,10 @@ class AptToAptGet(Rule):
                     edits.append(Edit(script.source(sub.start), script.source_end(sub.end), "dist-upgrade"))
                 elif (
                     verb == "upgrade"
-                    and not apt_option(cmd, "--with-new-pkgs", "--without-new-pkgs")
-                    and ("apt::get::upgrade-allow-new" not in apt_config_values(cmd))
+                    and not p.has("--with-new-pkgs", "--without-new-pkgs")
+                    and ("apt::get::upgrade-allow-new" not in apt_tool.config(p))
                 ):
-                    edits.append(
-                        insert_after(script, insert_point_after_options(cmd, idx), " --with-new-pkgs")
-                    )
+                    edits.append(insert_after(script, p.after_leading_options(), " --with-new-pkgs"))
                 planned.append((cmd, verb, span, edits))
             if not planned:
                 continue

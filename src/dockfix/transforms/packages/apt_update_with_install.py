@@ -5,6 +5,7 @@ from __future__ import annotations
 from ...rules import Context, Rule, Safety
 from ...shell import Command, insert_before
 from ...shell_edits import append_edit
+from ...tools import Parsed
 from ._apt import (
     _LISTS_CLEANUP,
     _apt_commands,
@@ -95,19 +96,19 @@ class AptUpdateWithInstall(Rule):
                 continue
             script = run.script
             assert script is not None and run.stage is not None
-            for cmd, sub, _ in _apt_commands(script):
-                if sub.value == "update":
+            for cmd, p in _apt_commands(script):
+                if p.sub == "update":
                     break
-                if sub.value != "install":
+                if p.sub != "install":
                     continue
-                yield self._finding(ctx, run, cmd, sub, states, run.stage.index in shipped)
+                yield self._finding(ctx, run, cmd, p, states, run.stage.index in shipped)
                 break
 
-    def _finding(self, ctx: Context, run: Run, cmd: Command, sub, states, shipped: bool):
+    def _finding(self, ctx: Context, run: Run, cmd: Command, p: Parsed, states, shipped: bool):
         tree = ctx.tree
         script = run.script
         assert script is not None and run.stage is not None
-        span = _span(script, cmd, sub.end)
+        span = _span(script, cmd, p.insert_at)
         msg = f"`{cmd.program} install` without `{cmd.program} update` before it in the same RUN"
         if cmd.conditional or cmd.prev_op in ("||", "|", "|&", "&"):
             return ctx.finding(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ... import tools
 from ...rules import Context, Rule, Safety
 from ...shell_edits import insert_word
 from ._pkgcache import (
@@ -13,7 +14,6 @@ from ._pkgcache import (
 from ._python_cache import (
     _env_flag,
     pip_cache_dir,
-    pip_install,
 )
 
 
@@ -74,17 +74,14 @@ class PipNoCacheDir(Rule):
     def check(self, ctx: Context):
         for site in run_sites(ctx.tree):
             for _, inv in invocations(site.script):
-                found = pip_install(inv)
-                if found is None:
-                    continue
-                install, pip_args = found
-                if any(a.value == "--no-cache-dir" for a in inv.args):
+                p = tools.parse(inv.cmd, unwrap=True, tool="pip")
+                if p is None or not p.is_sub("install") or p.has("--no-cache-dir"):
                     continue
                 if _env_flag(site, inv, "PIP_NO_CACHE_DIR"):
                     continue
                 targets = site.cache_targets()
                 state = site.state_for(inv)
-                cache_dir = pip_cache_dir(state, pip_args)
+                cache_dir = pip_cache_dir(state, p)
                 covered = (
                     covers(targets, cache_dir) if cache_dir else covers_home_cache(targets, state, "pip")
                 )
@@ -108,5 +105,5 @@ class PipNoCacheDir(Rule):
                 yield ctx.finding(
                     site.span(inv.cmd),
                     msg,
-                    [insert_word(site.script, ctx.text, install.end, "--no-cache-dir")],
+                    [insert_word(site.script, ctx.text, p.insert_at, "--no-cache-dir")],
                 )

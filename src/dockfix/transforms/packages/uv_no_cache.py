@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from ... import tools
 from ...rules import Context, Rule, Safety
 from ...shell_edits import insert_word
 from ._pkgcache import (
-    has_long,
-    has_short,
     invocations,
     run_sites,
 )
 from ._python_cache import (
     _env_flag,
     uv_cache_covered,
-    uv_subcommand,
 )
+
+#: the uv subcommands that fill uv's cache and take `--no-cache`.
+_CACHING = ("pip install", "pip sync", "sync", "tool install")
 
 
 class UvNoCache(Rule):
@@ -65,18 +66,15 @@ class UvNoCache(Rule):
             if not site.posix:
                 continue
             for _, inv in invocations(site.script):
-                found = uv_subcommand(inv)
-                if found is None:
-                    continue
-                word, sub = found
-                if has_long(inv.args, "--no-cache", "--no-cache-dir") or has_short(inv.args, "n", "p"):
+                p = tools.parse(inv.cmd, unwrap=True, tool="uv")
+                if p is None or not p.is_sub(*_CACHING) or p.has("--no-cache"):
                     continue
                 if _env_flag(site, inv, "UV_NO_CACHE"):
                     continue
-                if uv_cache_covered(site, inv, site.state_for(inv)):
+                if uv_cache_covered(site, p, site.state_for(inv)):
                     continue
                 yield ctx.finding(
                     site.span(inv.cmd),
-                    f"`uv {sub}` without `--no-cache` keeps uv's cache in the layer",
-                    [insert_word(site.script, ctx.text, word.end, "--no-cache")],
+                    f"`uv {p.sub}` without `--no-cache` keeps uv's cache in the layer",
+                    [insert_word(site.script, ctx.text, p.insert_at, "--no-cache")],
                 )
