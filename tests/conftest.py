@@ -14,6 +14,33 @@ REAL_WORLD = CORPUS / "real-world"
 BUILDKIT_TESTFILES = CORPUS / "buildkit-testfiles"
 FIXTURES = ROOT / "fixtures"
 
+# The instructions `docker build` knows.  BuildKit's *parser* accepts any word
+# as a keyword (parseIgnore); the build then fails on it.  dockfix rejects it
+# at parse time on purpose.  Kept here, not imported from dockfix, so that the
+# tests do not check the parser against itself.
+KNOWN_INSTRUCTIONS = sorted(
+    [
+        "ADD",
+        "ARG",
+        "CMD",
+        "COPY",
+        "ENTRYPOINT",
+        "ENV",
+        "EXPOSE",
+        "FROM",
+        "HEALTHCHECK",
+        "LABEL",
+        "MAINTAINER",
+        "ONBUILD",
+        "RUN",
+        "SHELL",
+        "STOPSIGNAL",
+        "USER",
+        "VOLUME",
+        "WORKDIR",
+    ]
+)
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from conftest import (
     BUILDKIT_TESTFILES,
+    KNOWN_INSTRUCTIONS,
     REAL_WORLD,
     buildkit_parse,
     corpus_files,
@@ -30,32 +31,7 @@ TESTFILES = BUILDKIT_TESTFILES / "testfiles"
 NEGATIVE = BUILDKIT_TESTFILES / "testfiles-negative"
 TESTFILE_LINE = BUILDKIT_TESTFILES / "testfile-line" / "Dockerfile"
 
-# The instructions `docker build` knows.  BuildKit's *parser* accepts any word
-# as a keyword (parseIgnore); the build then fails on it.  dockfix rejects it
-# at parse time on purpose.  Kept here, not imported from dockfix, so that the
-# test does not check the parser against itself.
-KNOWN = frozenset(
-    [
-        "ADD",
-        "ARG",
-        "CMD",
-        "COPY",
-        "ENTRYPOINT",
-        "ENV",
-        "EXPOSE",
-        "FROM",
-        "HEALTHCHECK",
-        "LABEL",
-        "MAINTAINER",
-        "ONBUILD",
-        "RUN",
-        "SHELL",
-        "STOPSIGNAL",
-        "USER",
-        "VOLUME",
-        "WORKDIR",
-    ]
-)
+KNOWN = frozenset(KNOWN_INSTRUCTIONS)  # see conftest
 
 ALL_FILES = corpus_files(REAL_WORLD, "*.Dockerfile") + corpus_files(BUILDKIT_TESTFILES, "**/Dockerfile")
 

@@ -17,7 +17,7 @@ import json
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from conftest import buildkit_parse, json_then_trailing  # noqa: E402
+from conftest import KNOWN_INSTRUCTIONS, buildkit_parse, json_then_trailing  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -32,26 +32,7 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 
-KNOWN = [
-    "ADD",
-    "ARG",
-    "CMD",
-    "COPY",
-    "ENTRYPOINT",
-    "ENV",
-    "EXPOSE",
-    "FROM",
-    "HEALTHCHECK",
-    "LABEL",
-    "MAINTAINER",
-    "ONBUILD",
-    "RUN",
-    "SHELL",
-    "STOPSIGNAL",
-    "USER",
-    "VOLUME",
-    "WORKDIR",
-]
+KNOWN = KNOWN_INSTRUCTIONS
 
 
 def parse_or_error(text: str):

@@ -11,34 +11,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BUILDKIT_TESTFILES, REAL_WORLD, buildkit_parse, corpus_files, read_text
+from conftest import (
+    BUILDKIT_TESTFILES,
+    KNOWN_INSTRUCTIONS,
+    REAL_WORLD,
+    buildkit_parse,
+    corpus_files,
+    read_text,
+)
 
 import dockfix
 from dockfix.tree import Instruction
 
-# See test_conformance.KNOWN: the instructions `docker build` knows.
-KNOWN = frozenset(
-    [
-        "ADD",
-        "ARG",
-        "CMD",
-        "COPY",
-        "ENTRYPOINT",
-        "ENV",
-        "EXPOSE",
-        "FROM",
-        "HEALTHCHECK",
-        "LABEL",
-        "MAINTAINER",
-        "ONBUILD",
-        "RUN",
-        "SHELL",
-        "STOPSIGNAL",
-        "USER",
-        "VOLUME",
-        "WORKDIR",
-    ]
-)
+KNOWN = frozenset(KNOWN_INSTRUCTIONS)  # see conftest
 
 FILES = corpus_files(REAL_WORLD, "*.Dockerfile") + corpus_files(BUILDKIT_TESTFILES, "**/Dockerfile")
 
