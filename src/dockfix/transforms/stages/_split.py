@@ -1,0 +1,368 @@
+"""The stage split: what a build stage does, what its runtime needs, and
+the text of the runtime stage.
+
+:func:`analyse` reads the final stage of a file built on a language image
+(``python``, ``golang``…): which instructions build (the ecosystem says, see
+:class:`Ecosystem`), which only configure (ENV, LABEL, EXPOSE…), which
+packages the build installs, and which instructions have effects the
+runtime might need and dockfix cannot judge (then: no split, a reason).
+The ecosystem then says what to copy from the builder and on which image
+to run (:class:`Artifacts`); :func:`render` writes the runtime stage from
+``templates/runtime_stage.j2``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ... import tools
+from ...images import ImageRef, Unknown
+from ...model import StageInfo
+from ...rules import Context, Edit
+from ...runtimes import Refusal, RuntimeBase, is_build_package, runtime_package
+from ...shell import Command, Script
+from ...tree import Instruction
+from ..instructions._shell_rules import insertion_point
+
+#: instructions that only describe the image: moved to the runtime stage
+MOVED = ("LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "VOLUME", "CMD", "ENTRYPOINT")
+#: instructions both stages need (the build reads them, so does the runtime)
+CARRIED = ("ARG", "ENV", "WORKDIR", "SHELL")
+#: commands with no effect the runtime could need
+_HARMLESS = frozenset({"true", ":", "echo", "printf", "set", "cd", "ls", "pwd", "env", "export", "sleep"})
+
+
+@dataclass
+class Packages:
+    """What the build's package installs leave: the run-time libraries the
+    ``-dev`` packages stand for, and the other (non-build) packages."""
+
+    manager: str | None = None
+    runtime: list[str] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)  # -dev packages without a known library
+    build_only: list[str] = field(default_factory=list)  # what the runtime does without
+
+    def add(self, name: str) -> None:
+        assert self.manager is not None
+        build = is_build_package(name, self.manager)
+        if build:
+            self.build_only.append(name)
+        lib = runtime_package(name, self.manager) if build else name
+        if isinstance(lib, Unknown):
+            if name not in self.unknown:
+                self.unknown.append(name)
+        elif lib is not None and lib not in self.runtime:
+            self.runtime.append(lib)
+
+
+@dataclass
+class Analysis:
+    """The final stage, read for a split."""
+
+    stage: StageInfo
+    ref: ImageRef
+    builds: list[Instruction]  # the instructions that build, in order
+    last_build: Instruction  # the split goes after it
+    before: list[Instruction]  # the stage's instructions up to last_build
+    after: list[Instruction]  # and after it
+    packages: Packages
+    copies_in: list[Instruction]  # COPY/ADD before the split
+
+    @property
+    def moved(self) -> list[Instruction]:
+        return [i for i in self.before if i.keyword in MOVED]
+
+    @property
+    def carried(self) -> list[Instruction]:
+        return [i for i in self.before if i.keyword in CARRIED]
+
+    def instructions(self) -> Iterator[Instruction]:
+        yield from self.before
+        yield from self.after
+
+
+@dataclass
+class Artifacts:
+    """What the runtime stage copies from the builder and runs on."""
+
+    base: RuntimeBase
+    copies: list[tuple[str, str]]  # (path in the builder, path in the runtime)
+    env: list[str] = field(default_factory=list)  # ENV lines the runtime needs first (``PATH=…``)
+    #: edits of the builder (a venv before the first install…)
+    builder_edits: list[Edit] = field(default_factory=list)
+    note: str = ""
+
+
+class Ecosystem:
+    """One language's view of a build (subclassed per ecosystem)."""
+
+    name = ""
+    images: tuple[str, ...] = ()  # official image names built on
+
+    def builds(self, ctx: Context, p: tools.Parsed) -> bool:  # pragma: no cover - abstract
+        """Does the command build (compile, install dependencies)?"""
+        raise NotImplementedError
+
+    def runtime_needs_tools(self, words: list[str]) -> str | None:
+        """Why a container command needs the build tools (``go run``), or None."""
+        return None
+
+    def artifacts(self, ctx: Context, an: Analysis) -> Artifacts | Refusal:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+
+# -- reading the stage --------------------------------------------------------------
+
+
+def _commands(script: Script) -> list[Command]:
+    return list(script.commands)
+
+
+def _package_command(p: tools.Parsed, packages: Packages) -> bool:
+    """Is it a package-manager command? Records the installed packages."""
+    if p.tool in tools.apt.APT:
+        if p.is_sub("install"):
+            packages.manager = "apt"
+            for op in p.operands:
+                if op.value is None or op.value.startswith("-"):
+                    return False
+                packages.add(op.value)
+        return p.is_sub("install", "update", "clean", "autoclean", "upgrade", "dist-upgrade", "autoremove")
+    if p.tool == "apk":
+        if p.is_sub("add") and p.value("--virtual") is None:
+            packages.manager = "apk"
+            for tok in tools.apk.packages(p):
+                if tok.value is None:
+                    return False
+                packages.add(tok.value)
+        return p.is_sub("add", "update", "del", "cache clean", "cache purge", "upgrade")
+    return False
+
+
+def _cleanup(cmd: Command) -> bool:
+    """``rm -rf /var/lib/apt/lists/*`` and other removals of caches."""
+    if cmd.name != "rm":
+        return False
+    paths = [v for v in cmd.values if v is not None and not v.startswith("-")]
+    return bool(paths) and all(
+        v.startswith(("/var/lib/apt/lists", "/var/cache/", "/tmp/", "/root/.cache")) for v in paths
+    )
+
+
+class _Other(Exception):
+    """A RUN does something the runtime might need."""
+
+    def __init__(self, cmd: str):
+        self.cmd = cmd
+
+
+def _read_run(ctx: Context, eco: Ecosystem, ins: Instruction, packages: Packages) -> bool:
+    """Does the RUN build?  Raises :class:`_Other` when one of its commands
+    is neither a build, nor a package install, nor harmless."""
+    script = ctx.model.script(ins)
+    facts = ctx.facts(ins)
+    if ins.json or script is None or script.has_error or not facts.shell.posix or ins.heredocs:
+        raise _Other(ins.original.strip().splitlines()[0][:60])
+    builds = False
+    for cmd in _commands(script):
+        p = tools.parse(cmd, unwrap=True)
+        if p is not None and eco.builds(ctx, p):
+            builds = True
+            continue
+        if p is not None and _package_command(p, packages):
+            continue
+        if cmd.name in _HARMLESS or _cleanup(cmd):
+            continue
+        raise _Other(script.text[cmd.start : cmd.end].strip()[:60])
+    return builds
+
+
+def analyse(ctx: Context, eco: Ecosystem) -> Analysis | Refusal | None:
+    """Read the final stage for a split; None when it is not this
+    ecosystem's or builds nothing (nothing to say)."""
+    stage = ctx.model.final_stage
+    if stage is None or stage.parent is not None or stage.ref is None or stage.windows:
+        return None
+    ref = stage.ref
+    if not isinstance(ref.path, str) or ref.name not in eco.images or not ref.official:
+        return None
+    instructions = stage.stage.instructions
+    packages = Packages()
+    builds: list[Instruction] = []
+    for ins in instructions:
+        if ins.keyword == "RUN":
+            try:
+                if _read_run(ctx, eco, ins, packages):
+                    builds.append(ins)
+            except _Other:
+                continue  # judged below, once the split point is known
+    if not builds:
+        return None
+    last = builds[-1]
+    k = instructions.index(last)
+    before, after = instructions[: k + 1], instructions[k + 1 :]
+    check = Packages()
+    for ins in before:
+        if ins.keyword == "RUN":
+            try:
+                _read_run(ctx, eco, ins, check)
+            except _Other as e:
+                return Refusal(f"`{e.cmd}` (line {ins.start_line}) may set up something the runtime needs")
+        elif ins.keyword in ("USER", "ONBUILD"):
+            return Refusal(f"the build runs `{ins.keyword}` (line {ins.start_line}) before it ends")
+    for ins in after:
+        for_words = _container_words(ctx, ins)
+        why = eco.runtime_needs_tools(for_words) if for_words else None
+        if why:
+            return Refusal(f"the container needs the build tools: {why} (line {ins.start_line})")
+    if packages.unknown:
+        return Refusal("no run-time library is known for " + ", ".join(f"`{n}`" for n in packages.unknown))
+    return Analysis(
+        stage=stage,
+        ref=ref,
+        builds=builds,
+        last_build=last,
+        before=before,
+        after=after,
+        packages=packages,
+        copies_in=[i for i in before if i.keyword in ("COPY", "ADD")],
+    )
+
+
+def _container_words(ctx: Context, ins: Instruction) -> list[str]:
+    """The words of what CMD/ENTRYPOINT (or a RUN after the split) runs."""
+    if ins.keyword in ("CMD", "ENTRYPOINT"):
+        if ins.json:
+            return [a.value for a in ins.args]
+        return ins.rest.value.split() if ins.rest is not None else []
+    if ins.keyword == "RUN" and not ins.json and ins.rest is not None:
+        return ins.rest.value.split()
+    return []
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./:=@%+,-]+")
+
+
+def command_words(ins: Instruction) -> list[str] | None:
+    """The words CMD/ENTRYPOINT run: exec form, or a shell form that is one
+    plain command (no quotes, expansions, operators); None otherwise."""
+    if ins.json:
+        return [a.value for a in ins.args]
+    words = ins.rest.value.split() if ins.rest is not None else []
+    if words and all(_PLAIN.fullmatch(w) for w in words):
+        return words
+    return None
+
+
+def container_command(an: Analysis) -> tuple[Instruction | None, Instruction | None]:
+    """The ENTRYPOINT and CMD in effect at the end of the stage."""
+    ep = cmd = None
+    for ins in an.instructions():
+        if ins.keyword == "ENTRYPOINT":
+            ep, cmd = ins, None  # an ENTRYPOINT resets an inherited CMD only from the image
+        elif ins.keyword == "CMD":
+            cmd = ins
+    return ep, cmd
+
+
+# -- manifests ------------------------------------------------------------------------
+
+_MANIFESTS = frozenset(
+    name for inst in tools.INSTALLS.values() for name in inst.files.manifests + inst.files.optional
+) | {"requirements.txt", "setup.cfg", "setup.py", "MANIFEST.in", "README.md", "README.rst", "LICENSE"}
+_REQ = re.compile(r"^requirements[\w.-]*\.(txt|in)$")
+
+
+def is_manifest(source: str) -> bool:
+    """A file an install reads before the sources (``requirements.txt``,
+    ``package.json``, ``go.sum``…)."""
+    base = posixpath.basename(source.rstrip("/"))
+    return base in _MANIFESTS or bool(_REQ.match(base))
+
+
+def copied_paths(ctx: Context, an: Analysis, needed: Callable[[str], bool]) -> list[str] | Refusal:
+    """Where the COPY/ADDs before the split put what the runtime needs
+    (``needed(source)``: a context path, or ``--from`` content, the runtime
+    may read), as absolute paths in the builder, without repeats (a path
+    under another one is left out)."""
+    out: list[str] = []
+    for ins in an.copies_in:
+        words = [a.value for a in ins.args]
+        sources, dest = words[:-1], (words[-1] if words else "")
+        keep = [src for src in sources if ins.flag("from") is not None or needed(src)]
+        if not keep:
+            continue
+        wd = ctx.facts(ins).workdir.path
+        if "$" in dest or (not dest.startswith("/") and not isinstance(wd, str)):
+            return Refusal(
+                f"the destination of `{ins.keyword} … {dest}` (line {ins.start_line}) is not known"
+            )
+        base = posixpath.normpath(posixpath.join(wd if isinstance(wd, str) else "/", dest))
+        into_dir = dest.endswith("/") or dest in (".", "./") or len(sources) > 1
+        for src in keep:
+            whole = src.rstrip("/") in (".", "") or src.endswith("/") or any(c in src for c in "*?[")
+            out.append(base if whole or not into_dir else posixpath.join(base, posixpath.basename(src)))
+    out = sorted(set(out))
+    return [p for p in out if not any(p != q and p.startswith(q.rstrip("/") + "/") for q in out)]
+
+
+# -- writing ---------------------------------------------------------------------------
+
+
+def builder_name(ctx: Context) -> str:
+    names = {s.name for s in ctx.model.stages if s.name}
+    name, n = "builder", 2
+    while name in names:
+        name, n = f"builder{n}", n + 1
+    return name
+
+
+def line_text(ctx: Context, ins: Instruction) -> tuple[int, int]:
+    """The span of an instruction's lines with the comments right above it
+    and its line break."""
+    start = insertion_point(ctx.tree, ins)
+    end = ins.end
+    return start, end
+
+
+def render(ctx: Context, an: Analysis, art: Artifacts, name: str) -> tuple[list[Edit], str]:
+    """The edits of the split: ``FROM … AS builder``, the builder's own
+    edits, the moved instructions cut, and the runtime stage after the last
+    build."""
+    from ...templating import render as render_template
+
+    nl = ctx.newline
+    text = ctx.text
+    edits: list[Edit] = list(art.builder_edits)
+    frm = an.stage.stage.from_
+    if an.stage.stage.name is None:
+        base = frm.args[0]
+        edits.append(Edit(base.end, base.end, f" AS {name}"))
+    moved_text: list[str] = []
+    for ins in an.moved:
+        start, end = line_text(ctx, ins)
+        moved_text.append(text[start:end].rstrip("\r\n"))
+        edits.append(Edit(start, end))
+    carried = [text[slice(*line_text(ctx, i))].rstrip("\r\n") for i in an.carried]
+    wd = ctx.model.after(an.last_build).workdir
+    if not any(i.keyword == "WORKDIR" for i in an.carried) and isinstance(wd.path, str) and wd.path != "/":
+        carried.append(f"WORKDIR {wd.path}")  # the builder's image set it; the runtime's may not
+    block = render_template(
+        "runtime_stage.j2",
+        base=art.base.text,
+        manager=an.packages.manager,
+        packages=an.packages.runtime,
+        env=art.env,
+        carried=carried,
+        builder=name,
+        copies=art.copies,
+        moved=moved_text,
+    )
+    block = block.replace("\n", nl)
+    at = an.last_build.end
+    prefix = "" if text[:at].endswith(("\n", "\r")) else nl
+    edits.append(Edit(at, at, prefix + nl + block))
+    return edits, art.base.note
