@@ -17,6 +17,7 @@ import os
 import posixpath
 import re
 import stat
+import sys
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -310,6 +311,24 @@ class BuildContext:
         try:
             return p.read_bytes().decode("utf-8", errors="replace")
         except OSError:
+            return None
+
+    def read_toml(self, path: str) -> dict | None:
+        """A context TOML file (``Cargo.toml``, ``pyproject.toml``) as a
+        table, or None when it is missing or does not parse."""
+        text = self.read_text(path)
+        if text is None:
+            return None
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover - Python 3.10
+            try:
+                import tomli as tomllib  # type: ignore[import-not-found]
+            except ImportError:
+                return None
+        try:
+            return tomllib.loads(text)
+        except (tomllib.TOMLDecodeError, UnicodeError):
             return None
 
     @cached_property

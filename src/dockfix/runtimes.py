@@ -44,6 +44,13 @@ class RuntimeBase:
     #: the same image as the builder's (already slim): the split only pays
     #: when the build installs compilers or headers
     same: bool = False
+    #: packages a program built on the language image expects and this
+    #: image lacks (``ca-certificates`` on ``debian:*-slim``)
+    packages: tuple[str, ...] = ()
+
+    @property
+    def manager(self) -> str | None:
+        return "apt" if self.family.debian_like else "apk" if self.family.apk else None
 
 
 @dataclass(frozen=True)
@@ -161,14 +168,15 @@ def runtime_base(ref: ImageRef, *, static: bool = False, needs_shell: bool = Tru
         if static and not needs_shell:
             return RuntimeBase("gcr.io/distroless/static-debian12:nonroot", Family.DISTROLESS, False, "")
         release = debian_release(ref)
+        certs = ("ca-certificates",)  # the language images have them, debian:*-slim does not
         if release is None and static:  # a static binary runs on any release
-            return RuntimeBase("debian:bookworm-slim", Family.DEBIAN, True, _digest_note(ref))
+            return RuntimeBase("debian:bookworm-slim", Family.DEBIAN, True, _digest_note(ref), packages=certs)
         if release is None:
             return Refusal(
                 f"the tag of `{ref.text}` does not name its Debian release, so the runtime's C library "
                 f"cannot be matched: pin it (e.g. `{name}:<version>-bookworm`)"
             )
-        return RuntimeBase(f"debian:{release}-slim", Family.DEBIAN, True, _digest_note(ref))
+        return RuntimeBase(f"debian:{release}-slim", Family.DEBIAN, True, _digest_note(ref), packages=certs)
     return Refusal(f"dockfix knows no runtime image for `{ref.text}`")
 
 

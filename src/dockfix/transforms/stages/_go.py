@@ -13,7 +13,7 @@ from ... import tools
 from ...rules import Context, Edit
 from ...runtimes import Refusal, runtime_base
 from ..instructions._shell_rules import insertion_point
-from ._split import Analysis, Artifacts, Ecosystem, command_words, container_command, copied_paths
+from ._split import Analysis, Artifacts, Ecosystem, copied_paths, has_assets, health_tools, place_binaries
 
 #: modules that only build with cgo (they wrap C libraries)
 _CGO_MODULES = (
@@ -31,10 +31,7 @@ _CGO_MODULES = (
 _IMPORT_C = re.compile(r'^\s*import\s*(\(\s*)?"C"', re.M)
 _MODULE = re.compile(r"^\s*module\s+(\S+)", re.M)
 #: files a Go program does not read at run time
-_SOURCE = re.compile(
-    r"(\.go|\.md|\.mod|\.sum|\.work|(^|/)LICENSE[^/]*|(^|/)Makefile|(^|/)Dockerfile[^/]*|\.dockerignore|"
-    r"(^|/)\.git[^/]*(/.*)?|(^|/)\.github/.*|\.gitignore)$"
-)
+_SOURCE = re.compile(r"(\.go|\.mod|\.sum|\.work)$")
 _GOPATH_BINS = ("/go/bin", "/usr/local/go/bin")
 
 
@@ -145,47 +142,14 @@ class Go(Ecosystem):
             return Refusal("the build context is too large to tell whether the code needs cgo")
         return "needed" if any(_IMPORT_C.search(bc.read_text(f) or "") for f in files) else "unneeded"
 
-    def _assets(self, ctx: Context, source: str) -> bool:
-        """Might the program read, at run time, files the build copies from
-        ``source`` (not Go sources, go.mod, docs…)?"""
-        bc = ctx.build_context
-        if bc is None:
-            return True
-        if _SOURCE.search(source.rstrip("/")) and not any(c in source for c in "*?["):
-            return False
-        top = source.rstrip("/")
-        pattern = "**/*" if top in ("", ".") else f"{top}/**/*"
-        files = bc.glob(pattern)
-        if bc.is_file(top):
-            files.append(top)
-        return files.truncated or any(not _SOURCE.search(f) for f in files if bc.is_file(f))
-
     def artifacts(self, ctx: Context, an: Analysis) -> Artifacts | Refusal:
         binaries = self._binaries(ctx, an)
         if isinstance(binaries, Refusal):
             return binaries
-        ep, cmd = container_command(an)
-        first = ep or cmd
-        words = command_words(first) if first is not None else None
-        if not words:
-            return Refusal("the container command is not in exec form: it needs a shell to find the binary")
-        end = ctx.model.after(an.last_build)
-        wd = end.workdir.path
-        program = words[0]
-        if "/" in program:
-            if not program.startswith("/") and not isinstance(wd, str):
-                return Refusal("the working directory is not known")
-            path = posixpath.normpath(posixpath.join(wd if isinstance(wd, str) else "/", program))
-            if path not in binaries:
-                return Refusal(f"the container runs `{program}`, not a binary the build wrote")
-            copies = [(b, b) for b in binaries]
-        else:
-            match = [b for b in binaries if posixpath.basename(b) == program]
-            if not match or posixpath.dirname(match[0]) not in (*_GOPATH_BINS, "/usr/local/bin", "/usr/bin"):
-                return Refusal(f"the container runs `{program}`, not a binary the build wrote")
-            copies = [(b, posixpath.join("/usr/local/bin", posixpath.basename(b))) if b == match[0] and
-                      posixpath.dirname(b) in _GOPATH_BINS else (b, b) for b in binaries]  # fmt: skip
-        assets = copied_paths(ctx, an, lambda src: self._assets(ctx, src))
+        copies = place_binaries(ctx, an, binaries, _GOPATH_BINS)
+        if isinstance(copies, Refusal):
+            return copies
+        assets = copied_paths(ctx, an, lambda src: has_assets(ctx, src, _SOURCE))
         if isinstance(assets, Refusal):
             return assets
         if "/" in assets:
@@ -198,8 +162,11 @@ class Go(Ecosystem):
         cgo = self._cgo(ctx, an)
         if isinstance(cgo, Refusal):
             return cgo
-        shell = any(i.keyword in ("RUN", "HEALTHCHECK") for i in an.after) or any(
-            i.keyword in ("CMD", "ENTRYPOINT", "HEALTHCHECK") and not i.json for i in an.before + an.after
+        tools_needed = health_tools(an)
+        shell = (
+            any(i.keyword == "RUN" for i in an.after)
+            or any(i.keyword in ("CMD", "ENTRYPOINT") and not i.json for i in an.instructions())
+            or bool(an.packages.runtime or tools_needed)  # distroless cannot install them
         )
         base = runtime_base(an.ref, static=cgo != "needed", needs_shell=shell)
         if isinstance(base, Refusal):

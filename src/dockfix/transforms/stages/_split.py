@@ -30,7 +30,7 @@ from ..instructions._shell_rules import insertion_point
 #: instructions that only describe the image: moved to the runtime stage
 MOVED = ("LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "VOLUME", "CMD", "ENTRYPOINT")
 #: instructions both stages need (the build reads them, so does the runtime)
-CARRIED = ("ARG", "ENV", "WORKDIR", "SHELL")
+CARRIED = ("ARG", "ENV", "WORKDIR", "SHELL", "USER")
 #: commands with no effect the runtime could need
 _HARMLESS = frozenset({"true", ":", "echo", "printf", "set", "cd", "ls", "pwd", "env", "export", "sleep"})
 
@@ -41,16 +41,24 @@ class Packages:
     ``-dev`` packages stand for, and the other (non-build) packages."""
 
     manager: str | None = None
+    #: what builds in this ecosystem besides compilers and headers (node-gyp's python3)
+    tools: tuple[str, ...] = ()
     runtime: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # -dev packages without a known library
     build_only: list[str] = field(default_factory=list)  # what the runtime does without
 
     def add(self, name: str) -> None:
         assert self.manager is not None
-        build = is_build_package(name, self.manager)
+        build = is_build_package(name, self.manager) or name.split("=", 1)[0] in self.tools
         if build:
             self.build_only.append(name)
-        lib = runtime_package(name, self.manager) if build else name
+        lib = (
+            None
+            if name.split("=", 1)[0] in self.tools
+            else runtime_package(name, self.manager)
+            if build
+            else name
+        )
         if isinstance(lib, Unknown):
             if name not in self.unknown:
                 self.unknown.append(name)
@@ -93,7 +101,11 @@ class Artifacts:
     env: list[str] = field(default_factory=list)  # ENV lines the runtime needs first (``PATH=…``)
     #: edits of the builder (a venv before the first install…)
     builder_edits: list[Edit] = field(default_factory=list)
-    note: str = ""
+    #: lines the builder ends with (``RUN npm prune --omit=dev``)
+    builder_tail: list[str] = field(default_factory=list)
+    packages: list[str] = field(default_factory=list)  # more run-time packages (``libssl3``)
+    #: the runtime is worth it even on the same image (devDependencies pruned)
+    always_pays: bool = False
 
 
 class Ecosystem:
@@ -101,10 +113,15 @@ class Ecosystem:
 
     name = ""
     images: tuple[str, ...] = ()  # official image names built on
+    build_tools: tuple[str, ...] = ()  # packages only this ecosystem's builds use
 
     def builds(self, ctx: Context, p: tools.Parsed) -> bool:  # pragma: no cover - abstract
         """Does the command build (compile, install dependencies)?"""
         raise NotImplementedError
+
+    def builds_command(self, cmd: Command) -> bool:
+        """Does a command no tool grammar reads build (``javac``)?"""
+        return False
 
     def runtime_needs_tools(self, words: list[str]) -> str | None:
         """Why a container command needs the build tools (``go run``), or None."""
@@ -169,7 +186,7 @@ def _read_run(ctx: Context, eco: Ecosystem, ins: Instruction, packages: Packages
     builds = False
     for cmd in _commands(script):
         p = tools.parse(cmd, unwrap=True)
-        if p is not None and eco.builds(ctx, p):
+        if (p is not None and eco.builds(ctx, p)) or (p is None and eco.builds_command(cmd)):
             builds = True
             continue
         if p is not None and _package_command(p, packages):
@@ -190,7 +207,7 @@ def analyse(ctx: Context, eco: Ecosystem) -> Analysis | Refusal | None:
     if not isinstance(ref.path, str) or ref.name not in eco.images or not ref.official:
         return None
     instructions = stage.stage.instructions
-    packages = Packages()
+    packages = Packages(tools=eco.build_tools)
     builds: list[Instruction] = []
     for ins in instructions:
         if ins.keyword == "RUN":
@@ -204,15 +221,24 @@ def analyse(ctx: Context, eco: Ecosystem) -> Analysis | Refusal | None:
     last = builds[-1]
     k = instructions.index(last)
     before, after = instructions[: k + 1], instructions[k + 1 :]
-    check = Packages()
+    check = Packages(tools=eco.build_tools)
     for ins in before:
         if ins.keyword == "RUN":
             try:
                 _read_run(ctx, eco, ins, check)
             except _Other as e:
                 return Refusal(f"`{e.cmd}` (line {ins.start_line}) may set up something the runtime needs")
-        elif ins.keyword in ("USER", "ONBUILD"):
-            return Refusal(f"the build runs `{ins.keyword}` (line {ins.start_line}) before it ends")
+        elif ins.keyword == "ONBUILD":
+            return Refusal(f"the build has `ONBUILD` (line {ins.start_line})")
+        elif ins.keyword == "USER":
+            user = ctx.model.after(ins).user
+            shipped = isinstance(user.name, str) and (
+                user.name.isdigit() or ctx.facts(ins).image.user(user.name)
+            )
+            if not shipped:
+                return Refusal(
+                    f"the build switches to a user the runtime image may not have (line {ins.start_line})"
+                )
     for ins in after:
         for_words = _container_words(ctx, ins)
         why = eco.runtime_needs_tools(for_words) if for_words else None
@@ -328,6 +354,16 @@ def line_text(ctx: Context, ins: Instruction) -> tuple[int, int]:
     return start, end
 
 
+def _owner(ctx: Context, an: Analysis) -> str | None:
+    """``--chown`` for the copies: the non-root USER the build ends as (COPY
+    makes files root's otherwise, and the app could no longer write them)."""
+    user = ctx.model.after(an.last_build).user
+    if not user.explicit or user.root is True or not isinstance(user.name, str):
+        return None
+    group = user.group if isinstance(user.group, str) else None
+    return f"{user.name}:{group}" if group else user.name
+
+
 def render(ctx: Context, an: Analysis, art: Artifacts, name: str) -> tuple[list[Edit], str]:
     """The edits of the split: ``FROM … AS builder``, the builder's own
     edits, the moved instructions cut, and the runtime stage after the last
@@ -350,19 +386,105 @@ def render(ctx: Context, an: Analysis, art: Artifacts, name: str) -> tuple[list[
     wd = ctx.model.after(an.last_build).workdir
     if not any(i.keyword == "WORKDIR" for i in an.carried) and isinstance(wd.path, str) and wd.path != "/":
         carried.append(f"WORKDIR {wd.path}")  # the builder's image set it; the runtime's may not
+    extra = art.packages + list(art.base.packages)
+    if not art.base.same:  # the language image has curl and wget, a slim one does not
+        extra += [t for t in health_tools(an) if t != "sh"]
+    packages = list(dict.fromkeys(an.packages.runtime + extra))
     block = render_template(
         "runtime_stage.j2",
         base=art.base.text,
-        manager=an.packages.manager,
-        packages=an.packages.runtime,
+        manager=art.base.manager,
+        packages=packages,
         env=art.env,
         carried=carried,
         builder=name,
         copies=art.copies,
+        chown=_owner(ctx, an),
         moved=moved_text,
     )
     block = block.replace("\n", nl)
     at = an.last_build.end
     prefix = "" if text[:at].endswith(("\n", "\r")) else nl
-    edits.append(Edit(at, at, prefix + nl + block))
+    tail = "".join(line + nl for line in art.builder_tail)
+    edits.append(Edit(at, at, prefix + tail + nl + block))
     return edits, art.base.note
+
+
+def place_binaries(
+    ctx: Context, an: Analysis, binaries: list[str], on_path: tuple[str, ...]
+) -> list[tuple[str, str]] | Refusal:
+    """Where the runtime gets the ``binaries`` the build wrote: at the same
+    path, except the one the container command runs by name from a folder
+    of the language image's PATH (``on_path``, e.g. ``/go/bin``), which goes
+    to ``/usr/local/bin``.  A refusal when the command runs none of them."""
+    ep, cmd = container_command(an)
+    first = ep or cmd
+    words = command_words(first) if first is not None else None
+    if not words:
+        return Refusal("the container command is not one plain command: which binary it runs is not known")
+    program = words[0]
+    if "/" in program:
+        wd = ctx.model.after(an.last_build).workdir.path
+        if not program.startswith("/") and not isinstance(wd, str):
+            return Refusal("the working directory is not known")
+        path = posixpath.normpath(posixpath.join(wd if isinstance(wd, str) else "/", program))
+        if path not in binaries:
+            return Refusal(f"the container runs `{program}`, not a binary the build wrote")
+        return [(b, b) for b in binaries]
+    match = [b for b in binaries if posixpath.basename(b) == program]
+    if not match or posixpath.dirname(match[0]) not in (*on_path, "/usr/local/bin", "/usr/bin"):
+        return Refusal(f"the container runs `{program}`, not a binary the build wrote")
+    return [
+        (b, posixpath.join("/usr/local/bin", program))
+        if b == match[0] and posixpath.dirname(b) in on_path
+        else (b, b)
+        for b in binaries
+    ]
+
+
+#: programs a HEALTHCHECK calls that the language images have and slim ones lack
+_HEALTH_TOOLS = ("curl", "wget")
+
+
+def health_tools(an: Analysis) -> list[str]:
+    """Packages the HEALTHCHECKs call (``curl``, ``wget``), and ``"sh"``
+    when one is in shell form (it needs a shell; not a package)."""
+    out: list[str] = []
+    for ins in an.instructions():
+        if ins.keyword != "HEALTHCHECK" or not ins.args or ins.args[0].value.upper() != "CMD":
+            continue
+        words = (
+            [a.value for a in ins.args[1:]] if ins.json else " ".join(a.value for a in ins.args[1:]).split()
+        )
+        for tool in _HEALTH_TOOLS:
+            if any(posixpath.basename(w) == tool for w in words) and tool not in out:
+                out.append(tool)
+        if not ins.json and "sh" not in out:
+            out.append("sh")
+    return out
+
+
+#: files no program reads at run time (besides its own sources)
+_NOT_READ = re.compile(
+    r"(\.md|\.rst|(^|/)LICENSE[^/]*|(^|/)Makefile|(^|/)Dockerfile[^/]*|\.dockerignore|(^|/)\.git[^/]*(/.*)?|"
+    r"(^|/)\.github/.*|\.gitignore|(^|/)\.editorconfig)$"
+)
+
+
+def has_assets(ctx: Context, source: str, sources: re.Pattern[str]) -> bool:
+    """Might a compiled program read, at run time, files a COPY of
+    ``source`` brings in (anything but its ``sources`` and docs)?  True when
+    the build context cannot tell."""
+    bc = ctx.build_context
+    if bc is None:
+        return True
+    top = source.rstrip("/")
+    glob = any(c in source for c in "*?[")
+    if not glob and (sources.search(top) or _NOT_READ.search(top)):
+        return False
+    files = bc.glob("**/*" if top in ("", ".") else top if glob else f"{top}/**/*")
+    if not glob and bc.is_file(top):
+        files.append(top)
+    return files.truncated or any(
+        not (sources.search(f) or _NOT_READ.search(f)) for f in files if bc.is_file(f)
+    )

@@ -3,10 +3,13 @@ from __future__ import annotations
 from ...rules import Context, Rule, Safety
 from ...runtimes import Refusal
 from ._go import Go
+from ._java import Java
+from ._node import Node
 from ._python import Python
+from ._rust import Rust
 from ._split import Ecosystem, analyse, builder_name, render
 
-ECOSYSTEMS: tuple[Ecosystem, ...] = (Python(), Go())
+ECOSYSTEMS: tuple[Ecosystem, ...] = (Python(), Node(), Go(), Rust(), Java())
 
 
 class SplitBuildStage(Rule):
@@ -29,6 +32,17 @@ class SplitBuildStage(Rule):
       `gcr.io/distroless/static-debian12:nonroot` (or `debian:<release>-slim`
       when something needs a shell); with cgo, the slim image of the Debian
       release the builder's tag names.
+    - **Node** (`node:*`): the builder installs and builds, then drops the
+      devDependencies (`npm prune --omit=dev`, `pnpm prune --prod`, Yarn 1
+      `install --production`); the runtime is `node:<v>-slim` (the same
+      image on Alpine) with the app folder, owned by the build's user.
+    - **Rust** (`rust:*`): `cargo build --release` / `cargo install --path .`
+      binaries, named from `Cargo.toml`, on the builder's Debian release's
+      slim image, with `ca-certificates` and the libraries of `-sys` crates
+      in `Cargo.lock` (`openssl-sys` → `libssl3`).
+    - **Java** (Maven, Gradle, `javac` on `eclipse-temurin`, `maven`,
+      `gradle`, `openjdk` images): the jar `java -jar` runs, on
+      `eclipse-temurin:<same major>-jre`.
 
     ARG, ENV, WORKDIR and SHELL of the build are repeated in the runtime
     stage; LABEL, EXPOSE, HEALTHCHECK, STOPSIGNAL, VOLUME, CMD and
@@ -38,9 +52,11 @@ class SplitBuildStage(Rule):
     Where it will not split it says why (report only): a `RUN` before the
     build does something the runtime might need (creates a user, downloads
     a file…), the container command installs or compiles at start
-    (`pip install`, `go run`), the binary the command runs is not one the
-    build wrote, a `-dev` package has no known run-time library, the base
-    image's tag does not say which Debian release a cgo binary needs.
+    (`pip install`, `go run`, `npm run dev`, a devDependency), the binary
+    or jar the command runs is not one the build wrote, a `-dev` package has
+    no known run-time library, the base image's tag does not say which
+    Debian release a glibc binary needs, Yarn 2+ (no production-only install
+    without a plugin), a debug Rust build.
 
     ## Why
     A language image carries compilers, headers and package caches: about
@@ -90,7 +106,8 @@ class SplitBuildStage(Rule):
     see such a need, but it cannot see everything a program does at run
     time: build and run the image before you ship it. A digest on the base
     image cannot be carried over to the new runtime image offline: it is
-    dropped, and the message says so.
+    dropped, and the message says so. The new stages need nothing at build
+    time that the old file did not: no build flag changes.
     """
 
     code = "DF301"
@@ -112,7 +129,7 @@ class SplitBuildStage(Rule):
             if isinstance(art, Refusal):
                 yield ctx.finding(frm, f"no {eco.name} builder/runtime split: {art.reason}")
                 return
-            if art.base.same and not an.packages.build_only:
+            if art.base.same and not an.packages.build_only and not art.always_pays:
                 return  # already on the small image, and no compiler to leave behind
             name = builder_name(ctx)
             edits, note = render(ctx, an, art, name)
