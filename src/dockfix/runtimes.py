@@ -132,14 +132,32 @@ def _java_major(ref: ImageRef) -> str | None:
     return m.group(1) if m else None
 
 
+_JAVA_DISTROS = ("alpine", "jammy", "noble", "focal", "ubi9-minimal", "ubi10-minimal")
+
+
 def _java(ref: ImageRef) -> RuntimeBase | Refusal:
+    """A JRE of the same Java version (and of the same eclipse-temurin
+    version and distribution when the image is one)."""
     major = _java_major(ref)
     if major is None:
         return Refusal(f"the Java version of `{ref.text}` is not in its tag")
     tag = ref.tag if isinstance(ref.tag, str) else ""
-    if "alpine" in tag:
-        return RuntimeBase(f"eclipse-temurin:{major}-jre-alpine", Family.ALPINE, True, _digest_note(ref))
-    return RuntimeBase(f"eclipse-temurin:{major}-jre", Family.UBUNTU, True, _digest_note(ref))
+    if ref.name == "eclipse-temurin":
+        parts = tag.split("-")
+        if "jre" in parts:
+            return RuntimeBase(ref.text, _java_family(tag), True, same=True)
+        if "jdk" in parts:
+            parts[parts.index("jdk")] = "jre"
+        else:
+            parts.insert(1, "jre")
+        return RuntimeBase(f"eclipse-temurin:{'-'.join(parts)}", _java_family(tag), True, _digest_note(ref))
+    distro = next((d for d in _JAVA_DISTROS if tag.endswith(d)), "")
+    new = f"eclipse-temurin:{major}-jre" + (f"-{distro}" if distro else "")
+    return RuntimeBase(new, _java_family(distro), True, _digest_note(ref))
+
+
+def _java_family(tag: str) -> Family:
+    return Family.ALPINE if "alpine" in tag else Family.RHEL if "ubi" in tag else Family.UBUNTU
 
 
 def runtime_base(ref: ImageRef, *, static: bool = False, needs_shell: bool = True) -> RuntimeBase | Refusal:
@@ -155,7 +173,7 @@ def runtime_base(ref: ImageRef, *, static: bool = False, needs_shell: bool = Tru
         return refused
     name = ref.name
     assert isinstance(name, str)
-    if name in ("python", "node", "ruby", "php", "perl"):
+    if name in ("python", "node", "ruby", "perl"):
         return _slim(ref, name)
     if name in _JAVA_IMAGES:
         return _java(ref)
@@ -178,6 +196,23 @@ def runtime_base(ref: ImageRef, *, static: bool = False, needs_shell: bool = Tru
             )
         return RuntimeBase(f"debian:{release}-slim", Family.DEBIAN, True, _digest_note(ref), packages=certs)
     return Refusal(f"dockfix knows no runtime image for `{ref.text}`")
+
+
+#: programs the full language images have (buildpack-deps) and their
+#: ``-slim`` variants lack: program → Debian package
+FULL_ONLY: dict[str, str] = {
+    "curl": "curl", "wget": "wget", "git": "git", "gpg": "gnupg", "dirmngr": "dirmngr", "hg": "mercurial",
+    "svn": "subversion", "ssh": "openssh-client", "scp": "openssh-client", "ps": "procps", "pkill": "procps",
+    "pgrep": "procps", "top": "procps", "free": "procps", "unzip": "unzip", "zip": "zip", "file": "file",
+    "make": "make", "gcc": "gcc", "g++": "g++", "cc": "gcc", "c++": "g++", "patch": "patch",
+    "pkg-config": "pkg-config", "autoconf": "autoconf", "automake": "automake", "convert": "imagemagick",
+    "identify": "imagemagick", "mysql": "default-mysql-client", "psql": "postgresql-client", "bzip2": "bzip2",
+}  # fmt: skip
+#: programs of a JDK that a JRE does not have
+JDK_ONLY = frozenset(
+    {"javac", "jar", "jarsigner", "javadoc", "javap", "jdeps", "jlink", "jmod", "jpackage", "jshell", "jcmd",
+     "jconsole", "jdb", "jhsdb", "jinfo", "jmap", "jps", "jstack", "jstat", "jstatd", "jfr", "serialver"}
+)  # fmt: skip
 
 
 # -- build packages -------------------------------------------------------------
@@ -337,6 +372,8 @@ def runtime_package(name: str, manager: str) -> str | None | Unknown:
 
 
 __all__ = [
+    "FULL_ONLY",
+    "JDK_ONLY",
     "Refusal",
     "RuntimeBase",
     "debian_release",

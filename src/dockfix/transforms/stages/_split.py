@@ -206,6 +206,9 @@ def analyse(ctx: Context, eco: Ecosystem) -> Analysis | Refusal | None:
     ref = stage.ref
     if not isinstance(ref.path, str) or ref.name not in eco.images or not ref.official:
         return None
+    word = stage.stage.from_.args[0]
+    if "$" in ctx.text[word.start : word.end]:
+        return Refusal("the base image comes from a build argument: the runtime image cannot follow it")
     instructions = stage.stage.instructions
     packages = Packages(tools=eco.build_tools)
     builds: list[Instruction] = []

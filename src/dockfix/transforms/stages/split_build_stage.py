@@ -2,14 +2,8 @@ from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
 from ...runtimes import Refusal
-from ._go import Go
-from ._java import Java
-from ._node import Node
-from ._python import Python
-from ._rust import Rust
-from ._split import Ecosystem, analyse, builder_name, render
-
-ECOSYSTEMS: tuple[Ecosystem, ...] = (Python(), Node(), Go(), Rust(), Java())
+from ._ecosystems import ECOSYSTEMS
+from ._split import analyse, builder_name, render
 
 
 class SplitBuildStage(Rule):
