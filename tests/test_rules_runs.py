@@ -20,11 +20,8 @@ from conftest import FIXTURES, buildkit_parse
 
 import dockfix
 from dockfix.shell import Script, script_of
-from dockfix.transforms.layers.merge_consecutive_runs import (
-    _and_list_problem,
-    hadolint_commands,
-    leaked_state,
-)
+from dockfix.transforms.layers._merge_hadolint import hadolint_commands
+from dockfix.transforms.layers._merge_shell import and_list_problem, leaked_state
 from dockfix.transforms.security.no_sudo import OTHER, ROOT, UNKNOWN, user_kind
 
 
@@ -175,7 +172,7 @@ def test_no_state_left_behind(script: str) -> None:
     ],
 )
 def test_second_script_shape(script: str, ok: bool) -> None:
-    problem = _and_list_problem(_script(script))
+    problem = and_list_problem(_script(script))
     assert (problem is None) is ok, (script, problem)
 
 

@@ -56,25 +56,45 @@ The model is computed in one pass over the file, linear in its size: every
 fact is kept as a timeline per stage (position → value) and read with a
 binary search, falling back to the parent stage's final value (memoized);
 nothing is copied per instruction.
+
+The model lives in three modules: this one (:class:`SemanticModel` and
+:class:`Facts`, the queries), :mod:`dockfix._model_values` (the values:
+:class:`Variable`, :class:`User`, :class:`Workdir`, :class:`Shell`,
+:class:`StageInfo`; all exported here) and :mod:`dockfix._model_build` (the
+one walk over the file that fills the timelines).
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
-from bisect import bisect_left
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Final, Generic, TypeVar
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from . import lexing
-from .images import HOLE, SCRATCH, UNKNOWN, Family, ImageInfo, ImageRef, Unknown, image_info, parse_ref
+from ._model_build import build_model, created_index
+from ._model_values import (
+    DEFAULT_PATH,
+    LINUX_SHELL,
+    PLATFORM_ARGS,
+    POSIX_SHELLS,
+    PROXY_ARGS,
+    WINDOWS_SHELL,
+    Shell,
+    StageInfo,
+    User,
+    Value,
+    Variable,
+    Workdir,
+    _Timeline,
+    is_posix_shell,
+)
+from .images import UNKNOWN, Family, ImageInfo, Unknown
 from .mounts import Mount, parse_mount
 from .shell import Script, script_of
-from .users import Created, created_by, num
+from .users import Created, num
 
 if TYPE_CHECKING:
-    from .tree import Dockerfile, Instruction, Stage
+    from .tree import Dockerfile, Instruction
 
 __all__ = [
     "PLATFORM_ARGS",
@@ -96,242 +116,7 @@ __all__ = [
     "parse_mount",
 ]
 
-#: BuildKit's automatic platform ARGs (global ARGs; values UNKNOWN here)
-PLATFORM_ARGS: Final = (
-    "BUILDPLATFORM", "BUILDOS", "BUILDOSVERSION", "BUILDARCH", "BUILDVARIANT",
-    "TARGETPLATFORM", "TARGETOS", "TARGETOSVERSION", "TARGETARCH", "TARGETVARIANT", "TARGETSTAGE",
-)  # fmt: skip
-#: Docker's predefined proxy ARGs (only from ``--build-arg``; not in the
-#: Dockerfile's expansion environment unless declared with ARG)
-PROXY_ARGS: Final = (
-    "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-    "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy",
-)  # fmt: skip
-#: ARGs BuildKit does not put in the build environment
-_NON_ENV_ARGS: Final = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
-
-#: The POSIX shells (program base names) a SHELL may name
-POSIX_SHELLS: Final = frozenset(
-    {"sh", "bash", "dash", "ash", "ksh", "ksh93", "mksh", "lksh", "pdksh", "oksh", "posh", "yash", "zsh"}
-)
-#: PATH BuildKit gives a Linux image that sets none (system.DefaultPathEnv)
-DEFAULT_PATH: Final = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
-_WINDOWS_ABS = re.compile(r"^([A-Za-z]:|\\\\|\\)")
-
-Value = str | Unknown
-T = TypeVar("T")
-
-
-def is_posix_shell(argv: tuple[str, ...] | list[str]) -> bool:
-    """Does ``SHELL argv`` run a POSIX shell (``/bin/bash``, ``ash``,
-    ``busybox sh``; not ``pwsh``, ``cmd``, ``python``)?"""
-    if not argv:
-        return False
-    prog = posixpath.basename(argv[0].replace("\\", "/")).lower()
-    if prog == "busybox":
-        return len(argv) > 1 and argv[1] in ("sh", "ash")
-    return prog in POSIX_SHELLS
-
-
-# -- values -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Variable:
-    """A variable of the build environment: its value (UNKNOWN when it
-    cannot be known), who set it (``"env"``, ``"arg"`` or ``"image"``) and
-    the instruction that did (None for the image)."""
-
-    name: str
-    value: Value
-    kind: str
-    ins: Instruction | None = field(default=None, compare=False)
-
-
-@dataclass(frozen=True)
-class Shell:
-    """The SHELL in effect: ``argv`` (UNKNOWN when a SHELL is not in JSON
-    form), whether it is the platform's default, and the SHELL instruction
-    that set it (None for the default)."""
-
-    argv: tuple[str, ...] | Unknown
-    default: bool = True
-    ins: Instruction | None = field(default=None, compare=False)
-
-    @property
-    def program(self) -> str | Unknown:
-        """The program's base name, lower case (``bash``, ``pwsh``)."""
-        if isinstance(self.argv, Unknown) or not self.argv:
-            return UNKNOWN
-        return posixpath.basename(self.argv[0].replace("\\", "/")).lower()
-
-    @property
-    def posix(self) -> bool:
-        """A POSIX shell (False when unknown)."""
-        return not isinstance(self.argv, Unknown) and is_posix_shell(self.argv)
-
-    def _flags(self) -> list[str]:
-        if isinstance(self.argv, Unknown):
-            return []
-        return list(self.argv[1:])
-
-    @property
-    def errexit(self) -> bool:
-        """Runs with ``-e`` (``SHELL ["/bin/bash", "-eo", "pipefail", "-c"]``)."""
-        flags = self._flags()
-        if "errexit" in flags:
-            return True
-        return any(w.startswith("-") and not w.startswith("--") and "e" in w[1:] for w in flags)
-
-    @property
-    def pipefail(self) -> bool:
-        """Runs with pipefail: bash, zsh, ksh or ash (by any path, or
-        through ``env``) with an ``-o`` flag and a ``pipefail`` argument."""
-        if isinstance(self.argv, Unknown) or not self.argv:
-            return False
-        prog, rest = self.program, list(self.argv[1:])
-        if prog == "env" and rest:
-            prog, rest = posixpath.basename(rest[0]).lower(), rest[1:]
-        has_o = any(a.startswith("-") and not a.startswith("--") and "o" in a[1:] for a in rest)
-        return prog in ("bash", "zsh", "ksh", "ash") and has_o and "pipefail" in rest
-
-
-LINUX_SHELL: Final = Shell(("/bin/sh", "-c"))
-WINDOWS_SHELL: Final = Shell(("cmd", "/S", "/C"))
-
-
-@dataclass(frozen=True)
-class User:
-    """Who RUN commands run as.  ``name`` is the USER's user part as
-    written (after expansion; a number for ``USER 1000``), ``group`` its
-    group part (None when not given); ``uid``/``gid``/``home`` are what the
-    file or the image table tells, UNKNOWN otherwise.  ``explicit``: a USER
-    of this file (this stage or one it builds on) is in effect."""
-
-    name: Value
-    group: str | None | Unknown = None
-    uid: int | Unknown = UNKNOWN
-    gid: int | Unknown = UNKNOWN
-    home: Value = UNKNOWN
-    explicit: bool = False
-    ins: Instruction | None = field(default=None, compare=False)
-
-    @property
-    def root(self) -> bool | Unknown:
-        if isinstance(self.uid, int):
-            return self.uid == 0
-        if self.name in ("root", "0"):
-            return True
-        return UNKNOWN
-
-
-@dataclass(frozen=True)
-class Workdir:
-    """The working directory.  ``path`` is absolute, or UNKNOWN (the base
-    image's WORKDIR is unknown, or a variable is); ``explicit``: a WORKDIR
-    of this file is in effect; ``under_image``: when ``path`` is UNKNOWN only
-    because the image's WORKDIR is, the path relative to it (``"."``,
-    ``"app/src"``), so that two such paths can still be compared;
-    ``from_image``: a known ``path`` rests on the image's WORKDIR from the
-    image table (no absolute WORKDIR of this file since; not ``scratch``)."""
-
-    path: Value
-    explicit: bool = False
-    under_image: str | None = None
-    from_image: bool = field(default=False, compare=False)
-
-
-# -- timelines ----------------------------------------------------------------
-
-
-class _Timeline(Generic[T]):
-    """Values of one fact in one stage, by position (the instruction's
-    index in the stage; the FROM is -1): ``at(p)`` is the last value set
-    before position ``p``."""
-
-    __slots__ = ("pos", "vals")
-
-    def __init__(self) -> None:
-        self.pos: list[int] = []
-        self.vals: list[T] = []
-
-    def add(self, pos: int, value: T) -> None:
-        self.pos.append(pos)
-        self.vals.append(value)
-
-    def at(self, pos: int) -> tuple[bool, T | None]:
-        k = bisect_left(self.pos, pos)
-        if k == 0:
-            return False, None
-        return True, self.vals[k - 1]
-
-    def last(self) -> tuple[bool, T | None]:
-        return (True, self.vals[-1]) if self.vals else (False, None)
-
-
-# -- stages -----------------------------------------------------------------
-
-
-@dataclass(eq=False)
-class StageInfo:
-    """A stage of the file and its place among the others."""
-
-    index: int
-    stage: Stage
-    name: str | None  # lower case, as BuildKit keys it
-    base: Value  # the FROM's image (or stage) name after the global ARGs
-    parent: StageInfo | None = None
-    children: list[StageInfo] = field(default_factory=list)
-    ref: ImageRef | None = None  # the external image of the chain's root
-    image: ImageInfo = field(default_factory=lambda: image_info(parse_ref(HOLE)))
-    windows: bool = False
-    is_final: bool = False
-    # timelines (internal)
-    _vars: dict[str, _Timeline[Variable]] = field(default_factory=dict, repr=False)
-    _image_vars: dict[str, _Timeline[Variable]] = field(default_factory=dict, repr=False)
-    _user: _Timeline[tuple[Value, Instruction]] = field(default_factory=_Timeline, repr=False)
-    _workdir: _Timeline[Workdir] = field(default_factory=_Timeline, repr=False)
-    _shell: _Timeline[Shell] = field(default_factory=_Timeline, repr=False)
-    _final_memo: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
-    _created: dict[tuple[str, str], _Timeline[Created]] | None = field(default=None, repr=False)
-
-    @property
-    def root(self) -> StageInfo:
-        """The first stage of the chain (the one built on an image)."""
-        st = self
-        while st.parent is not None:
-            st = st.parent
-        return st
-
-    @property
-    def chain(self) -> tuple[StageInfo, ...]:
-        """The stages this one builds on and itself, oldest first."""
-        out: list[StageInfo] = []
-        st: StageInfo | None = self
-        while st is not None:
-            out.append(st)
-            st = st.parent
-        return tuple(reversed(out))
-
-    @property
-    def descendants(self) -> list[StageInfo]:
-        """Stages built on this one, directly or not, in file order."""
-        out: list[StageInfo] = []
-        todo = list(self.children)
-        while todo:
-            st = todo.pop()
-            out.append(st)
-            todo.extend(st.children)
-        return sorted(out, key=lambda s: s.index)
-
-    @property
-    def scratch(self) -> bool:
-        return self.parent is None and self.image.family is Family.SCRATCH
-
-
-# -- the model -------------------------------------------------------------------
 
 
 class Facts:
@@ -456,7 +241,7 @@ class SemanticModel:
         self._defined: set[str] = set()  # names some ENV/ARG of the file sets
         self._roots: dict[int, StageInfo] = {}
         self.expansions = 0  # calls of the expander (for cost tests)
-        self._build()
+        build_model(self)
 
     @classmethod
     def of(
@@ -521,7 +306,7 @@ class SemanticModel:
         """``word`` expanded with the global ARGs (as in a FROM line)."""
         return self._expand(word, self._global)
 
-    # -- building ----------------------------------------------------------------
+    # -- expansion (also used by the builder, :mod:`dockfix._model_build`) ----
 
     def _global(self, name: str) -> str | None | Unknown:
         return self.global_args.get(name)
@@ -535,135 +320,6 @@ class SemanticModel:
         except lexing.ShellError:
             return UNKNOWN
         return UNKNOWN if got is None else got
-
-    def _arg_value(
-        self,
-        name: str,
-        raw: str | None,
-        lookup: Callable[[str], str | None | Unknown],
-        scope: dict[str, Value],
-    ) -> str | None | Unknown:
-        """The value an ARG gets (None: it stays unset).  ``scope``: the
-        global ARGs when it is declared in a stage (``ARG NAME`` takes the
-        global value), else empty."""
-        if self.build_args is not None:  # one concrete build, as BuildKit
-            if name in self.build_args:
-                return self.build_args[name]
-            if raw is not None:
-                return self._expand(raw, lookup)
-            return scope.get(name)
-        if not self.assume_defaults:
-            return UNKNOWN
-        if raw is None:
-            return scope.get(name, UNKNOWN)
-        return self._expand(raw, lookup)
-
-    def _build(self) -> None:
-        tree = self.tree
-        for ins in tree.preamble:
-            if ins.keyword != "ARG":
-                continue
-            for name, raw in _arg_pairs(ins):
-                value = self._arg_value(name, raw, self._global, {})
-                if value is not None:
-                    self.global_args[name] = value
-        by_name: dict[str, StageInfo] = {}
-        for st in tree.stages:
-            raw_base = st.base.value if st.base is not None else ""
-            base = self._expand(raw_base, self._global) if raw_base else UNKNOWN
-            if base == "":
-                base = UNKNOWN  # BuildKit: "base name should not be blank"
-            info = StageInfo(st.index, st, st.name.lower() if st.name else None, base)
-            parent = by_name.get(base.lower()) if isinstance(base, str) else None
-            if parent is not None:
-                info.parent = parent
-                parent.children.append(info)
-                info.ref, info.image, info.windows = parent.ref, parent.image, parent.windows
-            else:
-                info.ref = self._ref(raw_base)
-                info.image = SCRATCH if info.ref is not None and info.ref.scratch else image_info(info.ref)
-                platform = st.from_.flag("platform")
-                info.windows = (
-                    info.image.windows
-                    or tree.escape == "`"
-                    or (platform is not None and (platform.value or "").lower().startswith("windows"))
-                )
-            if info.name:
-                by_name[info.name] = info
-            self.stages.append(info)
-            self._where[id(st.from_)] = (info, -1)
-            for pos, ins in enumerate(st.instructions):
-                self._where[id(ins)] = (info, pos)
-                if ins.inner is not None:
-                    self._where[id(ins.inner)] = (info, len(st.instructions))
-                self._step(info, pos, ins)
-        if self.stages:
-            self.stages[-1].is_final = True
-
-    def _ref(self, raw: str) -> ImageRef:
-        """The image reference of a FROM, variables the global ARGs cannot
-        tell left as holes."""
-
-        def holes(name: str) -> str | None | Unknown:
-            v = self.global_args.get(name)
-            return HOLE if isinstance(v, Unknown) else v
-
-        try:
-            text = lexing.expand_word(raw, holes, self.escape)
-        except lexing.ShellError:
-            text = None
-        return parse_ref(text or HOLE)
-
-    def _step(self, st: StageInfo, pos: int, ins: Instruction) -> None:
-        """Record what ``ins`` changes (it runs at position ``pos``)."""
-        kw = ins.keyword
-        before = Facts(self, st, pos, ins)
-        if kw == "ENV":
-            values = [(k.value, self._expand(v.value, before.env)) for k, v in ins.pairs()]
-            for key, value in values:
-                var = Variable(key, value, "env", ins)
-                st._vars.setdefault(key, _Timeline()).add(pos, var)
-                st._image_vars.setdefault(key, _Timeline()).add(pos, var)
-                self._defined.add(key)
-        elif kw == "ARG":
-            for name, raw in _arg_pairs(ins):
-                if name in _NON_ENV_ARGS:
-                    continue
-                now = Facts(self, st, pos + 1, ins)  # sees the pairs before it
-                got = self._arg_value(name, raw, now.env, self.global_args)
-                prev = now.variable(name)
-                if got is not None and prev is not None and prev.kind == "env" and prev.value != got:
-                    # An ARG after an ENV of the same name: Docker's docs say the
-                    # ENV wins, BuildKit's dispatcher lets the later ARG win
-                    # (docker/cli#3344; kaniko followed BuildKit).  Builders
-                    # disagree, so a fix must not rely on either: unknown.
-                    got = UNKNOWN
-                if got is not None:
-                    st._vars.setdefault(name, _Timeline()).add(pos, Variable(name, got, "arg", ins))
-                    self._defined.add(name)
-        elif kw == "USER" and ins.args:
-            st._user.add(pos, (self._expand(ins.args[0].value, before.env), ins))
-        elif kw == "WORKDIR" and ins.args:
-            st._workdir.add(
-                pos, self._next_workdir(before.workdir, self._expand(ins.args[0].value, before.env), st)
-            )
-        elif kw == "SHELL":
-            argv: tuple[str, ...] | Unknown = tuple(a.value for a in ins.args) if ins.json else UNKNOWN
-            st._shell.add(pos, Shell(argv, False, ins))
-
-    def _next_workdir(self, cur: Workdir, value: Value, st: StageInfo) -> Workdir:
-        """BuildKit's dispatchWorkdir: an absolute path replaces, a relative
-        one is joined to the current directory; the result is cleaned."""
-        if isinstance(value, Unknown) or st.windows or _WINDOWS_ABS.match(value):
-            return Workdir(UNKNOWN, True)
-        if value.startswith("/"):
-            return Workdir(_clean(value), True)
-        if isinstance(cur.path, str):
-            return Workdir(_clean("/" + cur.path + "/" + value), True, from_image=cur.from_image)
-        if cur.under_image is None:
-            return Workdir(UNKNOWN, True)
-        rel = posixpath.normpath(posixpath.join(cur.under_image, value))
-        return Workdir(UNKNOWN, True, None if rel == ".." or rel.startswith("../") else rel)
 
     # -- lookups -----------------------------------------------------------------
 
@@ -813,7 +469,7 @@ class SemanticModel:
         """The user (``("user", name)``) or group a RUN of the chain before
         ``pos`` created last, if any."""
         self.steps += 1
-        timeline = self._created_index(st).get(key)
+        timeline = created_index(st).get(key)
         if timeline is not None:
             found, got = timeline.at(pos)
             if found:
@@ -824,32 +480,3 @@ class SemanticModel:
         if memo_key not in st.parent._final_memo:
             st.parent._final_memo[memo_key] = self._created(st.parent, len(st.parent.stage.instructions), key)
         return st.parent._final_memo[memo_key]  # type: ignore[return-value]
-
-    def _created_index(self, st: StageInfo) -> dict[tuple[str, str], _Timeline[Created]]:
-        """The users and groups the RUNs of one stage create (parsed once)."""
-        if st._created is None:
-            index: dict[tuple[str, str], _Timeline[Created]] = {}
-            for pos, ins in enumerate(st.stage.instructions):
-                if ins.keyword != "RUN":
-                    continue
-                script = self.script(ins)
-                if script is None:
-                    continue
-                for cmd in script.commands:
-                    for c in created_by(cmd):
-                        index.setdefault((c.kind, c.name), _Timeline()).add(pos, c)
-            st._created = index
-        return st._created
-
-
-def _arg_pairs(ins: Instruction) -> Iterator[tuple[str, str | None]]:
-    """(name, raw default or None) of each ``ARG`` word."""
-    for w in ins.args:
-        name, eq, raw = w.value.partition("=")
-        yield name, (raw if eq else None)
-
-
-def _clean(path: str) -> str:
-    """Go's path.Clean for an absolute path."""
-    p = posixpath.normpath(path)
-    return "/" + p.lstrip("/") if p.startswith("//") else p

@@ -3,7 +3,8 @@
 of ``key=value`` fields, each value expanded like a Dockerfile word.
 
 The one parser of ``--mount`` values; :meth:`dockfix.model.SemanticModel.mounts`
-gives the mounts of a RUN with the values expanded where the RUN is."""
+gives the mounts of a RUN with the values expanded where the RUN is, and
+:func:`mount_key` the form in which two RUNs' mounts are compared."""
 
 from __future__ import annotations
 
@@ -160,4 +161,39 @@ def parse_mount(value: str, expand: Callable[[str], Value] | None = None, flag: 
     return Mount(type=mtype, fields=tuple(raw), error=error, flag=flag, **got)  # type: ignore[arg-type]
 
 
-__all__ = ["MOUNT_KEYS", "Mount", "parse_mount"]
+#: A ``--mount`` value as two RUNs' mounts are compared (:func:`mount_key`):
+#: its type and its other ``(key, value or None)`` fields
+MountKey = tuple[str, frozenset[tuple[str, str | None]]]
+
+#: The spellings of one key that :func:`mount_key` folds (``rw`` and
+#: ``readwrite`` are compared as written)
+_KEY_SYNONYMS: Final = {"dst": "target", "destination": "target", "src": "source", "ro": "readonly"}
+
+
+def mount_key(value: str | None) -> MountKey | str | None:
+    """A ``--mount`` value normalised for comparing the mounts of two RUNs
+    (DF201, as hadolint's DL3059 compares their flags): ``(type, fields)``
+    where ``type`` is the ``type=`` value lower-cased (``bind`` when not
+    given) and ``fields`` the set of the other fields as ``(key, value)``,
+    keys lower-cased and their synonyms folded, blanks around keys and
+    values dropped, a field without ``=`` giving ``(key, None)``.  Values are
+    compared as written (not expanded).  A value with a quote (or None) is
+    returned as it is: only the raw text can be compared then."""
+    if value is None or '"' in value:
+        return value
+    fields = _csv_fields(value)
+    assert fields is not None  # without quotes Go's csv reader cannot fail
+    parts: set[tuple[str, str | None]] = set()
+    kind = "bind"
+    for f in fields:
+        k, sep, v = f.partition("=")
+        k = k.strip().lower()
+        k = _KEY_SYNONYMS.get(k, k)
+        if k == "type":
+            kind = v.strip().lower()
+            continue
+        parts.add((k, v.strip() if sep else None))
+    return (kind, frozenset(parts))
+
+
+__all__ = ["MOUNT_KEYS", "Mount", "MountKey", "mount_key", "parse_mount"]

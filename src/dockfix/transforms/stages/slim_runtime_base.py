@@ -36,7 +36,8 @@ class SlimRuntimeBase(Rule):
     version-control tools (about 1 GB); the `-slim` ones are 5 to 8 times
     smaller, pull faster and carry far fewer packages to patch. A JRE is
     about half the size of a JDK. A stage that only copies in an artifact
-    and runs it uses none of what is dropped.
+    and runs it uses none of what is dropped. No hadolint rule or Docker
+    build check looks for it.
 
     ## Example
     ```dockerfile

@@ -58,7 +58,7 @@ class SplitBuildStage(Rule):
     `python:3.12-slim` and 2 MB for distroless `static`. None of it is used
     at run time, all of it is shipped, pulled and scanned for
     vulnerabilities. Docker's guide to multi-stage builds recommends this
-    split.
+    split; no hadolint rule or Docker build check looks for it.
 
     ## Example
     ```dockerfile
