@@ -17,9 +17,9 @@ from dockfix.transforms.packages._apt_apk import (
     hadolint_apt_get_codes,
     literal_sub,
     non_apk_base,
-    shipped_stages,
     stage_runs,
 )
+from dockfix.transforms.packages._pkgcache import reaches_final_image
 
 
 def _run(body: str, head: str = "FROM x\n"):
@@ -123,7 +123,7 @@ def test_shell_errexit() -> None:
 
 def test_stage_graph() -> None:
     tree = dockfix.parse("FROM x AS a\nFROM a AS b\nFROM x AS c\nFROM b\n")
-    assert shipped_stages(tree) == {0, 1, 3}
+    assert [reaches_final_image(tree, s) for s in tree.stages] == [True, True, False, True]
     assert [s.index for s in descendants(tree, tree.stages[0])] == [1]
 
 
@@ -233,3 +233,24 @@ def test_non_apk_base(head: str, non_apk: str | None) -> None:
 def test_hadolint_apt_get_codes(body: str, codes: set[str]) -> None:
     _, _, ins, script = _run(body)
     assert hadolint_apt_get_codes(ins, script, list(script.find("apt-get")), True) == codes
+
+
+def test_apt_rules_read_the_subcommand_after_double_dash() -> None:
+    # apt takes the command from the words after `--` and reads no option after it:
+    # new options go before the `--` (`apt-get -- install -y x` looks for a package `-y`)
+    text = "FROM debian\nRUN apt-get update && apt-get -- install x\n"
+    out = dockfix.fix(text, select=["DF101", "DF103", "DF104"], unsafe=True).output
+    assert out == (
+        "FROM debian\nRUN apt-get update && apt-get -y --no-install-recommends -- install x"
+        " && rm -rf /var/lib/apt/lists/*\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("setting", "changed"),
+    [("false", False), ("disable", False), ("0", False), ("on", False), ("maybe", True)],
+)
+def test_install_recommends_setting_read_as_apt_does(setting: str, changed: bool) -> None:
+    text = f"FROM debian\nRUN apt-get install -o APT::Install-Recommends={setting} -y x\n"
+    out = dockfix.fix(text, select=["DF104"], unsafe=True).output
+    assert (out != text) is changed

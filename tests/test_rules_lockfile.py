@@ -9,12 +9,16 @@ import pytest
 from conftest import assert_valid_buildkit
 
 import dockfix
+from dockfix import tools
 from dockfix.context import BuildContext
 from dockfix.model import SemanticModel
 from dockfix.shell import script_of
 from dockfix.transforms.layers import _lockfile as lf
 from dockfix.transforms.layers import _lockfile_python as lf_py
-from dockfix.transforms.layers._lockfile_runs import Where, independent
+from dockfix.transforms.layers._lockfile_analyse import ANALYSERS
+from dockfix.transforms.layers._lockfile_independent import Where, independent
+from dockfix.transforms.layers._lockfile_recipe import Recipe
+from dockfix.transforms.layers._lockfile_runs import _removes
 
 
 def _context(tmp_path: Path, files: dict[str, str]) -> BuildContext:
@@ -43,28 +47,35 @@ def _commands(run: str):
 
 
 def test_paths_based_on_the_unknown_workdir_compare_only_with_each_other() -> None:
-    base = lf.UNKNOWN_ROOT
+    base = lf.ImagePath(".", under_image=True)  # the base image's WORKDIR, not known
     app = lf.join_path(base, "app")
+    assert app == lf.ImagePath("app", under_image=True)
     assert lf.relation(lf.join_path(app, "requirements.txt"), app) == "requirements.txt"
-    assert lf.relation("/app/requirements.txt", app) is None  # unknown vs known
-    assert lf.relation("/srv/x", "/app") == ".."
-    assert lf.relation("/app", "/app") == ""
+    assert lf.relation(lf.join_path(base, "x"), app) == ".."
+    assert lf.relation(app, base) == "app"
+    assert lf.relation(lf.ImagePath("/app/requirements.txt"), app) is None  # unknown vs known
+    assert lf.relation(lf.ImagePath("/srv/x"), lf.ImagePath("/app")) == ".."
+    assert lf.relation(lf.ImagePath("/app"), lf.ImagePath("/app")) == ""
     assert lf.join_path(base, "../x") is None
-    assert lf.join_path(None, "/abs") == "/abs"
+    assert lf.join_path(app, "../..") is None
+    assert lf.join_path(app, "/abs") == lf.ImagePath("/abs")
+    assert lf.join_path(None, "/abs") == lf.ImagePath("/abs")
+    assert lf.join_path(None, "rel") is None
+    assert app.overlaps(lf.ImagePath("/app")) and not lf.ImagePath("/srv").overlaps(lf.ImagePath("/app"))
 
 
-def test_stage_states_follow_workdir_env_and_parent_stages() -> None:
+def test_workdirs_follow_workdir_env_and_parent_stages() -> None:
     tree = dockfix.parse(
         "ARG BASE=/opt\nFROM x AS a\nARG BASE\nENV APP=$BASE/app\nWORKDIR $APP\nRUN a\n"
         "FROM a\nWORKDIR sub\nRUN b\nFROM y\nWORKDIR app/src\nRUN c\nWORKDIR $UNSET\nRUN d\n"
     )
     model = SemanticModel.of(tree)
     runs = [i for i in tree.instructions if i.keyword == "RUN"]
-    assert lf.state_at(model, runs[0]).workdir == "/opt/app"
-    assert lf.state_at(model, runs[1]).workdir == "/opt/app/sub"
+    assert lf.workdir_at(model, runs[0]) == lf.ImagePath("/opt/app")
+    assert lf.workdir_at(model, runs[1]) == lf.ImagePath("/opt/app/sub")
     # relative to the unknown WORKDIR of image y: comparable with paths on it
-    assert lf.state_at(model, runs[2]).workdir == lf.join_path(lf.UNKNOWN_ROOT, "app/src")
-    assert lf.state_at(model, runs[3]).workdir is None
+    assert lf.workdir_at(model, runs[2]) == lf.ImagePath("app/src", under_image=True)
+    assert lf.workdir_at(model, runs[3]) is None
 
 
 def test_copy_destination_is_expanded_as_buildkit_does(tmp_path: Path) -> None:
@@ -86,30 +97,37 @@ def test_copy_destination_is_expanded_as_buildkit_does(tmp_path: Path) -> None:
 # -- option parsing ------------------------------------------------------------
 
 
-def test_parse_args_values_and_groups() -> None:
+def test_pip_options_are_read_with_the_grammar() -> None:
     (cmd,) = _commands("pip install -rreq.txt --constraint=c.txt -q --index-url https://x flask")
-    parsed = lf.parse_args(cmd.args[1:], lf_py._PIP_INSTALL_VALUE)
-    assert lf.values(parsed, "-r") == ["req.txt"]
-    assert lf.values(parsed, "--constraint") == ["c.txt"]
-    assert lf.values(parsed, "--index-url") == ["https://x"]
-    assert [a.value for a in parsed.operands] == ["flask"]
+    p = tools.parse(cmd)
+    assert p is not None and lf_py.pip_install(p)
+    assert p.values(*tools.pip.PIP_REQUIREMENT_OPTIONS) == ("req.txt", "c.txt")
+    assert p.value("--index-url") == "https://x"
+    assert p.operand_values == ("flask",)
 
 
 @pytest.mark.parametrize(
     "run, tool",
     [
-        ("pip install -r r.txt", "pip"),
-        ("pip3.12 install -r r.txt", "pip"),
-        ("python3 -m pip install -r r.txt", "pip"),
-        ("python -u -m pip install -r r.txt", "pip"),
-        ("uv pip install -r r.txt", "uv pip"),
+        ("pip install -r r.txt", "pip install"),
+        ("pip3.12 install -r r.txt", "pip3.12 install"),
+        ("python3 -m pip install -r r.txt", "python3 -m pip install"),
+        ("python -u -m pip install -r r.txt", "python -m pip install"),
+        (
+            "python3 -X dev -m pip install -r r.txt",
+            "python3 -m pip install",
+        ),  # the old reader stopped at `dev`
+        ("uv pip install -r r.txt", "uv pip install"),
+        ("uv --native-tls pip sync r.txt", "uv pip sync"),  # a global option before `pip`
+        ("pip download -r r.txt", None),
+        ("uv sync", None),
         ("python -c 'import pip'", None),
         ("pipx install black", None),
     ],
 )
-def test_pip_invocation(run: str, tool: str | None) -> None:
-    inv = lf_py.pip_invocation(_commands(run)[0])
-    assert (inv[0] if inv else None) == tool
+def test_pip_installs(run: str, tool: str | None) -> None:
+    p = tools.parse(_commands(run)[0])
+    assert (p.label if p is not None and lf_py.pip_install(p) else None) == tool
 
 
 # -- requirements files ----------------------------------------------------------
@@ -196,21 +214,69 @@ def test_requirements_include_cycle_and_missing(tmp_path: Path) -> None:
         ("make", False),
         ("for p in a; do apt-get install -y $p; done", False),
         ("curl -sSL https://x | sh", False),
+        # read with the tools' grammars: options anywhere, aliases, attached values
+        ("python3 -I -m venv /opt/venv", True),
+        ("python -m venv .venv", False),
+        ("uv --no-cache venv /opt/venv", True),
+        ("uv venv --python 3.12 /opt/venv", False),
+        ("npm --silent cache clean --force", True),
+        ("npm c set registry https://r/", True),
+        ("npm config set --userconfig=/app/.npmrc registry https://r/", False),
+        ("npm install --global=true pnpm", True),
+        ("pip install -Ur /tmp/r.txt", False),
+        ("python -m pip install --upgrade pip", True),
+        ("uv pip install --system ruff", True),
+        ("uv pip install -e .", False),
+        ("go install -tags netgo golang.org/x/tools/cmd/goimports@latest", True),
+        ("go install -C /app golang.org/x/tools/cmd/goimports@latest", False),
+        ("go install ./cmd/x", False),
+        ("gem install --install-dir=/app bundler", False),
+        ("bundle config set --global jobs 4", True),
+        ("composer clearcache", True),
+        ("dnf5 install -y gcc", True),
     ],
 )
 def test_independent(run: str, expected: bool) -> None:
-    where = Where("/app")
+    app = lf.ImagePath("/app")
     cmds = _commands(run)
-    assert all(independent(c, where, "/app") for c in cmds) is expected
+    assert all(independent(c, Where(app), app) for c in cmds) is expected
+
+
+@pytest.mark.parametrize(
+    "run, expected",
+    [
+        ("python -m pip uninstall -y x", True),
+        ("pip3.12 uninstall -y x", True),
+        ("uv pip uninstall x", True),
+        ("./mvnw clean", True),
+        ("npm prune --omit=dev", True),
+        ("npm run build", False),
+        ("rm -f x", True),
+        ("make", False),
+    ],
+)
+def test_commands_that_remove_files(run: str, expected: bool) -> None:
+    (cmd,) = _commands(run)
+    assert _removes(cmd) is expected
+
+
+def test_every_install_of_the_tools_package_is_read() -> None:
+    """DF220 reads the installs of every tool the tools package describes
+    (one generic analyser over tools.INSTALLS), and pip's through uv too."""
+    assert set(tools.INSTALLS) <= set(ANALYSERS)
+    recipes = [fn for fns in ANALYSERS.values() for fn in fns if isinstance(fn, Recipe)]
+    assert {r.spec.tool for r in recipes} == set(tools.INSTALLS) - {"pip", "cargo"}
+    assert all(tools.INSTALLS[r.spec.tool] is r.spec for r in recipes)
 
 
 def test_independent_paths_with_whole_context_at_root(tmp_path: Path) -> None:
     bc = _context(tmp_path, {"app.py": "", "conf/a.ini": ""})
-    where = Where("/", bc)
+    root = lf.ImagePath("/")
+    where = Where(root, bc)
     (rm_tmp,) = _commands("rm -rf /tmp/x")
     (rm_conf,) = _commands("rm -rf /conf/a.ini")
-    assert independent(rm_tmp, where, "/")
-    assert not independent(rm_conf, where, "/")
+    assert independent(rm_tmp, where, root)
+    assert not independent(rm_conf, where, root)
 
 
 # -- the rule ---------------------------------------------------------------------

@@ -254,3 +254,84 @@ def test_hadolint_agrees(case: Path, tmp_path: Path) -> None:
         and (cover[f["code"]], index(f["line"])) not in known
     ]
     assert not left, f"hadolint findings neither fixed nor reported: {left}"
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        # yum 3 / dnf 4 run the command after `--`, and read no option after it: `-y` goes before `--`
+        ("yum -- install x", "yum -y -- install x && yum clean all"),
+        ("dnf --nodocs -- install x", "dnf --nodocs -y -- install x && dnf clean all"),
+        ("dnf -y -- install x", "dnf -y -- install x && dnf clean all"),
+        # zypper: `--` ends the global options only
+        ("zypper -- in x", "zypper --non-interactive -- in x && zypper clean --all"),
+        ("zypper -- in -y x && zypper clean", None),
+        # microdnf: not known to take the command after `--`
+        ("microdnf -- install x", None),
+    ],
+)
+def test_rpm_rules_read_the_subcommand_after_double_dash(line: str, fixed: str | None) -> None:
+    out = dockfix.fix(f"FROM fedora\nRUN {line}\n", select=["DF112", "DF113"]).output
+    assert out == f"FROM fedora\nRUN {fixed or line}\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "fixed"),
+    [
+        # options the old private table did not know: `--mode` takes a value (and is Yarn 2+ only)
+        ("yarn --mode skip-build install", None),
+        # a clean through options with values is a clean
+        ("npm ci && npm --prefix app cache clean --force", None),
+        ("yarn --cwd app install && yarn --cwd app cache clean", None),
+        # npm's own aliases (cmd-list.js)
+        ("npm sit", "npm sit && npm cache clean --force"),
+        ("npm -- ci", "npm -- ci && npm cache clean --force"),  # npm takes the command after `--`
+        ("yarn -- add x", None),  # yarn 1: `yarn install add x`, an error
+        ("yarnpkg install", None),  # the clean command would name `yarn`
+        ("sudo yarn global add serve", "sudo yarn global add serve && yarn cache clean"),
+    ],
+)
+def test_yarn_npm_rule_reads_tools_grammar(line: str, fixed: str | None) -> None:
+    out = dockfix.fix(f"FROM node\nRUN {line}\n", select=["DF111"]).output
+    assert out == f"FROM node\nRUN {fixed or line}\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("RUN yarn --mode skip-build install\n", "`yarn install` leaves yarn's cache in the layer"),
+        ("RUN npm --cache /c ci\n", "(not fixed: `--cache` puts the cache where"),
+        (
+            "RUN yarn global add x && exit 0\n",
+            "`yarn cache clean` missing after `yarn global add` (not fixed",
+        ),
+        (
+            'SHELL ["pwsh", "-c"]\nRUN yarn\n',
+            "after `yarn install` (not fixed: the RUN's shell is not a POSIX",
+        ),
+    ],
+)
+def test_yarn_npm_rule_reports(text: str, message: str) -> None:
+    result = dockfix.fix(f"FROM node\n{text}", select=["DF111"])
+    assert result.output == f"FROM node\n{text}"
+    assert [message in f.message for f in result.findings] == [True]
+
+
+def test_yarn_npm_rule_finds_the_cache_folder_with_tools_node() -> None:
+    # yarn 1 keeps root's cache in /usr/local/share/.cache/yarn, another user's in ~/.cache/yarn
+    root = "FROM node\nRUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn\n"
+    assert dockfix.fix(root, select=["DF111"]).output == root
+    user = "FROM node\nUSER node\nRUN --mount=type=cache,target=/usr/local/share/.cache/yarn yarn\n"
+    assert dockfix.fix(user, select=["DF111"]).output.endswith("yarn && yarn cache clean\n")
+    npm = "FROM node\nENV npm_config_cache=/c\nRUN npm ci && rm -rf /c\n"
+    assert dockfix.fix(npm, select=["DF111"]).output == npm
+
+
+def test_cache_state_answers_the_tools_facts() -> None:
+    assert State().root is True and State(user="app").root is False and State(user=None).root is None
+    assert State(user="app").passwd_home == "/home/app"
+    assert State(env={"HOME": "/h"}, user="app").home == "/h"
+    assert State(env={"HOME": "/h"}, user="app").passwd_home == "/home/app"
+    d = tools.cache_dir(tools.node.YARN_CLASSIC_CACHE, State(user="app"))
+    assert d.path == "/home/app/.cache/yarn"
+    assert tools.cache_dir(tools.node.YARN_CLASSIC_CACHE, State(user=None)).path is None

@@ -151,6 +151,42 @@ def test_poetry():
     assert tools.pip.is_cache_clean(parse("poetry cache clear --all pypi"))
 
 
+def test_pip_and_uv_pip_requirement_files():
+    """What DF220 reads of `pip install` and `uv pip install`: the names in
+    PIP_REQUIREMENT_OPTIONS resolve through each grammar (uv spells them
+    --requirements, --constraints, --overrides, --build-constraints)."""
+    req = tools.pip.PIP_REQUIREMENT_OPTIONS
+    p = parse("uv pip install -r a --requirements=b -c c --constraints d --override e --overrides=f -b g x")
+    assert p.values(*req) == ("a", "b", "c", "d", "e", "f", "g") and p.operand_values == ("x",)
+    p = parse("pip install -ra -c b --build-constraint c -Ur d x")
+    assert p.values(*req) == ("a", "b", "c", "d") and p.has("--upgrade") and p.operand_values == ("x",)
+    p = parse("uv pip install -e ./lib --editable=. --target /t --prefix=/p")
+    assert p.values(*tools.pip.PIP_EDITABLE_OPTIONS) == ("./lib", ".")
+    assert [o.value for o in p.options_named(*tools.pip.PIP_PATH_OPTIONS)] == ["/t", "/p"]
+    assert parse("uv pip sync r.txt").is_sub(*tools.pip.REQUIREMENTS_AS_OPERANDS)
+    assert parse("uv --native-tls pip install -r r").is_sub(*tools.pip.UV_PIP_INSTALL.subcommands)
+
+
+@pytest.mark.parametrize(
+    "line, found",
+    [
+        ("python -m venv /v", ("venv", 2)),
+        ("python3.12 -I -X dev -m venv /v", ("venv", 5)),
+        ("python3 -Im pip install x", ("pip", 2)),
+        ("python3 -mpip install x", ("pip", 1)),
+        ("python3 -W error -m pip", ("pip", 4)),
+        ("python -c import sys", None),
+        ("python script.py -m pip", None),
+        ("python --version", None),
+        ("python3 -m", None),
+        ("pythonista -m pip", None),
+    ],
+)
+def test_python_module(line, found):
+    program, *args = line.split()
+    assert tools.pip.python_module(program, tools.tokens(args)) == found
+
+
 # -- node --------------------------------------------------------------------------------
 
 
@@ -524,6 +560,12 @@ def test_install_tables():
     assert tools.INSTALLS["gradle"].files.manifests == ("build.gradle", "build.gradle.kts")
 
 
+def test_bundler_lock_files_pair_with_their_manifests():
+    files = tools.INSTALLS["bundle"].files
+    assert tuple(tools.bundler.LOCK_OF) == files.manifests
+    assert tuple(tools.bundler.LOCK_OF.values()) == files.locks
+
+
 def test_python_markers_are_python_lock_files_only():
     """dockerignore.ECOSYSTEMS had `*.lock` as a Python marker: it matches
     yarn.lock, Cargo.lock, composer.lock, Gemfile.lock.  The Python lock
@@ -558,3 +600,120 @@ def test_label_names_the_program_behind_wrappers() -> None:
     )
     assert tools.parse(["python3", "-m", "pip", "install", "x"]).label == "python3 -m pip install"
     assert tools.parse(["npm", "ci"]).label == "npm ci"
+
+
+# -- `--` before the subcommand ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "sub", "operands", "options"),
+    [
+        # yum 3 (optparse), dnf 4 (argparse), apt and npm take the command from the words after `--`,
+        # and read no option after it (`dnf -- install -y x`: "unrecognized arguments: -y")
+        ("yum -- install x", "install", ("x",), []),
+        ("dnf -y -- install -y x", "install", ("-y", "x"), ["--assumeyes"]),
+        ("dnf -- group install x", "group install", ("x",), []),
+        ("apt-get -- install -y x", "install", ("-y", "x"), []),
+        ("npm -- ci --force", "ci", ("--force",), []),
+        # zypper: `--` ends its global options; the command then reads its own
+        ("zypper -- in -y x", "install", ("x",), ["--no-confirm"]),
+        # uv (clap): "unexpected argument 'pip' found; to use it, remove the '--' before it"
+        ("uv -- pip install x", "", ("pip", "install", "x"), []),
+        ("uv pip -- install x", "pip", ("install", "x"), []),
+        # yarn 1: `yarn -- x` is `yarn install x`; microdnf, tdnf: not known to take a command there
+        ("yarn -- add x", "", ("add", "x"), []),
+        ("microdnf -- install x", "", ("install", "x"), []),
+        # after the subcommand, `--` ends the options as everywhere
+        ("dnf install -- -y", "install", ("-y",), []),
+    ],
+)
+def test_subcommand_after_double_dash(line, sub, operands, options):
+    p = parse(line)
+    assert p.dashdash is not None
+    assert (p.sub, p.operand_values, [o.key for o in p.options]) == (sub, operands, options)
+
+
+def test_double_dash_grammars_say_what_follows():
+    from dockfix.tools._grammar import DashDash
+
+    assert tools.rpm.DNF.after_dashdash is DashDash.SUBCOMMAND
+    assert tools.rpm.ZYPPER.after_dashdash is DashDash.GLOBALS
+    uv = tools.grammar("uv")
+    assert uv is not None and uv.after_dashdash is DashDash.OPERANDS
+
+
+def test_subcommand_after_double_dash_reads_an_odd_first_word_as_the_subcommand():
+    p = parse("dnf -- -y install")  # dnf 4: "No such command: -y"
+    assert not p.sub_known and p.sub == "-y" and p.options == () and p.operand_values == ("install",)
+    assert not tools.rpm.prompts(p)
+    q = tools.parse(shell_cmd("dnf -- $VERB x"))
+    assert q is not None and not q.sub_known and q.expands and q.operand_values == ("x",)
+
+
+def test_new_options_go_before_a_double_dash_the_subcommand_follows():
+    cmd = shell_cmd("dnf --setopt x=1 -- install y")
+    p = tools.parse(cmd)
+    assert p is not None and p.sub_after_dashdash
+    assert p.insert_at == cmd.args[1].end == p.after_leading_options()  # `dnf --setopt x=1| -- install y`
+    p = tools.parse(shell_cmd("apt-get -- install y"))
+    assert p is not None and p.insert_at == p.name_end  # `apt-get| -- install y`
+    cmd = shell_cmd("zypper -- in -y x")
+    p = tools.parse(cmd)
+    assert p is not None and p.sub_after_dashdash and p.insert_at == cmd.args[1].end  # zypper reads `in -y`
+    assert p.after_leading_options() == cmd.args[2].end
+    cmd = shell_cmd("dnf install -- y")
+    p = tools.parse(cmd)
+    assert p is not None and not p.sub_after_dashdash and p.insert_at == cmd.args[0].end
+
+
+def test_written_is_the_program_and_subcommand_as_given():
+    assert tools.parse(["sudo", "dnf5", "group", "install", "x"], unwrap=True).written == "dnf5 group install"
+    assert parse("zypper -n in x").written == "zypper in"
+    assert parse("yarn").written == "yarn" and parse("yarn").implicit
+
+
+def test_yarn_versions_and_berry_options():
+    assert tools.node.yarn_version_set(parse("yarn set version 4.1.0")) == "4.1.0"
+    assert tools.node.yarn_version_set(parse("yarn policies set-version")) == ""
+    assert tools.node.yarn_version_set(parse("yarn install")) is None
+    assert tools.node.is_berry_version("stable") and not tools.node.is_berry_version("classic")
+    assert not tools.node.is_berry_version("1.22.19")
+    assert parse("yarn install --immutable").has(*tools.node.YARN_BERRY_OPTIONS)
+    assert parse("yarn --mode skip-build install").sub == "install"  # --mode takes a value
+
+
+def test_apt_config_flag_reads_booleans_as_apt_does():
+    flag = tools.apt.config_flag
+    assert (
+        flag(parse("apt-get -o APT::Install-Recommends=false install x"), "APT::Install-Recommends") is False
+    )
+    assert (
+        flag(parse("apt-get -o apt::install-recommends=Disable install x"), "APT::Install-Recommends")
+        is False
+    )
+    assert flag(parse("apt-get -o APT::Install-Recommends=with install x"), "APT::Install-Recommends") is True
+    assert (
+        flag(parse("apt-get -o APT::Install-Recommends=maybe install x"), "APT::Install-Recommends") is None
+    )
+    assert flag(parse("apt-get install x"), "APT::Install-Recommends") is None
+
+
+def test_rpm_prompt_and_cache_tables():
+    for line, prompts, fills in (
+        ("dnf remove x", True, False),
+        ("dnf group install x", True, True),
+        ("dnf module disable x", True, False),
+        ("zypper verify", True, False),
+        ("zypper dup", True, True),
+        ("yum makecache", False, False),
+    ):
+        p = parse(line)
+        assert (tools.rpm.prompts(p), tools.rpm.fills_cache(p)) == (prompts, fills), line
+
+
+def test_gradle_user_home_folders():
+    facts = SimpleFacts(env={"GRADLE_USER_HOME": "/g"})
+    assert cache_dir(tools.jvm.GRADLE_CACHES, facts).path == "/g/caches"
+    assert cache_dir(tools.jvm.GRADLE_WRAPPER, facts).path == "/g/wrapper"
+    p = parse("gradle -Dgradle.user.home=/d build")
+    assert cache_dir(tools.jvm.GRADLE_WRAPPER, SimpleFacts(), p).path == "/d/wrapper"

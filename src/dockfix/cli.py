@@ -1,10 +1,13 @@
 """The ``dockfix`` command line.
 
-This module parses options, asks :mod:`dockfix.runner` to process each
-file, and formats the :class:`~dockfix.runner.FileResult` objects it gets
-back: diffs, the ``--check`` listing and stdin output on stdout; errors,
-``--verbose`` details and the summary on stderr.  It stays light: jinja2 is
-imported only for ``--explain``.
+This module declares the options once (:data:`OPTIONS`), parses them (a
+small parser for plain invocations, Typer for the rest) and runs the
+command, writing exact bytes to stdout and stderr.  Beside it:
+:mod:`dockfix._cli_report` renders what a run prints (diffs aside), and
+:mod:`dockfix._cli_run` is the run loop, which asks :mod:`dockfix.runner`
+to process each file.  Importing it loads nothing else (the console script
+imports it before a Ctrl-C can be handled); a plain run imports neither
+typer nor jinja2 (only ``--explain`` does).
 
 Exit codes: 0 success; 1 with ``--diff``/``--check`` when a file would
 change; 2 when any file had an error, when a directory walk had to skip
@@ -13,10 +16,6 @@ something (a ``dockfix: warning:`` line), on bad options or an internal error.
 
 import os
 import sys
-
-TYPE_CHECKING = False  # typing is not imported on the start-up path
-if TYPE_CHECKING:
-    from .runner import FileResult, Options
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -128,10 +127,6 @@ def err(text: str) -> None:
         pass
 
 
-def plural(n: int, word: str, plural_form: str | None = None) -> str:
-    return f"{n} {word if n == 1 else (plural_form or word + 's')}"
-
-
 # ---------------------------------------------------------------------------
 # option handling
 
@@ -168,229 +163,6 @@ def parse_size(value: str) -> int:
     if m is None or unit not in _UNITS:
         raise UsageProblem(f"--max-file-size: not a size: {value!r} (e.g. 2, 500KB, 2MB)")
     return int(float(m.group(1)) * _UNITS[unit])
-
-
-def rule_catalogue() -> str:
-    from .rules import registry
-
-    rules = sorted(registry().rules.values(), key=lambda r: r.code)
-    rows = [("CODE", "NAME", "SAFETY", "COVERS", "SUMMARY")]
-    rows += [(r.code, r.name, str(r.safety), ", ".join(r.covers) or "-", r.summary) for r in rules]
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    lines = [
-        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=False)) + "  " + row[4]
-        for row in rows
-    ]
-    return "\n".join(line.rstrip() for line in lines) + "\n"
-
-
-def rule_docs(code: str) -> str:
-    from .rules import registry
-
-    rule = registry().rules.get(code.strip().upper())
-    if rule is None:
-        raise UsageProblem(f"unknown rule code: {code} (see `dockfix --list-rules`)")
-    from .docs import render_rule
-
-    return render_rule(rule)
-
-
-# ---------------------------------------------------------------------------
-# formatting results
-
-
-def shown(path: str) -> str:
-    """A path as printed: control characters (a newline in a file name)
-    escaped, git-style, so one message stays one line."""
-    from .files import quote_path
-
-    return quote_path(path)
-
-
-def _position(r: "FileResult") -> str:
-    if r.line is None:
-        return shown(r.path)
-    return f"{shown(r.path)}:{r.line}:{r.col or 1}"
-
-
-def format_error(r: "FileResult", verbose: bool) -> str:
-    text = f"{_position(r)}: {r.error}\n"
-    if r.internal:
-        if verbose and r.traceback:
-            text += r.traceback if r.traceback.endswith("\n") else r.traceback + "\n"
-        elif not verbose:
-            text = text[:-1] + " (run with --verbose for the traceback)\n"
-    return text
-
-
-def format_check(r: "FileResult") -> str:
-    """The --check listing of one file: every finding with its position in
-    the file as it is on disk, ``[*]`` for the fixes dockfix would apply,
-    ``[unsafe fix]`` for those needing --unsafe-fixes."""
-    rows = []
-    for f in r.fixes:
-        rows.append((f["line"], f["col"], f["code"], f["message"], " [*]"))
-    for f in r.findings:
-        mark = " [unsafe fix]" if f.get("fixable") and f.get("safety") == "unsafe" else ""
-        rows.append((f["source_line"], f["source_col"], f["code"], f["message"], mark))
-    rows.sort(key=lambda row: (row[0], row[1], row[2]))
-    name = shown(r.path)
-    lines = [f"{name}:{line}:{col}: {code} {msg}{mark}\n" for line, col, code, msg, mark in rows]
-    if r.changed and r.output != r.source:
-        lines.append(f"Would fix: {name}\n")
-    return "".join(lines)
-
-
-def format_verbose(r: "FileResult", mode: str) -> str:
-    if r.status == "skipped":
-        return f"{shown(r.path)}: skipped (no instructions)\n"
-    if r.status == "unchanged":
-        return f"{shown(r.path)}: nothing to fix\n"
-    if r.status == "changed":
-        verb = "fixed" if r.written or mode == "fix" else "would fix"
-        codes = ", ".join(sorted({f["code"] for f in r.fixes}))
-        return f"{shown(r.path)}: {verb} {plural(len(r.fixes), 'issue')} ({codes})\n"
-    return ""
-
-
-def summary(results: list["FileResult"], options: "Options") -> str:
-    from collections import Counter
-
-    changed = [r for r in results if r.status == "changed"]
-    errors = [r for r in results if r.status == "error"]
-    ok = [r for r in results if r.status != "error"]
-    counts = Counter(f["code"] for r in changed for f in r.fixes)
-    n_fixes = sum(counts.values())
-    parts = []
-    if n_fixes:
-        verb = "Fixed" if options.mode == "fix" else "Would fix"
-        per_rule = ", ".join(f"{code}: {n}" for code, n in sorted(counts.items()))
-        parts.append(f"{verb} {plural(n_fixes, 'issue')} in {plural(len(changed), 'file')} ({per_rule})")
-    elif ok:
-        parts.append(f"Nothing to fix in {plural(len(ok), 'file')}")
-    unsafe = sum(r.unsafe_available for r in ok)
-    if unsafe and not options.unsafe:
-        parts.append(f"{plural(unsafe, 'unsafe fix', 'unsafe fixes')} available with --unsafe-fixes")
-    report_only = sum(1 for r in ok for f in r.findings if not f.get("fixable"))
-    if report_only:
-        parts.append(
-            f"{plural(report_only, 'finding')} without an automatic fix"
-            + (" (see --check)" if options.mode != "check" else "")
-        )
-    if errors:
-        parts.append(f"{plural(len(errors), 'file')} could not be processed")
-    return "; ".join(parts) + ".\n" if parts else ""
-
-
-# ---------------------------------------------------------------------------
-# the run
-
-
-def _inside_any(path: str, roots: list[str]) -> bool:
-    real = os.path.realpath(path)
-    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
-
-
-def _process_stdin(options: "Options", stdin_filename: str | None) -> "FileResult":
-    """Fix what stdin holds; in fix mode the result (or, on error, the
-    input untouched) goes to stdout."""
-    from . import files, runner
-
-    name = stdin_filename or "<stdin>"
-    if sys.stdin is None:
-        return runner._error(runner.FileResult(path=name), "cannot read standard input: it is closed")
-    limit = options.max_file_size
-    data = sys.stdin.buffer.read(limit + 1) if limit else sys.stdin.buffer.read()
-    if limit and len(data) > limit:
-        r = runner._error(runner.FileResult(path=name), str(files.FileTooLarge(len(data), limit)))
-        if options.mode == "fix":  # pass the input through untouched
-            out_bytes(data)
-            while chunk := sys.stdin.buffer.read(1 << 20):
-                out_bytes(chunk)
-        return r
-    r = runner.process_source(data, name, options, engine_path=stdin_filename or "Dockerfile")
-    if options.mode == "fix":
-        if r.output is not None:
-            out(r.output)
-        else:  # on error, pass the input through untouched
-            out_bytes(data)
-    return r
-
-
-def run(
-    paths: list[str],
-    options: "Options",
-    stdin_filename: str | None = None,
-    verbose: bool = False,
-) -> int:
-    from . import files, runner
-    from .context import reset_run_caches
-
-    reset_run_caches()  # a run never sees what an earlier run of this process read
-    if not paths:
-        paths = ["-"] if stdin_filename else ["."]
-    # what the walks had to skip (an unreadable folder or .gitignore, an
-    # invalid pattern, a symlink leading out): one line each, exit 2 at the end
-    warnings: list[str] = []
-    targets = files.discover(paths, warnings)
-    contexts: dict[str, str] = {}
-    compose_files = files.discover_compose(paths, warnings)
-    for line in dict.fromkeys(warnings):
-        err(f"dockfix: warning: {line}\n")
-    if compose_files:
-        from .context import compose_contexts
-
-        contexts = compose_contexts(compose_files)
-    if options.context is not None:
-        if len(targets) != 1:
-            raise UsageProblem("--context applies to a single Dockerfile")
-        if not os.path.isdir(options.context):
-            raise UsageProblem(f"--context: not a directory: {options.context}")
-    if not targets:
-        err("No Dockerfiles found.\n")
-        return EXIT_ERROR if warnings else EXIT_OK
-    results: list[FileResult] = []
-    # Without writing, other context files a fix proposes (a .dockerignore)
-    # are shared with the next Dockerfiles of the run, and shown once at the
-    # end: absolute path -> (original text or None, display path, latest text).
-    side: dict[str, tuple[str | None, str, str]] = {}
-    # Side files are written only inside the trees the run walks, or in the
-    # folder of a Dockerfile named explicitly, or in an explicit --context:
-    # a compose file's `context: ../elsewhere` must not make the run write there.
-    walked = [os.path.realpath(p) for p in paths if p != files.STDIN and os.path.isdir(p)]
-    for target in targets:
-        if target == files.STDIN:
-            r = _process_stdin(options, stdin_filename)
-        else:
-            proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
-            ctx = contexts.get(os.path.abspath(target))
-            r = runner.process_file(
-                target, options, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
-            )
-        results.append(r)
-        for f in r.side_files:
-            old = side[f["abs"]][0] if f["abs"] in side else f["old"]
-            side[f["abs"]] = (old, f["path"], f["new"])
-        if r.status == "error":
-            err(format_error(r, verbose))
-        elif options.mode == "diff" and r.changed and r.output is not None:
-            out(files.unified_diff(r.source, r.output, r.path))
-        elif options.mode == "check" and (r.changed or r.findings):
-            out(format_check(r))
-        if verbose:
-            err(format_verbose(r, options.mode))
-    if not options.writes:
-        for old, display, new in side.values():
-            if options.mode == "diff":
-                out(files.unified_diff(old, new, display))
-            elif options.mode == "check" and old != new:
-                out(f"Would {'create' if old is None else 'update'}: {shown(display)}\n")
-    err(summary(results, options))
-    if warnings or any(r.status == "error" for r in results):
-        return EXIT_ERROR
-    if options.mode != "fix" and any(r.changed for r in results):
-        return EXIT_CHANGES
-    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------
@@ -545,13 +317,18 @@ def _execute(
         out(f"dockfix {__version__}\n")
         return EXIT_OK
     if list_rules:
+        from ._cli_report import rule_catalogue
+
         out(rule_catalogue())
         return EXIT_OK
     if explain is not None:
+        from ._cli_report import rule_docs
+
         out(rule_docs(explain))
         return EXIT_OK
     if diff and check:
         raise UsageProblem("--diff and --check cannot be used together")
+    from ._cli_run import run
     from .runner import Options
 
     options = Options(
@@ -607,15 +384,35 @@ def build_app():
 
 _APP = None
 
+#: names that moved to the modules beside this one and stay reachable here
+#: (``cli.run``, ``cli.format_error``), loaded on first use
+_ELSEWHERE = {"run": "_cli_run"} | dict.fromkeys(
+    [
+        "plural",
+        "shown",
+        "format_error",
+        "format_check",
+        "format_verbose",
+        "summary",
+        "rule_catalogue",
+        "rule_docs",
+    ],
+    "_cli_report",
+)
+
 
 def __getattr__(name: str):
     """``dockfix.cli.app`` is built on first use, so a plain run never
-    imports typer."""
+    imports typer; the run loop and the rendering load on first use too."""
     global _APP
     if name == "app":
         if _APP is None:
             _APP = build_app()
         return _APP
+    if name in _ELSEWHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __package__), name)
     raise AttributeError(name)
 
 

@@ -264,27 +264,13 @@ def fix(
     are not applied (they stay findings)."""
     if rules is None:
         rules = registry().select(select, ignore, extend_select)
-    # The build context: ``context`` if given, else the Dockerfile's folder
-    # when the Dockerfile is a file on disk.
-    if context is None and os.path.isfile(path):
-        context = os.path.dirname(os.path.abspath(path))
-    build_context = BuildContext(context, path) if context is not None else None
-    # Context files earlier fixes of this run propose but did not write
-    # (``--diff`` of several Dockerfiles sharing a context): absolute path -> text.
-    overlay: dict[str, str] = {}
-    if build_context is not None and proposed:
-        for abs_path, text_ in proposed.items():
-            rel = os.path.relpath(abs_path, build_context.root)
-            if not rel.startswith(".."):
-                overlay[rel.replace(os.sep, "/")] = text_
-        build_context = BuildContext(build_context.root, path, overlay)
+    build_context, overlay = _build_context(path, context, proposed)
     allowed = {Safety.SAFE, Safety.UNSAFE} if unsafe else {Safety.SAFE}
     by_code = {r.code: r for r in rules}
     current = text
     tree = parse(text)
     result = FixResult(source=text, output=text, empty=not tree.instructions, source_tree=tree)
     result.context_root = str(build_context.root) if build_context is not None else None
-    history = result.history
     for pass_no in range(1, MAX_PASSES + 2):
         findings = run_rules(tree, rules, path, build_context)
         candidates = [
@@ -296,51 +282,101 @@ def fix(
             result.findings = findings
             break
         if pass_no > MAX_PASSES:
-            codes = ", ".join(sorted({f.code for f in candidates}))
-            raise FixError(f"fixes did not converge after {MAX_PASSES} passes (rules: {codes})")
+            raise FixError(f"fixes did not converge after {MAX_PASSES} passes (rules: {_codes(candidates)})")
         chosen = _choose(_superseded(candidates, by_code, tree))
-        edits = [e for f in chosen for e in f.fix.edits]  # type: ignore[union-attr]
+        edits = [e for f in chosen if f.fix is not None for e in f.fix.edits]
         new_text = apply_edits(current, edits)
-        codes = ", ".join(sorted({f.code for f in chosen}))
-        try:
-            new_tree = parse(new_text)
-        except ParseError as e:
-            raise FixError(
-                f"fix by {codes} produced an invalid Dockerfile ({e}); file left unchanged"
-            ) from None
-        if len(new_tree.stages) != len(tree.stages) and not any(
-            by_code[f.code].changes_stages for f in chosen
-        ):
-            raise FixError(f"fix by {codes} changed the stages; file left unchanged")
-        side = [e for f in chosen for e in f.fix.side]  # type: ignore[union-attr]
-        if new_text == current and not side:
-            raise FixError(f"fix by {codes} reported a change but changed nothing")
-        if side:
-            if build_context is None:
-                raise FixError(f"fix by {codes} edits build-context files but there is no build context")
-            for side_edit in side:
-                rel = side_edit.path
-                old = result.side_files[rel][0] if rel in result.side_files else build_context.read_text(rel)
-                result.side_files[rel] = (old, side_edit.text)
-                overlay[rel] = side_edit.text
-            build_context = BuildContext(build_context.root, path, overlay)
-        for f in chosen:
-            assert f.fix is not None
-            line, col = result.source_position(f.start, after_pass=pass_no - 1)
-            result.fixes.append(
-                AppliedFix(f.code, f.message, f.fix.safety, line, col, f.start, f.end, f.fix.edits, pass_no)
-            )
-        # Record which ranges of the original source were touched.
-        older_maps = result._back_maps()[::-1]
-        for edit in edits:
-            a, b = edit.start, edit.end
-            for back in older_maps:
-                a, b = back.map(a, end=False), back.map(b, end=True)
-            result.touched.append((a, b))
-        history.append(edits)
-        current, tree = new_text, new_tree
-        result.passes = pass_no
+        tree = _checked_tree(new_text, current, tree, chosen, by_code)
+        build_context = _apply_side_edits(result, chosen, build_context, overlay, path)
+        _record_pass(result, chosen, edits, pass_no)
+        current = new_text
     result.output = current
     result.touched.sort()
     result.side_files = {k: v for k, v in result.side_files.items() if v[0] != v[1]}
     return result
+
+
+def _build_context(
+    path: str, context: str | None, proposed: dict[str, str] | None
+) -> tuple[BuildContext | None, dict[str, str]]:
+    """The build context -- ``context`` if given, else the Dockerfile's
+    folder when the Dockerfile is a file on disk -- and its overlay: the
+    context files earlier fixes of this run propose but did not write
+    (``--diff`` of several Dockerfiles sharing a context), path relative to
+    the context -> text."""
+    if context is None and os.path.isfile(path):
+        context = os.path.dirname(os.path.abspath(path))
+    build_context = BuildContext(context, path) if context is not None else None
+    overlay: dict[str, str] = {}
+    if build_context is not None and proposed:
+        for abs_path, text in proposed.items():
+            rel = os.path.relpath(abs_path, build_context.root)
+            if not rel.startswith(".."):
+                overlay[rel.replace(os.sep, "/")] = text
+        build_context = BuildContext(build_context.root, path, overlay)
+    return build_context, overlay
+
+
+def _codes(findings: Iterable[Finding]) -> str:
+    return ", ".join(sorted({f.code for f in findings}))
+
+
+def _checked_tree(
+    new_text: str, current: str, tree: Dockerfile, chosen: list[Finding], by_code: dict[str, Rule]
+) -> Dockerfile:
+    """The tree of ``new_text``, the text after the ``chosen`` fixes of a
+    pass; FixError when they broke the file, changed its stages without
+    saying so, or changed nothing at all."""
+    try:
+        new_tree = parse(new_text)
+    except ParseError as e:
+        raise FixError(
+            f"fix by {_codes(chosen)} produced an invalid Dockerfile ({e}); file left unchanged"
+        ) from None
+    if len(new_tree.stages) != len(tree.stages) and not any(by_code[f.code].changes_stages for f in chosen):
+        raise FixError(f"fix by {_codes(chosen)} changed the stages; file left unchanged")
+    if new_text == current and not any(f.fix is not None and f.fix.side for f in chosen):
+        raise FixError(f"fix by {_codes(chosen)} reported a change but changed nothing")
+    return new_tree
+
+
+def _apply_side_edits(
+    result: FixResult,
+    chosen: list[Finding],
+    build_context: BuildContext | None,
+    overlay: dict[str, str],
+    path: str,
+) -> BuildContext | None:
+    """Record the edits the ``chosen`` fixes make to other files of the
+    build context (in ``result.side_files`` and the ``overlay`` the next
+    passes read them from); the build context of the next pass."""
+    side = [e for f in chosen if f.fix is not None for e in f.fix.side]
+    if not side:
+        return build_context
+    if build_context is None:
+        raise FixError(f"fix by {_codes(chosen)} edits build-context files but there is no build context")
+    for side_edit in side:
+        rel = side_edit.path
+        old = result.side_files[rel][0] if rel in result.side_files else build_context.read_text(rel)
+        result.side_files[rel] = (old, side_edit.text)
+        overlay[rel] = side_edit.text
+    return BuildContext(build_context.root, path, overlay)
+
+
+def _record_pass(result: FixResult, chosen: list[Finding], edits: list[Edit], pass_no: int) -> None:
+    """Add pass ``pass_no`` to ``result``: its fixes (positioned in the
+    source), the ranges of the source its edits touched, and its edits."""
+    for f in chosen:
+        assert f.fix is not None
+        line, col = result.source_position(f.start, after_pass=pass_no - 1)
+        result.fixes.append(
+            AppliedFix(f.code, f.message, f.fix.safety, line, col, f.start, f.end, f.fix.edits, pass_no)
+        )
+    older_maps = result._back_maps()[::-1]
+    for edit in edits:
+        a, b = edit.start, edit.end
+        for back in older_maps:
+            a, b = back.map(a, end=False), back.map(b, end=True)
+        result.touched.append((a, b))
+    result.history.append(edits)
+    result.passes = pass_no

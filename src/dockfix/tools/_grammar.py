@@ -13,7 +13,8 @@ Three option syntaxes exist among the tools dockfix reads:
   dnf, useradd, curl...): ``--name=value``, ``--name value`` for options
   that take one, short options clustered (``-yq``), a short option's value
   attached (``-rfile``, ``-u1000``) or in the next word, ``--`` ends the
-  options.  With ``short_equals`` (apt) ``-q=2`` is ``-q`` with value 2.
+  options (before the subcommand, the grammar's :class:`DashDash` says
+  whether the subcommand may still follow).  With ``short_equals`` (apt) ``-q=2`` is ``-q`` with value 2.
 * ``Syntax.SINGLE_DASH`` (Go's flag package): ``-name`` and ``--name``
   alike, ``-name=value`` or ``-name value``, no clusters.
 * ``Syntax.MAVEN`` (commons-cli): short names of several letters
@@ -97,6 +98,25 @@ class Syntax(Enum):
     GNU = "gnu"
     SINGLE_DASH = "single-dash"
     MAVEN = "maven"
+
+
+class DashDash(Enum):
+    """What a ``--`` before the subcommand means.
+
+    * ``OPERANDS``: every word after it is an operand, the subcommand too
+      (clap: ``uv -- pip install`` is an error, "to use it, remove the
+      '--'"; getopt tools without subcommands).
+    * ``SUBCOMMAND``: the words after it name the subcommand, and every
+      word after that is an operand (Python's optparse/argparse and apt's
+      parser: ``dnf -- install x`` and ``apt-get -- install x`` install,
+      ``dnf -- install -y x`` is an error, ``apt-get -- install -y x``
+      looks for a package ``-y``).
+    * ``GLOBALS``: it ends the global options only; the subcommand that
+      follows reads its own options (zypper: ``zypper -- in -y x``)."""
+
+    OPERANDS = "operands"
+    SUBCOMMAND = "subcommand"
+    GLOBALS = "globals"
 
 
 def _spellings(groups: Iterable[str]) -> dict[str, str]:
@@ -212,7 +232,8 @@ class Grammar:
     ``stop_at_operand``: the first operand after the subcommand ends the
     options (Go's flag package, sudo, env).  ``default``: the subcommand a
     bare call runs (``yarn``, ``bundle`` → install), not when one of
-    ``info_flags`` (``--version``) is given."""
+    ``info_flags`` (``--version``) is given.  ``after_dashdash``: what a
+    ``--`` before the subcommand means (:class:`DashDash`)."""
 
     tool: str
     programs: tuple[str, ...]
@@ -225,6 +246,7 @@ class Grammar:
     default: tuple[str, ...] = ()
     info_flags: frozenset[str] = frozenset({"--version", "-v", "-V", "--help", "-h"})
     pattern: str | None = None
+    after_dashdash: DashDash = DashDash.OPERANDS
 
     def runs(self, program: str) -> bool:
         return program in self.programs or (
@@ -341,18 +363,40 @@ class Parsed:
         return " ".join([head, *(t.value or t.text for t in self.sub_tokens)])
 
     @property
+    def written(self) -> str:
+        """The program and the subcommand words as written, without wrappers
+        or launchers: ``dnf5 group install``, ``zypper in``, ``npm i``."""
+        return " ".join([self.program, *(t.value or t.text for t in self.sub_tokens)])
+
+    @property
+    def sub_after_dashdash(self) -> bool:
+        """The subcommand follows a ``--`` (``dnf -- install x``)."""
+        return (
+            self.dashdash is not None
+            and bool(self.sub_tokens)
+            and self.dashdash.index < self.sub_tokens[0].index
+        )
+
+    @property
     def insert_at(self) -> int:
         """Offset right after the subcommand word (after the program or
         launcher words when there is none): where an option like ``-y``
-        goes."""
-        return self.sub_tokens[-1].end if self.sub_tokens else self.name_end
+        goes.  Before the ``--`` when the subcommand follows one and reads
+        no options (:attr:`DashDash.SUBCOMMAND`: ``dnf -y| -- install x``)."""
+        if not self.sub_tokens:
+            return self.name_end
+        if self.sub_after_dashdash and self.grammar.after_dashdash is DashDash.SUBCOMMAND:
+            assert self.dashdash is not None
+            k = self.dashdash.index
+            return self.args[k - 1].end if k > self.start else self.name_end
+        return self.sub_tokens[-1].end
 
     def after_leading_options(self) -> int:
         """Offset after the subcommand and the literal options that follow
         it directly (``install -y -o X=Y|``), stopping at the first operand
         or word that expands: where a new option reads naturally."""
         end = self.insert_at
-        if not self.sub_tokens:
+        if not self.sub_tokens or end != self.sub_tokens[-1].end:
             return end
         after = self.sub_tokens[-1].index
         by_token = {o.token.index: o for o in self.options}
@@ -403,6 +447,7 @@ class Parsed:
 
 __all__ = [
     "NO_OPTS",
+    "DashDash",
     "Grammar",
     "Option",
     "Opts",

@@ -9,7 +9,7 @@ import re
 from collections.abc import Sequence
 
 from ..shell import Command
-from ._grammar import NO_OPTS, Grammar, Option, Opts, Parsed, Sub, Syntax, Token, _find
+from ._grammar import NO_OPTS, DashDash, Grammar, Option, Opts, Parsed, Sub, Syntax, Token, _find
 
 # ---------------------------------------------------------------------------
 # the parser
@@ -40,6 +40,7 @@ class _Reader:
         self.sub_open = bool(grammar.subs)  # still looking for (more) subcommand words
         self.ended = False
         self.dashdash: Token | None = None
+        self.sub_follows = False  # after a `--` that the subcommand follows (DashDash)
         self.expands = False
         self.table = grammar.options
 
@@ -50,11 +51,12 @@ class _Reader:
             self.i += 1
             if self.ended:
                 self._operand(tok)
+            elif self.sub_follows:
+                self._sub_after_dashdash(tok)
             elif tok.value is None:
                 self._expanding(tok)
             elif tok.value == "--":
-                self.ended = True
-                self.dashdash = tok
+                self._dashdash(tok)
             elif tok.value.startswith("-") and tok.value != "-":
                 self._option(tok, tok.value)
             else:
@@ -62,6 +64,25 @@ class _Reader:
 
     def _before_sub(self) -> bool:
         return not self.path and not self.sub_tokens
+
+    def _dashdash(self, tok: Token) -> None:
+        self.dashdash = tok
+        if self.g.after_dashdash is DashDash.OPERANDS or not self.sub_open or not self._before_sub():
+            self.ended = True
+        else:
+            self.sub_follows = True
+
+    def _sub_after_dashdash(self, tok: Token) -> None:
+        """A word after ``--`` while the subcommand is still to come: it is
+        read as a subcommand word even when it looks like an option."""
+        if tok.value is None:
+            self.expands = True
+            self._expanding_sub(tok)
+        else:
+            self._word(tok)
+        if not self.sub_open:
+            self.sub_follows = False
+            self.ended = self.g.after_dashdash is DashDash.SUBCOMMAND
 
     def _word(self, tok: Token) -> None:
         value = tok.value or ""
@@ -106,12 +127,17 @@ class _Reader:
                 if self.table.takes_value(short):
                     self._add(short, None, text[2:], tok, None, True, expands=True)
                     return
+        self._expanding_sub(tok)
+
+    def _expanding_sub(self, tok: Token) -> None:
+        """A word that expands where a subcommand may stand: the subcommand
+        cannot be known (the first one stands for it)."""
         if self.sub_open:
             self.sub_known = False
             self.sub_open = False
             if not self.sub_tokens:
                 self.sub_tokens.append(tok)
-                self.words.append(text)
+                self.words.append(tok.text)
                 return
         self._operand(tok)
 

@@ -6,6 +6,7 @@ How a rule asks::
     if p and p.tool in tools.apt.APT and p.sub in tools.apt.PROMPTS:
         tools.apt.assumes_yes(p)                      # -y, --yes, -qq, -q=2, -o APT::Get::Assume-Yes=true
         tools.apt.config(p)                           # {"apt::install-recommends": "false", ...}
+        tools.apt.config_flag(p, "APT::Install-Recommends")   # False (-o ...=false), True, None
         p.after_leading_options()                     # where to insert a new option
 
 apt's own command-line parser: ``-o``/``-c``/``-t``/``-a``/``-P`` take a
@@ -17,7 +18,7 @@ and after the subcommand.
 from __future__ import annotations
 
 from ._dirs import CacheSpec, Fixed
-from ._grammar import Grammar, Parsed, opts, sub
+from ._grammar import DashDash, Grammar, Parsed, opts, sub, words
 
 APT_OPTIONS = opts(
     values=(
@@ -69,66 +70,30 @@ _SUBS = tuple(
         ("moo",),
     )
 )
-APT_GET = Grammar("apt-get", ("apt-get",), APT_OPTIONS, _SUBS, short_equals=True)
-APT_ = Grammar("apt", ("apt",), APT_OPTIONS, _SUBS, short_equals=True)
-APT_CACHE = Grammar("apt-cache", ("apt-cache",), APT_OPTIONS, _SUBS, short_equals=True)
-GRAMMARS = (APT_GET, APT_, APT_CACHE)
+#: apt's parser takes the command from the words after ``--`` (``apt-get -- install x``).
+APT_GET, APT_, APT_CACHE = GRAMMARS = tuple(
+    Grammar(name, (name,), APT_OPTIONS, _SUBS, short_equals=True, after_dashdash=DashDash.SUBCOMMAND)
+    for name in ("apt-get", "apt", "apt-cache")
+)
 APT = ("apt-get", "apt")
 
 #: subcommands that read the package lists (they fail or pick other versions without them).
 NEEDS_LISTS = frozenset(
-    {
-        "install",
-        "reinstall",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "dselect-upgrade",
-        "build-dep",
-        "source",
-        "download",
-        "satisfy",
-        "changelog",
-        "show",
-        "search",
-        "list",
-        "policy",
-        "depends",
-        "rdepends",
-        "madison",
-        "showpkg",
-        "showsrc",
-    }
+    words(
+        "install reinstall upgrade dist-upgrade full-upgrade dselect-upgrade build-dep source download "
+        "satisfy changelog show search list policy depends rdepends madison showpkg showsrc"
+    )
 )
 #: subcommands that stop for a yes/no question without -y.
 PROMPTS = frozenset(
-    {
-        "install",
-        "reinstall",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "dselect-upgrade",
-        "remove",
-        "purge",
-        "autoremove",
-        "build-dep",
-        "satisfy",
-    }
+    words(
+        "install reinstall upgrade dist-upgrade full-upgrade dselect-upgrade remove purge autoremove "
+        "build-dep satisfy"
+    )
 )
 #: subcommands that download packages into the archive cache.
 FILLS_CACHE = frozenset(
-    {
-        "install",
-        "upgrade",
-        "dist-upgrade",
-        "full-upgrade",
-        "build-dep",
-        "source",
-        "reinstall",
-        "satisfy",
-        "download",
-    }
+    words("install upgrade dist-upgrade full-upgrade build-dep source reinstall satisfy download")
 )
 CLEANS_CACHE = frozenset({"clean", "autoclean"})
 
@@ -141,7 +106,9 @@ CACHES = {"apt-get": (ARCHIVES, LISTS), "apt": (ARCHIVES, LISTS)}
 DOCKER_CLEAN = "/etc/apt/apt.conf.d/docker-clean"
 KEEP_DOWNLOADS = 'Binary::apt::APT::Keep-Downloaded-Packages "true";'
 
-_TRUE = frozenset({"1", "true", "yes", "on", "enable"})
+#: how apt reads a boolean (``StringToBool``).
+_TRUE = frozenset({"1", "true", "yes", "on", "enable", "with"})
+_FALSE = frozenset({"0", "false", "no", "off", "disable", "without"})
 
 
 def config(p: Parsed) -> dict[str, str]:
@@ -152,6 +119,13 @@ def config(p: Parsed) -> dict[str, str]:
             key, _, val = o.value.partition("=")
             out[key.strip().lower()] = val.strip()
     return out
+
+
+def config_flag(p: Parsed, key: str) -> bool | None:
+    """A boolean ``-o Key=Value`` setting as apt reads it; None when it is
+    not given or not a boolean."""
+    value = config(p).get(key.lower(), "").lower()
+    return True if value in _TRUE else False if value in _FALSE else None
 
 
 def assumes_yes(p: Parsed) -> bool:
@@ -165,7 +139,7 @@ def assumes_yes(p: Parsed) -> bool:
             quiet = max(quiet, int(o.value)) if o.value and o.value.isdigit() else quiet + 1
     if quiet >= 2:
         return True
-    return config(p).get("apt::get::assume-yes", "").lower() in _TRUE
+    return config_flag(p, "APT::Get::Assume-Yes") is True
 
 
 def is_cache_clean(p: Parsed) -> bool:
@@ -192,5 +166,6 @@ __all__ = [
     "PROMPTS",
     "assumes_yes",
     "config",
+    "config_flag",
     "is_cache_clean",
 ]

@@ -140,6 +140,8 @@ INSTALLS = {
         sources=("gemspec", "path: gems", "Gemfile code reading other files"),
     ),
 }
+#: the lock file bundler writes beside each manifest.
+LOCK_OF = {"Gemfile": "Gemfile.lock", "gems.rb": "gems.locked"}
 MARKERS = ("Gemfile", "gems.rb")
 PROGRAMS = ("bundle", "bundler", "gem")
 
@@ -152,6 +154,7 @@ __all__ = [
     "GEM_CACHE",
     "GRAMMARS",
     "INSTALLS",
+    "LOCK_OF",
     "MARKERS",
     "OFFLINE",
     "PROGRAMS",

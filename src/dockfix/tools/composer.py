@@ -173,6 +173,20 @@ DUMP_AUTOLOAD_FLAGS: dict[str, str | None] = {
     "--download-only": None,
     "--no-cache": None,
 }
+#: plugins known to write only inside vendor/ (or nothing) during an install.
+SAFE_PLUGINS = frozenset(
+    {
+        "php-http/discovery",
+        "pestphp/pest-plugin",
+        "composer/package-versions-deprecated",
+        "dealerdirect/phpcodesniffer-composer-installer",
+        "phpstan/extension-installer",
+        "symfony/runtime",
+        "ergebnis/composer-normalize",
+        "bamarni/composer-bin-plugin",
+        "infection/extension-installer",
+    }
+)
 INSTALLS = {
     "composer": Install(
         "composer",
@@ -206,6 +220,7 @@ __all__ = [
     "INSTALL_EVENTS",
     "MARKERS",
     "PROGRAMS",
+    "SAFE_PLUGINS",
     "fills_cache",
     "is_cache_clean",
     "launch",

@@ -94,28 +94,26 @@ MAVEN_REPO = CacheSpec(
     ),
     config=("settings.xml <localRepository>", "-s/--settings", ".mvn/maven.config", "-Duser.home"),
 )
-_GUH = "gradle.user.home"
-GRADLE_CACHES = CacheSpec(
-    "gradle",
-    "caches",
-    (
-        FromOption(("--gradle-user-home",), "caches"),
-        FromDefine(_GUH, ("GRADLE_OPTS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS"), sub="caches"),
-        FromEnv("GRADLE_USER_HOME", "caches"),
-        FromHome(".gradle/caches", passwd=True),
-    ),
-    config=("gradle.properties", "-Duser.home"),
-)
-GRADLE_WRAPPER = CacheSpec(
-    "gradle",
-    "wrapper",
-    (
-        FromOption(("--gradle-user-home",), "wrapper"),
-        FromDefine(_GUH, ("GRADLE_OPTS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS"), sub="wrapper"),
-        FromEnv("GRADLE_USER_HOME", "wrapper"),
-        FromHome(".gradle/wrapper", passwd=True),
-    ),
-)
+
+
+def _gradle_home(sub: str) -> CacheSpec:
+    """A folder of the Gradle user home (``caches``, ``wrapper``): ``--gradle-user-home``,
+    ``-Dgradle.user.home``, ``$GRADLE_USER_HOME``, ``~/.gradle``."""
+    return CacheSpec(
+        "gradle",
+        sub,
+        (
+            FromOption(("--gradle-user-home",), sub),
+            FromDefine("gradle.user.home", ("GRADLE_OPTS", "JAVA_OPTS", "JAVA_TOOL_OPTIONS"), sub=sub),
+            FromEnv("GRADLE_USER_HOME", sub),
+            FromHome(f".gradle/{sub}", passwd=True),
+        ),
+        config=("gradle.properties", "-Duser.home") if sub == "caches" else (),
+    )
+
+
+GRADLE_CACHES = _gradle_home("caches")
+GRADLE_WRAPPER = _gradle_home("wrapper")
 CACHES = {"mvn": (MAVEN_REPO,), "gradle": (GRADLE_CACHES, GRADLE_WRAPPER)}
 OFFLINE = ("--offline",)  # also mvn -o: `has("--offline")` finds both spellings
 

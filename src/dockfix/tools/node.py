@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from ._dirs import CacheSpec, ForRoot, FromEnv, FromHome, FromOption
 from ._files import Install, ProjectFiles
-from ._grammar import Grammar, Parsed, Token, opts, sub, words
+from ._grammar import DashDash, Grammar, Parsed, Token, opts, sub, words
 
 # -- npm ----------------------------------------------------------------------
 
@@ -77,13 +77,11 @@ _NPM_SUBS = (
     sub("query"),
     sub("sbom"),
 )
-NPM = Grammar("npm", ("npm",), NPM_OPTIONS, _NPM_SUBS)
-NPX = Grammar(
-    "npx",
-    ("npx",),
-    opts(values="-p --package, -c --call", flags="-y --yes, --no"),
-    stop_at_operand=True,
-)
+#: nopt leaves the words after ``--`` to npm, which takes its command from
+#: them: ``npm -- ci`` runs ``ci``, ``npm -- view --json`` looks for a package ``--json``.
+NPM = Grammar("npm", ("npm",), NPM_OPTIONS, _NPM_SUBS, after_dashdash=DashDash.SUBCOMMAND)
+NPX_OPTIONS = opts(values="-p --package, -c --call", flags="-y --yes, --no")
+NPX = Grammar("npx", ("npx",), NPX_OPTIONS, stop_at_operand=True)
 
 # -- yarn -----------------------------------------------------------------------
 
@@ -137,6 +135,10 @@ _YARN_SUBS = (
     sub("help"),
 )
 YARN = Grammar("yarn", ("yarn", "yarnpkg"), YARN_OPTIONS, _YARN_SUBS, default=("install",))
+#: options only yarn 2+ (berry) knows.
+YARN_BERRY_OPTIONS = words(
+    "--immutable --immutable-cache --check-cache --inline-builds --mode --refresh-lockfile"
+)
 
 # -- pnpm -------------------------------------------------------------------------
 
@@ -258,6 +260,19 @@ def launch(program: str, args: tuple[Token, ...]) -> tuple[str, int, str] | None
     if tool is None or first is None:
         return None
     return tool, 1, f"corepack {first}"
+
+
+def yarn_version_set(p: Parsed) -> str | None:
+    """The version ``yarn set version X`` / ``yarn policies set-version X``
+    switches to ('' when not given), None for other commands."""
+    if p.tool != "yarn" or not p.is_sub("set version", "policies set-version"):
+        return None
+    return (p.operands[0].value or "") if p.operands else ""
+
+
+def is_berry_version(version: str) -> bool:
+    """Does a yarn version asked for mean yarn 2+ (not ``classic``, ``1.x``)?"""
+    return not version.startswith(("classic", "1"))
 
 
 def corepack_version(args: tuple[Token, ...], tool: str) -> str | None:
@@ -446,10 +461,13 @@ __all__ = [
     "PROGRAMS",
     "YARN",
     "YARN_BERRY_CACHE",
+    "YARN_BERRY_OPTIONS",
     "YARN_CLASSIC_CACHE",
     "corepack_version",
     "fills_cache",
+    "is_berry_version",
     "is_cache_clean",
     "is_global",
     "launch",
+    "yarn_version_set",
 ]

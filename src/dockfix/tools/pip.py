@@ -78,10 +78,15 @@ _PIP_SUBS = (
 )
 PIP = Grammar("pip", ("pip", "pip3"), PIP_GENERAL, _PIP_SUBS, pattern=r"pip\d+(\.\d+)*")
 
-#: ``-r``-like options: files the install reads requirements from.
-PIP_REQUIREMENT_OPTIONS = ("--requirement", "--constraint", "--build-constraint")
+#: ``-r``-like options: files the install reads requirements from (pip's
+#: and ``uv pip``'s: the names resolve through each grammar, so
+#: ``--requirement`` finds uv's ``--requirements`` and ``--override`` its
+#: ``--overrides``).
+PIP_REQUIREMENT_OPTIONS = ("--requirement", "--constraint", "--build-constraint", "--override")
 #: options whose value is a path the install reads or writes.
 PIP_PATH_OPTIONS = ("--target", "--root", "--prefix", "--src", "--find-links", "--report", "--log")
+#: ``-e``: installs a project (a path, or a VCS URL) in editable mode.
+PIP_EDITABLE_OPTIONS = ("--editable",)
 
 # -- uv ---------------------------------------------------------------------
 
@@ -263,10 +268,18 @@ _MODULES = {
 _PY_VALUE = "XWQ"
 
 
-def launch(program: str, args: tuple[Token, ...]) -> tuple[str, int, str] | None:
-    """``python -m pip ...``: (tool, index of the tool's first word, how
-    it was called) or None (a script, ``-c code``, another module)."""
-    if not _PYTHON.fullmatch(program):
+def is_python(program: str) -> bool:
+    """``python``, ``python3``, ``python3.12``."""
+    return _PYTHON.fullmatch(program) is not None
+
+
+def python_module(program: str, args: tuple[Token, ...]) -> tuple[str, int] | None:
+    """``python [options] -m MODULE ...``: (MODULE, index of the module's
+    first argument in ``args``); None for a script, ``-c code``, ``--version``,
+    a word that expands, or a program that is not python.  Python's options
+    are read as python reads them (``-X``/``-W``/``-Q`` take a value, ``-I``,
+    ``-u``... are flags, clusters like ``-Im`` allowed)."""
+    if not is_python(program):
         return None
     i = 0
     while i < len(args):
@@ -284,12 +297,10 @@ def launch(program: str, args: tuple[Token, ...]) -> tuple[str, int, str] | None
             if ch == "c":
                 return None
             if ch == "m":
-                mod = v[k + 1 :] or (args[i + 1].value if i + 1 < len(args) else None)
-                start = i + 1 if v[k + 1 :] else i + 2
-                tool = _MODULES.get(mod or "")
-                if tool is None:
-                    return None
-                return tool, start, f"{program} -m {mod}"
+                if v[k + 1 :]:
+                    return v[k + 1 :], i + 1
+                mod = args[i + 1].value if i + 1 < len(args) else None
+                return (mod, i + 2) if mod is not None else None
             if ch in _PY_VALUE:
                 if k + 1 == len(v):
                     i += 1
@@ -297,6 +308,19 @@ def launch(program: str, args: tuple[Token, ...]) -> tuple[str, int, str] | None
             k += 1
         i += 1
     return None
+
+
+def launch(program: str, args: tuple[Token, ...]) -> tuple[str, int, str] | None:
+    """``python -m pip ...``: (tool, index of the tool's first word, how
+    it was called) or None (a script, ``-c code``, another module)."""
+    found = python_module(program, args)
+    if found is None:
+        return None
+    mod, start = found
+    tool = _MODULES.get(mod)
+    if tool is None:
+        return None
+    return tool, start, f"{program} -m {mod}"
 
 
 # -- caches -----------------------------------------------------------------------
@@ -440,6 +464,15 @@ INSTALLS = {
         sources=("local paths or archives as operands, -e with a path, requirement lines naming paths",),
     ),
 }
+#: ``uv pip install`` / ``uv pip sync``: pip's installs under uv (``INSTALLS["uv"]`` is ``uv sync``).
+UV_PIP_INSTALL = Install(
+    "uv",
+    ("pip install", "pip sync"),
+    INSTALLS["pip"].files,
+    sources=INSTALLS["pip"].sources,
+)
+#: subcommands whose operands are requirements files, not packages.
+REQUIREMENTS_AS_OPERANDS = ("pip sync",)
 #: files that tell a Python project (the .dockerignore rule's markers).
 MARKERS = words(
     "requirements*.txt pyproject.toml setup.py setup.cfg Pipfile Pipfile.lock poetry.lock pdm.lock uv.lock"
@@ -460,6 +493,7 @@ __all__ = [
     "PIPENV_CACHE",
     "PIPX",
     "PIP_CACHE",
+    "PIP_EDITABLE_OPTIONS",
     "PIP_GENERAL",
     "PIP_INSTALL",
     "PIP_PATH_OPTIONS",
@@ -467,9 +501,13 @@ __all__ = [
     "POETRY",
     "POETRY_CACHE",
     "PROGRAMS",
+    "REQUIREMENTS_AS_OPERANDS",
     "UV",
     "UV_CACHE",
+    "UV_PIP_INSTALL",
     "fills_cache",
     "is_cache_clean",
+    "is_python",
     "launch",
+    "python_module",
 ]

@@ -17,7 +17,7 @@ come before the subcommand and its subcommand options (``-y``/
 from __future__ import annotations
 
 from ._dirs import CacheSpec, Fixed
-from ._grammar import Grammar, Parsed, Sub, opts, sub, words
+from ._grammar import DashDash, Grammar, Parsed, Sub, opts, sub, words
 
 RPM_OPTIONS = opts(
     values=(
@@ -49,10 +49,18 @@ _SUBS: tuple[Sub, ...] = tuple(
         "repoquery mark versionlock"
     )
 ) + (sub("group", "groups", subs=_GROUP_SUBS), sub("module", subs=_GROUP_SUBS))
-YUM = Grammar("yum", ("yum",), RPM_OPTIONS, _SUBS)
-DNF = Grammar("dnf", ("dnf", "dnf5", "dnf-3"), RPM_OPTIONS, _SUBS)
-MICRODNF = Grammar("microdnf", ("microdnf",), RPM_OPTIONS, _SUBS)
-TDNF = Grammar("tdnf", ("tdnf",), RPM_OPTIONS, _SUBS)
+#: yum 3 (optparse) and dnf 4 (argparse) take the command from the words after
+#: ``--``; dnf5's parser rejects a ``--`` there, so reading it as dnf 4 does is
+#: moot; microdnf and tdnf are not known to, and keep the default.
+YUM, DNF, MICRODNF, TDNF = (
+    Grammar(tool, programs, RPM_OPTIONS, _SUBS, after_dashdash=dashdash)
+    for tool, programs, dashdash in (
+        ("yum", ("yum",), DashDash.SUBCOMMAND),
+        ("dnf", ("dnf", "dnf5", "dnf-3"), DashDash.SUBCOMMAND),
+        ("microdnf", ("microdnf",), DashDash.OPERANDS),
+        ("tdnf", ("tdnf",), DashDash.OPERANDS),
+    )
+)
 
 ZYPPER_GLOBAL = opts(
     values=(
@@ -98,57 +106,30 @@ _ZYPPER_SUBS = tuple(
         ("addlock", "al"),
     )
 )
-ZYPPER = Grammar("zypper", ("zypper",), ZYPPER_GLOBAL, _ZYPPER_SUBS, globals_after=False)
+ZYPPER = Grammar(
+    "zypper", ("zypper",), ZYPPER_GLOBAL, _ZYPPER_SUBS, globals_after=False, after_dashdash=DashDash.GLOBALS
+)
 GRAMMARS = (YUM, DNF, MICRODNF, TDNF, ZYPPER)
 FAMILY = ("yum", "dnf", "microdnf", "tdnf", "zypper")
 
-# subcommands that ask for confirmation
-_PROMPTS = frozenset(
-    {
-        "install",
-        "groupinstall",
-        "localinstall",
-        "reinstall",
-        "update",
-        "upgrade",
-        "update-minimal",
-        "upgrade-minimal",
-        "remove",
-        "erase",
-        "autoremove",
-        "downgrade",
-        "distro-sync",
-        "distribution-synchronization",
-        "swap",
-        "builddep",
-        "groupupdate",
-        "groupupgrade",
-        "groupremove",
-        "grouperase",
-        "localupdate",
-        "update-to",
-        "upgrade-to",
-    }
+#: subcommands that ask for confirmation, three tables: yum/dnf's one-word
+#: subcommands, the second word after ``group``/``module``, zypper's.
+_PROMPTS = (
+    frozenset(
+        words(
+            "install groupinstall localinstall reinstall update upgrade update-minimal upgrade-minimal remove "
+            "erase autoremove downgrade distro-sync distribution-synchronization swap builddep groupupdate "
+            "groupupgrade groupremove grouperase localupdate update-to upgrade-to"
+        )
+    ),
+    frozenset(words("install update upgrade remove erase enable disable reset switch-to mark")),
+    frozenset(words("install remove update dist-upgrade patch source-install install-new-recommends verify")),
 )
-_GROUP_PROMPTS = frozenset(
-    {"install", "update", "upgrade", "remove", "erase", "enable", "disable", "reset", "switch-to", "mark"}
-)
-_FILLS = _PROMPTS - {"remove", "erase", "autoremove", "groupremove", "grouperase"}
-_GROUP_FILLS = frozenset({"install", "update", "upgrade", "enable", "switch-to"})
-_ZYPPER_PROMPTS = frozenset(
-    {
-        "install",
-        "remove",
-        "update",
-        "dist-upgrade",
-        "patch",
-        "source-install",
-        "install-new-recommends",
-        "verify",
-    }
-)
-_ZYPPER_FILLS = frozenset(
-    {"install", "update", "dist-upgrade", "patch", "source-install", "install-new-recommends"}
+#: subcommands that download into the cache (the same three tables).
+_FILLS = (
+    _PROMPTS[0] - {"remove", "erase", "autoremove", "groupremove", "grouperase"},
+    frozenset(words("install update upgrade enable switch-to")),
+    _PROMPTS[2] - {"remove", "verify"},
 )
 
 CACHE_DIRS: dict[str, tuple[str, ...]] = {
@@ -166,29 +147,25 @@ CACHES = {
 }
 
 
-def _two_words(p: Parsed) -> bool:
-    return len(p.subcommand) == 2
+def _sub_in(p: Parsed, tables: tuple[frozenset[str], ...]) -> bool:
+    """Is the subcommand in ``tables`` (see ``_PROMPTS``)?"""
+    one_word, second_word, zypper = tables
+    if not p.sub_known:
+        return False
+    if p.tool == "zypper":
+        return p.subcommand[0] in zypper
+    if len(p.subcommand) == 2:
+        return p.subcommand[1] in second_word
+    return p.sub in one_word
 
 
 def prompts(p: Parsed) -> bool:
     """Would the command stop at a yes/no question without -y?"""
-    if not p.sub_known:
-        return False
-    if p.tool == "zypper":
-        return p.subcommand[0] in _ZYPPER_PROMPTS
-    if _two_words(p):
-        return p.subcommand[1] in _GROUP_PROMPTS
-    return p.sub in _PROMPTS
+    return _sub_in(p, _PROMPTS)
 
 
 def fills_cache(p: Parsed) -> bool:
-    if not p.sub_known:
-        return False
-    if p.tool == "zypper":
-        return p.subcommand[0] in _ZYPPER_FILLS
-    if _two_words(p):
-        return p.subcommand[1] in _GROUP_FILLS
-    return p.sub in _FILLS
+    return _sub_in(p, _FILLS)
 
 
 def is_cache_clean(p: Parsed) -> bool:

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import posixpath
+from typing import NamedTuple
 
 from ...analysis import is_absolute, word_value
 from ...model import StageInfo
 from ...rules import Context, Edit, Rule, Safety
 from ...shell import Script, script_of
+from ...tree import Dockerfile
 from .._util import keyword_like
 from ._shell_rules import (
     exec_form_script,
@@ -185,121 +187,58 @@ class CdToWorkdir(Rule):
                 yield ctx.finding(at, message if edits else f"{head} ({message}: not rewritten)", edits)
 
     def _fix(self, ctx: Context, info: StageInfo, idx: int, ins, script: Script, cds):
-        tree, stage = ctx.tree, info.stage
+        """(the edits, the message) of the rewrite, or (None, why not)."""
+        why = _cd_problem(script, cds)
+        if why:
+            return None, why
         cd = cds[0]
-        first = script.commands[0]
-        if cd is not first:
-            if cd.ancestors:
-                return None, f"the cd is inside {_WHERE.get(cd.ancestors[-1], 'a compound command')}"
-            return None, "the cd is not the first command of the RUN"
-        if cd.ancestors:
-            return None, f"the cd is inside {_WHERE.get(cd.ancestors[-1], 'a compound command')}"
-        if len(cds) > 1:
-            return None, "the RUN uses `cd` more than once"
-        if cd.assignments:
-            return None, "the cd has variable assignments"
         right, why = _chain_head(script)
         if right is None:
             return None, why
-        if len(cd.args) != 1 or cd.args[0].value is None:
-            return None, "the cd target is not one literal path"
-        target = cd.args[0].value
-        if not target or target.startswith(("-", "~")):
-            return None, "the cd target is not a plain path"
-        wd_path = known_workdir(ctx, ins)
-        if target.startswith("/"):
-            new = posixpath.normpath(target)
-            new = "/" if new == "//" else new
-        elif wd_path is None or not wd_path.startswith("/"):
-            return None, "the cd target is relative and the working directory is not known here"
-        else:
-            new = posixpath.normpath(posixpath.join(wd_path, target))
-        if any(not t.startswith("/") for t in _mount_targets(ins)):
-            return None, "a --mount target is relative to the working directory"
+        move = _move(ctx, ins, cd)
+        if isinstance(move, str):
+            return None, move
+        restore, guard, why = self._restore(info, idx, move)
+        if why:
+            return None, why
+        text = ins._text
+        front, pos, lines = _cut_cd(ctx.tree, ins, script, cd, right)
+        if move.new == move.old:
+            if lines:
+                front.append(Edit(pos, pos, lines))
+            message = f"`cd {move.target}` goes to the current working directory: drop it"
+            return [merged_edit(text, front), *guard], message
+        front += _workdir_edits(ctx, info, idx, ins, move, pos, lines)
+        # One edit from the new WORKDIR to the start of the remaining script:
+        # a diff may pair the new path with the removed `cd` argument.
+        edits = [merged_edit(text, front), *guard]
+        message = f"Use WORKDIR {move.new} instead of `cd` at the start of the RUN"
+        tail = None
+        if restore is not None:
+            tail = _restore_edit(ctx.tree, ins, restore)
+            edits.append(merged_edit(text, [tail]))
+            message += f", then restore WORKDIR {restore}"
+        if any(x.end > y.start for x, y in zip(sorted(edits), sorted(edits)[1:], strict=False)):
+            edits = [merged_edit(text, [*front, *([tail] if tail is not None else [])])]
+        return edits, message
+
+    def _restore(self, info: StageInfo, idx: int, move: _Move) -> tuple[str | None, list[Edit], str]:
+        """(the working directory to restore after the RUN or None, the
+        guard edits the fix relies on, why the fix cannot be made or "")."""
         restore = None
         guard: list[Edit] = []
-        if new != wd_path:
+        if move.new != move.old:
             need, stop = self._depends(info, idx)
             if stop is not None:
                 # The fix relies on this later absolute WORKDIR: an unchanged
                 # edit over it makes a fix that would remove it wait a pass.
                 guard.append(Edit(stop.start, stop.end, str(stop)))
             if need is not None:
-                if wd_path is None:
-                    return (
-                        None,
-                        f"{need} depends on the working directory, and the one to restore is not known here",
-                    )
-                restore = wd_path
-        # The edits.
-        nl = tree.newline
-        indent = indentation(ins)
-        text = ins._text
-        a = script.source(cd.start)
-        b = script.source(script._c(right.start_byte))
-        region = text[a:b]
-        moved = [
-            line.strip(" \t\r\n") for line in region.splitlines()[1:] if line.lstrip(" \t").startswith("#")
-        ]
-        front = [Edit(a, b, "")]
-        pos = insertion_point(tree, ins)
-        lines = "".join(f"{indent}{c}{nl}" for c in moved)
-        if new == wd_path:
-            if lines:
-                front.append(Edit(pos, pos, lines))
-            return [
-                merged_edit(text, front),
-                *guard,
-            ], f"`cd {target}` goes to the current working directory: drop it"
-        workdir = keyword_like(ins, "WORKDIR")
-        prev = stage.instructions[idx - 1] if idx > 0 else None
-        inside = wd_path is not None and new.startswith(wd_path.rstrip("/") + "/")
-        # A WORKDIR right before the RUN can be changed instead of stacking a
-        # second one when nothing relied on it creating its directory: the
-        # cd went below it, or it only restores a directory the stage was
-        # already in (a WORKDIR this rule put back after an earlier RUN).
-        existed = (
-            prev is not None
-            and prev.keyword == "WORKDIR"
-            and wd_path is not None
-            and any(known_workdir(ctx, i) == wd_path for i in stage.instructions[: idx - 1])
-        )
-        if (
-            (inside or existed)
-            and prev is not None
-            and prev.keyword == "WORKDIR"
-            and prev.args
-            and word_value(prev.args[0].value)
-        ):
-            # `WORKDIR /app` right before `RUN cd server && …`: change it (or
-            # drop it when it only left that same directory) rather than
-            # stacking a second WORKDIR.  /app exists (the cd into a
-            # directory below it worked), so nothing relied on the WORKDIR
-            # creating it.
-            if known_workdir(ctx, prev) == new:
-                front.append(Edit(prev.start, prev.end, ""))
-            else:
-                word = prev.args[0]
-                front.append(Edit(word.start, word.end, shell_word(new, tree.escape)))
-            if lines:
-                front.append(Edit(pos, pos, lines))
-        else:
-            front.append(Edit(pos, pos, f"{lines}{indent}{workdir} {shell_word(new, tree.escape)}{nl}"))
-        # One edit from the new WORKDIR to the start of the remaining script:
-        # a diff may pair the new path with the removed `cd` argument.
-        edits = [merged_edit(text, front), *guard]
-        message = f"Use WORKDIR {new} instead of `cd` at the start of the RUN"
-        if restore is not None:
-            back = f"{workdir} {shell_word(restore, tree.escape)}"
-            if ins.line_break:
-                tail = Edit(ins.end, ins.end, f"{indent}{back}{nl}")
-            else:
-                tail = Edit(ins.end, ins.end, f"{nl}{indent}{back}")
-            edits.append(merged_edit(text, [tail]))
-            message += f", then restore WORKDIR {restore}"
-        if any(x.end > y.start for x, y in zip(sorted(edits), sorted(edits)[1:], strict=False)):
-            edits = [merged_edit(text, [*front, *([tail] if restore is not None else [])])]
-        return edits, message
+                if move.old is None:
+                    why = f"{need} depends on the working directory, and the one to restore is not known here"
+                    return None, guard, why
+                restore = move.old
+        return restore, guard, ""
 
     @staticmethod
     def _depends(info: StageInfo, idx: int):
@@ -329,3 +268,111 @@ class CdToWorkdir(Rule):
         if info.children:
             return "a later stage built on this one", None
         return None, None
+
+
+def _cd_problem(script: Script, cds) -> str:
+    """Why where the first `cd` stands keeps it from becoming a WORKDIR
+    ("" when nothing does)."""
+    cd = cds[0]
+    if cd.ancestors:
+        return f"the cd is inside {_WHERE.get(cd.ancestors[-1], 'a compound command')}"
+    if cd is not script.commands[0]:
+        return "the cd is not the first command of the RUN"
+    if len(cds) > 1:
+        return "the RUN uses `cd` more than once"
+    if cd.assignments:
+        return "the cd has variable assignments"
+    return ""
+
+
+class _Move(NamedTuple):
+    target: str  # the cd's argument
+    new: str  # the working directory it goes to
+    old: str | None  # the working directory before the RUN, when this file tells it
+
+
+def _move(ctx: Context, ins, cd) -> _Move | str:
+    """Where the `cd` goes, or why that cannot be a WORKDIR."""
+    if len(cd.args) != 1 or cd.args[0].value is None:
+        return "the cd target is not one literal path"
+    target = cd.args[0].value
+    if not target or target.startswith(("-", "~")):
+        return "the cd target is not a plain path"
+    wd_path = known_workdir(ctx, ins)
+    if target.startswith("/"):
+        new = posixpath.normpath(target)
+        new = "/" if new == "//" else new
+    elif wd_path is None or not wd_path.startswith("/"):
+        return "the cd target is relative and the working directory is not known here"
+    else:
+        new = posixpath.normpath(posixpath.join(wd_path, target))
+    if any(not t.startswith("/") for t in _mount_targets(ins)):
+        return "a --mount target is relative to the working directory"
+    return _Move(target, new, wd_path)
+
+
+def _cut_cd(tree: Dockerfile, ins, script: Script, cd, right) -> tuple[list[Edit], int, str]:
+    """([the edit removing `cd DIR &&` up to ``right``, the command after
+    it], where a new line goes before the RUN, the comment lines between
+    the cd and that command as lines to put there)."""
+    text = ins._text
+    a = script.source(cd.start)
+    b = script.source(script._c(right.start_byte))
+    region = text[a:b]
+    moved = [line.strip(" \t\r\n") for line in region.splitlines()[1:] if line.lstrip(" \t").startswith("#")]
+    indent = indentation(ins)
+    lines = "".join(f"{indent}{c}{tree.newline}" for c in moved)
+    return [Edit(a, b, "")], insertion_point(tree, ins), lines
+
+
+def _workdir_edits(
+    ctx: Context, info: StageInfo, idx: int, ins, move: _Move, pos: int, lines: str
+) -> list[Edit]:
+    """The edits that make ``move.new`` the working directory of the RUN
+    (``lines``: the comment lines to put at ``pos``, above it)."""
+    tree, stage, wd_path, new = ctx.tree, info.stage, move.old, move.new
+    prev = stage.instructions[idx - 1] if idx > 0 else None
+    inside = wd_path is not None and new.startswith(wd_path.rstrip("/") + "/")
+    # A WORKDIR right before the RUN can be changed instead of stacking a
+    # second one when nothing relied on it creating its directory: the
+    # cd went below it, or it only restores a directory the stage was
+    # already in (a WORKDIR this rule put back after an earlier RUN).
+    existed = (
+        prev is not None
+        and prev.keyword == "WORKDIR"
+        and wd_path is not None
+        and any(known_workdir(ctx, i) == wd_path for i in stage.instructions[: idx - 1])
+    )
+    if (
+        (inside or existed)
+        and prev is not None
+        and prev.keyword == "WORKDIR"
+        and prev.args
+        and word_value(prev.args[0].value)
+    ):
+        # `WORKDIR /app` right before `RUN cd server && …`: change it (or
+        # drop it when it only left that same directory) rather than
+        # stacking a second WORKDIR.  /app exists (the cd into a
+        # directory below it worked), so nothing relied on the WORKDIR
+        # creating it.
+        if known_workdir(ctx, prev) == new:
+            edits = [Edit(prev.start, prev.end, "")]
+        else:
+            word = prev.args[0]
+            edits = [Edit(word.start, word.end, shell_word(new, tree.escape))]
+        if lines:
+            edits.append(Edit(pos, pos, lines))
+        return edits
+    workdir = keyword_like(ins, "WORKDIR")
+    return [
+        Edit(pos, pos, f"{lines}{indentation(ins)}{workdir} {shell_word(new, tree.escape)}{tree.newline}")
+    ]
+
+
+def _restore_edit(tree: Dockerfile, ins, restore: str) -> Edit:
+    """The edit putting `WORKDIR restore` right after the RUN."""
+    indent, nl = indentation(ins), tree.newline
+    back = f"{keyword_like(ins, 'WORKDIR')} {shell_word(restore, tree.escape)}"
+    if ins.line_break:
+        return Edit(ins.end, ins.end, f"{indent}{back}{nl}")
+    return Edit(ins.end, ins.end, f"{nl}{indent}{back}")

@@ -186,10 +186,9 @@ class Pipefail(Rule):
             yield from self._stage(ctx, info)
 
     def _stage(self, ctx: Context, info: StageInfo):
-        tree, stage, windows = ctx.tree, info.stage, info.windows
         fix: list[Edit] | None = None  # the SHELL this stage gets, once decided
         fix_line = 0
-        for ins in stage.instructions:
+        for ins in info.stage.instructions:
             if ins.keyword == "SHELL":
                 fix = None
                 continue
@@ -199,27 +198,18 @@ class Pipefail(Rule):
             if isinstance(shell.argv, Unknown):
                 continue  # a SHELL not in JSON form: BuildKit rejects it
             args = list(shell.argv) if not shell.default and shell.argv else None
-            if args is not None and is_non_posix(args):
-                continue
-            pipefail_on = args is not None and shell.pipefail
-            if pipefail_on:
+            if args is not None and (is_non_posix(args) or shell.pipefail):
                 continue
             if ins.json:
                 script = exec_form_script(ins)
-                if script is not None and not pipefail_on and any(pipes(script)):
+                if script is not None and any(pipes(script)):
                     yield ctx.finding(
                         ins.keyword_word or ins,
                         "Pipe in an exec-form RUN: SHELL does not apply to it; add `set -o pipefail` to its script",
                     )
                 continue
-            script = script_of(ins)
-            if script is None or script.has_error:
-                continue
-            real, nested = pipes(script)
-            if not real and not nested:
-                continue
-            first = min(real + nested)
-            if sets_pipefail(script, first):
+            real = _pipes_without_pipefail(ins)
+            if real is None:
                 continue
             at = ins.keyword_word or ins
             if fix is not None:
@@ -229,23 +219,9 @@ class Pipefail(Rule):
                     fix,
                 )
                 continue
-            if windows:
-                yield ctx.finding(at, "Pipe in RUN without pipefail (Windows image: not fixed)")
-                continue
-            shebang = heredoc_shebang(ins)
-            if shebang is not None:
-                yield ctx.finding(
-                    at,
-                    f"Pipe in a `{shebang}` heredoc script without pipefail: SHELL does not apply to it; "
-                    "add `set -o pipefail` to the script",
-                )
-                continue
-            if not real:
-                yield ctx.finding(
-                    at,
-                    "Pipe only inside a command substitution: not fixed (a pipefail SHELL matters there "
-                    "only for a plain assignment)",
-                )
+            why = _not_fixable(info, ins, real)
+            if why:
+                yield ctx.finding(at, why)
                 continue
             new_args, why = self._new_shell(info, args)
             if new_args is not None:
@@ -253,29 +229,40 @@ class Pipefail(Rule):
             if new_args is None or why:
                 yield ctx.finding(at, f"Pipe in RUN without pipefail ({why})")
                 continue
+            fix, fix_line, where = self._shell_fix(
+                ctx, info, ins, shell.ins if args is not None else None, new_args
+            )
             message = (
                 "Pipe in RUN without pipefail: a failure before `|` is ignored; set SHELL with -o pipefail"
             )
-            current = shell.ins if args is not None else None
-            if current is not None and self._unused_since(stage, current, ins):
-                # The SHELL in effect is of this stage and nothing used it
-                # yet: add the option to it rather than stacking a new SHELL.
-                prog = current.args[0]
-                new_prog = json.dumps(new_args[0], ensure_ascii=False)
-                added = ', "-o", "pipefail"'
-                if prog.value == new_args[0]:
-                    fix = [merged_edit(tree.text, [Edit(prog.end, prog.end, added)])]
-                else:
-                    fix = [merged_edit(tree.text, [Edit(prog.start, prog.end, new_prog + added)])]
-                fix_line = current.start_line
-                message += f" (added to the SHELL on line {current.start_line})"
+            yield ctx.finding(at, message + where, fix)
+
+    def _shell_fix(
+        self,
+        ctx: Context,
+        info: StageInfo,
+        ins: Instruction,
+        current: Instruction | None,
+        new_args: list[str],
+    ) -> tuple[list[Edit], int, str]:
+        """(the edits that make ``new_args`` the SHELL of ``ins``, the line of
+        that SHELL, a note for the message): the option goes into
+        ``current``, the SHELL in effect, when it is of this stage and
+        nothing used it yet, rather than stacking a new SHELL."""
+        tree = ctx.tree
+        if current is not None and self._unused_since(info.stage, current, ins):
+            prog = current.args[0]
+            new_prog = json.dumps(new_args[0], ensure_ascii=False)
+            added = ', "-o", "pipefail"'
+            if prog.value == new_args[0]:
+                fix = [merged_edit(tree.text, [Edit(prog.end, prog.end, added)])]
             else:
-                keyword = keyword_like(ins, "SHELL")
-                text = f"{indentation(ins)}{keyword} {json.dumps(new_args, ensure_ascii=False)}{tree.newline}"
-                pos = insertion_point(tree, ins)
-                fix = [merged_edit(tree.text, [Edit(pos, pos, text)])]
-                fix_line = tree.position(pos)[0]
-            yield ctx.finding(at, message, fix)
+                fix = [merged_edit(tree.text, [Edit(prog.start, prog.end, new_prog + added)])]
+            return fix, current.start_line, f" (added to the SHELL on line {current.start_line})"
+        keyword = keyword_like(ins, "SHELL")
+        text = f"{indentation(ins)}{keyword} {json.dumps(new_args, ensure_ascii=False)}{tree.newline}"
+        pos = insertion_point(tree, ins)
+        return [merged_edit(tree.text, [Edit(pos, pos, text)])], tree.position(pos)[0], ""
 
     @staticmethod
     def _unused_since(stage, shell_ins, ins) -> bool:
@@ -351,4 +338,39 @@ def _shellcheck_change(
                 f"not fixed: with SHELL {new_args[0]} hadolint's ShellCheck would newly report {code} "
                 f"on line {run.start_line}"
             )
+    return ""
+
+
+def _pipes_without_pipefail(ins: Instruction) -> list[int] | None:
+    """The script offsets of the pipes of a shell-form RUN outside any
+    `$(...)`/`<(...)` when it has pipes that no `set -o pipefail` of its
+    own covers (an empty list when they are all inside one); None when
+    there is nothing to report."""
+    script = script_of(ins)
+    if script is None or script.has_error:
+        return None
+    real, nested = pipes(script)
+    if not real and not nested:
+        return None
+    if sets_pipefail(script, min(real + nested)):
+        return None
+    return real
+
+
+def _not_fixable(info: StageInfo, ins: Instruction, real: list[int]) -> str:
+    """Why a pipe of ``ins`` is reported without a fix whatever the shell
+    ("" when it may be fixed)."""
+    if info.windows:
+        return "Pipe in RUN without pipefail (Windows image: not fixed)"
+    shebang = heredoc_shebang(ins)
+    if shebang is not None:
+        return (
+            f"Pipe in a `{shebang}` heredoc script without pipefail: SHELL does not apply to it; "
+            "add `set -o pipefail` to the script"
+        )
+    if not real:
+        return (
+            "Pipe only inside a command substitution: not fixed (a pipefail SHELL matters there "
+            "only for a plain assignment)"
+        )
     return ""

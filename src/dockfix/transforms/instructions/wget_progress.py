@@ -9,7 +9,8 @@ from ...rules import Context, Rule, Safety
 from ...shell import Command, Script
 from ...shell_edits import insert_word
 from ...tree import Instruction
-from ._shell_rules import ShellRun, shell_runs
+from ._shell_rules import ShellRun
+from ._tool_commands import tool_commands
 
 #: package tools of glibc distributions (``dpkg``/``rpm`` have no grammar: by program name)
 _DISTRO_TOOLS = frozenset({*tools.apt.APT, *tools.rpm.FAMILY, "dnf5", "dpkg", "rpm"})
@@ -151,20 +152,18 @@ class WgetProgress(Rule):
     covers = ("DL3047",)
 
     def check(self, ctx: Context):
-        for run in shell_runs(ctx):
-            for i, cmd in enumerate(run.script.commands):
-                p = tools.parse(cmd, unwrap=True, tool="wget")
-                if p is None or tools.posix.wget_quiet(p):
-                    continue
-                span = run.span(cmd)
-                if not run.posix:
-                    yield ctx.finding(
-                        span, "`wget` without `--progress` (not fixed: the RUN's shell is not a POSIX shell)"
-                    )
-                    continue
-                flag = "--progress=dot:giga" if wget_flavour(ctx, run, i) == "gnu" else "-q"
+        for run, i, cmd, p in tool_commands(ctx, "wget"):
+            if tools.posix.wget_quiet(p):
+                continue
+            span = run.span(cmd)
+            if not run.posix:
                 yield ctx.finding(
-                    span,
-                    f"`wget` without `--progress`: its progress bar floods the build log (adding `{flag}`)",
-                    [insert_word(run.script, ctx.text, p.name_end, flag)],
+                    span, "`wget` without `--progress` (not fixed: the RUN's shell is not a POSIX shell)"
                 )
+                continue
+            flag = "--progress=dot:giga" if wget_flavour(ctx, run, i) == "gnu" else "-q"
+            yield ctx.finding(
+                span,
+                f"`wget` without `--progress`: its progress bar floods the build log (adding `{flag}`)",
+                [insert_word(run.script, ctx.text, p.name_end, flag)],
+            )

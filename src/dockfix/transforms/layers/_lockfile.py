@@ -1,11 +1,14 @@
 """Helpers of the lockfile-first rule (DF220).
 
-What a dependency install reads, per ecosystem (which manifest and lock
-files, whether it also needs the project's sources), read from the build
-context; where a RUN works (WORKDIR and ``cd``, variables from ENV/ARG);
-and whether a command is provably independent of the files ``COPY .``
-brings.  Everything here is conservative: when something cannot be known
-the answer is "may need the sources" or a reason not to fix.
+Paths in the image (:class:`ImagePath`: absolute, or relative to the base
+image's unknown WORKDIR, as the model's ``Workdir.under_image``); the project
+folder ``COPY .`` brought (:class:`Project`, read from the build context);
+what an install reads (:class:`Install`) and the helpers that fill it.  The
+installs per tool are read by :mod:`._lockfile_recipe` and the
+``_lockfile_<ecosystem>`` modules, the commands that are independent of the
+copied files by :mod:`._lockfile_independent`.  Everything here is
+conservative: when something cannot be known the answer is "may need the
+sources" or a reason not to fix.
 """
 
 from __future__ import annotations
@@ -15,11 +18,10 @@ import os
 import posixpath
 import re
 import sys
-from collections.abc import Set
 from dataclasses import dataclass, field
 
-from ...model import SemanticModel
-from ...shell import Arg, Command, Script
+from ...model import SemanticModel, Workdir
+from ...shell import Command, Script
 from ...tree import Instruction
 
 if sys.version_info >= (3, 11):
@@ -32,69 +34,91 @@ else:  # pragma: no cover - Python 3.10
 
 
 # -- paths ------------------------------------------------------------------
-# Working directories are absolute POSIX paths.  The base image's WORKDIR is
-# not known: it is written as the root ``/\0`` (fixed for the whole file, so
-# two paths built on it can still be compared with each other, never with a
-# known absolute path).
-
-UNKNOWN_ROOT = "/\x00"
-
-
-def is_unknown_based(path: str) -> bool:
-    return path == UNKNOWN_ROOT or path.startswith(UNKNOWN_ROOT + "/")
-
-
-def join_path(base: str | None, value: str) -> str | None:
-    """``value`` (a literal path) resolved against ``base`` the way Docker
-    resolves WORKDIR and relative COPY destinations."""
-    if value.startswith("/"):
-        return posixpath.normpath(value) if value != "/" else "/"
-    if base is None:
-        return None
-    joined = posixpath.normpath(posixpath.join(base, value))
-    if is_unknown_based(base) and not is_unknown_based(joined):
-        return None  # `..` out of the unknown directory
-    return joined
-
-
-def relation(path: str | None, dest: str | None) -> str | None:
-    """``path`` relative to ``dest`` ('' when equal), ``'..'`` when it is
-    outside, None when that cannot be known."""
-    if path is None or dest is None or is_unknown_based(path) != is_unknown_based(dest):
-        return None
-    if path == dest:
-        return ""
-    prefix = dest.rstrip("/") + "/"
-    if path.startswith(prefix):
-        return path[len(prefix) :]
-    return ".."
-
-
-def overlaps(path: str, dest: str) -> bool:
-    """Is ``path`` the destination, inside it, or one of its parents?"""
-    if is_unknown_based(dest) or is_unknown_based(path):
-        return True
-    a, b = path.rstrip("/") + "/", dest.rstrip("/") + "/"
-    return a.startswith(b) or b.startswith(a)
 
 
 @dataclass(frozen=True)
-class StageState:
-    """Where an instruction works: its WORKDIR from the semantic model,
-    absolute, based on :data:`UNKNOWN_ROOT` when only the image's WORKDIR
-    is not known, None when it cannot be known (a variable)."""
+class ImagePath:
+    """A normalised path in the image.  ``under_image`` False: ``path`` is
+    absolute.  True: ``path`` is relative to the base image's WORKDIR, which
+    is not known (``"."`` for that folder, ``"app/src"``) — the model's
+    ``Workdir.under_image``.  Two paths can be compared only when both are
+    absolute or both rest on the image's WORKDIR (the same for the whole
+    stage chain)."""
 
-    workdir: str | None
+    path: str
+    under_image: bool = False
+
+    @classmethod
+    def of(cls, wd: Workdir) -> ImagePath | None:
+        """The model's working directory; None when it cannot be known."""
+        if isinstance(wd.path, str):
+            return cls(wd.path)
+        if wd.under_image is not None:
+            return cls(wd.under_image, True)
+        return None
+
+    @classmethod
+    def absolute(cls, value: str) -> ImagePath:
+        """An absolute path as written (``/app/``, ``/opt//x``)."""
+        return cls(posixpath.normpath(value) if value != "/" else "/")
+
+    def join(self, value: str) -> ImagePath | None:
+        """``value`` (a literal path) resolved against this folder the way
+        Docker resolves WORKDIR and relative COPY destinations; None when it
+        leaves the unknown WORKDIR by ``..``."""
+        if value.startswith("/"):
+            return ImagePath.absolute(value)
+        joined = posixpath.normpath(posixpath.join(self.path, value))
+        if self.under_image and (joined == ".." or joined.startswith("../")):
+            return None
+        return ImagePath(joined, self.under_image)
+
+    @property
+    def _rooted(self) -> str:
+        """The path written from a root, for prefix comparisons."""
+        if not self.under_image:
+            return self.path
+        return "/" if self.path == "." else "/" + self.path
+
+    def relation(self, dest: ImagePath) -> str | None:
+        """This path relative to ``dest`` ('' when equal), ``'..'`` when it
+        is outside, None when that cannot be known."""
+        if self.under_image != dest.under_image:
+            return None
+        path, base = self._rooted, dest._rooted
+        if path == base:
+            return ""
+        prefix = base.rstrip("/") + "/"
+        return path[len(prefix) :] if path.startswith(prefix) else ".."
+
+    def overlaps(self, dest: ImagePath) -> bool:
+        """Is this path the destination, inside it, or one of its parents?
+        (True when that cannot be known.)"""
+        if self.under_image or dest.under_image:
+            return True
+        a, b = self.path.rstrip("/") + "/", dest.path.rstrip("/") + "/"
+        return a.startswith(b) or b.startswith(a)
 
 
-def state_at(model: SemanticModel, ins: Instruction) -> StageState:
-    """The :class:`StageState` before ``ins`` (``model.at(ins).workdir``)."""
-    wd = model.at(ins).workdir
-    if isinstance(wd.path, str):
-        return StageState(wd.path)
-    if wd.under_image is not None:
-        return StageState(join_path(UNKNOWN_ROOT, wd.under_image))
-    return StageState(None)
+def join_path(base: ImagePath | None, value: str) -> ImagePath | None:
+    """``value`` resolved against ``base`` (None: a folder that is not
+    known, so only an absolute ``value`` resolves)."""
+    if value.startswith("/"):
+        return ImagePath.absolute(value)
+    return base.join(value) if base is not None else None
+
+
+def relation(path: ImagePath | None, dest: ImagePath | None) -> str | None:
+    """:meth:`ImagePath.relation`, None when either is not known."""
+    if path is None or dest is None:
+        return None
+    return path.relation(dest)
+
+
+def workdir_at(model: SemanticModel, ins: Instruction) -> ImagePath | None:
+    """Where ``ins`` works (``model.at(ins).workdir``), None when it cannot
+    be known (a variable)."""
+    return ImagePath.of(model.at(ins).workdir)
 
 
 # -- the build context --------------------------------------------------------
@@ -207,7 +231,7 @@ OUTSIDE = "\x00outside"
 UNKNOWN = "\x00unknown"
 
 
-def _missing(project: Project, name: str) -> str:
+def missing(project: Project, name: str) -> str:
     st = project.status(name)
     rel = project.path(name)
     if st == "excluded":
@@ -217,7 +241,7 @@ def _missing(project: Project, name: str) -> str:
     return f"{rel} is not in the build context"
 
 
-def _table(data: dict, key: str) -> dict:
+def sub_table(data: dict, key: str) -> dict:
     """``data[key]`` when it is a JSON object / TOML table, else empty."""
     got = data.get(key)
     return got if isinstance(got, dict) else {}
@@ -226,7 +250,7 @@ def _table(data: dict, key: str) -> dict:
 def need(inst: Install, project: Project, name: str) -> bool:
     """Add a required manifest; a reason when it is not in the context."""
     if project.status(name) != "ok":
-        inst.fail(_missing(project, name))
+        inst.fail(missing(project, name))
         return False
     inst.files.append(project.path(name))
     return True
@@ -252,80 +276,6 @@ def forbid(inst: Install, project: Project, *names: str, why: str) -> None:
             return
 
 
-# -- option parsing -----------------------------------------------------------
-
-
-@dataclass
-class Parsed:
-    options: list[tuple[str, str | None, Arg]]  # (name, value, arg of the value or the option)
-    operands: list[Arg]
-    unknown: bool  # an argument is an expansion
-
-
-def parse_args(args: list[Arg], value_opts: Set[str], stop_at_operand: bool = False) -> Parsed:
-    """Split options (``--x=v``, ``--x v``, ``-xv`` for short options taking
-    a value) from operands."""
-    options: list[tuple[str, str | None, Arg]] = []
-    operands: list[Arg] = []
-    unknown = False
-    i = 0
-    while i < len(args):
-        a = args[i]
-        v = a.value
-        if v is None:
-            unknown = True
-            operands.append(a)
-            i += 1
-            continue
-        if v == "--":
-            operands.extend(args[i + 1 :])
-            unknown = unknown or any(x.value is None for x in args[i + 1 :])
-            break
-        if v.startswith("--") and len(v) > 2:
-            name, eq, val = v.partition("=")
-            if eq:
-                options.append((name, val, a))
-            elif name in value_opts and i + 1 < len(args):
-                nxt = args[i + 1]
-                unknown = unknown or nxt.value is None
-                options.append((name, nxt.value, nxt))
-                i += 1
-            else:
-                options.append((name, None, a))
-        elif v.startswith("-") and len(v) > 1:
-            name = v[:2]
-            if name in value_opts:
-                if len(v) > 2:
-                    options.append((name, v[2:].lstrip("=") if v[2:3] == "=" else v[2:], a))
-                elif i + 1 < len(args):
-                    nxt = args[i + 1]
-                    unknown = unknown or nxt.value is None
-                    options.append((name, nxt.value, nxt))
-                    i += 1
-                else:
-                    options.append((name, None, a))
-            else:
-                # grouped short flags: -yq
-                for ch in v[1:]:
-                    options.append(("-" + ch, None, a))
-        else:
-            operands.append(a)
-            if stop_at_operand:
-                rest = args[i + 1 :]
-                unknown = unknown or any(x.value is None for x in rest)
-                return Parsed(options, operands + rest, unknown)
-        i += 1
-    return Parsed(options, operands, unknown)
-
-
-def has(parsed: Parsed, *names: str) -> bool:
-    return any(n in names for n, _, _ in parsed.options)
-
-
-def values(parsed: Parsed, *names: str) -> list[str | None]:
-    return [v for n, v, _ in parsed.options if n in names]
-
-
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://|^git@")
 
 
@@ -346,18 +296,18 @@ class Env:
     """What an analyser needs besides the command."""
 
     script: Script
-    cwd: str | None  # the command's working directory
-    dest: str  # where COPY . put the context
+    cwd: ImagePath | None  # the command's working directory
+    dest: ImagePath | None  # where COPY . put the context (None: not known)
     bc: object | None  # the build context (None: unknown)
     probe: bool = False  # only tell what kind of install it is
 
 
-def project_for(env: Env, inst: Install, cwd: str | None = None) -> Project | None:
+def project_for(env: Env, inst: Install) -> Project | None:
     """The context folder of the project the command works in, or None
     (with a reason set) when there is none."""
     if env.probe:
         return None
-    rel = relation(cwd if cwd is not None else env.cwd, env.dest)
+    rel = relation(env.cwd, env.dest)
     if rel is None:
         inst.reason = UNKNOWN
         return None
@@ -370,15 +320,12 @@ def project_for(env: Env, inst: Install, cwd: str | None = None) -> Project | No
     return Project(env.bc, rel)
 
 
-def deps_project(inst: Install, env: Env, manifest: str | None = None) -> Project | None:
+def deps_project(inst: Install, env: Env) -> Project | None:
     """Mark ``inst`` as a dependencies-only install and find its project
-    folder; None (the caller returns ``inst``) when probing, when the folder
-    cannot be known (the reason is set), or when ``manifest`` is missing."""
+    folder; None (the caller returns ``inst``) when probing or when the
+    folder cannot be known (the reason is set)."""
     inst.deps_only = True
-    project = project_for(env, inst)
-    if project is None or (manifest is not None and not need(inst, project, manifest)):
-        return None
-    return project
+    return project_for(env, inst)
 
 
 def context_path(env: Env, path: str) -> tuple[str | None, str | None]:

@@ -1,14 +1,18 @@
-"""DF220 (lockfile first): what pip, uv pip, poetry, uv, pdm, pipenv installs read.  Shared helpers: :mod:`._lockfile`."""
+"""DF220 (lockfile first): what pip, uv pip, poetry, uv, pdm, pipenv installs read.
+
+Commands are read with :mod:`dockfix.tools.pip`'s grammars; the manifests,
+lock files and dependencies-only flags are its ``INSTALLS``.  Shared
+helpers: :mod:`._lockfile`, the generic analyser: :mod:`._lockfile_recipe`.
+"""
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Callable, Set
-from dataclasses import dataclass
+from collections.abc import Callable
 
 from ... import tools
-from ...shell import Arg, Command
+from ...shell import Command
 from ._lockfile import (
     _URL,
     OUTSIDE,
@@ -16,142 +20,24 @@ from ._lockfile import (
     Env,
     Install,
     Project,
-    _missing,
     context_path,
-    deps_project,
-    forbid,
     looks_local,
-    optional,
-    parse_args,
+    missing,
     short,
 )
+from ._lockfile_recipe import Check, Recipe
 
-# -- Python -------------------------------------------------------------------
+# -- pip, uv pip --------------------------------------------------------------
 
-_PIP_GLOBAL_VALUE = {
-    "--log",
-    "--proxy",
-    "--retries",
-    "--timeout",
-    "--cache-dir",
-    "--exists-action",
-    "--trusted-host",
-    "--cert",
-    "--client-cert",
-    "--python",
-    "--use-feature",
-    "--use-deprecated",
-    "--keyring-provider",
-    "--progress-bar",
-    "--root-user-action",
-}
-_PIP_INSTALL_VALUE = _PIP_GLOBAL_VALUE | {
-    "-r",
-    "--requirement",
-    "-c",
-    "--constraint",
-    "-e",
-    "--editable",
-    "-t",
-    "--target",
-    "--platform",
-    "--python-version",
-    "--implementation",
-    "--abi",
-    "--root",
-    "--prefix",
-    "--src",
-    "--upgrade-strategy",
-    "-C",
-    "--config-settings",
-    "--config-setting",
-    "--global-option",
-    "--install-option",
-    "--no-binary",
-    "--only-binary",
-    "--report",
-    "-i",
-    "--index-url",
-    "--extra-index-url",
-    "-f",
-    "--find-links",
-    "--group",
-    # uv pip
-    "--override",
-    "-b",
-    "--build-constraint",
-    "--build-constraints",
-    "--index",
-    "--default-index",
-    "-p",
-    "--index-strategy",
-    "--resolution",
-    "--prerelease",
-    "--exclude-newer",
-    "--link-mode",
-    "--config-file",
-    "--python-platform",
-    "--torch-backend",
-    "--extra",
-    "--overrides",
-    "--constraints",
-    "--requirements",
-}
-# options whose value is a path the install reads or writes
-_PIP_PATH_OPTS = {"-t", "--target", "--root", "--prefix", "--src", "-f", "--find-links", "--report", "--log"}
-_PIP_REQ_OPTS = {
-    "-r",
-    "--requirement",
-    "--requirements",
-    "-c",
-    "--constraint",
-    "--constraints",
-    "--override",
-    "--overrides",
-    "-b",
-    "--build-constraint",
-    "--build-constraints",
-}
-_PIP_PROG = re.compile(r"^pip(\d+(\.\d+)*)?$")
-_PY_PROG = re.compile(r"^python(\d+(\.\d+)*)?$")
+#: pip's installs: ``pip install``, ``uv pip install``, ``uv pip sync``.
+PIP_INSTALLS = {"pip": tools.INSTALLS["pip"], "uv": tools.pip.UV_PIP_INSTALL}
+_ARCHIVE = re.compile(r"\.(whl|zip|tar\.gz|tgz|tar\.bz2)$")
 
 
-def pip_invocation(cmd: Command) -> tuple[str, list[Arg]] | None:
-    """('pip' or 'uv pip', the arguments after it) for pip-like commands."""
-    prog = cmd.program or ""
-    args = cmd.args
-    if _PIP_PROG.match(prog):
-        return "pip", args
-    if _PY_PROG.match(prog):
-        vals = [a.value for a in args]
-        for k in range(len(vals) - 1):
-            if vals[k] == "-m" and vals[k + 1] == "pip":
-                if any(v is None or not v.startswith("-") for v in vals[:k]):
-                    return None
-                return "pip", args[k + 2 :]
-            if vals[k] is None or not (vals[k] or "").startswith("-"):
-                return None
-        return None
-    if prog == "uv" and args and args[0].value == "pip":
-        return "uv pip", args[1:]
-    return None
-
-
-def _subcommand(args: list[Arg], value_opts: Set[str]) -> tuple[Arg | None, list[Arg], bool]:
-    """The first operand (the subcommand) and the arguments after it."""
-    i = 0
-    while i < len(args):
-        v = args[i].value
-        if v is None:
-            return None, [], True
-        if v.startswith("-"):
-            if v in value_opts:
-                i += 2
-                continue
-            i += 1
-            continue
-        return args[i], args[i + 1 :], False
-    return None, [], False
+def pip_install(p: tools.Parsed) -> bool:
+    """Is it ``pip install``, ``uv pip install`` or ``uv pip sync``?"""
+    spec = PIP_INSTALLS.get(p.tool)
+    return spec is not None and p.is_sub(*spec.subcommands)
 
 
 def _requirement_line_local(line: str) -> bool:
@@ -177,7 +63,7 @@ def read_requirements(inst: Install, bc, rel: str, seen: set[str], depth: int = 
     seen.add(rel)
     project = Project(bc, "")
     if project.status(rel) != "ok":
-        inst.fail(_missing(project, rel))
+        inst.fail(missing(project, rel))
         return
     inst.files.append(rel)
     if rel.endswith(".toml"):
@@ -242,63 +128,60 @@ def _pyproject_requirements(inst: Install, project: Project, rel: str) -> None:
         inst.fail(f"{rel} depends on a local path, which needs the sources")
 
 
-def analyse_pip(cmd: Command, env: Env) -> Install | None:
-    inv = pip_invocation(cmd)
-    if inv is None:
-        return None
-    tool, args = inv
-    sub, rest, unknown = _subcommand(args, _PIP_GLOBAL_VALUE)
-    if sub is None or sub.value not in ("install", "sync"):
-        return None
-    sync = sub.value == "sync"
-    if sync and tool != "uv pip":
-        return None
-    inst = Install("python", short(cmd, env.script), tool="pip")
-    parsed = parse_args(rest, _PIP_INSTALL_VALUE)
-    req_files = [v for n, v, _ in parsed.options if n in _PIP_REQ_OPTS]
+def _vcs(value: str) -> bool:
+    return bool(_URL.match(value)) or value.startswith("git+")
+
+
+def _pip_arguments(p: tools.Parsed) -> tuple[list[str | None], list[str | None]]:
+    """(the requirements files it reads, the local paths it installs:
+    operands and ``-e`` paths); a value that expands is None."""
+    sync = p.is_sub(*tools.pip.REQUIREMENTS_AS_OPERANDS)
+    req_files = list(p.values(*tools.pip.PIP_REQUIREMENT_OPTIONS))
+    local: list[str | None] = []
     if sync:
-        req_files += [a.value for a in parsed.operands]
-    _archive = re.compile(r"\.(whl|zip|tar\.gz|tgz|tar\.bz2)$")
-    local = (
-        []
-        if sync
-        else [
-            a.value
-            for a in parsed.operands
-            if a.value is None or looks_local(a.value) or _archive.search(a.value)
-        ]
-    )
-    local += [
-        v
-        for n, v, _ in parsed.options
-        if n in ("-e", "--editable") and (v is None or not (_URL.match(v) or v.startswith("git+")))
-    ]
-    if not req_files and not local:
-        return None  # packages by name: not an install from manifests
-    if env.probe:
-        inst.deps_only = bool(req_files)
-        inst.project = bool(local)
-        return inst
-    inside: list[str] = []
+        req_files += p.operand_values
+    else:
+        local = [v for v in p.operand_values if v is None or looks_local(v) or _ARCHIVE.search(v)]
+    local += [v for v in p.values(*tools.pip.PIP_EDITABLE_OPTIONS) if v is None or not _vcs(v)]
+    return req_files, local
+
+
+def _in_context(env: Env, values: list[str | None]) -> tuple[list[tuple[str, str]], bool]:
+    """((value, context path) of the ``values`` in what ``COPY .``
+    brought, whether one may be there without that being known)."""
+    inside: list[tuple[str, str]] = []
     unsure = False
-    for value in req_files:
+    for value in values:
         if value is None:
             unsure = True
             continue
         rel, why = context_path(env, value)
         unsure = unsure or why is not None
         if rel is not None:
-            inside.append(rel)
+            inside.append((value, rel))
+    return inside, unsure
+
+
+def analyse_pip(p: tools.Parsed, cmd: Command, env: Env) -> Install | None:
+    """``pip install -r``, ``uv pip install``, ``uv pip sync``: the
+    requirements files first; a local path or ``-e`` needs the sources."""
+    if not pip_install(p):
+        return None
+    req_files, local = _pip_arguments(p)
+    if not req_files and not local:
+        return None  # packages by name: not an install from manifests
+    inst = Install("python", short(cmd, env.script), tool="pip")
+    if env.probe:
+        inst.deps_only = bool(req_files)
+        inst.project = bool(local)
+        return inst
+    inside, unsure_files = _in_context(env, req_files)
+    local_paths, unsure_local = _in_context(env, local)
+    unsure = unsure_files or unsure_local
     local_inside = None
-    editables = {v for n, v, _ in parsed.options if n in ("-e", "--editable")}
-    for value in local:
-        if value is None:
-            unsure = True
-            continue
-        rel, why = context_path(env, value)
-        unsure = unsure or why is not None
-        if rel is not None and local_inside is None:
-            local_inside = f"-e {value}" if value in editables else value
+    if local_paths:
+        value = local_paths[0][0]
+        local_inside = f"-e {value}" if value in p.values(*tools.pip.PIP_EDITABLE_OPTIONS) else value
     if not inside and local_inside is None:
         inst.reason = UNKNOWN if unsure else OUTSIDE
         return inst
@@ -309,18 +192,19 @@ def analyse_pip(cmd: Command, env: Env) -> Install | None:
             if local_inside.rsplit(" ", 1)[-1] in (".", "./")
             else "installs from a path in the copied sources"
         )
+        tool = "uv pip" if p.tool == "uv" else "pip"
         return inst.needs_sources(f"`{tool} install {local_inside}` {what}")
-    if unsure or unknown or parsed.unknown:
+    if unsure or p.expands:
         return inst.fail("an argument is a variable")
-    for name, value, _ in parsed.options:
-        if name in _PIP_PATH_OPTS and value is not None and looks_local(value):
-            rel, why = context_path(env, value)
+    for opt in p.options_named(*tools.pip.PIP_PATH_OPTIONS):
+        if opt.value is not None and looks_local(opt.value):
+            rel, why = context_path(env, opt.value)
             if rel is not None or why is not None:
-                return inst.fail(f"`{name} {value}` is a path in the copied folder")
+                return inst.fail(f"`{opt.name} {opt.value}` is a path in the copied folder")
     if env.bc is None:
         return inst.fail("the build context is not known, so which manifest files exist cannot be checked")
     seen: set[str] = set()
-    for rel in inside:
+    for _value, rel in inside:
         read_requirements(inst, env.bc, rel, seen)
         if inst.reason:
             return inst
@@ -347,25 +231,37 @@ def _readme_and_license(inst: Install, project: Project, data: dict) -> None:
                 inst.files.append(project.path(name))
 
 
-def _poetry_path_deps(data: dict) -> bool:
+def _depends_on_a_path(data: dict, marker: str | None = None) -> bool:
+    """Does [project] depend on a local path (``name @ file:...``, or
+    ``marker`` in the requirement: pdm's ``${PROJECT_ROOT}``)?"""
+    proj = data.get("project") or {}
+    deps = list(proj.get("dependencies") or []) if isinstance(proj, dict) else []
+    return any(
+        isinstance(d, str) and ((marker is not None and marker in d) or _pep508_local(d)) for d in deps
+    )
+
+
+_LOCAL_DEPENDENCY = "pyproject.toml depends on a local path, which needs the sources"
+
+
+def _poetry_check(inst: Install, project: Project, data: dict) -> str | None:
+    _readme_and_license(inst, project, data)
     poetry = (data.get("tool") or {}).get("poetry") or {}
     tables = [poetry.get("dependencies") or {}, poetry.get("dev-dependencies") or {}]
     for group in (poetry.get("group") or {}).values():
         if isinstance(group, dict):
             tables.append(group.get("dependencies") or {})
     for table in tables:
-        if not isinstance(table, dict):
-            continue
-        for spec in table.values():
+        for spec in table.values() if isinstance(table, dict) else ():
             specs = spec if isinstance(spec, list) else [spec]
             if any(isinstance(s, dict) and ("path" in s or "file" in s) for s in specs):
-                return True
-    proj = data.get("project") or {}
-    deps = list(proj.get("dependencies") or []) if isinstance(proj, dict) else []
-    return any(isinstance(d, str) and _pep508_local(d) for d in deps)
+                return "pyproject.toml has path dependencies, which need the sources"
+    if _depends_on_a_path(data):
+        return "pyproject.toml has path dependencies, which need the sources"
+    return None
 
 
-def _uv_sources(data: dict) -> str | None:
+def _uv_check(inst: Install, project: Project, data: dict) -> str | None:
     uv = (data.get("tool") or {}).get("uv") or {}
     if isinstance(uv, dict):
         if "workspace" in uv:
@@ -375,26 +271,11 @@ def _uv_sources(data: dict) -> str | None:
             specs = spec if isinstance(spec, list) else [spec]
             if any(isinstance(s, dict) and ("path" in s or s.get("workspace")) for s in specs):
                 return "pyproject.toml has path or workspace sources, which need the sources"
-    proj = data.get("project") or {}
-    deps = list(proj.get("dependencies") or []) if isinstance(proj, dict) else []
-    if any(isinstance(d, str) and _pep508_local(d) for d in deps):
-        return "pyproject.toml depends on a local path, which needs the sources"
-    return None
+    return _LOCAL_DEPENDENCY if _depends_on_a_path(data) else None
 
 
-def _pdm_local_deps(data: dict) -> str | None:
-    proj = data.get("project") or {}
-    deps = list(proj.get("dependencies") or []) if isinstance(proj, dict) else []
-    if any(isinstance(d, str) and ("file:///${PROJECT_ROOT}" in d or _pep508_local(d)) for d in deps):
-        return "pyproject.toml depends on a local path, which needs the sources"
-    return None
-
-
-def _poetry_check(inst: Install, project: Project, data: dict) -> str | None:
-    _readme_and_license(inst, project, data)
-    if _poetry_path_deps(data):
-        return "pyproject.toml has path dependencies, which need the sources"
-    return None
+def _pdm_check(inst: Install, project: Project, data: dict) -> str | None:
+    return _LOCAL_DEPENDENCY if _depends_on_a_path(data, "file:///${PROJECT_ROOT}") else None
 
 
 def _tool_flag(data: dict, tool: str, key: str):
@@ -402,112 +283,92 @@ def _tool_flag(data: dict, tool: str, key: str):
     return table.get(key) if isinstance(table, dict) else None
 
 
-@dataclass(frozen=True)
-class _PyProjectTool:
-    """How one pyproject.toml-based installer is read: poetry, uv, pdm (its
-    grammar, flags and files: ``tools.INSTALLS[program]``)."""
+def _is_package(tool: str, key: str) -> Callable[[dict], bool]:
+    """``[tool.<tool>] <key> = true``, or no setting and a [build-system]:
+    the install builds and installs the project itself."""
 
-    program: str
-    other_why: str
-    venv_why: str
-    check: Callable[[Install, Project, dict], str | None]  # a reason to refuse, from the TOML
-    installs_project: Callable[[dict], bool]
-    only_root: bool = False  # poetry's --only-root installs just the project
+    def installs_project(data: dict) -> bool:
+        flag = _tool_flag(data, tool, key)
+        return flag is True or (flag is None and "build-system" in data)
+
+    return installs_project
 
 
-_PY_TOOLS = (
-    _PyProjectTool(
-        "poetry",
-        "it names another project folder",
-        "the virtual environment poetry creates",
-        _poetry_check,
-        lambda data: _tool_flag(data, "poetry", "package-mode") is not False,
-        only_root=True,
-    ),
-    _PyProjectTool(
-        "uv",
-        "it names another project or a workspace member",
-        "the virtual environment uv creates",
-        lambda inst, project, data: _uv_sources(data),
-        lambda data: (
-            _tool_flag(data, "uv", "package") is True
-            or (_tool_flag(data, "uv", "package") is None and "build-system" in data)
-        ),
-    ),
-    _PyProjectTool(
-        "pdm",
-        "it names another project folder or lock file",
-        "what pdm installs",
-        lambda inst, project, data: _pdm_local_deps(data),
-        lambda data: (
-            _tool_flag(data, "pdm", "distribution") is True
-            or (_tool_flag(data, "pdm", "distribution") is None and "build-system" in data)
-        ),
-    ),
-)
+def _pyproject(
+    read: Callable[[Install, Project, dict], str | None], installs_project: Callable[[dict], bool]
+) -> Check:
+    """The check of a pyproject.toml installer: ``read`` gives a reason to
+    refuse from the TOML; when the install also installs the project
+    (``installs_project``) it runs first with the tool's dependencies-only
+    flag and again after the full COPY."""
+
+    def check(inst: Install, project: Project, p: tools.Parsed, cmd: Command, env: Env) -> None:
+        data = project.toml("pyproject.toml")
+        if data is None:
+            inst.fail(f"{project.path('pyproject.toml')} could not be read as TOML")
+            return
+        why = read(inst, project, data)
+        if why:
+            inst.fail(why)
+            return
+        deps_only = tools.INSTALLS[p.tool].deps_only
+        if not p.has(*deps_only) and installs_project(data):
+            inst.project = True
+            inst.split_flag = deps_only[0]
+            inst.split_at = p.sub_tokens[-1].end
+            inst.second = env.script.text[cmd.start : cmd.end]
+
+    return check
 
 
-def analyse_pyproject_tools(cmd: Command, env: Env) -> Install | None:
-    """poetry / uv / pdm installs: dependencies first with the tool's
-    dependencies-only flag, the project itself after the full COPY."""
-    tool = next((t for t in _PY_TOOLS if t.program == cmd.program), None)
-    if tool is None:
-        return None
-    table = tools.INSTALLS[tool.program]
-    p = tools.parse(cmd, tool=tool.program)
-    if p is None or not p.is_sub(*table.subcommands):
-        return None
-    inst = Install("python", short(cmd, env.script), tool=tool.program)
-    if p.expands:
-        inst.deps_only = p.has(table.deps_only[0])
-        return inst.fail("an argument is a variable")
-    if p.has(*table.other_project):
-        return inst.fail(tool.other_why)
-    if tool.only_root and p.has("--only-root"):
+def _poetry_only_root(inst: Install, p: tools.Parsed) -> None:
+    if p.has("--only-root"):  # installs just the project
         inst.project = True
-        return inst.fail("`--only-root` installs the project from its sources")
-    deps_flag = p.has(*table.deps_only)
-    if env.probe:
-        inst.project = not deps_flag
-    project = deps_project(inst, env, "pyproject.toml")
-    if project is None:
-        return inst
-    optional(inst, project, *table.files.optional)
-    data = project.toml("pyproject.toml")
-    if data is None:
-        return inst.fail(f"{project.path('pyproject.toml')} could not be read as TOML")
-    why = tool.check(inst, project, data)
-    if why:
-        return inst.fail(why)
-    forbid(inst, project, *table.files.creates, why=tool.venv_why)
-    if not deps_flag and tool.installs_project(data):
-        inst.project = True
-        inst.split_flag = table.deps_only[0]
-        inst.split_at = p.sub_tokens[-1].end
-        inst.second = env.script.text[cmd.start : cmd.end]
-    return inst
+        inst.fail("`--only-root` installs the project from its sources")
 
 
-def analyse_pipenv(cmd: Command, env: Env) -> Install | None:
-    table = tools.INSTALLS["pipenv"]
-    p = tools.parse(cmd, tool="pipenv") if cmd.program == "pipenv" else None
-    if p is None or not p.is_sub(*table.subcommands):
-        return None
-    inst = Install("python", short(cmd, env.script), tool="pipenv")
-    if p.expands:
-        return inst.fail("an argument is a variable")
-    if p.operands or p.has("--requirements", "-e", "--editable"):
-        return None  # adds packages: changes Pipfile (needs it as it is in the sources)
-    project = deps_project(inst, env, table.files.manifests[0])
-    if project is None:
-        return inst
-    optional(inst, project, *table.files.optional)
+def _pipfile(inst: Install, project: Project, p: tools.Parsed, cmd: Command, env: Env) -> None:
     data = project.toml("Pipfile")
     if data is None:
-        return inst.fail(f"{project.path('Pipfile')} could not be read as TOML")
+        inst.fail(f"{project.path('Pipfile')} could not be read as TOML")
+        return
     for section in ("packages", "dev-packages"):
         for spec in (data.get(section) or {}).values():
             if isinstance(spec, dict) and ("path" in spec or "file" in spec):
-                return inst.fail("Pipfile installs from a local path, which needs the sources")
-    forbid(inst, project, *table.files.creates, why="the virtual environment pipenv creates")
-    return inst
+                inst.fail("Pipfile installs from a local path, which needs the sources")
+                return
+
+
+RECIPES = (
+    Recipe(
+        "python",
+        tools.INSTALLS["poetry"],
+        "it names another project folder",
+        "the virtual environment poetry creates",
+        before=_poetry_only_root,
+        check=_pyproject(_poetry_check, lambda data: _tool_flag(data, "poetry", "package-mode") is not False),
+    ),
+    Recipe(
+        "python",
+        tools.INSTALLS["uv"],
+        "it names another project or a workspace member",
+        "the virtual environment uv creates",
+        check=_pyproject(_uv_check, _is_package("uv", "package")),
+    ),
+    Recipe(
+        "python",
+        tools.INSTALLS["pdm"],
+        "it names another project folder or lock file",
+        "what pdm installs",
+        check=_pyproject(_pdm_check, _is_package("pdm", "distribution")),
+    ),
+    Recipe(
+        "python",
+        tools.INSTALLS["pipenv"],
+        "it names another project",
+        "the virtual environment pipenv creates",
+        # adding packages changes the Pipfile (it is needed as the sources have it)
+        skip=lambda p: bool(p.operands) or p.has("--requirements", "--editable"),
+        check=_pipfile,
+    ),
+)

@@ -1,29 +1,13 @@
 from __future__ import annotations
 
-import json
-import posixpath
-import re
-
-from ...analysis import word_value
 from ...model import SemanticModel
-from ...rules import Context, Edit, Rule, Safety
-from ...shell import Script, insert_after
+from ...rules import Context, Rule, Safety
 from ...tree import Instruction
-from .._util import keyword_like
 from . import _lockfile as lf
-from ._lockfile_runs import (
-    _SAFE_SOURCE,
-    _SHELL_STATE,
-    _SYSTEM_DIRS,
-    RunView,
-    Where,
-    _earlier_installs,
-    _quote_dest,
-    _run_mounts_ok,
-    _split_point,
-    _whole_source,
-    view_run,
-)
+from ._lockfile_copy import SAFE_SOURCE, SYSTEM_DIRS, copy_lines, edits, how, pragma_above, whole_source
+from ._lockfile_copy import between as _between
+from ._lockfile_independent import Where
+from ._lockfile_runs import SHELL_STATE, RunView, earlier_installs, run_mounts_ok, split_point, view_run
 
 
 class LockfileFirst(Rule):
@@ -145,13 +129,13 @@ class LockfileFirst(Rule):
 
     def check(self, ctx: Context):
         tree = ctx.tree
-        if not any(_whole_source(ins) for ins in tree.instructions):
+        if not any(whole_source(ins) for ins in tree.instructions):
             return
         bc = ctx.build_context
         for stage in tree.stages:
             body = stage.instructions
             for i, copy in enumerate(body):
-                if _whole_source(copy):
+                if whole_source(copy):
                     finding = self._check_copy(ctx, stage, i, bc)
                     if finding is not None:
                         yield finding
@@ -166,15 +150,15 @@ class LockfileFirst(Rule):
         between: list[tuple[Instruction, str]] = []
         for ins in body[i + 1 :]:
             if ins.keyword == "RUN":
-                v = view_run(ins, lf.state_at(model, ins), where, where.bc)
+                v = view_run(ins, lf.workdir_at(model, ins), where, where.bc)
                 if not v.cwd_known:
                     between.append((ins, "may use the sources"))
                 elif v.installs:
                     return ins, v, between
-                elif v.blockers or v.opaque or not _run_mounts_ok(ins):
+                elif v.blockers or v.opaque or not run_mounts_ok(model, ins):
                     between.append((ins, "may use the sources"))
                 continue
-            why = self._between(ins, copy, where)
+            why = _between(ins, copy, where)
             if why == "stop":
                 break
             if why:
@@ -190,7 +174,7 @@ class LockfileFirst(Rule):
         dest_value = raw_dest if copy.json else facts.expand(raw_dest)
         if not isinstance(dest_value, str):
             return None  # where the files go is not known
-        dest = lf.join_path(lf.state_at(model, copy).workdir, dest_value)
+        dest = lf.join_path(lf.workdir_at(model, copy), dest_value)
         if dest is None:
             return None
         where = Where(dest, bc)
@@ -203,7 +187,7 @@ class LockfileFirst(Rule):
         # An install of the project after a dependencies-only install of the
         # same kind (before the COPY), or the same tool installing again with
         # the sources: that layout is already right.
-        earlier = _earlier_installs(model, copy)
+        earlier = earlier_installs(model, copy)
         if all(
             (inst.family in earlier and inst.project) or (inst.tool in earlier and inst.tool != "pip")
             for _, inst in installs
@@ -230,16 +214,16 @@ class LockfileFirst(Rule):
         for _, inst in installs:
             files += [f for f in inst.files if f not in files]
             dirs += [d for d in inst.dirs if d not in dirs]
-        bad = next((p for p in files + dirs if not _SAFE_SOURCE.match(p) or p.startswith("-")), None)
+        bad = next((p for p in files + dirs if not SAFE_SOURCE.match(p) or p.startswith("-")), None)
         if bad is not None:
             return report(f"the file name {bad} would need quoting")
-        lines = self._copy_lines(copy, raw_dest, dest_value, files, dirs)
+        lines = copy_lines(copy, raw_dest, dest_value, files, dirs)
         if lines is None:
             return report("the COPY destination would need quoting")
-        edits = self._edits(ctx, copy, target, lines, script, splits, run_split)
+        fix = edits(ctx, copy, target, lines, script, splits, run_split)
         names = ", ".join(files + [d + "/" for d in dirs])
-        how = self._how(splits, run_split)
-        return ctx.finding(at, f"{what}: copy {names} first, {how}, then copy the rest", edits)
+        done = how(splits, run_split)
+        return ctx.finding(at, f"{what}: copy {names} first, {done}, then copy the rest", fix)
 
     def _refusal(
         self,
@@ -248,7 +232,7 @@ class LockfileFirst(Rule):
         target: Instruction,
         view: RunView,
         between: list[tuple[Instruction, str]],
-        dest: str,
+        dest: lf.ImagePath,
         where: Where,
     ) -> tuple[str | None, object]:
         """(why the install cannot be moved before ``copy``, None when it
@@ -269,15 +253,15 @@ class LockfileFirst(Rule):
             return f"the same RUN also runs `{opaque}`, which may use the sources", None
         run_split = None
         if view.blockers:
-            run_split = _split_point(script, view, target)
+            run_split = split_point(script, view, target)
             if isinstance(run_split, str):
                 return run_split, None
-        if not _run_mounts_ok(target):
+        if not run_mounts_ok(ctx.model, target):
             return "the RUN mounts files that may be the sources", None
         bad_flag = next((f for f in copy.flags if f.name not in ("chown", "chmod", "link")), None)
         if bad_flag is not None:
             return f"`--{bad_flag.name}` on the COPY", None
-        if (dest == "/" or lf.is_unknown_based(dest)) and set(where.roots or ()) & _SYSTEM_DIRS:
+        if (dest.under_image or dest.path == "/") and set(where.roots or ()) & SYSTEM_DIRS:
             return "the build context has system folders that `COPY .` puts over the image's own", None
         splits = [inst for _, inst in installs if inst.split_flag]
         if splits and run_split is not None:
@@ -286,144 +270,12 @@ class LockfileFirst(Rule):
         if splits and len(installs) > 1:
             return "the RUN has several installs and one of them must run again after the copy", None
         if splits and (
-            target.heredocs or view.state or any(c.program in _SHELL_STATE for c in script.commands)
+            target.heredocs or view.state or any(c.program in SHELL_STATE for c in script.commands)
         ):
             return (
                 "the install must run again after the copy, and its RUN sets shell state or uses a heredoc",
                 None,
             )
-        if self._pragma_above(ctx.tree, copy):
+        if pragma_above(ctx.tree, copy):
             return "a comment directive above the COPY applies to it", None
         return None, run_split
-
-    @staticmethod
-    def _how(splits: list, run_split: object) -> str:
-        """How the install is done in the fix (for its message)."""
-        if splits:
-            inst = splits[0][1]
-            if inst.family == "php":
-                return "install with `--no-autoloader`, `composer dump-autoload` after the copy"
-            return f"install with `{inst.split_flag}` (and the original install after the copy)"
-        if run_split is not None:
-            return "install (the RUN is split after the install)"
-        return "install"
-
-    def _between(self, ins: Instruction, copy: Instruction, where: Where) -> str:
-        """Why an instruction between the copy and the install stops the
-        reorder ('' when it is independent, 'stop' when the search ends)."""
-        kw = ins.keyword
-        if kw in (
-            "LABEL",
-            "EXPOSE",
-            "USER",
-            "STOPSIGNAL",
-            "HEALTHCHECK",
-            "CMD",
-            "ENTRYPOINT",
-            "MAINTAINER",
-            "ONBUILD",
-        ):
-            return ""
-        if kw in ("ENV", "ARG"):
-            return "changes variables the COPY uses" if "$" in str(copy) else ""
-        if kw == "WORKDIR":
-            value = word_value(ins.args[0].value) if ins.args else None
-            raw = copy.args[-1].value if copy.json else word_value(copy.args[-1].value)
-            if value is None or not value.startswith("/") or raw is None or not raw.startswith("/"):
-                return "changes the working directory the COPY destination is relative to"
-            return ""
-        if kw in ("COPY", "ADD"):
-            if _whole_source(ins):
-                return "stop"
-            other = None
-            if not ins.heredocs and len(ins.args) >= 2:
-                other = ins.args[-1].value if ins.json else word_value(ins.args[-1].value)
-            if other is None or not other.startswith("/") or where.touches(posixpath.normpath(other)):
-                return "may write into the copied folder"
-            return ""
-        return "may depend on the copied files"
-
-    @staticmethod
-    def _pragma_above(tree, copy: Instruction) -> bool:
-        idx = tree.children.index(copy)
-        for node in reversed(tree.children[:idx]):
-            text = str(node)
-            if not text.strip():
-                return False
-            if not text.lstrip().startswith("#"):
-                return False
-            if re.search(r"hadolint|dockfix:|check=", text):
-                return True
-        return False
-
-    def _copy_lines(
-        self, copy: Instruction, raw_dest: str, dest_value: str | None, files, dirs
-    ) -> list[str] | None:
-        """The new COPY instructions (without indentation or line break)."""
-        kw = keyword_like(copy, "COPY")
-        flags = "".join(str(f) + " " for f in copy.flags)
-        if copy.json:
-            base = dest_value
-        else:
-            if word_value(raw_dest) is not None:
-                base = word_value(raw_dest)
-            elif _quote_dest(raw_dest) is not None:
-                base = raw_dest  # variables: same text, same expansion
-            else:
-                return None
-        assert base is not None
-
-        def target(sub: str) -> str:
-            if base in (".", "./"):
-                head = "./"
-            else:
-                head = base.rstrip("/") + "/"
-            return head + (sub + "/" if sub else "")
-
-        groups: dict[str, list[str]] = {}
-        for f in files:
-            groups.setdefault(posixpath.dirname(f), []).append(f)
-        out = []
-        items = [(groups[sub], target(sub)) for sub in sorted(groups, key=lambda g: (g != "", g))]
-        items += [([d], target(d)) for d in dirs]
-        for sources, dst in items:
-            if copy.json or (_quote_dest(dst) is None and "$" not in dst):
-                out.append(f"{kw} {flags}{json.dumps(sources + [dst], ensure_ascii=False)}")
-            elif _quote_dest(dst) is None:
-                return None
-            else:
-                out.append(f"{kw} {flags}{' '.join(sources)} {dst}")
-        return out
-
-    def _edits(
-        self, ctx, copy: Instruction, run: Instruction, lines: list[str], script: Script, splits, run_split
-    ):
-        text = ctx.text
-        nl = ctx.newline
-        indent = text[copy.start : copy.keyword_word.start] if copy.keyword_word else ""
-        run_indent = text[run.start : run.keyword_word.start] if run.keyword_word else ""
-        brk = copy.line_break or nl
-        new_copy = "".join(indent + ln + brk for ln in lines)
-        moved = text[copy.start : copy.content_end]
-        extra = []
-        edits = [Edit(copy.start, copy.end, new_copy)]
-        if run_split is not None:
-            # RUN install && build  ->  RUN install / COPY . . / RUN build
-            a, b = run_split
-            flags = "".join(str(f) + " " for f in run.flags)
-            edits.append(Edit(a, b, f"{nl}{moved}{nl}{run_indent}{keyword_like(run, 'RUN')} {flags}"))
-            return edits
-        if splits:
-            cmd, inst = splits[0]
-            edits.append(insert_after(script, inst.split_at, " " + inst.split_flag))
-            flags = "".join(str(f) + " " for f in run.flags)
-            second = inst.second or ""
-            if not re.search(r"[\"'\\]", second):
-                second = " ".join(second.split())
-            extra.append(f"{run_indent}{keyword_like(run, 'RUN')} {flags}{second}")
-        if run.line_break:
-            insert = moved + brk + "".join(e + nl for e in extra)
-        else:
-            insert = nl + moved + "".join(nl + e for e in extra)
-        edits.append(Edit(run.end, run.end, insert))
-        return edits

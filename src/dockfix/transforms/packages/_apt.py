@@ -13,6 +13,7 @@ from ._apt_apk import (
     APT,
     APT_LISTS,
     Run,
+    all_runs,
     apt_tool,
     descendants,
     is_lists_cleanup,
@@ -39,7 +40,14 @@ def _apt_commands(script: Script) -> Iterator[tuple[Command, Parsed]]:
             yield cmd, p
 
 
-# -- DF101 -------------------------------------------------------------------
+def apt_commands(tree: Dockerfile) -> Iterator[tuple[Run, Script, Command, Parsed]]:
+    """(run, its script, command, its parse) for every apt-get / apt
+    command with a literal subcommand in the RUNs dockfix can read."""
+    for run in all_runs(tree, "apt"):
+        script = run.script
+        if script is not None and not script.has_error:
+            for cmd, p in _apt_commands(script):
+                yield run, script, cmd, p
 
 
 # -- package-list state through the stages -----------------------------------
@@ -178,9 +186,6 @@ def later_lists_user(tree: Dockerfile, stage: Stage, after: Instruction) -> tupl
     return cmd, run
 
 
-# -- DF102 -------------------------------------------------------------------
-
-
 # -- DF103 -------------------------------------------------------------------
 
 # Commands after the last `apt-get update` that cannot use the lists.
@@ -201,9 +206,6 @@ _TRIVIAL = frozenset(
         "[",
     }
 )
-
-
-# -- DF104 -------------------------------------------------------------------
 
 
 # -- DF105 -------------------------------------------------------------------

@@ -232,14 +232,6 @@ def failure_stops_build(script: Script, cmd: Command, shell_e: bool = False) -> 
 # -- stages and base images ---------------------------------------------------
 
 
-def shipped_stages(tree: Dockerfile) -> set[int]:
-    """Indexes of the stages whose files end up in an image as hadolint
-    DL3009 sees it: the last stage, and every stage another stage is built
-    FROM."""
-    stages = SemanticModel.of(tree).stages
-    return {st.index for st in stages if st.children or st is stages[-1]}
-
-
 def descendants(tree: Dockerfile, stage: Stage) -> list[Stage]:
     """Stages built FROM ``stage`` (directly)."""
     return [child.stage for child in SemanticModel.of(tree).stages[stage.index].children]

@@ -7,21 +7,24 @@ Not a rule module (the name starts with ``_``).  What is here:
   Windows one, the BuildKit cache mounts of the RUN, the base image.
 * :func:`unwrap` looks through ``exec``/``time``/``sudo``/``env``/``xargs``
   … to the program they run.
-* option scanning, cache-mount coverage, and :func:`append` which runs a
-  command after everything a RUN does (keeping the author's layout).
+* cache-mount coverage, whether an install's cache is removed later in
+  the RUN, and :meth:`RunSite.append` which runs a command after
+  everything a RUN does (keeping the author's layout).
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from ... import shell, tools
 from ...images import UNKNOWN, Unknown
 from ...model import Facts, SemanticModel
+from ...rules import Edit
 from ...shell import Arg, Command, Script
+from ...shell_edits import append_edit
 from ...tree import Dockerfile, Instruction, Stage
 from ..layers._cache import expand, file_value
 
@@ -89,6 +92,16 @@ class State:
             return None
         if home:
             return home.rstrip("/") or "/"
+        return self.passwd_home
+
+    @property
+    def root(self) -> bool | None:
+        """Does the command run as root (None: unknown)?"""
+        return None if self.user is None else self.user in ("root", "0")
+
+    @property
+    def passwd_home(self) -> str | None:
+        """The user's home in /etc/passwd, when it can be told."""
         if self.user is None:
             return None
         if self.user in ("root", "0"):
@@ -147,6 +160,15 @@ class RunSite:
                             env[a.text.split("=", 1)[0]] = None
             self.__dict__["_exports"] = cached
         return cached
+
+    def append(self, command: str) -> tuple[Edit | None, str]:
+        """The edit that runs ``command`` after everything the RUN does;
+        None and why when there is none (:func:`append_edit`)."""
+        if not self.posix:
+            return None, "the RUN's shell is not a POSIX shell"
+        errexit = self.model.at(self.ins).shell.errexit
+        edit = append_edit(self.ins, self.script, command, self.model.tree, errexit)
+        return (edit, "") if edit is not None else (None, "nothing can run after the end of this RUN")
 
     def state_for(self, inv: Invocation) -> State:
         """The state a command sees: the stage's, plus ``export NAME=value``
@@ -257,6 +279,34 @@ def rm_covers(paths: list[str], cache_dir: str | None) -> bool:
     return False
 
 
+def cache_removed(
+    site: RunSite, after: int, cleaned: bool, dirs: Sequence[str | None], state: State, marker: str = ""
+) -> str | None:
+    """How a cache is removed after the command at index ``after``: "clean"
+    when ``cleaned`` (the tool's clean command runs later), "rm" when a
+    later ``rm`` removes one of ``dirs`` (or names ``marker``, such as
+    ``$(yarn cache dir)``), else None."""
+    if cleaned:
+        return "clean"
+    for i, inv in invocations(site.script):
+        if i > after and inv.program == "rm":
+            paths = rm_paths(inv.cmd, state)
+            if any(rm_covers(paths, d) for d in dirs) or (marker and marker in paths):
+                return "rm"
+    return None
+
+
+def hadolint_note(what: str, code: str, why: str | None) -> str:
+    """The message for a cache that is kept out of the image but that
+    hadolint ``code`` still reports: ``why`` it does (None: the cache is in
+    a cache mount)."""
+    if why is None:
+        where, note = "is in a cache mount, not in the image", "does not know cache mounts"
+    else:
+        where, note = "is already removed after the last install", f"still reports it: {why}"
+    return f"{what} {where}; nothing to fix (hadolint {code} {note})"
+
+
 # -- looking through wrapper commands -----------------------------------------
 @dataclass
 class Invocation:
@@ -267,9 +317,6 @@ class Invocation:
     args: list[Arg]
     name_end: int  # script offset after the program word (to insert options)
     assignments: list[str]
-
-    def operands(self) -> list[Arg]:
-        return [a for a in self.args if not (a.value or "").startswith("-")]
 
 
 def unwrap(cmd: Command) -> Invocation | None:
@@ -294,7 +341,7 @@ def invocations(script: Script) -> Iterator[tuple[int, Invocation]]:
 
 def reaches_final_image(tree: Dockerfile, stage: Stage | None) -> bool:
     """Is ``stage`` the last stage or the base (FROM) of another stage?
-    (hadolint 2.15's DL3060 only looks at those.)"""
+    (hadolint's DL3009 and DL3060 only look at those.)"""
     if stage is None:
         return True
     info = SemanticModel.of(tree).stages[stage.index]
@@ -333,29 +380,3 @@ def hadolint_clean_fires(
     if first_install is None:
         return False
     return first_clean is None or first_clean < first_install
-
-
-# -- options -------------------------------------------------------------------
-def subcommand(args: list[Arg], short_val: str = "", long_val: frozenset[str] = frozenset()) -> int | None:
-    """Index in ``args`` of the first operand (the subcommand), skipping
-    options and the values of the options that take one; None if there is
-    none or something before it is not a literal."""
-    i = 0
-    while i < len(args):
-        v = args[i].value
-        if v is None:
-            return None
-        if v == "--":
-            return i + 1 if i + 1 < len(args) and args[i + 1].value is not None else None
-        if not v.startswith("-") or v == "-":
-            return i
-        if v.startswith("--"):
-            i += 2 if (v in long_val) else 1
-            continue
-        consumed = 1
-        for j in range(1, len(v)):
-            if v[j] in short_val:
-                consumed = 1 if j + 1 < len(v) else 2
-                break
-        i += consumed
-    return None

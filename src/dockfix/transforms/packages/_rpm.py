@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 from ... import tools
-from ._pkgcache import Invocation
+from ._pkgcache import RunSite, invocations
 
 # hadolint's view: (its code, command names, install words, clean words, rm counts)
 _HADOLINT = {
-    "yum": ("DL3032", frozenset({"yum"}), frozenset({"install"}), frozenset({"clean", "all"}), True),
-    "dnf": (
-        "DL3040",
-        frozenset({"dnf"}),
-        frozenset({"install", "reinstall", "upgrade", "upgrade-minimal"}),
-        frozenset({"clean", "all"}),
-        True,
-    ),
-    "microdnf": (
-        "DL3040",
-        frozenset({"microdnf"}),
-        frozenset({"install", "reinstall", "upgrade", "upgrade-minimal"}),
-        frozenset({"clean", "all"}),
-        True,
-    ),
-    "zypper": (
-        "DL3036",
-        frozenset({"zypper"}),
-        frozenset({"install", "in"}),
-        frozenset({"clean", "cc"}),
-        False,
-    ),
+    tool: (code, frozenset({tool}), frozenset(installs.split()), frozenset(cleans.split()), rm)
+    for tool, code, installs, cleans, rm in (
+        ("yum", "DL3032", "install", "clean all", True),
+        ("dnf", "DL3040", "install reinstall upgrade upgrade-minimal", "clean all", True),
+        ("microdnf", "DL3040", "install reinstall upgrade upgrade-minimal", "clean all", True),
+        ("zypper", "DL3036", "install in", "clean cc", False),
+    )
 }
 
 
-def rpm_command(inv: Invocation) -> tools.Parsed | None:
-    """The yum/dnf/microdnf/tdnf/zypper command ``inv`` runs, read with
-    :mod:`dockfix.tools.rpm`'s grammar (``p.tool`` is the family)."""
-    p = tools.parse(inv.cmd, unwrap=True)
-    return p if p is not None and p.tool in tools.rpm.FAMILY else None
-
-
-def name(p: tools.Parsed) -> str:
-    """The command for messages, as written: ``dnf5 group install``, ``zypper in``."""
-    return " ".join([p.program, *(t.value or t.text for t in p.sub_tokens)])
+def rpm_commands(site: RunSite) -> list[tuple[int, tools.Parsed]]:
+    """The yum/dnf/microdnf/tdnf/zypper commands of a RUN (index among its
+    commands, the command read with :mod:`dockfix.tools.rpm`'s grammar:
+    ``p.tool`` is the family)."""
+    out = []
+    for i, inv in invocations(site.script):
+        p = tools.parse(inv.cmd, unwrap=True)
+        if p is not None and p.tool in tools.rpm.FAMILY:
+            out.append((i, p))
+    return out
 
 
 def installroot(p: tools.Parsed) -> bool:

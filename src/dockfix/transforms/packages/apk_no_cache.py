@@ -202,11 +202,9 @@ class ApkNoCache(Rule):
     covers = ("DL3019",)
 
     def check(self, ctx: Context):
-        tree = ctx.tree
-        for run in all_runs(tree, "apk"):
-            if not run.usable or run.cache_covers(APK_CACHE, "/etc/apk/cache"):
-                continue
-            finding = self._check_run(ctx, run)
+        runs = (r for r in all_runs(ctx.tree, "apk") if not r.cache_covers(APK_CACHE, "/etc/apk/cache"))
+        for run in runs:
+            finding = self._check_run(ctx, run) if run.usable else None
             if finding is not None:
                 yield finding
 

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
 from ...shell import insert_after
-from ._apt import (
-    _apt_commands,
-    _span,
-)
-from ._apt_apk import (
-    all_runs,
-    apt_tool,
-    canonical_edits,
-    failure_stops_build,
-)
+from ._apt import _span, apt_commands
+from ._apt_apk import apt_tool, canonical_edits, failure_stops_build
 
 
 class AptGetYes(Rule):
@@ -67,22 +59,16 @@ class AptGetYes(Rule):
     covers = ("DL3014",)
 
     def check(self, ctx: Context):
-        for run in all_runs(ctx.tree, "apt"):
-            if not run.usable:
+        for run, script, cmd, p in apt_commands(ctx.tree):
+            if p.sub not in apt_tool.PROMPTS or apt_tool.assumes_yes(p):
                 continue
-            script = run.script
-            assert script is not None
-            shell_e = ctx.facts(run.ins).shell.errexit
-            for cmd, p in _apt_commands(script):
-                if p.sub not in apt_tool.PROMPTS or apt_tool.assumes_yes(p):
-                    continue
-                safe = failure_stops_build(script, cmd, shell_e)
-                msg = f"`{cmd.program} {p.sub_tokens[0].value}` without `-y` aborts at the first prompt"
-                if not safe:
-                    msg += " (its failure is ignored here, so `-y` may install packages the build went without: unsafe)"
-                yield ctx.finding(
-                    _span(script, cmd, p.insert_at),
-                    msg,
-                    canonical_edits([insert_after(script, p.insert_at, " -y")], ctx.text),
-                    safety=Safety.SAFE if safe else Safety.UNSAFE,
-                )
+            safe = failure_stops_build(script, cmd, ctx.facts(run.ins).shell.errexit)
+            msg = f"`{cmd.program} {p.sub_tokens[0].value}` without `-y` aborts at the first prompt"
+            if not safe:
+                msg += " (its failure is ignored here, so `-y` may install packages the build went without: unsafe)"
+            yield ctx.finding(
+                _span(script, cmd, p.insert_at),
+                msg,
+                canonical_edits([insert_after(script, p.insert_at, " -y")], ctx.text),
+                safety=Safety.SAFE if safe else Safety.UNSAFE,
+            )

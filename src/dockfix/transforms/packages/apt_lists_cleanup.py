@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from ...rules import Context, Rule, Safety
+from ...rules import Context, Finding, Rule, Safety
 from ...shell_edits import append_edit
-from ._apt import (
-    _LISTS_CLEANUP,
-    _TRIVIAL,
-    _apt_commands,
-    _span,
-    later_lists_user,
-)
-from ._apt_apk import (
-    APT_LISTS,
-    apt_tool,
-    canonical_edits,
-    is_lists_cleanup,
-    shipped_stages,
-    stage_runs,
-)
+from ...tree import Stage
+from ._apt import _LISTS_CLEANUP, _TRIVIAL, _apt_commands, _span, later_lists_user
+from ._apt_apk import APT_LISTS, Run, apt_tool, canonical_edits, is_lists_cleanup, stage_runs
+from ._pkgcache import reaches_final_image
 
 
 class AptListsCleanup(Rule):
@@ -78,53 +67,44 @@ class AptListsCleanup(Rule):
     covers = ("DL3009",)
 
     def check(self, ctx: Context):
-        tree = ctx.tree
-        shipped = shipped_stages(tree)
-        for stage in tree.stages:
-            if stage.index not in shipped:
-                continue
-            for run in stage_runs(tree, stage, "apt"):
-                if not run.usable or run.cache_covers(APT_LISTS, "/var/lib/apt"):
-                    continue
-                script = run.script
-                assert script is not None
-                updates = [c for c, p in _apt_commands(script) if p.sub == "update"]
-                if not updates:
-                    continue
-                # the last apt command that touches the lists
-                last = max(
-                    (
-                        c
-                        for c, p in _apt_commands(script)
-                        if p.sub == "update" or p.sub in apt_tool.NEEDS_LISTS
-                    ),
-                    key=lambda c: c.end,
-                )
-                if any(is_lists_cleanup(c) and c.start >= last.end for c in script.commands):
-                    continue
-                update = updates[-1]
-                span = _span(script, update)
-                msg = "apt lists downloaded by `apt-get update` stay in the layer; remove them at the end of the RUN"
-                after = [c for c in script.commands if c.start >= update.end and c.program not in _TRIVIAL]
-                if not after:
-                    yield ctx.finding(
-                        span,
-                        msg + " (not fixed: nothing in this RUN uses them; update in the RUN that installs)",
-                    )
-                    continue
-                user = later_lists_user(tree, stage, run.ins)
-                if user is not None:
-                    line = user[1].ins.start_line
-                    yield ctx.finding(
-                        span,
-                        msg
-                        + f" (not fixed: the RUN at line {line} uses them without its own `apt-get update`)",
-                    )
-                    continue
-                edit = append_edit(run.ins, script, _LISTS_CLEANUP, tree, ctx.facts(run.ins).shell.errexit)
-                if edit is None:
-                    yield ctx.finding(
-                        span, msg + " (not fixed: the RUN ends with `exit`, `exec`, `&` or a heredoc)"
-                    )
-                    continue
-                yield ctx.finding(span, msg, canonical_edits([edit], ctx.text))
+        shipped = (stage for stage in ctx.tree.stages if reaches_final_image(ctx.tree, stage))
+        for stage in shipped:
+            for run in stage_runs(ctx.tree, stage, "apt"):
+                found = self._finding(ctx, stage, run)
+                if found is not None:
+                    yield found
+
+    @staticmethod
+    def _finding(ctx: Context, stage: Stage, run: Run) -> Finding | None:
+        """The finding for a RUN that leaves the lists of its last `apt-get update`."""
+        if not run.usable or run.cache_covers(APT_LISTS, "/var/lib/apt"):
+            return None
+        script = run.script
+        assert script is not None
+        updates = [c for c, p in _apt_commands(script) if p.sub == "update"]
+        if not updates:
+            return None
+        # the last apt command that touches the lists
+        last = max(
+            (c for c, p in _apt_commands(script) if p.sub == "update" or p.sub in apt_tool.NEEDS_LISTS),
+            key=lambda c: c.end,
+        )
+        if any(is_lists_cleanup(c) and c.start >= last.end for c in script.commands):
+            return None
+        update = updates[-1]
+        span = _span(script, update)
+        msg = "apt lists downloaded by `apt-get update` stay in the layer; remove them at the end of the RUN"
+        if not any(c.start >= update.end and c.program not in _TRIVIAL for c in script.commands):
+            return ctx.finding(
+                span, msg + " (not fixed: nothing in this RUN uses them; update in the RUN that installs)"
+            )
+        user = later_lists_user(ctx.tree, stage, run.ins)
+        if user is not None:
+            line = user[1].ins.start_line
+            return ctx.finding(
+                span, msg + f" (not fixed: the RUN at line {line} uses them without its own `apt-get update`)"
+            )
+        edit = append_edit(run.ins, script, _LISTS_CLEANUP, ctx.tree, ctx.facts(run.ins).shell.errexit)
+        if edit is None:
+            return ctx.finding(span, msg + " (not fixed: the RUN ends with `exit`, `exec`, `&` or a heredoc)")
+        return ctx.finding(span, msg, canonical_edits([edit], ctx.text))

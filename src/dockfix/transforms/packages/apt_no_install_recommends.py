@@ -4,15 +4,8 @@ from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
 from ...shell import insert_after
-from ._apt import (
-    _apt_commands,
-    _span,
-)
-from ._apt_apk import (
-    all_runs,
-    apt_tool,
-    canonical_edits,
-)
+from ._apt import _span, apt_commands
+from ._apt_apk import apt_tool, canonical_edits
 
 
 class AptNoInstallRecommends(Rule):
@@ -58,27 +51,21 @@ class AptNoInstallRecommends(Rule):
     covers = ("DL3015",)
 
     def check(self, ctx: Context):
-        for run in all_runs(ctx.tree, "apt"):
-            if not run.usable:
+        installs = ((script, cmd, p) for _, script, cmd, p in apt_commands(ctx.tree) if p.sub == "install")
+        for script, cmd, p in installs:
+            recommends = apt_tool.config_flag(p, "APT::Install-Recommends")
+            if p.has("--no-install-recommends") or recommends is False:
                 continue
-            script = run.script
-            assert script is not None
-            for cmd, p in _apt_commands(script):
-                if p.sub != "install":
-                    continue
-                conf = apt_tool.config(p).get("apt::install-recommends", "").lower()
-                if p.has("--no-install-recommends") or conf in ("0", "false", "no", "off"):
-                    continue
-                span = _span(script, cmd, p.insert_at)
-                if p.has("--install-recommends") or conf in ("1", "true", "yes", "on"):
-                    yield ctx.finding(
-                        span,
-                        "recommended packages are installed on purpose here (`--install-recommends`): not changed",
-                    )
-                    continue
-                at = p.after_leading_options()
+            span = _span(script, cmd, p.insert_at)
+            if p.has("--install-recommends") or recommends is True:
                 yield ctx.finding(
                     span,
-                    f"`{cmd.program} install` without `--no-install-recommends` also installs recommended packages",
-                    canonical_edits([insert_after(script, at, " --no-install-recommends")], ctx.text),
+                    "recommended packages are installed on purpose here (`--install-recommends`): not changed",
                 )
+                continue
+            at = p.after_leading_options()
+            yield ctx.finding(
+                span,
+                f"`{cmd.program} install` without `--no-install-recommends` also installs recommended packages",
+                canonical_edits([insert_after(script, at, " --no-install-recommends")], ctx.text),
+            )

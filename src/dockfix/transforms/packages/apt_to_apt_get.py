@@ -15,8 +15,8 @@ from ._apt_apk import (
     canonical_edits,
     hadolint_apt_get_codes,
     literal_sub,
-    shipped_stages,
 )
+from ._pkgcache import reaches_final_image
 
 
 class AptToAptGet(Rule):
@@ -83,9 +83,7 @@ class AptToAptGet(Rule):
     covers = ("DL3027",)
 
     def check(self, ctx: Context):
-        tree = ctx.tree
-        shipped = shipped_stages(tree)
-        for run in all_runs(tree, "apt"):
+        for run in all_runs(ctx.tree, "apt"):
             if not run.usable:
                 continue
             script = run.script
@@ -126,7 +124,7 @@ class AptToAptGet(Rule):
                 continue
             # As `apt-get`, the commands come under hadolint's apt-get
             # checks; convert only when that gives the RUN no new finding.
-            in_shipped = run.stage is not None and run.stage.index in shipped
+            in_shipped = reaches_final_image(ctx.tree, run.stage)
             apt_get = list(script.find("apt-get"))
             before = hadolint_apt_get_codes(run.ins, script, apt_get, in_shipped)
             after = hadolint_apt_get_codes(run.ins, script, apt_get + [c for c, *_ in planned], in_shipped)

@@ -19,8 +19,8 @@ from ._apt_apk import (
     all_runs,
     canonical_edits,
     is_lists_cleanup,
-    shipped_stages,
 )
+from ._pkgcache import reaches_final_image
 
 
 class AptUpdateWithInstall(Rule):
@@ -90,7 +90,6 @@ class AptUpdateWithInstall(Rule):
     def check(self, ctx: Context):
         tree = ctx.tree
         states = lists_states(tree)
-        shipped = shipped_stages(tree)
         for run in all_runs(tree, "apt"):
             if not run.usable or run.cache_covers(APT_LISTS):
                 continue
@@ -101,7 +100,7 @@ class AptUpdateWithInstall(Rule):
                     break
                 if p.sub != "install":
                     continue
-                yield self._finding(ctx, run, cmd, p, states, run.stage.index in shipped)
+                yield self._finding(ctx, run, cmd, p, states, reaches_final_image(tree, run.stage))
                 break
 
     def _finding(self, ctx: Context, run: Run, cmd: Command, p: Parsed, states, shipped: bool):

@@ -4,188 +4,91 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
-from ...rules import Context, Rule, Safety
+from ... import tools
+from ...rules import Context, Finding, Rule, Safety
 from ...shell import Script, script_of
-from ...shell_edits import append_edit
+from ...tools import node
 from ._pkgcache import (
     Invocation,
     RunSite,
-    State,
+    cache_removed,
     covers,
     hadolint_clean_fires,
+    hadolint_note,
     invocations,
     reaches_final_image,
-    rm_covers,
-    rm_paths,
     run_sites,
-    subcommand,
 )
 
-_YARN_LONG_VAL = frozenset(
-    {
-        "--cwd",
-        "--cache-folder",
-        "--modules-folder",
-        "--mutex",
-        "--network-concurrency",
-        "--network-timeout",
-        "--registry",
-        "--global-folder",
-        "--link-folder",
-        "--preferred-cache-folder",
-        "--otp",
-        "--use-yarnrc",
-    }
-)
-_YARN_BERRY_FLAGS = (
-    "--immutable",
-    "--immutable-cache",
-    "--check-cache",
-    "--inline-builds",
-    "--mode",
-    "--refresh-lockfile",
-)
-_NPM_LONG_VAL = frozenset(
-    {
-        "--prefix",
-        "--cache",
-        "--registry",
-        "--userconfig",
-        "--globalconfig",
-        "--loglevel",
-        "--workspace",
-        "--omit",
-        "--include",
-    }
-)
-_NPM_INSTALL = frozenset(
-    {
-        "install",
-        "i",
-        "in",
-        "ins",
-        "inst",
-        "insta",
-        "instal",
-        "isnt",
-        "isnta",
-        "isntal",
-        "isntall",
-        "add",
-        "ci",
-        "clean-install",
-        "ic",
-        "install-clean",
-        "isntall-clean",
-        "update",
-        "up",
-        "upgrade",
-        "udpate",
-        "install-test",
-        "it",
-        "install-ci-test",
-        "cit",
-    }
-)
-_YARN_ROOT_CACHE = "/usr/local/share/.cache/yarn"
+#: the yarn installs DF111 handles (those hadolint DL3060 checks); for npm,
+#: every command that fills its cache (``tools.node.fills_cache``).
+_YARN_INSTALLS = ("install", "add", "global add")
+_CLEAN = {"yarn": "yarn cache clean", "npm": "npm cache clean --force"}
+_CACHE = {"yarn": node.YARN_CLASSIC_CACHE, "npm": node.NPM_CACHE}
+_HADOLINT_WHY = {
+    "clean": "it only compares the first `yarn cache clean` with the first `yarn install`",
+    "rm": "it only accepts `yarn cache clean`",
+    "mount": None,
+}
 
 
-def yarn_install(inv: Invocation) -> bool:
-    """`yarn`, `yarn install`, `yarn add …`, `yarn global add …`."""
-    if inv.program != "yarn":
-        return False
-    args = inv.args
-    if any(a.value is None for a in args[:1]):
-        return False
-    k = subcommand(args, "", _YARN_LONG_VAL)
-    if k is None:
-        # only options (or nothing): `yarn --frozen-lockfile` installs
-        if any(a.value is None for a in args):
+@dataclass
+class _Node:
+    """A yarn or npm command of a RUN: its index among the commands, what
+    it runs, and how the tool reads it."""
+
+    index: int
+    inv: Invocation
+    p: tools.Parsed
+
+    def installs(self, tool: str) -> bool:
+        """An install DF111 fixes, of a program called by the tool's name
+        (the clean command names it: not ``yarnpkg``, ``corepack yarn``)."""
+        p = self.p
+        if p.tool != tool or p.program != tool:
             return False
-        return not any(a.value in ("-v", "--version", "-h", "--help") for a in args)
-    first = args[k].value
-    if first in ("install", "add"):
-        return True
-    if first == "global":
-        rest = [a.value for a in args[k + 1 :] if not (a.value or "-").startswith("-")]
-        return bool(rest) and rest[0] == "add"
-    return False
+        return p.is_sub(*_YARN_INSTALLS) if tool == "yarn" else node.fills_cache(p)
+
+    @property
+    def label(self) -> str:
+        """``npm ci``, ``yarn install`` for a bare ``yarn``."""
+        return f"{self.p.program} {self.p.sub}" if self.p.implicit else self.p.written
+
+    def cache_option(self, tool: str) -> tools.Option | None:
+        """``npm --cache DIR`` / ``yarn --cache-folder DIR``."""
+        sources = _CACHE[tool].sources
+        return self.p.option(*(n for s in sources if isinstance(s, tools.FromOption) for n in s.names))
 
 
-def npm_install(inv: Invocation) -> bool:
-    if inv.program != "npm":
-        return False
-    k = subcommand(inv.args, "Cw", _NPM_LONG_VAL)
-    return k is not None and inv.args[k].value in _NPM_INSTALL
+def _node_commands(script: Script) -> list[_Node]:
+    out = []
+    for i, inv in invocations(script):
+        p = tools.parse(inv.cmd, unwrap=True)
+        if p is not None and p.tool in _CLEAN:
+            out.append(_Node(i, inv, p))
+    return out
 
 
-def _operands(inv: Invocation) -> list[str | None]:
-    return [a.value for a in inv.operands()]
-
-
-def yarn_cache_clean(inv: Invocation) -> bool:
-    ops = _operands(inv)
-    return inv.program == "yarn" and ops[:2] == ["cache", "clean"]
-
-
-def npm_cache_clean(inv: Invocation) -> bool:
-    ops = _operands(inv)
-    return inv.program == "npm" and len(ops) >= 2 and ops[0] == "cache" and ops[1] in ("clean", "clear", "rm")
-
-
-def yarn_cache_dir(state: State) -> str | None:
-    folder = state.get("YARN_CACHE_FOLDER", "")
-    if folder or folder is None:
-        return folder
-    xdg = state.get("XDG_CACHE_HOME", "")
-    if xdg or xdg is None:  # yarn 1 looks at XDG_CACHE_HOME first, root or not
-        return f"{xdg}/yarn" if xdg else None
-    if state.user == "root":
-        return _YARN_ROOT_CACHE
-    home = state.home
-    return f"{home}/.cache/yarn" if home else None
-
-
-def npm_cache_dir(state: State) -> str | None:
-    for name in ("npm_config_cache", "NPM_CONFIG_CACHE"):
-        v = state.get(name, "")
-        if v or v is None:
-            return v
-    home = state.home
-    return f"{home}/.npm" if home else None
-
-
-_CACHE_OPTION = {"npm": "--cache", "yarn": "--cache-folder"}
-
-
-def _cache_option(inv: Invocation, state: State) -> tuple[bool, str | None]:
-    """Does the install name its cache folder with an option (npm
-    `--cache`, yarn `--cache-folder`)?  (given, the folder — None when it
-    cannot be told)."""
-    name = _CACHE_OPTION[inv.program or ""]
-    args = inv.args
-    for i, a in enumerate(args):
-        if a.value == "--":
-            break
-        if a.value == name:
-            raw = args[i + 1].text if i + 1 < len(args) else ""
-        elif (a.value or a.text).startswith(name + "="):
-            raw = a.text.partition("=")[2]
-        else:
-            continue
-        path = state.expand(raw) if raw else None
-        return True, (path if path and path.startswith("/") else None)
-    return False, None
-
-
-def _mount_covers(targets: list[str], cache_dir: str | None, suffixes: tuple[str, ...]) -> bool:
+def _mount_covers(targets: list[str], cache_dir: str | None, tool: str) -> bool:
+    """Does a cache mount hold the cache (when its folder cannot be told:
+    any mount at ``…/.npm``, ``…/.cache/yarn``)?"""
     if not targets:
         return False
     if cache_dir:
         return covers(targets, cache_dir)
-    return any(t.rstrip("/").endswith(s) for t in targets for s in suffixes)
+    suffixes = ["/" + s.sub for s in _CACHE[tool].sources if isinstance(s, tools.FromHome)]
+    return any(t.rstrip("/").endswith(x) for t in targets for x in suffixes)
+
+
+def _hadolint_reports(site: RunSite) -> bool:
+    """Does hadolint DL3060 report the RUN: a `yarn … install …` before any
+    `yarn cache`/`clean`, in a stage it looks at?"""
+    return reaches_final_image(site.model.tree, site.stage) and hadolint_clean_fires(
+        site.script, frozenset({"yarn"}), frozenset({"install"}), frozenset({"cache", "clean"}), False
+    )
 
 
 def _context_dir(ctx: Context) -> Path | None:
@@ -226,30 +129,32 @@ def _berry_script(script: Script, upto: int) -> bool:
     for _, inv in invocations(script):
         if inv.cmd.index > upto:
             break
-        ops = _operands(inv)
         if inv.program == "corepack":
             return True
-        if inv.program == "yarn":
-            if ops[:2] == ["set", "version"] and not (
-                len(ops) > 2 and (ops[2] or "").startswith(("classic", "1"))
-            ):
-                return True
-            if ops[:2] == ["policies", "set-version"] and not (
-                len(ops) > 2 and (ops[2] or "").startswith(("classic", "1"))
-            ):
-                return True
-            if any((a.value or "").split("=", 1)[0] in _YARN_BERRY_FLAGS for a in inv.args):
-                return True
+        p = tools.parse(inv.cmd, unwrap=True, tool="yarn")
+        if p is None:
+            continue
+        version = node.yarn_version_set(p)
+        if (version is not None and node.is_berry_version(version)) or p.has(*node.YARN_BERRY_OPTIONS):
+            return True
     return False
 
 
-def _describe(inv: Invocation) -> str:
-    if inv.program == "npm":
-        k = subcommand(inv.args, "Cw", _NPM_LONG_VAL)
-    else:
-        k = subcommand(inv.args, "", _YARN_LONG_VAL)
-    sub = inv.args[k].value if k is not None else "install"
-    return f"{inv.program} {sub}"
+def _berry_stage(site: RunSite) -> bool:
+    """An earlier RUN of the stage (or of a stage it builds on) that
+    switches to Yarn 2+."""
+    if site.stage is None:
+        return False
+    for info in reversed(site.model.stages[site.stage.index].chain):
+        for ins in info.stage.instructions:
+            if ins is site.outer:
+                break
+            if ins.keyword != "RUN":
+                continue
+            script = script_of(ins)
+            if script is not None and not script.has_error and _berry_script(script, len(script.commands)):
+                return True
+    return False
 
 
 class YarnNpmCacheClean(Rule):
@@ -313,119 +218,52 @@ class YarnNpmCacheClean(Rule):
     covers = ("DL3060",)
 
     def check(self, ctx: Context):
-        berry_ctx = None
+        berry: dict[str, bool] = {}  # the build context's answer, read once
         for site in run_sites(ctx.tree):
-            invs = list(invocations(site.script))
-            # what hadolint DL3060 sees: `yarn … install …` before any `yarn cache`/`clean`
-            hadolint_yarn = reaches_final_image(ctx.tree, site.stage) and hadolint_clean_fires(
-                site.script, frozenset({"yarn"}), frozenset({"install"}), frozenset({"cache", "clean"}), False
-            )
+            cmds = _node_commands(site.script)
             for tool in ("yarn", "npm"):
-                is_install = yarn_install if tool == "yarn" else npm_install
-                is_clean = yarn_cache_clean if tool == "yarn" else npm_cache_clean
-                installs = [(i, inv) for i, inv in invs if is_install(inv)]
-                if not installs:
-                    continue
-                last_i, last = installs[-1]
-                state = site.state_for(last)
-                cache_dir = yarn_cache_dir(state) if tool == "yarn" else npm_cache_dir(state)
-                moved, option_dir = _cache_option(last, state)
-                if moved:
-                    cache_dir = option_dir
-                cleaned = None
-                for i, inv in invs:
-                    if i <= last_i:
-                        continue
-                    if is_clean(inv):
-                        cleaned = "clean"
-                    elif inv.program == "rm":
-                        paths = rm_paths(inv.cmd, state)
-                        if rm_covers(paths, cache_dir) or (tool == "yarn" and "$(yarn cache dir)" in paths):
-                            cleaned = cleaned or "rm"
-                span = site.span(last.cmd)
-                quiet = tool == "npm" or not hadolint_yarn
-                if cleaned:
-                    if not quiet:
-                        why = (
-                            "it only compares the first `yarn cache clean` with the first `yarn install`"
-                            if cleaned == "clean"
-                            else "it only accepts `yarn cache clean`"
-                        )
-                        yield ctx.finding(
-                            span,
-                            f"yarn's cache is already removed after the last install; nothing to fix "
-                            f"(hadolint DL3060 still reports it: {why})",
-                        )
-                    continue
-                suffixes = ("/.cache/yarn", "/share/.cache/yarn") if tool == "yarn" else ("/.npm",)
-                if _mount_covers(site.cache_targets(), cache_dir, suffixes):
-                    if not quiet:
-                        yield ctx.finding(
-                            span,
-                            "yarn's cache is in a cache mount, not in the image; nothing to fix "
-                            "(hadolint DL3060 does not know cache mounts)",
-                        )
-                    continue
-                command = "yarn cache clean" if tool == "yarn" else "npm cache clean --force"
-                what = _describe(last)
-                if tool == "yarn":
-                    if berry_ctx is None:
-                        berry_ctx = _berry_context(ctx)
-                    if (
-                        berry_ctx
-                        or _berry_script(site.script, last.cmd.index)
-                        or self._berry_stage(ctx, site)
-                    ):
-                        yield ctx.finding(
-                            span,
-                            "`yarn install` leaves yarn's cache in the layer (not fixed: with Yarn 2+ "
-                            "Plug'n'Play loads packages from the cache; use a cache mount)",
-                        )
-                        continue
-                edit = append_edit(
-                    site.ins, site.script, command, ctx.tree, ctx.facts(site.ins).shell.errexit
-                )
-                if not site.posix or edit is None:
-                    if tool == "npm" and not site.posix:
-                        continue
-                    why = (
-                        "the RUN's shell is not a POSIX shell"
-                        if not site.posix
-                        else "nothing can run after the end of this RUN"
-                    )
-                    yield ctx.finding(span, f"`{command}` missing after `{what}` (not fixed: {why})")
-                    continue
-                if moved:
-                    # `npm cache clean` / `yarn cache clean` would empty the default cache, not this one
-                    yield ctx.finding(
-                        span,
-                        f"`{command}` missing after `{what}` (not fixed: `{_CACHE_OPTION[tool]}` "
-                        f"puts the cache where `{command}` does not look)",
-                    )
-                    continue
-                yield ctx.finding(
-                    span,
-                    f"`{command}` missing after `{what}`: the package cache stays in the layer",
-                    [edit],
-                )
+                installs = [c for c in cmds if c.installs(tool)]
+                if installs:
+                    found = self._finding(ctx, site, tool, installs[-1], cmds, berry)
+                    if found is not None:
+                        yield found
 
     @staticmethod
-    def _berry_stage(ctx: Context, site: RunSite) -> bool:
-        """An earlier RUN of the stage (or of a stage it builds on) that
-        switches to Yarn 2+."""
-        if site.stage is None:
-            return False
-        for info in reversed(site.model.stages[site.stage.index].chain):
-            for ins in info.stage.instructions:
-                if ins is site.outer:
-                    break
-                if ins.keyword != "RUN":
-                    continue
-                script = script_of(ins)
-                if (
-                    script is not None
-                    and not script.has_error
-                    and _berry_script(script, len(script.commands))
-                ):
-                    return True
-        return False
+    def _finding(
+        ctx: Context, site: RunSite, tool: str, last: _Node, cmds: list[_Node], berry: dict[str, bool]
+    ) -> Finding | None:
+        """The finding for the last install of ``tool`` in the RUN."""
+        span = site.span(last.inv.cmd)
+        state = site.state_for(last.inv)
+        cache_dir = tools.cache_dir(_CACHE[tool], state, last.p).path
+        cleaned = any(c.index > last.index and c.p.tool == tool and node.is_cache_clean(c.p) for c in cmds)
+        marker = "$(yarn cache dir)" if tool == "yarn" else ""
+        done = cache_removed(site, last.index, cleaned, [cache_dir], state, marker)
+        if done is None and _mount_covers(site.cache_targets(), cache_dir, tool):
+            done = "mount"
+        if done is not None:
+            if tool == "yarn" and _hadolint_reports(site):  # it reports it all the same: say why
+                return ctx.finding(span, hadolint_note("yarn's cache", "DL3060", _HADOLINT_WHY[done]))
+            return None
+        if tool == "yarn":
+            if "context" not in berry:
+                berry["context"] = _berry_context(ctx)
+            if berry["context"] or _berry_script(site.script, last.inv.cmd.index) or _berry_stage(site):
+                return ctx.finding(
+                    span,
+                    "`yarn install` leaves yarn's cache in the layer (not fixed: with Yarn 2+ "
+                    "Plug'n'Play loads packages from the cache; use a cache mount)",
+                )
+        command = _CLEAN[tool]
+        edit, why = site.append(command)
+        moved = last.cache_option(tool)
+        if edit is not None and moved is not None:
+            # `npm cache clean` / `yarn cache clean` would empty the default cache, not this one
+            edit, why = None, f"`{moved.key}` puts the cache where `{command}` does not look"
+        if edit is None:
+            if tool == "npm" and not site.posix:
+                return None
+            return ctx.finding(span, f"`{command}` missing after `{last.label}` (not fixed: {why})")
+        return ctx.finding(
+            span, f"`{command}` missing after `{last.label}`: the package cache stays in the layer", [edit]
+        )

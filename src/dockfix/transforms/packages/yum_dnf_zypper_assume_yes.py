@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from ... import tools
-from ...rules import Context, Rule, Safety
+from ...rules import Context, Finding, Rule, Safety
 from ...shell_edits import insert_word
-from ._pkgcache import (
-    invocations,
-    run_sites,
-)
-from ._rpm import name, rpm_command
+from ...tree import Dockerfile
+from ._pkgcache import RunSite, run_sites
+from ._rpm import rpm_commands
+
+
+def _asking(tree: Dockerfile) -> Iterator[tuple[RunSite, tools.Parsed]]:
+    """The commands that stop at a yes/no question without `-y` (with their RUN)."""
+    for site in run_sites(tree):
+        for _, p in rpm_commands(site):
+            if tools.rpm.prompts(p) and not tools.rpm.answers_yes(p):
+                yield site, p
 
 
 class YumDnfZypperAssumeYes(Rule):
@@ -62,23 +70,21 @@ class YumDnfZypperAssumeYes(Rule):
     covers = ("DL3030", "DL3034", "DL3038")
 
     def check(self, ctx: Context):
-        for site in run_sites(ctx.tree):
-            for _, inv in invocations(site.script):
-                p = rpm_command(inv)
-                if p is None or not tools.rpm.prompts(p) or tools.rpm.answers_yes(p):
-                    continue
-                span = site.span(inv.cmd)
-                flag = "--non-interactive" if p.tool == "zypper" else "-y"
-                if not site.posix:
-                    yield ctx.finding(
-                        span,
-                        f"`{name(p)}` without `{flag}` (not fixed: the RUN's shell is not a POSIX shell)",
-                    )
-                    continue
-                if p.tool == "zypper":
-                    edit = insert_word(site.script, ctx.text, p.name_end, "--non-interactive")
-                    msg = f"`{name(p)}` without `--non-interactive`: the build cannot answer zypper's prompt"
-                else:
-                    edit = insert_word(site.script, ctx.text, p.insert_at, "-y")
-                    msg = f"`{name(p)}` without `-y`: the build cannot answer the confirmation prompt"
-                yield ctx.finding(span, msg, [edit])
+        return (self._finding(ctx, site, p) for site, p in _asking(ctx.tree))
+
+    @staticmethod
+    def _finding(ctx: Context, site: RunSite, p: tools.Parsed) -> Finding:
+        assert p.cmd is not None  # parsed from a Command
+        span = site.span(p.cmd)
+        if not site.posix:
+            flag = "--non-interactive" if p.tool == "zypper" else "-y"
+            return ctx.finding(
+                span, f"`{p.written}` without `{flag}` (not fixed: the RUN's shell is not a POSIX shell)"
+            )
+        if p.tool == "zypper":
+            edit = insert_word(site.script, ctx.text, p.name_end, "--non-interactive")
+            msg = f"`{p.written}` without `--non-interactive`: the build cannot answer zypper's prompt"
+        else:
+            edit = insert_word(site.script, ctx.text, p.insert_at, "-y")
+            msg = f"`{p.written}` without `-y`: the build cannot answer the confirmation prompt"
+        return ctx.finding(span, msg, [edit])

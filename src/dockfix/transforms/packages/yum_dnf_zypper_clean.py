@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from ... import tools
-from ...rules import Context, Rule, Safety
-from ...shell_edits import append_edit
-from ._pkgcache import (
-    covers,
-    hadolint_clean_fires,
-    invocations,
-    rm_covers,
-    rm_paths,
-    run_sites,
-)
-from ._rpm import _HADOLINT, installroot, name, rpm_command
+from ...rules import Context, Finding, Rule, Safety
+from ._pkgcache import RunSite, cache_removed, covers, hadolint_clean_fires, hadolint_note, run_sites
+from ._rpm import _HADOLINT, installroot, rpm_commands
+
+#: why hadolint still reports a cache that is kept out of the image.
+_WHY = {
+    "clean": "it only compares the first clean with the first install",
+    "rm": "it does not accept this `rm` of the cache",
+    "mount": None,
+}
 
 
 class YumDnfZypperClean(Rule):
@@ -70,73 +69,42 @@ class YumDnfZypperClean(Rule):
 
     def check(self, ctx: Context):
         for site in run_sites(ctx.tree):
-            cmds = [(i, p) for i, inv in invocations(site.script) if (p := rpm_command(inv)) is not None]
-            if not cmds:
-                continue
+            cmds = rpm_commands(site)
             for family in dict.fromkeys(p.tool for _, p in cmds):
                 mine = [(i, p) for i, p in cmds if p.tool == family]
                 fills = [(i, p) for i, p in mine if tools.rpm.fills_cache(p)]
-                if not fills:
-                    continue
-                last_i, last = fills[-1]
-                assert last.cmd is not None  # parsed from a Command
-                span = site.span(last.cmd)
-                hadolint = _HADOLINT.get(family)
-                fires = hadolint is not None and hadolint_clean_fires(site.script, *hadolint[1:])
-                code = hadolint[0] if hadolint else ""
-                dirs = tools.rpm.CACHE_DIRS[family]
-                cleaned_by = None
-                if any(tools.rpm.is_cache_clean(p) for i, p in mine if i > last_i):
-                    cleaned_by = "clean"
-                elif any(
-                    rm_covers(rm_paths(inv.cmd, site.state), d)
-                    for i, inv in invocations(site.script)
-                    if i > last_i and inv.program == "rm"
-                    for d in dirs
-                ):
-                    cleaned_by = "rm"
-                if cleaned_by is not None:
-                    if fires:
-                        why = (
-                            "it only compares the first clean with the first install"
-                            if cleaned_by == "clean"
-                            else "it does not accept this `rm` of the cache"
-                        )
-                        yield ctx.finding(
-                            span,
-                            f"the {family} cache is already removed after the last install; nothing to fix "
-                            f"(hadolint {code} still reports it: {why})",
-                        )
-                    continue
-                prog = last.program
-                command = f"{prog} clean --all" if family == "zypper" else f"{prog} clean all"
-                if any(covers(site.cache_targets(), d) for d in dirs):
-                    if fires:
-                        yield ctx.finding(
-                            span,
-                            f"the {family} cache is in a cache mount, not in the image; nothing to fix "
-                            f"(hadolint {code} does not know cache mounts)",
-                        )
-                    continue
-                if any(installroot(p) for _, p in fills):
-                    yield ctx.finding(
-                        span,
-                        f"`{command}` missing after `{name(last)}` (not fixed: the install goes to another root)",
-                    )
-                    continue
-                edit = append_edit(
-                    site.ins, site.script, command, ctx.tree, ctx.facts(site.ins).shell.errexit
-                )
-                if not site.posix or edit is None:
-                    why = (
-                        "the RUN's shell is not a POSIX shell"
-                        if not site.posix
-                        else "nothing can run after the end of this RUN"
-                    )
-                    yield ctx.finding(span, f"`{command}` missing after `{name(last)}` (not fixed: {why})")
-                    continue
-                yield ctx.finding(
-                    span,
-                    f"`{command}` missing after `{name(last)}`: the package cache stays in the layer",
-                    [edit],
-                )
+                found = self._finding(ctx, site, family, mine, fills) if fills else None
+                if found is not None:
+                    yield found
+
+    @staticmethod
+    def _finding(
+        ctx: Context,
+        site: RunSite,
+        family: str,
+        mine: list[tuple[int, tools.Parsed]],
+        fills: list[tuple[int, tools.Parsed]],
+    ) -> Finding | None:
+        """The finding for the last command of ``family`` that fills its cache."""
+        last_i, last = fills[-1]
+        assert last.cmd is not None  # parsed from a Command
+        span = site.span(last.cmd)
+        dirs = tools.rpm.CACHE_DIRS[family]
+        cleaned = any(tools.rpm.is_cache_clean(p) for i, p in mine if i > last_i)
+        done = cache_removed(site, last_i, cleaned, dirs, site.state)
+        if done is None and any(covers(site.cache_targets(), d) for d in dirs):
+            done = "mount"
+        if done is not None:
+            hadolint = _HADOLINT.get(family)
+            if hadolint is not None and hadolint_clean_fires(site.script, *hadolint[1:]):
+                return ctx.finding(span, hadolint_note(f"the {family} cache", hadolint[0], _WHY[done]))
+            return None
+        command = f"{last.program} clean --all" if family == "zypper" else f"{last.program} clean all"
+        edit, why = site.append(command)
+        if any(installroot(p) for _, p in fills):
+            edit, why = None, "the install goes to another root"
+        if edit is None:
+            return ctx.finding(span, f"`{command}` missing after `{last.written}` (not fixed: {why})")
+        return ctx.finding(
+            span, f"`{command}` missing after `{last.written}`: the package cache stays in the layer", [edit]
+        )

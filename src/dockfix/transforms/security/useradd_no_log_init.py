@@ -3,7 +3,7 @@ from __future__ import annotations
 from ... import tools
 from ...rules import Context, Rule, Safety
 from ...shell_edits import insert_word
-from ..instructions._shell_rules import shell_runs
+from ..instructions._tool_commands import tool_commands
 
 HIGH_UID = 10000
 
@@ -60,16 +60,12 @@ class UseraddNoLogInit(Rule):
     covers = ("DL3046",)
 
     def check(self, ctx: Context):
-        for run in shell_runs(ctx):
-            if not run.posix:
+        for run, _, cmd, p in tool_commands(ctx, "useradd"):
+            uid = p.option("--uid")
+            if not run.posix or uid is None or p.has("--no-log-init") or not is_high(uid):
                 continue
-            for cmd in run.script.commands:
-                p = tools.parse(cmd, unwrap=True, tool="useradd")
-                uid = p.option("--uid") if p is not None else None
-                if p is None or uid is None or p.has("--no-log-init") or not is_high(uid):
-                    continue
-                yield ctx.finding(
-                    run.span(cmd),
-                    f"`useradd -u {uid.raw}` without `-l`: lastlog/faillog entries for a high UID bloat the layer",
-                    [insert_word(run.script, ctx.text, p.name_end, "-l")],
-                )
+            yield ctx.finding(
+                run.span(cmd),
+                f"`useradd -u {uid.raw}` without `-l`: lastlog/faillog entries for a high UID bloat the layer",
+                [insert_word(run.script, ctx.text, p.name_end, "-l")],
+            )

@@ -1,0 +1,138 @@
+"""The run loop of the command line: find the files, ask
+:mod:`dockfix.runner` to process each one, and print what it found (diffs,
+the ``--check`` listing and stdin output on stdout; errors, ``--verbose``
+details and the summary on stderr).  Imported only once a run starts."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from . import discovery, files, runner
+from ._cli_report import format_check, format_error, format_verbose, shown, summary
+from .cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageProblem, err, out, out_bytes
+from .context import reset_run_caches
+from .runner import FileResult, Options
+
+#: context files fixes propose but a run without writing does not write (a
+#: .dockerignore): absolute path -> (original text or None, display path, latest text)
+SideFiles = dict[str, tuple[str | None, str, str]]
+
+
+def run(
+    paths: list[str],
+    options: Options,
+    stdin_filename: str | None = None,
+    verbose: bool = False,
+) -> int:
+    reset_run_caches()  # a run never sees what an earlier run of this process read
+    if not paths:
+        paths = ["-"] if stdin_filename else ["."]
+    targets, contexts, warned = _targets(paths, options)
+    if not targets:
+        err("No Dockerfiles found.\n")
+        return EXIT_ERROR if warned else EXIT_OK
+    results: list[FileResult] = []
+    # Without writing, the side files are shared with the next Dockerfiles
+    # of the run, and shown once at the end.
+    side: SideFiles = {}
+    # Side files are written only inside the trees the run walks, or in the
+    # folder of a Dockerfile named explicitly, or in an explicit --context:
+    # a compose file's `context: ../elsewhere` must not make the run write there.
+    walked = [os.path.realpath(p) for p in paths if p != files.STDIN and os.path.isdir(p)]
+    for target in targets:
+        if target == files.STDIN:
+            r = _process_stdin(options, stdin_filename)
+        else:
+            proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
+            ctx = contexts.get(os.path.abspath(target))
+            r = runner.process_file(
+                target, options, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
+            )
+        results.append(r)
+        for f in r.side_files:
+            old = side[f["abs"]][0] if f["abs"] in side else f["old"]
+            side[f["abs"]] = (old, f["path"], f["new"])
+        _report(r, options, verbose)
+    if not options.writes:
+        _report_side_files(side, options)
+    err(summary(results, options))
+    if warned or any(r.status == "error" for r in results):
+        return EXIT_ERROR
+    if options.mode != "fix" and any(r.changed for r in results):
+        return EXIT_CHANGES
+    return EXIT_OK
+
+
+def _targets(paths: list[str], options: Options) -> tuple[list[str], dict[str, str], bool]:
+    """The files to process, the build context of each one a compose file
+    names (absolute Dockerfile path -> context), and whether the walks had
+    to skip something: an unreadable folder or .gitignore, an invalid
+    pattern, a symlink leading out (one ``dockfix: warning:`` line each;
+    the run exits 2 at the end)."""
+    warnings: list[str] = []
+    targets = discovery.discover(paths, warnings)
+    contexts: dict[str, str] = {}
+    compose_files = discovery.discover_compose(paths, warnings)
+    for line in dict.fromkeys(warnings):
+        err(f"dockfix: warning: {line}\n")
+    if compose_files:
+        from .context import compose_contexts
+
+        contexts = compose_contexts(compose_files)
+    if options.context is not None:
+        if len(targets) != 1:
+            raise UsageProblem("--context applies to a single Dockerfile")
+        if not os.path.isdir(options.context):
+            raise UsageProblem(f"--context: not a directory: {options.context}")
+    return targets, contexts, bool(warnings)
+
+
+def _inside_any(path: str, roots: list[str]) -> bool:
+    real = os.path.realpath(path)
+    return any(real == root or real.startswith(root.rstrip(os.sep) + os.sep) for root in roots)
+
+
+def _process_stdin(options: Options, stdin_filename: str | None) -> FileResult:
+    """Fix what stdin holds; in fix mode the result (or, on error, the
+    input untouched) goes to stdout."""
+    name = stdin_filename or "<stdin>"
+    if sys.stdin is None:
+        return runner._error(FileResult(path=name), "cannot read standard input: it is closed")
+    limit = options.max_file_size
+    data = sys.stdin.buffer.read(limit + 1) if limit else sys.stdin.buffer.read()
+    if limit and len(data) > limit:
+        r = runner._error(FileResult(path=name), str(files.FileTooLarge(len(data), limit)))
+        if options.mode == "fix":  # pass the input through untouched
+            out_bytes(data)
+            while chunk := sys.stdin.buffer.read(1 << 20):
+                out_bytes(chunk)
+        return r
+    r = runner.process_source(data, name, options, engine_path=stdin_filename or "Dockerfile")
+    if options.mode == "fix":
+        if r.output is not None:
+            out(r.output)
+        else:  # on error, pass the input through untouched
+            out_bytes(data)
+    return r
+
+
+def _report(r: FileResult, options: Options, verbose: bool) -> None:
+    """What the run prints as soon as one file is done."""
+    if r.status == "error":
+        err(format_error(r, verbose))
+    elif options.mode == "diff" and r.changed and r.output is not None:
+        out(files.unified_diff(r.source, r.output, r.path))
+    elif options.mode == "check" and (r.changed or r.findings):
+        out(format_check(r))
+    if verbose:
+        err(format_verbose(r, options.mode))
+
+
+def _report_side_files(side: SideFiles, options: Options) -> None:
+    """The side files a run without writing would change, once each."""
+    for old, display, new in side.values():
+        if options.mode == "diff":
+            out(files.unified_diff(old, new, display))
+        elif options.mode == "check" and old != new:
+            out(f"Would {'create' if old is None else 'update'}: {shown(display)}\n")
