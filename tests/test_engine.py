@@ -138,7 +138,8 @@ def test_api_contract() -> None:
     assert {"code", "message", "safety", "line", "col"} <= set(fx.as_dict())
     assert fx.span == (fx.start, fx.end)
     assert [(f.code, f.line, f.col, str(f.safety)) for f in result.findings] == [
-        ("DF506", 3, 9, "report-only")
+        ("DF403", 1, 1, "unsafe"),
+        ("DF506", 3, 9, "report-only"),
     ]
     only = dockfix.fix(text, select=["DF503"])
     assert only.output == text.replace(" as ", " AS ")

@@ -39,6 +39,8 @@ _DEV_SERVERS = frozenset(
     ]
 )
 _DEV_SUBCOMMANDS = {"next": "dev", "nuxt": "dev", "astro": "dev", "remix": "dev", "gatsby": "develop"}
+#: what may stand before the command: an init, its `--`, the node image's entrypoint
+_WRAPPERS = frozenset({"tini", "dumb-init", "--", "docker-entrypoint.sh"})
 _SCRIPT_RUNNERS = {"npm": ("run", "run-script", "start"), "yarn": (), "pnpm": ("run", "start")}
 
 
@@ -114,6 +116,8 @@ class Node(Ecosystem):
         to the package.json script."""
         ep, cmd = container_command(an)
         words = [*(command_words(ep) or [] if ep else []), *(command_words(cmd) or [] if cmd else [])]
+        while words and posixpath.basename(words[0]) in _WRAPPERS:
+            words = words[1:]  # an init or the image's entrypoint runs the command
         if not words:
             return Refusal("the container command is not one plain command")
         runner = posixpath.basename(words[0])
