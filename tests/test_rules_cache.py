@@ -374,3 +374,113 @@ KNOWN_CONFLICTS = {
 def test_known_conflicts_converge(name: str) -> None:
     out = _all(KNOWN_CONFLICTS[name], unsafe=False)
     assert "--mount=type=cache" in out
+
+
+# -- the cache folders come from dockfix.tools ------------------------------------------------
+
+
+def _cmd_run(text: str, program: str):
+    """The last RUN of ``text`` (as the cache rules see it) and its command running ``program``."""
+    tree = dockfix.parse(text)
+    run = make_run(Context(tree), tree.instructions[-1])
+    assert run is not None
+    return run, next(c for c in run.script.commands if c.program == program)
+
+
+def test_run_asks_the_tools_for_cache_folders():
+    """`Run.cache_dir` answers with `tools.cache_dir` for what the command
+    sees: its own prefix, the RUN's exports, ENV/ARG, the shell's HOME."""
+    from dockfix import tools
+
+    pip = tools.pip.PIP_CACHE
+    run, cmd = _cmd_run("FROM python:3.12\nENV HOME=/h\nRUN pip install x\n", "pip")
+    assert run.cache_dir(pip, cmd).path == "/h/.cache/pip"
+    # Java reads the home of the passwd entry, not $HOME
+    assert run.cache_dir(tools.jvm.MAVEN_REPO, cmd).path == "/root/.m2/repository"
+    run, cmd = _cmd_run(
+        "FROM python:3.12\nRUN export PIP_CACHE_DIR=/e && PIP_CACHE_DIR=/p pip install x\n", "pip"
+    )
+    assert run.cache_dir(pip, cmd).path == "/p"
+    assert run.cache_dir(pip, cmd, file_only=["PIP_CACHE_DIR"]).path == "/root/.cache/pip"
+    run, cmd = _cmd_run("FROM python:3.12\nARG PIP_CACHE_DIR\nRUN pip install x\n", "pip")
+    assert run.cache_dir(pip, cmd).path is None
+    run, cmd = _cmd_run("FROM debian:12\nRUN cargo build\n", "cargo")
+    d = run.cache_dir(tools.cargo.REGISTRY, cmd, assume={"CARGO_HOME": "/c"})
+    assert d.path == "/c/registry" and d.set_by("CARGO_HOME")
+    # another user: the home of a user the file creates; unknown without one
+    text = "FROM python:3.12\nRUN useradd -m -u 1001 app\nUSER app\nRUN mvn package\n"
+    run, cmd = _cmd_run(text, "mvn")
+    assert run.cache_dir(tools.jvm.MAVEN_REPO, cmd).path == "/home/app/.m2/repository"
+    run, cmd = _cmd_run("FROM python:3.12\nENV HOME=/h\nUSER 1000\nRUN mvn package\n", "mvn")
+    assert run.cache_dir(tools.jvm.MAVEN_REPO, cmd).path is None
+
+
+def test_so_far():
+    """`Run.so_far`: this RUN or an instruction before it (its stage and the
+    stages it builds on) runs such a command or copies to such a place."""
+    text = (
+        "FROM node:20 AS base\nCOPY .npmrc /root/.npmrc\nFROM base\nRUN npm config set cache /x\n"
+        "FROM base\nRUN npm ci\n"
+    )
+    run, _npm = _cmd_run(text, "npm")
+    assert run.so_far("t.copy", copies=lambda dest: dest.endswith(".npmrc"))
+    # the `config set` is in a sibling stage, not one this RUN builds on
+    assert not run.so_far("t.config", command=lambda c: [a.value for a in c.args[:1]] == ["config"])
+    assert run.so_far("t.ci", command=lambda c: [a.value for a in c.args[:1]] == ["ci"])
+
+
+@pytest.mark.parametrize(
+    "script, always",
+    [
+        ("apt-get update && apt-get install -y x", True),
+        ("apt-get update; apt-get install -y x", True),
+        ("true || apt-get update; apt-get install -y x", False),
+        ("if [ -n x ]; then apt-get update; fi; apt-get install -y x", False),
+        ("apt-get install -y x && apt-get update", False),
+    ],
+)
+def test_always_before(script: str, always: bool) -> None:
+    run, _ = _cmd_run(f"FROM debian:12\nRUN {script}\n", "apt-get")
+
+    def sub(c) -> str | None:
+        return c.args[0].value if c.args else None
+
+    install = next(c for c in run.script.commands if sub(c) == "install")
+    assert run.always_before(install, lambda c: sub(c) == "update") is always
+
+
+@pytest.mark.parametrize(
+    "text, mount",
+    [
+        # Java's ~ is the passwd home: ENV HOME does not move ~/.m2 (it moved the mount before)
+        ("FROM maven:3.9-eclipse-temurin-21\nENV HOME=/app\nRUN mvn package\n", "/root/.m2/repository"),
+        # -Dgradle.user.home on the command line (the mount was on ~/.gradle/caches)
+        ("FROM gradle:8-jdk21\nRUN gradle -Dgradle.user.home=/g build\n", "/g/caches"),
+        # PHP reads "0" as false: COMPOSER_HOME=0 does not move the cache
+        ("FROM php:8.3-cli\nENV COMPOSER_HOME=0\nRUN composer install\n", "/root/.composer/cache"),
+        # pnpm's store named by npm_config_store_dir
+        ("FROM node:20\nENV npm_config_store_dir=/store\nRUN pnpm install\n", "/store"),
+    ],
+)
+def test_folders_the_tools_name(text: str, mount: str) -> None:
+    out = _all(text, unsafe=False)
+    assert f"--mount=type=cache,target={mount}" in out, out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a `~` in a variable's value: not expanded by the shell, not by every tool
+        "FROM python:3.12\nENV UV_CACHE_DIR=~/uv\nRUN uv sync\n",
+        "FROM node:20\nENV npm_config_cache=~/npm\nRUN npm ci\n",
+        # another spelling of pnpm's store setting than the one tools.node lists
+        "FROM node:20\nENV NPM_CONFIG_STORE_DIR=/store\nRUN pnpm install\n",
+        # another user whose passwd home the file does not show (Java does not read $HOME)
+        "FROM maven:3.9-eclipse-temurin-21\nENV HOME=/h\nUSER 1000\nRUN mvn package\n",
+        # maven.repo.local from MAVEN_OPTS: not written in the RUN
+        "FROM maven:3.9-eclipse-temurin-21\nENV MAVEN_OPTS=-Dmaven.repo.local=/m\nRUN mvn package\n",
+    ],
+)
+def test_no_mount_when_the_folder_is_not_known(text: str) -> None:
+    out = dockfix.fix(text, select=[f"DF21{i}" for i in range(1, 10)]).output
+    assert "--mount=type=cache" not in out, out

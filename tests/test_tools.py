@@ -717,3 +717,44 @@ def test_gradle_user_home_folders():
     assert cache_dir(tools.jvm.GRADLE_WRAPPER, facts).path == "/g/wrapper"
     p = parse("gradle -Dgradle.user.home=/d build")
     assert cache_dir(tools.jvm.GRADLE_WRAPPER, SimpleFacts(), p).path == "/d/wrapper"
+
+
+def test_tilde_in_a_variable_is_not_the_home():
+    """The shell expands `~` in words, not in variable values: pip and npm
+    expand it themselves, uv, go and cargo take it as a relative path, Java
+    neither (`-Dmaven.repo.local=~/r` is the folder `~/r` below the working
+    directory).  The folder is then not known."""
+    facts = SimpleFacts({"HOME": "/h"})
+    assert cache_dir(tools.pip.UV_CACHE, SimpleFacts({"UV_CACHE_DIR": "~/u"})).path is None
+    assert cache_dir(tools.go.MODCACHE, SimpleFacts({"GOPATH": "~/go"})).path is None
+    assert cache_dir(tools.jvm.MAVEN_REPO, facts, parse("mvn -Dmaven.repo.local=~/r package")).path is None
+    assert cache_dir(tools.jvm.MAVEN_REPO, SimpleFacts({"MAVEN_OPTS": "-Dmaven.repo.local=~/r"})).path is None
+    # an option's word: the shell (or the tool) expands it
+    assert cache_dir(tools.pip.UV_CACHE, facts, parse("uv sync --cache-dir ~/u")).path == "/h/u"
+
+
+def test_cache_dir_set_by():
+    """`CacheDir.set_by`: an option or the tool's own variable names the
+    folder (a config file would not override it); `$XDG_CACHE_HOME` or the
+    home only lead to the default."""
+    spec = tools.pip.PIP_CACHE
+    assert cache_dir(spec, SimpleFacts(), parse("pip install --cache-dir /o x")).set_by()
+    assert cache_dir(spec, SimpleFacts({"PIP_CACHE_DIR": "/p"})).set_by("PIP_CACHE_DIR")
+    assert not cache_dir(spec, SimpleFacts({"XDG_CACHE_HOME": "/x"})).set_by("PIP_CACHE_DIR")
+    assert not cache_dir(spec, SimpleFacts()).set_by("PIP_CACHE_DIR")
+    maven = cache_dir(tools.jvm.MAVEN_REPO, SimpleFacts(), parse("mvn -Dmaven.repo.local=/r package"))
+    assert maven.set_by() and maven.option is not None
+
+
+def test_apk_package_cache():
+    from dockfix.tools._dirs import APK_PACKAGES
+
+    assert cache_dir(APK_PACKAGES, SimpleFacts()).path == "/etc/apk/cache"
+    assert cache_dir(APK_PACKAGES, SimpleFacts(), parse("apk add --cache-dir /c x")).path == "/c"
+    assert tools.cache_off(APK_PACKAGES, SimpleFacts(), parse("apk add --no-cache x")) is True
+
+
+def test_tools_exports_every_name():
+    """`from dockfix.tools import *` works: every name of `__all__` exists."""
+    for name in tools.__all__:
+        assert hasattr(tools, name), name

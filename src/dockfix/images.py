@@ -354,6 +354,7 @@ OFFICIAL: dict[str, _Spec] = {
 _NONROOT_DEFAULT: dict[str, str] = {
     "jenkins/jenkins": "jenkins",
     "mambaorg/micromamba": "mambauser",
+    "memcached": "memcache",  # its Dockerfile ends with USER memcache
 }
 
 # Images whose default user is likely not root: their HOME and uid are not
@@ -427,7 +428,11 @@ def _rhel_pm(distro: str, path: str, tokens: list[str]) -> str | None | Unknown:
 
 
 def _nonroot_hint(path: str, tag: str) -> bool:
-    return path.startswith(_NONROOT_PREFIXES) or any(k in tag for k in ("nonroot", "non-root", "rootless"))
+    return (
+        path.startswith(_NONROOT_PREFIXES)
+        or any(k in tag for k in ("nonroot", "non-root", "rootless"))
+        or "unprivileged" in path
+    )
 
 
 def _finish(
@@ -541,6 +546,11 @@ def image_info(ref: ImageRef | str) -> ImageInfo:
     if path == "buildpack-deps" and any(t in _UBUNTU_CODENAMES for t in tokens):
         family, distro = Family.UBUNTU, "ubuntu"
     default_user = _NONROOT_DEFAULT.get(path, "root")
+    if path == "haproxy":  # USER haproxy from 2.4 on
+        versions = [t for t in tokens if t[:1].isdigit()]
+        parts = versions[0].split(".") if versions else []
+        known = len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit()
+        default_user = "root" if known and (int(parts[0]), int(parts[1])) < (2, 4) else "haproxy"
     return _finish(ref, family, distro, spec, default_user, pm)
 
 
@@ -595,7 +605,11 @@ def _vendor(ref: ImageRef, full: str, path: str, tag: str, tokens: list[str]) ->
                 return None
             return _finish(ref, Family.WINDOWS, "windows", None, UNKNOWN)
         if sub.startswith("dotnet/"):
-            app = (ImageUser("app", 1654, 1654, "/home/app"),)
+            # the `app` user ships from .NET 8 on (dotnet/core/*:3.1, dotnet/aspnet:6.0 have none)
+            versions = [t for t in tokens if t[:1].isdigit()]
+            major = versions[0].split(".", 1)[0] if versions else ""
+            old = sub.startswith("dotnet/core") or (major.isdigit() and int(major) < 8)
+            app = () if old else (ImageUser("app", 1654, 1654, "/home/app"),)
             named = _tag_family(tokens)
             if named is None:
                 if isinstance(ref.tag, Unknown):
@@ -603,7 +617,7 @@ def _vendor(ref: ImageRef, full: str, path: str, tag: str, tokens: list[str]) ->
                 named = (Family.DEBIAN, "debian")
             family, distro = named
             if family is Family.DISTROLESS:  # -chiseled: Ubuntu without shell, runs as app
-                info = _finish(ref, family, distro, None, "app")
+                info = _finish(ref, family, distro, None, "app" if app else UNKNOWN)
                 return replace(info, users=(_ROOT, *app))
             pm = "tdnf" if family is Family.PHOTON else UNKNOWN
             info = _finish(ref, family, distro, _Spec(family, app), "root", pm)

@@ -68,6 +68,7 @@ from ._grammar import (
     opts,
     sub,
     tokens,
+    words,
 )
 from ._parser import parse_tokens
 

@@ -226,6 +226,16 @@ class CacheDir:
     def caveat(self) -> str:
         return self.source.caveat if isinstance(self.source, FromHome) else ""
 
+    def set_by(self, *variables: str) -> bool:
+        """Named by an option of the command or by one of ``variables``
+        (not by a variable the tool reads only to find its default, like
+        ``$XDG_CACHE_HOME``): what a config file of the tool would not
+        override."""
+        src = self.source
+        return isinstance(src, (FromOption, FromDefine)) or (
+            isinstance(src, FromEnv) and src.name in variables
+        )
+
 
 def norm(path: str) -> str | None:
     """An absolute path normalised; None when it is not absolute."""
@@ -244,8 +254,14 @@ class _Stop(Exception):
         self.reason = reason
 
 
-def _absolute(value: str, facts: Facts, what: str) -> str:
+def _absolute(value: str, facts: Facts, what: str, tilde: bool = True) -> str:
+    """``value`` as an absolute normalised path; ``tilde``: a leading ``~``
+    is the home (a word the shell expands, or an option value the tool
+    expands).  A variable's value is no shell word: some tools expand its
+    ``~`` (pip, npm), others take it as a relative path (uv, go, cargo)."""
     if value == "~" or value.startswith("~/"):
+        if not tilde:
+            raise _Stop(f"{what} starts with ~, which not every tool expands")
         home = facts.home
         if not isinstance(home, str):
             raise _Stop(f"{what} starts with ~ and HOME is not known")
@@ -282,7 +298,7 @@ def _from_env(src: FromEnv, facts: Facts) -> str | None:
         return None
     if src.first_of_list:
         v = v.split(":", 1)[0]
-    return _join(_absolute(v, facts, src.name), src.sub)
+    return _join(_absolute(v, facts, src.name, tilde=False), src.sub)
 
 
 def _define_in(text: str, prop: str) -> str | None:
@@ -301,7 +317,7 @@ def _from_define(src: FromDefine, parsed: Parsed | None, facts: Facts) -> tuple[
                     if expanded is None:
                         raise _Stop(f"the value of -D{src.prop} is not known")
                     value = expanded
-                return _join(_absolute(value, facts, "-D" + src.prop), src.sub), opt
+                return _join(_absolute(value, facts, "-D" + src.prop, tilde=False), src.sub), opt
     for name in src.env:
         v = facts.lookup(name)
         if v is None:
@@ -313,7 +329,7 @@ def _from_define(src: FromDefine, parsed: Parsed | None, facts: Facts) -> tuple[
         found = _define_in(v, src.prop)
         if found is None:
             raise _Stop(f"{name} sets {src.prop} in a way that is not understood")
-        return _join(_absolute(found, facts, src.prop), src.sub), None
+        return _join(_absolute(found, facts, src.prop, tilde=False), src.sub), None
     return None
 
 
@@ -352,6 +368,15 @@ def cache_dir(spec: CacheSpec, facts: Facts, parsed: Parsed | None = None) -> Ca
     return CacheDir(spec, None, None, None, "no default")
 
 
+#: apk keeps the packages it downloads in ``/etc/apk/cache`` when that
+#: folder exists (Alpine's ``setup-apkcache`` links it to
+#: ``/var/cache/apk``; images do not have it).  (Its place is
+#: :mod:`dockfix.tools.apk`, beside ``CACHE``: to move there.)
+APK_PACKAGES = CacheSpec(
+    "apk", "packages", (FromOption(("--cache-dir",)), Fixed("/etc/apk/cache")), off_options=("--no-cache",)
+)
+
+
 def cache_off(spec: CacheSpec, facts: Facts, parsed: Parsed | None = None) -> bool | None:
     """Is the cache turned off for this command (``--no-cache-dir``, an
     ``*_NO_CACHE`` variable with a true value)?  None when a variable that
@@ -381,23 +406,3 @@ def truthy(value: str) -> bool:
 
 def falsy(value: str) -> bool:
     return value.strip().lower() in _FALSE
-
-
-__all__ = [
-    "CacheDir",
-    "CacheSpec",
-    "Facts",
-    "Fixed",
-    "ForRoot",
-    "FromDefine",
-    "FromEnv",
-    "FromHome",
-    "FromOption",
-    "SimpleFacts",
-    "Source",
-    "cache_dir",
-    "cache_off",
-    "falsy",
-    "norm",
-    "truthy",
-]

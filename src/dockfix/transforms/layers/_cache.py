@@ -5,22 +5,26 @@ Not a rule module (the name starts with ``_``).  It knows:
 * what a RUN sees (:class:`Run`): the semantic model's facts before it
   (:mod:`dockfix.model`: ENV/ARG, user, ``HOME``, WORKDIR, the base image
   and its known ENV, the ``--mount`` flags) and, per command, what the
-  script itself sets (``export X=…``, ``X=1 cmd``);
-* the generic part of every cache-mount rule (:class:`CacheMountRule`):
-  which targets are missing, what fights the cache in the RUN, whether a
-  later instruction depends on the cache directory being in the image.
+  script itself sets (``export X=…``, ``X=1 cmd``) — given to
+  :func:`dockfix.tools.cache_dir` as :class:`CommandFacts`, which answers
+  where a tool's cache folder is (``Run.cache_dir``);
+* words and paths of the script: expansion, how a path relates to a
+  mount target (globs too), the mounts a RUN has.
+
+The rule side (:class:`._cache_rule.CacheMountRule`) works out which
+targets are missing, what fights the cache, and whether another
+instruction depends on the cache folder being in the image.
 """
 
 from __future__ import annotations
 
-import posixpath
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from ... import lexing, tools
-from ...analysis import Chain
+from ...analysis import Chain, per_instruction
 from ...images import UNKNOWN, Unknown
 from ...model import Facts, SemanticModel
 from ...rules import Context
@@ -334,16 +338,9 @@ class Run:
 
         return look
 
-    def path(self, raw: str | None, cmd: Command | None = None) -> str | None:
-        """An absolute path from a word (variables expanded), or None."""
-        if raw is None:
-            return None
-        val = expand(raw, self.word_lookup(cmd), self.home(cmd))
-        if val is None:
-            return None
-        return norm(val)
-
-    def home(self, cmd: Command | None = None):
+    def home(self, cmd: Command | None = None) -> str | None:
+        """``$HOME`` as the shell running ``cmd`` sees it (normalised), None
+        when it cannot be known."""
         h = self.lookup("HOME", cmd)
         if h is UNKNOWN:
             return None
@@ -357,29 +354,54 @@ class Run:
         home = self.facts.user.home
         return norm(home) if isinstance(home, str) else None
 
-    def env_dir(self, name: str, cmd: Command | None = None):
-        """An environment variable naming a directory: its absolute path,
-        None if unset, UNKNOWN if it cannot be known (or is not absolute)."""
-        v = self.lookup(name, cmd)
-        if v is None:
-            return None
-        if v is UNKNOWN or not isinstance(v, str):
-            return UNKNOWN
-        if v == "":
-            return None
-        p = norm(v)
-        return p if p is not None else UNKNOWN
+    def cache_dir(
+        self,
+        spec: tools.CacheSpec,
+        cmd: Command | None = None,
+        parsed: tools.Parsed | None = None,
+        *,
+        file_only: Iterable[str] = (),
+        assume: Mapping[str, str] | None = None,
+    ) -> tools.CacheDir:
+        """Where ``spec``'s folder is for ``cmd`` (:func:`dockfix.tools.cache_dir`
+        with :class:`CommandFacts`)."""
+        facts = CommandFacts(self, cmd, frozenset(file_only), dict(assume or {}))
+        return tools.cache_dir(spec, facts, parsed)
 
-    def xdg(self, name: str, default: str, cmd: Command | None = None):
-        """``$XDG_CACHE_HOME`` (etc.), else ``$HOME/<default>``; None when
-        it cannot be known."""
-        v = self.env_dir(name, cmd)
-        if v is UNKNOWN:
-            return None
-        if v is not None:
-            return v
-        home = self.home(cmd)
-        return posixpath.join(home, default) if home else None
+    def so_far(
+        self,
+        key: object,
+        command: Callable[[Command], bool] | None = None,
+        copies: Callable[[str], bool] | None = None,
+    ) -> bool:
+        """Does this RUN or an instruction before it (in its stage and the
+        stages it builds on) run a command for which ``command`` holds, or
+        COPY/ADD to a destination (as written) for which ``copies`` holds?
+        Worked out once per instruction for the whole file: ``key`` must
+        name the question."""
+        model = self.facts.model
+
+        def holds(ins: Instruction) -> bool:
+            if copies is not None and ins.keyword in ("COPY", "ADD") and ins.args:
+                if copies(ins.args[-1].value):
+                    return True
+            if command is None or ins.keyword != "RUN":
+                return False
+            script = model.script(ins)
+            return script is not None and any(command(c) for c in script.commands)
+
+        memo = per_instruction(self.tree, ("_cache.so_far", key), holds)
+        return self.chain.any(("_cache.so_far", key), memo) or bool(memo(self.ins))
+
+    def always_before(self, cmd: Command, pred: Callable[[Command], bool]) -> bool:
+        """Does a command for which ``pred`` holds always run before ``cmd``
+        in this RUN (not inside a condition, not after ``||``)?"""
+        for c in self.script.commands:
+            if c.start >= cmd.start:
+                return False
+            if pred(c) and not c.conditional and c.prev_op != "||":
+                return True
+        return False
 
     def mount(self, target: str, sharing: str | None = None) -> Mount:
         who = self.who
@@ -389,6 +411,55 @@ class Run:
 
     def source_span(self, cmd: Command) -> tuple[int, int]:
         return self.script.source(cmd.start), self.script.source_end(cmd.end)
+
+
+@dataclass(frozen=True)
+class CommandFacts:
+    """What :func:`dockfix.tools.cache_dir` needs to know
+    (:class:`dockfix.tools.Facts`) as one command of a RUN sees it: the
+    variables of :meth:`Run.lookup` (its own ``X=1`` prefix, the RUN's
+    ``export``s, ENV/ARG), the shell's ``$HOME``, and who runs it.
+    ``file_only``: variables read as the file sets them (a prefix or
+    ``export`` the rule cuts); ``assume``: values the rule takes for
+    variables that are not set (cargo's home from a ``~/.cargo/bin`` in
+    ``PATH``)."""
+
+    run: Run
+    cmd: Command | None
+    file_only: frozenset[str] = frozenset()
+    assume: Mapping[str, str] = field(default_factory=dict)
+
+    def lookup(self, name: str) -> object:
+        if name in self.file_only:
+            v = file_value(self.run.facts, name)
+        else:
+            v = self.run.lookup(name, self.cmd)
+        return self.assume.get(name, v) if v is None or v == "" else v
+
+    def expand(self, raw: str) -> str | None:
+        return expand(raw, self.run.word_lookup(self.cmd), self.run.home(self.cmd))
+
+    @property
+    def home(self) -> object:
+        home = self.run.home(self.cmd)
+        return UNKNOWN if home is None else home
+
+    @property
+    def passwd_home(self) -> object:
+        """The home of the user's ``/etc/passwd`` entry (what Java reads),
+        not ``$HOME``: root's, or the one the model knows for a user the
+        file creates or the image ships."""
+        who = self.run.who
+        if who is not None and who.root:
+            return "/root"
+        home = self.run.facts.user.home
+        found = norm(home) if isinstance(home, str) else None
+        return UNKNOWN if found is None else found
+
+    @property
+    def root(self) -> bool | None:
+        who = self.run.who
+        return None if who is None else who.root
 
 
 def runs(ctx: Context) -> Iterator[Run]:
@@ -449,6 +520,7 @@ def arg_mentions(run: Run, cmd: Command, a: Arg, targets: list[str]) -> bool:
 
 __all__ = [
     "UNKNOWN",
+    "CommandFacts",
     "ExistingMount",
     "Identity",
     "Mount",

@@ -1,11 +1,14 @@
 """The generic part of every cache-mount rule (DF211-DF219).
 
-A rule says, per RUN, which commands use a tool's cache (:class:`Use`: the
-cache folders as :class:`._cache.Mount` targets, and what in the RUN fights
-the cache: :data:`Fight`).  :class:`CacheMountRule` then works out the
-:class:`Plan`: the mounts that are missing, the edits that drop what fights
-them (:mod:`dockfix.shell_edits`), and whether anything else in the RUN,
-before it or after it needs the folder's content in the image
+A rule says, per command of a RUN, how it uses a tool's cache
+(:meth:`CacheMountRule.use` → :class:`Use`): the folders, which it asks
+:func:`dockfix.tools.cache_dir` (:meth:`._cache.Run.cache_dir`, then
+:func:`with_dirs` makes them :class:`._cache.Mount` targets), and what in
+the RUN fights the cache (:data:`Fight`, :func:`off_fights`,
+:meth:`CacheMountRule.cleaners`).  :class:`CacheMountRule` then works out
+the :class:`Plan`: the mounts that are missing, the edits that drop what
+fights them (:mod:`dockfix.shell_edits`), and whether anything else in the
+RUN, before it or after it needs the folder's content in the image
 (:mod:`._cache_conflicts`), in which case the RUN is left alone.
 """
 
@@ -16,11 +19,20 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 
+from ... import tools
 from ...frontend import MOUNT_CACHE, MOUNT_CACHE_IDS
-from ...images import UNKNOWN, Unknown
 from ...rules import Context, Edit, Finding, Rule, Safety
 from ...shell import Arg, Command
-from ...shell_edits import CutError, add_flags, cut_arg, cut_assignment, cut_elements, element_of, replace_arg
+from ...shell_edits import (
+    CutError,
+    add_flags,
+    assignments,
+    cut_arg,
+    cut_assignment,
+    cut_elements,
+    element_of,
+    replace_arg,
+)
 from ...tools._dirs import norm
 from ...tree import Instruction
 from .._util import syntax_directive_edit
@@ -97,6 +109,7 @@ class Use:
     targets: tuple[Mount, ...] | None = None
     fights: tuple[Fight, ...] = ()
     option_args: frozenset[int] = frozenset()
+    tool: str = ""  # the tool (``tools.Parsed.tool``) when the rule serves several
 
     def known(
         self, targets: Iterable[Mount], fights: Iterable[Fight] = (), option_args: Iterable[int] = ()
@@ -131,46 +144,57 @@ class Plan:
     fight_texts: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class OptionDir:
-    """A folder an option names (``--cache-dir X``): ``path`` None when the
-    option is absent, UNKNOWN when its value cannot be known; ``args``:
-    ``id()`` of the option's words."""
-
-    path: str | None | Unknown
-    args: frozenset[int] = frozenset()
+def filling(cmd: Command, tool: str | None = None) -> tools.Parsed | None:
+    """``cmd`` read with its tool's grammar (only ``tool``'s, when given)
+    when it downloads into the tool's cache (:func:`dockfix.tools.fills_cache`)."""
+    p = tools.parse(cmd, tool=tool)
+    return p if p is not None and tools.fills_cache(p) else None
 
 
-def option_path(run: Run, cmd: Command, names: Iterable[str]) -> OptionDir:
-    """The folder given by an option like ``--cache-dir X`` /
-    ``--cache-dir=X`` (the last one wins)."""
-    names = tuple(names)
-    found: str | None | Unknown = None
-    ids: set[int] = set()
-    args = cmd.args
-    for i, a in enumerate(args):
-        v = a.value if a.value is not None else a.text
-        for n in names:
-            if v == n and i + 1 < len(args):
-                p = run.path(args[i + 1].text, cmd)
-                found = p if p is not None else UNKNOWN
-                ids |= {id(a), id(args[i + 1])}
-            elif v.startswith(n + "=") and n.startswith("--"):
-                p = run.path(a.text[len(n) + 1 :], cmd)
-                found = p if p is not None else UNKNOWN
-                ids.add(id(a))
-    return OptionDir(found, frozenset(ids))
+def with_dirs(
+    run: Run,
+    use: Use,
+    dirs: Iterable[tools.CacheDir],
+    fights: Iterable[Fight] = (),
+    sharing: str | None = None,
+) -> Use:
+    """``use`` with the folders :func:`dockfix.tools.cache_dir` found as
+    its mount targets (with ``uid``/``gid`` for another user), ``fights``,
+    and the words of the options that named a folder; unknown when one
+    folder is not known, or who runs the RUN is not."""
+    dirs = list(dirs)
+    if run.who is None or any(d.path is None for d in dirs):
+        return use.unknown()
+    args = {id(t.arg) for d in dirs if d.option is not None for t in d.option.tokens if t.arg is not None}
+    return use.known([run.mount(d.path, sharing) for d in dirs if d.path is not None], fights, args)
 
 
-def env_assign_fights(run: Run, cmd: Command, names: Iterable[str]) -> list[Fight]:
-    """The ``X=1 cmd`` prefixes of ``cmd`` named ``names``, as fights."""
-    from ...shell_edits import assignments
-
+def off_fights(
+    run: Run, p: tools.Parsed, spec: tools.CacheSpec, env: Iterable[str] | None = None
+) -> list[Fight] | None:
+    """What in the RUN turns ``spec``'s cache off for the command ``p``: its
+    options (``--no-cache-dir``), and the ``X=1`` prefixes and ``export``s
+    of the variables ``env`` (default: the spec's ``off_env``); None when an
+    ``export`` cannot be cut."""
+    assert p.cmd is not None
+    names = tuple(spec.off_env if env is None else env)
+    exports = _export_fights(run, names) if names else []
+    if exports is None:
+        return None
     wanted = set(names)
-    return [CutAssignment(cmd, a.start, a.end) for a in assignments(run.script, cmd) if a.name in wanted]
+    options = [
+        CutArg(p.cmd, t.arg)
+        for o in p.options_named(*spec.off_options)
+        for t in o.tokens
+        if t.arg is not None
+    ]
+    prefixes = [
+        CutAssignment(p.cmd, a.start, a.end) for a in assignments(run.script, p.cmd) if a.name in wanted
+    ]
+    return [*options, *prefixes, *exports]
 
 
-def export_fights(run: Run, names: Iterable[str]) -> list[Fight] | None:
+def _export_fights(run: Run, names: Iterable[str]) -> list[Fight] | None:
     """``export X=1`` statements of the RUN setting one of ``names`` and
     nothing else, as statements to cut; None when one cannot be cut
     (inside a condition, or exporting other variables too)."""
@@ -404,21 +428,40 @@ class CacheMountRule(Rule):
     runtime_tools: tuple[str, ...] = ()
 
     # -- to implement -----------------------------------------------------
-    def uses(self, run: Run) -> list[Use]:  # pragma: no cover - abstract
+    def use(self, run: Run, cmd: Command) -> Use | None:  # pragma: no cover - abstract
+        """How ``cmd`` uses the cache (None: it does not)."""
         raise NotImplementedError
 
-    def reads_offline(self, run: Run) -> bool:
-        """The RUN reads the cache directory without filling it (an offline
-        install, an install without fetching the index first).  Such a RUN
-        never gets the mount, and an earlier RUN whose cache it reads keeps
-        writing it into the image."""
+    def cleaners(self, run: Run, uses: list[Use]) -> list[Fight] | None:
+        """Commands of the RUN that empty the cache of the tools ``uses``
+        run, to cut; None when one cannot go (the RUN is left alone)."""
+        return []
+
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        """``cmd`` reads the cache directory without filling it (an offline
+        install, an install without fetching the index first)."""
         return False
+
+    def reads_offline(self, run: Run) -> bool:
+        """A command of the RUN reads the cache offline
+        (:meth:`reads_offline_at`).  Such a RUN never gets the mount, and an
+        earlier RUN whose cache it reads keeps writing it into the image."""
+        return any(self.reads_offline_at(run, cmd) for cmd in run.script.commands)
 
     def exec_reads_offline(self, ins: Instruction) -> bool:
         """Same as reads_offline for an exec-form RUN (``RUN ["mvn", "-o"]``)."""
         return False
 
     # -- generic ------------------------------------------------------------
+    def uses(self, run: Run) -> list[Use]:
+        """The commands of the RUN that use the cache; the first one also
+        carries the :meth:`cleaners` to cut."""
+        out = [u for cmd in run.script.commands if (u := self.use(run, cmd)) is not None]
+        if out:
+            cleaners = self.cleaners(run, out)
+            out[0] = out[0].unknown() if cleaners is None else out[0].fighting(cleaners)
+        return out
+
     def check(self, ctx: Context) -> Iterator[Finding]:
         for run in runs(ctx):
             plan = self.plan(run)
@@ -498,11 +541,10 @@ __all__ = [
     "CutCommand",
     "CutStatement",
     "Fight",
-    "OptionDir",
     "Plan",
     "ReplaceArg",
     "Use",
-    "env_assign_fights",
-    "export_fights",
-    "option_path",
+    "filling",
+    "off_fights",
+    "with_dirs",
 ]

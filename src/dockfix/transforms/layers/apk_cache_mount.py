@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from ... import tools
-from ...analysis import per_instruction
 from ...shell import Command
+from ...tools._dirs import APK_PACKAGES
 from ._cache import Run
-from ._cache_rule import CacheMountRule, CutArg, CutCommand, Fight, ReplaceArg, Use
+from ._cache_rule import CacheMountRule, CutArg, CutCommand, Fight, ReplaceArg, Use, with_dirs
 
 _INSTALL = {"add", "upgrade", "fix"}
 _UPDATE_FLAGS = {"-U", "--update-cache", "--update"}
@@ -69,14 +69,9 @@ def _sub(cmd: Command) -> str | None:
 
 def _updated(run: Run, cmd: Command) -> bool:
     """``cmd`` fetches the index (-U) or an `apk update` always runs before it."""
-    if any(a.value in _UPDATE_FLAGS for a in cmd.args):
-        return True
-    for c in run.script.commands:
-        if c.start >= cmd.start:
-            break
-        if _sub(c) == "update" and not c.conditional and c.prev_op != "||":
-            return True
-    return False
+    return any(a.value in _UPDATE_FLAGS for a in cmd.args) or run.always_before(
+        cmd, lambda c: _sub(c) == "update"
+    )
 
 
 def _no_cache(cmd: Command):
@@ -145,11 +140,8 @@ class ApkCacheMount(CacheMountRule):
     summary = "Cache apk's index and packages with `RUN --mount=type=cache`"
     store = True
 
-    def reads_offline(self, run: Run) -> bool:
-        for cmd in run.script.commands:
-            if _sub(cmd) in _INSTALL and not _no_cache(cmd) and not _updated(run, cmd):
-                return True
-        return False
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        return _sub(cmd) in _INSTALL and not _no_cache(cmd) and not _updated(run, cmd)
 
     def _alpine(self, run: Run) -> bool:
         repo, tag = run.base, run.tag
@@ -157,53 +149,37 @@ class ApkCacheMount(CacheMountRule):
             return True
         if repo in _NOT_ALPINE or repo in _VARIANTS:
             return False
+        return not run.so_far("apk.other_manager", lambda c: c.program in _OTHER_MANAGERS)
 
-        def other_manager(ins) -> bool:
-            if ins.keyword != "RUN":
-                return False
-            script = run.facts.model.script(ins)
-            if script is None:
-                return False
-            return any(
-                c.program in ("apt-get", "apt", "dnf", "yum", "microdnf", "zypper", "dpkg", "rpm")
-                for c in script.commands
-            )
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        """``/var/cache/apk`` and ``/etc/apk/cache`` (:mod:`dockfix.tools.apk`),
+        for root in an Alpine image, without ``--cache-dir``."""
+        sub = _sub(cmd)
+        if sub not in _INSTALL:
+            return None
+        use = Use(cmd, f"apk {sub}")
+        dirs = [
+            run.cache_dir(spec, cmd, tools.parse(cmd, tool="apk")) for spec in (tools.apk.CACHE, APK_PACKAGES)
+        ]
+        if (
+            run.who is None
+            or not run.who.root
+            or any(d.option is not None for d in dirs)
+            or not self._alpine(run)
+        ):
+            return use
+        fights: list[Fight] = [
+            CutArg(cmd, a) if _updated(run, cmd) else ReplaceArg(cmd, a, "--update-cache")
+            for a in _no_cache(cmd)
+        ]
+        return with_dirs(run, use, dirs, fights, sharing="locked")
 
-        # (answered once per instruction for the whole file, not per RUN)
-        other_manager = per_instruction(run.tree, "cache_apk.other_manager", other_manager)
-        return not (run.chain.any("cache_apk.other_manager", other_manager) or other_manager(run.ins))
+    def cleaners(self, run: Run, uses: list[Use]) -> list[Fight]:
+        return [
+            CutCommand(cmd)
+            for cmd in run.script.commands
+            if (p := tools.parse(cmd, tool="apk")) is not None and tools.apk.is_cache_clean(p)
+        ]
 
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            sub = _sub(cmd)
-            if sub not in _INSTALL:
-                continue
-            use = Use(cmd, f"apk {sub}")
-            who = run.who
-            if (
-                who is None
-                or not who.root
-                or not self._alpine(run)
-                or any(
-                    a.value is None or a.value.startswith("--cache-dir")
-                    for a in cmd.args
-                    if "cache-dir" in a.text
-                )
-            ):
-                out.append(use)
-                continue
-            fights: list[Fight] = [
-                CutArg(cmd, a) if _updated(run, cmd) else ReplaceArg(cmd, a, "--update-cache")
-                for a in _no_cache(cmd)
-            ]
-            targets = [run.mount("/var/cache/apk", "locked"), run.mount("/etc/apk/cache", "locked")]
-            out.append(use.known(targets, fights))
-        if out:
-            cleaners = [
-                CutCommand(cmd)
-                for cmd in run.script.commands
-                if (p := tools.parse(cmd, tool="apk")) is not None and tools.apk.is_cache_clean(p)
-            ]
-            out[0] = out[0].fighting(cleaners)
-        return out
+
+_OTHER_MANAGERS = ("apt-get", "apt", "dnf", "yum", "microdnf", "zypper", "dpkg", "rpm")

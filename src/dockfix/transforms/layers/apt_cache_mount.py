@@ -10,12 +10,10 @@ from ._cache import (
     relation,
     runs,
 )
-from ._cache_rule import CacheMountRule, CutCommand, Use
+from ._cache_rule import CacheMountRule, CutCommand, Fight, Use, with_dirs
 
 _APT = ("apt-get", "apt")
 _INSTALL = tools.apt.FILLS_CACHE
-CACHE = "/var/cache/apt"
-LISTS = "/var/lib/apt/lists"
 KEEP_CACHE = (
     "rm -f /etc/apt/apt.conf.d/docker-clean; "
     "echo 'Binary::apt::APT::Keep-Downloaded-Packages \"true\";' > /etc/apt/apt.conf.d/keep-cache"
@@ -30,12 +28,7 @@ def _sub(cmd: Command) -> str | None:
 
 def _update_before(run: Run, cmd: Command) -> bool:
     """An `apt-get update` that always runs before ``cmd`` in this RUN."""
-    for c in run.script.commands:
-        if c.start >= cmd.start:
-            break
-        if _sub(c) == "update" and not c.conditional and c.prev_op != "||":
-            return True
-    return False
+    return run.always_before(cmd, lambda c: _sub(c) == "update")
 
 
 def _comments_start(tree, ins) -> int:
@@ -127,37 +120,29 @@ class AptCacheMount(CacheMountRule):
     summary = "Cache apt's lists and packages with `RUN --mount=type=cache`"
     store = True
 
-    def reads_offline(self, run: Run) -> bool:
-        for cmd in run.script.commands:
-            sub = _sub(cmd)
-            if (sub in _INSTALL or (cmd.program == "apt-cache")) and not _update_before(run, cmd):
-                return True
-        return False
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        return (_sub(cmd) in _INSTALL or cmd.program == "apt-cache") and not _update_before(run, cmd)
 
     def exec_reads_offline(self, ins) -> bool:
         vals = [w.value.rsplit("/", 1)[-1] for w in ins.args]
         return bool(vals) and vals[0] in _APT + ("apt-cache",) and any(v in _INSTALL for v in vals)
 
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            sub = _sub(cmd)
-            if sub not in _INSTALL:
-                continue
-            use = Use(cmd, f"{cmd.program} {sub}")
-            who = run.who
-            if who is None or not who.root:
-                out.append(use)
-                continue
-            out.append(use.known([run.mount(CACHE, "locked"), run.mount(LISTS, "locked")]))
-        if out:
-            cleaners = [
-                CutCommand(cmd)
-                for cmd in run.script.commands
-                if _sub(cmd) in ("clean", "autoclean", "auto-clean") and len(cmd.args) == 1
-            ]
-            out[0] = out[0].fighting(cleaners)
-        return out
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        sub = _sub(cmd)
+        if sub not in _INSTALL:
+            return None
+        use = Use(cmd, f"{cmd.program} {sub}")
+        if run.who is None or not run.who.root:
+            return use
+        dirs = [run.cache_dir(spec, cmd) for spec in (tools.apt.ARCHIVES, tools.apt.LISTS)]
+        return with_dirs(run, use, dirs, sharing="locked")
+
+    def cleaners(self, run: Run, uses: list[Use]) -> list[Fight]:
+        return [
+            CutCommand(cmd)
+            for cmd in run.script.commands
+            if _sub(cmd) in ("clean", "autoclean", "auto-clean") and len(cmd.args) == 1
+        ]
 
     def check(self, ctx):
         yield from super().check(ctx)
@@ -165,14 +150,13 @@ class AptCacheMount(CacheMountRule):
 
     # -- docker-clean ---------------------------------------------------------
     def _archive_mounted(self, run: Run) -> bool:
-        for ex in existing_mounts(run.facts, run.ins):
-            if (
-                ex.type == "cache"
-                and ex.target is not None
-                and relation(CACHE, ex.target) in ("equal", "inside")
-            ):
-                return True
-        return False
+        archives = run.cache_dir(tools.apt.ARCHIVES).path
+        return archives is not None and any(
+            ex.type == "cache"
+            and ex.target is not None
+            and relation(archives, ex.target) in ("equal", "inside")
+            for ex in existing_mounts(run.facts, run.ins)
+        )
 
     def _keeps(self, ins) -> bool:
         text = str(ins)

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import posixpath
 import re
 
 from ... import tools
-from ...analysis import per_instruction
-from ._cache import UNKNOWN, Run, Unknown
-from ._cache_rule import CacheMountRule, Use
+from ...shell import Command
+from ._cache import CommandFacts, Run
+from ._cache_rule import CacheMountRule, Use, with_dirs
 
 
 class BundlerCacheMount(CacheMountRule):
@@ -63,104 +62,48 @@ class BundlerCacheMount(CacheMountRule):
     name = "bundler-cache-mount"
     summary = "Cache the gems bundler / gem download with `RUN --mount=type=cache`"
 
-    def _kind(self, cmd) -> str | None:
-        """``install``/``update``/``cache`` (as written: ``package``...) for
-        bundle (a bare ``bundle`` installs), ``gem install``/``gem update``
-        (:mod:`dockfix.tools.bundler`)."""
+    def _parse(self, cmd: Command) -> tools.Parsed | None:
+        """``bundle install``/``update``/``cache`` (a bare ``bundle``
+        installs), ``gem install``/``update`` (:mod:`dockfix.tools.bundler`)."""
         p = tools.parse(cmd)
         if p is None or not p.sub_known:
             return None
-        if p.tool == "bundle" and p.is_sub("install", "update", "cache"):
-            return p.sub_tokens[0].text if p.sub_tokens else "install"
-        if p.tool == "gem" and p.is_sub("install", "update"):
-            return f"gem {p.sub}"
+        if (p.tool == "bundle" and p.is_sub("install", "update", "cache")) or (
+            p.tool == "gem" and p.is_sub("install", "update")
+        ):
+            return p
         return None
 
-    def reads_offline(self, run: Run) -> bool:
-        for cmd in run.script.commands:
-            kind = self._kind(cmd)
-            if kind is None:
-                continue
-            if kind in ("cache", "package", "pack"):
-                return True
-            if any(a.value in ("--local", "-l") for a in cmd.args):
-                return True
-        return False
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        p = self._parse(cmd)
+        return p is not None and (p.is_sub("cache") or any(a.value in ("--local", "-l") for a in cmd.args))
 
-    def _configured(self, run: Run) -> bool:
-        """`bundle config … path|deployment` earlier or in this RUN."""
-
-        def configures(ins) -> bool:
-            if ins.keyword != "RUN":
-                return False
-            script = run.facts.model.script(ins)
-            if script is None:
-                return False
-            for cmd in script.commands:
-                vals = [a.value or a.text for a in cmd.args]
-                if (
-                    cmd.program == "bundle"
-                    and vals[:1] == ["config"]
-                    and any(
-                        v in ("path", "deployment", "system", "app_config") or v.startswith("BUNDLE_")
-                        for v in vals
-                    )
-                ):
-                    return True
-            return False
-
-        configures = per_instruction(run.tree, "cache_bundler.configures", configures)
-        return run.chain.any("cache_bundler.configures", configures) or configures(run.ins)
-
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            kind = self._kind(cmd)
-            if kind is None:
-                continue
-            label = kind if kind.startswith("gem ") else f"bundle {kind}"
-            use = Use(cmd, label)
-            target = self._target(run, cmd) if run.who is not None else None
-            out.append(use.known([run.mount(target)]) if target is not None else use)
-        return out
-
-    def _target(self, run: Run, cmd) -> str | None:
-        vals = [a.value for a in cmd.args]
-        if any(v is None for v in vals):
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        p = self._parse(cmd)
+        if p is None:
             return None
-        gem_home = run.env_dir("GEM_HOME", cmd)
-        if gem_home is UNKNOWN:
-            return None
-        if cmd.program == "gem":
-            if gem_home is None:
-                return None
-            if any(
-                v in ("-i", "--install-dir", "--user-install") or (v or "").startswith("--install-dir=")
-                for v in vals
-            ):
-                return None
-            return posixpath.join(gem_home, "cache")  # type: ignore[arg-type]
-        if any(
-            v in ("--path", "--deployment", "--system", "--standalone") or (v or "").startswith("--path=")
-            for v in vals
+        written = p.sub_tokens[0].text if p.sub_tokens else "install"  # as written: `bundle package`
+        use = Use(cmd, f"gem {p.sub}" if p.tool == "gem" else f"bundle {written}")
+        if (
+            any(a.value is None for a in cmd.args)
+            or p.has("--install-dir")
+            or (p.tool == "bundle" and run.so_far("bundler.configures", _configures))
         ):
-            return None
-        if self._configured(run):
-            return None
-        path = run.lookup("BUNDLE_PATH", cmd)
-        if isinstance(path, Unknown):
-            return None
-        if path is None or path == "":
-            if run.lookup("BUNDLE_DEPLOYMENT", cmd) not in (None, "", "0", "false"):
-                return None  # deployment mode installs into vendor/bundle
-            if gem_home is None:
-                return None
-            return posixpath.join(gem_home, "cache")  # type: ignore[arg-type]
-        if not path.startswith("/"):
-            return None
-        if run.base != "ruby":
-            return None
-        m = re.match(r"(\d+)\.(\d+)", run.tag)
-        if not m:
-            return None
-        return posixpath.join(posixpath.normpath(path), "ruby", f"{m.group(1)}.{m.group(2)}.0", "cache")
+            return use
+        return with_dirs(run, use, [tools.bundler.gem_cache(CommandFacts(run, cmd), p, _ruby_abi(run))])
+
+
+def _configures(cmd: Command) -> bool:
+    """``bundle config … path|deployment|…``: the install path is configured."""
+    vals = [a.value or a.text for a in cmd.args]
+    return (
+        cmd.program == "bundle"
+        and vals[:1] == ["config"]
+        and any(v in tools.bundler.BUNDLE_SETTINGS or v.startswith("BUNDLE_") for v in vals)
+    )
+
+
+def _ruby_abi(run: Run) -> str | None:
+    """Ruby's ABI version (``3.3.0``) read from an official ``ruby`` image's tag."""
+    m = re.match(r"(\d+)\.(\d+)", run.tag) if run.base == "ruby" else None
+    return f"{m.group(1)}.{m.group(2)}.0" if m else None

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import posixpath
-
 from ... import tools
 from ...shell import Command
-from ._cache import UNKNOWN, Run
-from ._cache_rule import CacheMountRule, Use
+from ._cache import Run, norm
+from ._cache_rule import CacheMountRule, Use, filling, with_dirs
 
 
 class CargoCacheMount(CacheMountRule):
@@ -61,49 +59,33 @@ class CargoCacheMount(CacheMountRule):
     store = True
     runtime_tools = ("cargo",)
 
-    def _parse(self, cmd: Command) -> tools.Parsed | None:
-        """A ``cargo`` command that downloads crates (:mod:`dockfix.tools.cargo`)."""
-        p = tools.parse(cmd, tool="cargo")
-        return p if p is not None and tools.cargo.fills_cache(p) else None
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        p = filling(cmd, "cargo")
+        return p is not None and (
+            tools.cargo.offline(p) or str(run.lookup("CARGO_NET_OFFLINE", cmd)).lower() == "true"
+        )
 
-    def _sub(self, cmd: Command) -> str | None:
-        """The subcommand as written (``b`` for ``cargo b``, ``build`` for
-        ``cargo +nightly build``), when the command downloads crates."""
-        p = self._parse(cmd)
-        return p.sub_tokens[0].text if p is not None else None
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        """Cargo's registry and git folders.  Only the rust images are known
+        to set ``CARGO_HOME``: Cargo's default (``~/.cargo``) is taken only
+        when ``PATH`` holds a ``…/.cargo/bin``, where rustup put Cargo."""
+        p = filling(cmd, "cargo")
+        if p is None:
+            return None
+        use = Use(cmd, f"cargo {p.sub_tokens[0].text}")  # as written: `cargo b`
+        assume = {}
+        path = run.lookup("PATH", cmd)
+        if isinstance(path, str):
+            home = next((part[: -len("/bin")] for part in path.split(":") if _rustup_bin(part)), None)
+            if home is not None:
+                assume["CARGO_HOME"] = home
+        dirs = [
+            run.cache_dir(spec, cmd, p, assume=assume) for spec in (tools.cargo.REGISTRY, tools.cargo.GIT)
+        ]
+        if any(d.by_default for d in dirs):
+            return use
+        return with_dirs(run, use, dirs)
 
-    def reads_offline(self, run: Run) -> bool:
-        for cmd in run.script.commands:
-            p = self._parse(cmd)
-            if p is None:
-                continue
-            if tools.cargo.offline(p):
-                return True
-            if str(run.lookup("CARGO_NET_OFFLINE", cmd)).lower() == "true":
-                return True
-        return False
 
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            sub = self._sub(cmd)
-            if sub is None:
-                continue
-            use = Use(cmd, f"cargo {sub}")
-            if run.who is None:
-                out.append(use)
-                continue
-            home = run.env_dir("CARGO_HOME", cmd)
-            if home is None:
-                # rustup installed by the file: PATH holds ~/.cargo/bin
-                path = run.lookup("PATH", cmd)
-                if isinstance(path, str):
-                    for part in path.split(":"):
-                        if part.endswith("/.cargo/bin") and part.startswith("/"):
-                            home = part[: -len("/bin")]
-                            break
-            if home is UNKNOWN or home is None:
-                out.append(use)  # only the rust images are known to set it
-                continue
-            out.append(use.known([run.mount(posixpath.join(home, sub)) for sub in ("registry", "git")]))
-        return out
+def _rustup_bin(part: str) -> bool:
+    return part.endswith("/.cargo/bin") and norm(part) is not None

@@ -1,11 +1,17 @@
 from __future__ import annotations
 
-import posixpath
-
 from ... import tools
-from ...analysis import per_instruction
-from ._cache import UNKNOWN, Run, file_value
-from ._cache_rule import CacheMountRule, CutArg, CutCommand, Use, env_assign_fights, export_fights
+from ...shell import Command
+from ._cache import Run
+from ._cache_rule import (
+    CacheMountRule,
+    CutAssignment,
+    CutCommand,
+    Fight,
+    Use,
+    off_fights,
+    with_dirs,
+)
 
 #: composer commands that download packages (``global require`` too)
 _INSTALLS = ("install", "update", "require", "create-project", "reinstall")
@@ -65,73 +71,44 @@ class ComposerCacheMount(CacheMountRule):
     name = "composer-cache-mount"
     summary = "Cache Composer downloads with `RUN --mount=type=cache`"
 
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            p = tools.parse(cmd, tool="composer")
-            if p is None or not p.is_sub(*_INSTALLS, *(f"global {s}" for s in _INSTALLS)):
-                continue
-            use = Use(cmd, f"composer {p.sub_tokens[0].text}")
-            target = self._target(run, cmd)
-            assigns = env_assign_fights(run, cmd, ["COMPOSER_CACHE_DIR"])
-            exports = export_fights(run, ["COMPOSER_CACHE_DIR"])
-            if (
-                target is None
-                or run.who is None
-                or exports is None
-                # a per-command COMPOSER_CACHE_DIR=/dev/null only disables the cache
-                or (assigns and run.lookup("COMPOSER_CACHE_DIR", cmd) not in ("/dev/null", "", "0"))
-            ):
-                out.append(use)
-                continue
-            no_cache = [CutArg(cmd, a) for a in cmd.args if a.value == "--no-cache"]
-            out.append(use.known([run.mount(target)], no_cache + assigns + exports))
-        if out:
-            cleaners = [CutCommand(cmd) for cmd in run.script.commands if _clears_cache(cmd)]
-            out[0] = out[0].fighting(cleaners)
-        return out
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        p = tools.parse(cmd, tool="composer")
+        if p is None or not p.is_sub(*_INSTALLS, *(f"global {s}" for s in _INSTALLS)):
+            return None
+        use = Use(cmd, f"composer {p.sub_tokens[0].text}")
+        # a COMPOSER_CACHE_DIR=… prefix or export is cut: the folder is the file's
+        d = run.cache_dir(tools.composer.CACHE, cmd, p, file_only=["COMPOSER_CACHE_DIR"])
+        if not d.set_by("COMPOSER_CACHE_DIR", "COMPOSER_HOME") and (
+            # Composer's home (and so its cache) moves with an XDG_* variable
+            # or with global configuration the mount would hide
+            run.chain.any("cache_composer.sets_xdg", _sets_xdg)
+            or run.so_far("composer.global", _global, _home)
+        ):
+            return use
+        fights = off_fights(run, p, tools.composer.CACHE, ["COMPOSER_CACHE_DIR"])
+        # a per-command COMPOSER_CACHE_DIR=/dev/null only disables the cache; another value moves it
+        prefixed = fights is not None and any(isinstance(f, CutAssignment) for f in fights)
+        if fights is None or (
+            prefixed and run.lookup("COMPOSER_CACHE_DIR", cmd) not in ("/dev/null", "", "0")
+        ):
+            return use
+        return with_dirs(run, use, [d], fights)
 
-    def _target(self, run: Run, cmd) -> str | None:
-        cache = file_value(run.facts, "COMPOSER_CACHE_DIR")
-        if cache is not None:
-            if not isinstance(cache, str) or not cache.startswith("/") or cache.startswith("/dev"):
-                return None
-            return posixpath.normpath(cache)
-        home = run.env_dir("COMPOSER_HOME", cmd)
-        if home is UNKNOWN:
-            return None
-        if home is not None:
-            return posixpath.join(home, "cache")
-        if run.chain.any("cache_composer.sets_xdg", _sets_xdg):
-            return None
-        if self._global_config(run):
-            return None
-        user_home = run.home(cmd)
-        if user_home is None:
-            return None
-        return posixpath.join(user_home, ".composer/cache")
+    def cleaners(self, run: Run, uses: list[Use]) -> list[Fight]:
+        return [CutCommand(cmd) for cmd in run.script.commands if _clears_cache(cmd)]
 
-    def _global_config(self, run: Run) -> bool:
-        def configures(ins) -> bool:
-            if ins.keyword in ("COPY", "ADD") and ins.args:
-                dest = ins.args[-1].value
-                if ".composer" in dest or ".config/composer" in dest or ".config/" in dest:
-                    return True
-            if ins.keyword != "RUN":
-                return False
-            script = run.facts.model.script(ins)
-            if script is None:
-                return False
-            for c in script.commands:
-                vals = [a.value or a.text for a in c.args]
-                if c.program in ("composer", "composer.phar") and (
-                    "global" in vals or ("config" in vals and ("-g" in vals or "--global" in vals))
-                ):
-                    return True
-            return False
 
-        configures = per_instruction(run.tree, "cache_composer.configures", configures)
-        return run.chain.any("cache_composer.configures", configures) or configures(run.ins)
+def _home(dest: str) -> bool:
+    """A COPY into Composer's home (global configuration)."""
+    return ".composer" in dest or ".config/composer" in dest or ".config/" in dest
+
+
+def _global(cmd: Command) -> bool:
+    """``composer global …`` / ``composer config --global``."""
+    vals = [a.value or a.text for a in cmd.args]
+    return cmd.program in ("composer", "composer.phar") and (
+        "global" in vals or ("config" in vals and ("-g" in vals or "--global" in vals))
+    )
 
 
 def _sets_xdg(ins) -> bool:

@@ -1,11 +1,9 @@
 from __future__ import annotations
 
-import posixpath
-
 from ... import tools
 from ...shell import Command
-from ._cache import UNKNOWN, Mount, Run, norm
-from ._cache_rule import CacheMountRule, CutCommand, Fight, Use
+from ._cache import Run
+from ._cache_rule import CacheMountRule, CutCommand, Fight, Use, filling, with_dirs
 
 
 class GoCacheMount(CacheMountRule):
@@ -66,66 +64,34 @@ class GoCacheMount(CacheMountRule):
     store = True
     runtime_tools = ("go",)
 
-    def _sub(self, cmd: Command) -> str | None:
-        """The subcommand of a ``go`` command that downloads modules
-        (``build``, ``mod download``), else None (:mod:`dockfix.tools.go`)."""
-        p = tools.parse(cmd, tool="go")
-        return p.sub if p is not None and tools.go.fills_cache(p) else None
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        return filling(cmd, "go") is not None and run.lookup("GOPROXY", cmd) == "off"
 
-    def reads_offline(self, run: Run) -> bool:
-        for cmd in run.script.commands:
-            if self._sub(cmd) is not None and run.lookup("GOPROXY", cmd) == "off":
-                return True
-        return False
-
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            sub = self._sub(cmd)
-            if sub is None:
-                continue
-            use = Use(cmd, f"go {sub}")
-            targets = self._targets(run, cmd, sub) if run.who is not None else None
-            out.append(use.known(targets) if targets is not None else use)
-        if out and all(u.targets is not None for u in out):
-            cleaners = self._cleaners(run)
-            # a `go clean -modcache` that cannot go would fail on the mount point
-            out[0] = out[0].unknown() if cleaners is None else out[0].fighting(cleaners)
-        return out
-
-    def _targets(self, run: Run, cmd: Command, sub: str) -> list[Mount] | None:
+    def use(self, run: Run, cmd: Command) -> Use | None:
         """The module cache and, for the commands that compile, the build
-        cache; None when one cannot be known."""
-        modcache = run.env_dir("GOMODCACHE", cmd)
-        if modcache is UNKNOWN:
+        cache.  Only the golang images are known to set ``GOPATH``: Go's
+        default folders are taken only when the file sets ``GOPATH``/
+        ``GOMODCACHE`` (and, outside the golang images, ``GOCACHE``,
+        ``XDG_CACHE_HOME`` or ``HOME``) — another image may move them."""
+        p = filling(cmd, "go")
+        if p is None:
             return None
-        if modcache is None:
-            gopath = run.lookup("GOPATH", cmd)
-            if not isinstance(gopath, str) or not gopath:
-                return None  # only the golang images are known to set GOPATH
-            first = norm(gopath.split(":")[0])
-            if first is None:
-                return None
-            modcache = posixpath.join(first, "pkg/mod")
-        targets = [run.mount(modcache)]
-        if sub not in tools.go.COMPILES:
-            return targets
-        gocache = run.env_dir("GOCACHE", cmd)
-        if gocache is UNKNOWN:
-            return None
-        if gocache is None:
-            golang = run.base == "golang"
-            if not golang and run.lookup("XDG_CACHE_HOME", cmd) is None and run.lookup("HOME", cmd) is None:
-                return None  # another image may set GOCACHE
-            base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
-            if base is None:
-                return None
-            gocache = posixpath.join(base, "go-build")
-        if gocache == "off":
-            return None
-        return targets + [run.mount(gocache)]
+        use = Use(cmd, f"go {p.sub}")
+        dirs = [run.cache_dir(tools.go.MODCACHE, cmd, p)]
+        if tools.go.compiles(p):
+            dirs.append(run.cache_dir(tools.go.BUILDCACHE, cmd, p))
+            if (
+                not dirs[-1].set_by("GOCACHE")
+                and run.base != "golang"
+                and run.lookup("XDG_CACHE_HOME", cmd) is None
+                and run.lookup("HOME", cmd) is None
+            ):
+                return use
+        if dirs[0].by_default:
+            return use
+        return with_dirs(run, use, dirs)
 
-    def _cleaners(self, run: Run) -> list[Fight] | None:
+    def cleaners(self, run: Run, uses: list[Use]) -> list[Fight] | None:
         """``go clean -modcache``/``-cache`` commands to cut; None when one
         also cleans packages (it cannot go, and would fail on the mount)."""
         out: list[Fight] = []

@@ -3,8 +3,9 @@ from __future__ import annotations
 import posixpath
 
 from ... import tools
-from ._cache import UNKNOWN, Run, norm
-from ._cache_rule import CacheMountRule, Use, option_path
+from ...shell import Command
+from ._cache import Run, norm
+from ._cache_rule import CacheMountRule, Use, with_dirs
 
 _MAVEN = tools.jvm.MAVEN.programs
 _GRADLE = tools.jvm.GRADLE.programs
@@ -66,13 +67,10 @@ class JvmCacheMount(CacheMountRule):
     store = True
     runtime_tools = _MAVEN + _GRADLE
 
-    def reads_offline(self, run: Run) -> bool:
-        for cmd in run.script.commands:
-            if cmd.program in _MAVEN and any(a.value in ("-o", "--offline") for a in cmd.args):
-                return True
-            if cmd.program in _GRADLE and any(a.value == "--offline" for a in cmd.args):
-                return True
-        return False
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        if cmd.program in _MAVEN and any(a.value in ("-o", "--offline") for a in cmd.args):
+            return True
+        return cmd.program in _GRADLE and any(a.value == "--offline" for a in cmd.args)
 
     def exec_reads_offline(self, ins) -> bool:
         vals = [w.value for w in ins.args]
@@ -83,65 +81,29 @@ class JvmCacheMount(CacheMountRule):
             prog in _GRADLE and "--offline" in vals
         )
 
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            if cmd.program in _MAVEN:
-                out.append(self._maven(run, cmd))
-            elif cmd.program in _GRADLE:
-                out.append(self._gradle(run, cmd))
-        return out
-
-    def _maven(self, run: Run, cmd) -> Use:
-        use = Use(cmd, cmd.program)
-        if run.who is None:
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        """Maven's local repository; Gradle's caches (and the wrapper's
+        distributions for ``./gradlew``).  Java finds ``~`` in the user's
+        ``/etc/passwd`` entry, not in ``$HOME`` (:mod:`dockfix.tools.jvm`)."""
+        if cmd.program in _MAVEN:
+            use, specs = Use(cmd, cmd.program), [tools.jvm.MAVEN_REPO]
+            p = tools.parse(cmd, tool="mvn")
+        elif cmd.program in _GRADLE:
+            use, specs = (
+                Use(cmd, "./gradlew" if cmd.program == "gradlew" else "gradle"),
+                [tools.jvm.GRADLE_CACHES],
+            )
+            p = tools.parse(cmd, tool="gradle")
+            if p is not None and tools.jvm.wrapper(p):
+                specs.append(tools.jvm.GRADLE_WRAPPER)
+        else:
+            return None
+        if p is None:
             return use
-        for var in ("MAVEN_OPTS", "MAVEN_ARGS", "MAVEN_CONFIG", "JAVA_TOOL_OPTIONS"):
-            v = run.lookup(var, cmd)
-            if v is UNKNOWN or (isinstance(v, str) and "maven.repo.local" in v):
-                return use
-        repo = None
-        option_args: set[int] = set()
-        for a in cmd.args:
-            v = a.value if a.value is not None else a.text
-            if v.startswith("-Dmaven.repo.local="):
-                repo = run.path(a.text.split("=", 1)[1], cmd)
-                if repo is None:
-                    return use
-                option_args.add(id(a))
-        if repo is None:
-            home = run.home(cmd)
-            if home is None:
-                return use
-            repo = posixpath.join(home, ".m2/repository")
-        return use.known([run.mount(repo)], option_args=option_args)
-
-    def _gradle(self, run: Run, cmd) -> Use:
-        use = Use(cmd, "./gradlew" if cmd.program == "gradlew" else "gradle")
-        if run.who is None:
-            return use
-        opt = option_path(run, cmd, ["--gradle-user-home", "-g"])
-        guh = opt.path
-        if guh is UNKNOWN:
-            return use
-        if guh is None:
-            env = run.env_dir("GRADLE_USER_HOME", cmd)
-            if env is UNKNOWN:
-                return use
-            if env is None:
-                opts = run.lookup("GRADLE_OPTS", cmd)
-                if opts is UNKNOWN or (isinstance(opts, str) and "gradle.user.home" in opts):
-                    return use
-                home = run.home(cmd)
-                if home is None:
-                    return use
-                env = posixpath.join(home, ".gradle")
-            guh = env
-        assert isinstance(guh, str)
-        targets = [run.mount(posixpath.join(guh, "caches"))]
-        if cmd.program == "gradlew":
-            targets.append(run.mount(posixpath.join(guh, "wrapper")))
-        return use.known(targets, option_args=opt.args)
+        dirs = [run.cache_dir(spec, cmd, p) for spec in specs]
+        if any(isinstance(d.source, tools.FromDefine) and d.option is None for d in dirs):
+            return use  # set in MAVEN_OPTS & co: not written into the RUN's words
+        return with_dirs(run, use, dirs)
 
 
 __all__ = ["JvmCacheMount", "norm"]

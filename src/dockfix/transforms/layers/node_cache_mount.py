@@ -1,70 +1,17 @@
 from __future__ import annotations
 
-import json
-import posixpath
-import re
-
 from ... import tools
-from ...analysis import per_instruction
 from ...shell import Command
-from ._cache import UNKNOWN, Run, norm
-from ._cache_rule import CacheMountRule, CutCommand, Fight, Use, option_path
+from ._cache import Run
+from ._cache_rule import CacheMountRule, CutCommand, Fight, Use, with_dirs
+from ._node_cache import npm_env, parse, rc_sets, yarn
 
 #: subcommands that fill the package cache (canonical names: :mod:`dockfix.tools.node`)
-_NPM_SUBS = ("install", "ci", "update", "install-test", "install-ci-test", "rebuild")
-_YARN_SUBS = ("install", "add", "upgrade", "global add", "import", "workspaces focus")
-_PNPM_SUBS = ("install", "add", "fetch", "update", "install-test")
-
-
-def _parse(cmd: Command, tool: str, subs: tuple[str, ...]) -> tools.Parsed | None:
-    """``cmd`` read with ``tool``'s grammar when it runs one of ``subs``."""
-    p = tools.parse(cmd, tool=tool)
-    return p if p is not None and p.is_sub(*subs) else None
-
-
-def _npm_env(run: Run, cmd: Command | None, key: str):
-    """An npm config key from the environment (``npm_config_<key>``, any
-    case): a str, None, or UNKNOWN."""
-    for name in (f"npm_config_{key}", f"NPM_CONFIG_{key.upper()}"):
-        v = run.lookup(name, cmd)
-        if v is not None:
-            return v
-    return None
-
-
-def _rc_sets(run: Run, names: tuple[str, ...], keys: tuple[str, ...]) -> bool:
-    """Does an rc file of the build context (or a `config set` in the
-    file) set one of ``keys``?"""
-    bc = run.ctx.build_context
-    if bc is not None:
-        for name in names:
-            text = bc.read_text(name)
-            if text and any(re.search(rf"(?m)^\s*{re.escape(k)}\s*[=:]", text) for k in keys):
-                return True
-
-    def sets(ins) -> bool:
-        if ins.keyword in ("COPY", "ADD") and ins.args:
-            dest = ins.args[-1].value
-            if any(dest.rstrip("/").endswith(n) for n in names) and bc is None:
-                return True
-        if ins.keyword != "RUN":
-            return False
-        script = run.facts.model.script(ins)
-        if script is None:
-            return False
-        for cmd in script.commands:
-            vals = [a.value or a.text for a in cmd.args]
-            if (
-                cmd.program in ("npm", "yarn", "pnpm")
-                and "config" in vals[:2]
-                and any(any(k in v for k in keys) for v in vals)
-            ):
-                return True
-        return False
-
-    key = ("cache_node.rc_sets", names, keys, bc is None)
-    sets = per_instruction(run.tree, key, sets)
-    return run.chain.any(key, sets) or sets(run.ins)
+_SUBS = {
+    "npm": ("install", "ci", "update", "install-test", "install-ci-test", "rebuild"),
+    "yarn": ("install", "add", "upgrade", "global add", "import", "workspaces focus"),
+    "pnpm": ("install", "add", "fetch", "update", "install-test"),
+}
 
 
 class NodeCacheMount(CacheMountRule):
@@ -140,254 +87,69 @@ class NodeCacheMount(CacheMountRule):
     summary = "Cache npm / yarn / pnpm downloads with `RUN --mount=type=cache`"
     runtime_tools = ("npx",)
 
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        tools: set[str] = set()
-        for cmd in run.script.commands:
-            use = None
-            if cmd.program == "npm":
-                use = self._npm(run, cmd)
-            elif cmd.program == "yarn":
-                use = self._yarn(run, cmd)
-            elif cmd.program == "pnpm":
-                use = self._pnpm(run, cmd)
-            if use is not None:
-                out.append(use)
-                tools.add(cmd.program)  # type: ignore[arg-type]
-        if out:
-            out[0] = out[0].fighting(self._cleaners(run, tools))
-        return out
+    def reads_offline_at(self, run: Run, cmd: Command) -> bool:
+        if cmd.program in _SUBS and any(a.value == "--offline" for a in cmd.args):
+            return True
+        return cmd.program == "npm" and (npm_env(run, cmd, "offline") or "") in ("true", "1")
 
-    def reads_offline(self, run: Run) -> bool:
-        for cmd in run.script.commands:
-            if cmd.program in ("npm", "yarn", "pnpm") and any(a.value == "--offline" for a in cmd.args):
-                return True
-            if cmd.program == "npm" and (_npm_env(run, cmd, "offline") or "") in ("true", "1"):
-                return True
-        return False
-
-    # -- npm -----------------------------------------------------------------
-    def _npm(self, run: Run, cmd: Command) -> Use | None:
-        p = _parse(cmd, "npm", _NPM_SUBS)
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        p = parse(cmd, _SUBS)
         if p is None:
             return None
-        use = Use(cmd, f"npm {p.sub_tokens[0].text}")
-        option = option_path(run, cmd, ["--cache"])
-        opt = option.path
-        if opt is UNKNOWN:
-            return use
-        if opt is None:
-            env = _npm_env(run, cmd, "cache")
-            if env is UNKNOWN:
-                return use
-            if isinstance(env, str):
-                opt = norm(env)
-                if opt is None:
-                    return use
-            else:
-                if _rc_sets(run, (".npmrc",), ("cache",)):
-                    return use
-                home = run.home(cmd)
-                if home is None:
-                    return use
-                opt = posixpath.join(home, ".npm")
-        if run.who is None or not isinstance(opt, str):
-            return use
-        return use.known([run.mount(opt)], option_args=option.args)
+        use = Use(cmd, f"{p.tool} {p.sub_tokens[0].text}" if p.sub_tokens else p.tool, tool=p.tool)
+        d = self._yarn_folder(run, cmd, p) if p.tool == "yarn" else self._folder(run, cmd, p)
+        return use if d is None else with_dirs(run, use, [d])
 
-    # -- yarn ----------------------------------------------------------------
-    def _yarn_flavor(self, run: Run):
-        """("classic", None) or ("berry", major or None, global_cache or None)."""
-        bc = run.ctx.build_context
-        major = None
-        berry = False
-        global_cache = None
-        if bc is not None:
-            rc = bc.read_text(".yarnrc.yml")
-            if rc is not None:
-                berry = True
-                m = re.search(r"(?m)^\s*yarnPath:\s*['\"]?\S*yarn-(\d+)\.", rc)
-                if m:
-                    major = int(m.group(1))
-                m = re.search(r"(?m)^\s*enableGlobalCache:\s*['\"]?(true|false)", rc)
-                if m:
-                    global_cache = m.group(1) == "true"
-                if re.search(r"(?m)^\s*(cacheFolder|globalFolder):", rc):
-                    return ("unknown", None, None)
-            pkg = bc.read_text("package.json")
-            if pkg:
-                try:
-                    pm = json.loads(pkg).get("packageManager")
-                except (ValueError, AttributeError):
-                    pm = None
-                if isinstance(pm, str) and pm.startswith("yarn@"):
-                    m = re.match(r"yarn@(\d+)", pm)
-                    if m:
-                        major = int(m.group(1))
-                        berry = berry or major >= 2
+    def _folder(self, run: Run, cmd: Command, p: tools.Parsed) -> tools.CacheDir | None:
+        """npm's cache or pnpm's store; None when a setting this rule does
+        not read (an rc file, ``config set``) may move it."""
+        if p.tool == "npm":
+            d = run.cache_dir(tools.node.NPM_CACHE, cmd, p)
+            moved = not d.set_by("npm_config_cache", "NPM_CONFIG_CACHE") and rc_sets(
+                run, (".npmrc",), ("cache",)
+            )
+        else:
+            d = run.cache_dir(tools.node.PNPM_STORE, cmd, p)
+            moved = not d.set_by("npm_config_store_dir") and (
+                # spellings npm's config reads too (:data:`tools.node.PNPM_STORE` names one)
+                any(run.lookup(n, cmd) is not None for n in _STORE_DIR_SPELLINGS)
+                or rc_sets(run, (".npmrc",), ("store-dir",))
+            )
+        return None if moved else d
 
-        def asks(ins) -> str | None:
-            """The yarn version the last `yarn set version` or `corepack
-            prepare yarn@…` of ``ins`` asks for."""
-            version = None
-            if ins.keyword != "RUN":
-                return version
-            script = run.facts.model.script(ins)
-            if script is None:
-                return version
-            for cmd in script.commands:
-                vals = [a.value or "" for a in cmd.args]
-                found = None
-                if cmd.program == "yarn" and vals[:2] == ["set", "version"] and len(vals) > 2:
-                    found = vals[2]
-                elif cmd.program == "corepack" and vals[:1] in (["prepare"], ["use"], ["install"]):
-                    found = next((v[5:] for v in vals if v.startswith("yarn@")), None)
-                if found is not None:
-                    version = found
-            return version
-
-        asks = per_instruction(run.tree, "cache_node.yarn_version", asks)
-
-        def last_version(version: str | None, ins) -> str | None:
-            found = asks(ins)
-            return version if found is None else found
-
-        # each such command decides both berry and major: only the last counts
-        version = last_version(run.chain.fold("cache_node.yarn_version", last_version, None), run.ins)
-        if version is not None:
-            if version in ("classic", "1") or version.startswith("1."):
-                berry, major = False, 1
-            else:
-                berry = True
-                m = re.match(r"(\d+)", version)
-                major = int(m.group(1)) if m else (4 if version in ("stable", "berry", "latest") else None)
-        if not berry:
-            return ("classic", None, None)
-        if global_cache is None and major is not None:
-            global_cache = major >= 4
-        return ("berry", major, global_cache)
-
-    def _yarn(self, run: Run, cmd: Command) -> Use | None:
-        p = _parse(cmd, "yarn", _YARN_SUBS)
-        if p is None:
-            return None
-        use = Use(cmd, f"yarn {p.sub_tokens[0].text}" if p.sub_tokens else "yarn")
-        if run.who is None:
-            return use
-        flavor = self._yarn_flavor(run)
-        if flavor[0] == "unknown":
-            return use
-        if flavor[0] == "classic":
-            option = option_path(run, cmd, ["--cache-folder"])
-            opt = option.path
-            if opt is UNKNOWN:
-                return use
-            if opt is None:
-                env = run.env_dir("YARN_CACHE_FOLDER", cmd)
-                if env is UNKNOWN:
-                    return use
-                if env is None:
-                    if _rc_sets(run, (".yarnrc", ".npmrc"), ("cache-folder", "yarn-offline-mirror")):
-                        return use
-                    xdg = run.env_dir("XDG_CACHE_HOME", cmd)
-                    if xdg is UNKNOWN:
-                        return use
-                    if xdg is not None:
-                        env = posixpath.join(xdg, "yarn")
-                    elif run.who.root:
-                        env = "/usr/local/share/.cache/yarn"
-                    else:
-                        home = run.home(cmd)
-                        if home is None:
-                            return use
-                        env = posixpath.join(home, ".cache/yarn")
-                opt = env
-            assert isinstance(opt, str)
-            return use.known([run.mount(opt)], option_args=option.args)
-        # berry
-        _kind, _major, global_cache = flavor
-        if global_cache is None:
-            return use
-        if (
-            run.lookup("YARN_CACHE_FOLDER", cmd) is not None
-            or run.lookup("YARN_ENABLE_GLOBAL_CACHE", cmd) is not None
-        ):
-            return use
-        folder = run.env_dir("YARN_GLOBAL_FOLDER", cmd)
-        if folder is UNKNOWN:
-            return use
-        if folder is None:
-            xdg = run.env_dir("XDG_DATA_HOME", cmd)
-            if xdg is UNKNOWN:
-                return use
-            if xdg is not None:
-                folder = posixpath.join(xdg, "yarn/berry")
-            else:
-                home = run.home(cmd)
-                if home is None:
-                    return use
-                folder = posixpath.join(home, ".yarn/berry")
-        assert isinstance(folder, str)
-        return use.known([run.mount(posixpath.join(folder, "cache"))])
-
-    # -- pnpm ----------------------------------------------------------------
-    def _pnpm(self, run: Run, cmd: Command) -> Use | None:
-        p = _parse(cmd, "pnpm", _PNPM_SUBS)
-        if p is None:
-            return None
-        use = Use(cmd, f"pnpm {p.sub_tokens[0].text}")
-        option = option_path(run, cmd, ["--store-dir"])
-        opt = option.path
-        if opt is UNKNOWN:
-            return use
-        if opt is None:
-            env = _npm_env(run, cmd, "store_dir")
-            if env is None:
-                env = _npm_env(run, cmd, "store-dir")
-            if env is UNKNOWN:
-                return use
-            if isinstance(env, str):
-                return use  # relative / `~` forms resolved by pnpm itself
-            if _rc_sets(run, (".npmrc",), ("store-dir",)):
-                return use
-            home_dir = run.env_dir("PNPM_HOME", cmd)
-            if home_dir is UNKNOWN:
-                return use
-            if home_dir is None:
-                data = run.xdg("XDG_DATA_HOME", ".local/share", cmd)
-                if data is None:
-                    return use
-                home_dir = posixpath.join(data, "pnpm")
-            opt = posixpath.join(home_dir, "store")
-        if run.who is None or not isinstance(opt, str):
-            return use
-        return use.known([run.mount(opt)], option_args=option.args)
+    def _yarn_folder(self, run: Run, cmd: Command, p: tools.Parsed) -> tools.CacheDir | None:
+        """yarn classic's cache, or yarn berry's global cache; None when
+        the version or a setting this rule does not read may move it."""
+        kind = yarn(run)
+        if kind.kind == "classic":
+            d = run.cache_dir(tools.node.YARN_CLASSIC_CACHE, cmd, p)
+            rc = (".yarnrc", ".npmrc"), ("cache-folder", "yarn-offline-mirror")
+            moved = not d.set_by("YARN_CACHE_FOLDER") and rc_sets(run, *rc)
+        else:
+            d = run.cache_dir(tools.node.YARN_BERRY_CACHE, cmd, p)
+            moved = (
+                kind.global_cache is None  # not known, or a .yarnrc.yml moves the cache ("unknown")
+                or run.lookup("YARN_CACHE_FOLDER", cmd) is not None
+                or run.lookup("YARN_ENABLE_GLOBAL_CACHE", cmd) is not None
+            )
+        return None if moved else d
 
     # -- cleaners ---------------------------------------------------------------
-    def _cleaners(self, run: Run, tools: set[str]) -> list[Fight]:
+    def cleaners(self, run: Run, uses: list[Use]) -> list[Fight]:
+        used = {u.tool for u in uses}
         out: list[Fight] = []
-        flavor = self._yarn_flavor(run) if "yarn" in tools else None
-        local_cache = flavor is not None and flavor[0] == "berry" and flavor[2] is False
+        # yarn 2/3 without a global cache: `yarn cache clean` empties the project's .yarn/cache
+        local_cache = "yarn" in used and yarn(run).global_cache is False
         for cmd in run.script.commands:
-            vals = [a.value for a in cmd.args]
-            if (
-                cmd.program == "npm"
-                and "npm" in tools
-                and vals[:1] == ["cache"]
-                and len(vals) > 1
-                and vals[1]
-                in (
-                    "clean",
-                    "clear",
-                    "rm",
-                )
-            ):
-                out.append(CutCommand(cmd))
-            elif cmd.program == "yarn" and "yarn" in tools and vals[:2] == ["cache", "clean"]:
-                if local_cache and not any(v in ("--mirror", "--all") for v in vals):
-                    # yarn 2/3 without a global cache: this empties the project's .yarn/cache
-                    continue
-                out.append(CutCommand(cmd))
-            elif cmd.program == "pnpm" and "pnpm" in tools and vals[:2] == ["store", "prune"]:
+            p = tools.parse(cmd) if cmd.program in used else None
+            if p is None or p.tool != cmd.program:
+                continue
+            if p.is_sub("cache clean") and p.tool == "yarn":
+                if not local_cache or p.has("--mirror", "--all"):
+                    out.append(CutCommand(cmd))
+            elif tools.node.is_cache_clean(p):
                 out.append(CutCommand(cmd))
         return out
+
+
+_STORE_DIR_SPELLINGS = ("NPM_CONFIG_STORE_DIR", "npm_config_store-dir", "NPM_CONFIG_STORE-DIR")

@@ -1,29 +1,21 @@
 from __future__ import annotations
 
-import posixpath
-
 from ... import tools
 from ...analysis import per_instruction
 from ...shell import Command
-from ._cache import UNKNOWN, Run, falsy, file_value, truthy
+from ._cache import UNKNOWN, Run, falsy, file_value, norm, truthy
 from ._cache_rule import (
     CacheMountRule,
-    CutArg,
     CutCommand,
     Fight,
-    OptionDir,
     Use,
-    env_assign_fights,
-    export_fights,
-    option_path,
+    filling,
+    off_fights,
+    with_dirs,
 )
 
-
-def _parse(cmd: Command, tool: str) -> tools.Parsed | None:
-    """``cmd`` read with ``tool``'s grammar (``python -m pip`` too) when it
-    fills the download cache."""
-    p = tools.parse(cmd, tool=tool)
-    return p if p is not None and tools.pip.fills_cache(p) else None
+#: the cache folder of each tool (:mod:`dockfix.tools.pip`)
+_CACHES = {"pip": tools.pip.PIP_CACHE, "uv": tools.pip.UV_CACHE, "poetry": tools.pip.POETRY_CACHE}
 
 
 def _pip_config(cmd: Command) -> bool:
@@ -36,18 +28,13 @@ def _pip_config(cmd: Command) -> bool:
     )
 
 
-def _cache_dir(run: Run, cmd: Command, env_var: str, name: str) -> OptionDir:
-    """The cache folder of pip / uv: ``--cache-dir``, else ``$<env_var>``,
-    else ``$XDG_CACHE_HOME/<name>`` (``~/.cache/<name>``); its path is
-    UNKNOWN when it cannot be known."""
-    opt = option_path(run, cmd, ["--cache-dir"])
-    if opt.path is not None:
-        return opt
-    env = run.env_dir(env_var, cmd)
-    if env is not None:
-        return OptionDir(env)
-    base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
-    return OptionDir(UNKNOWN if base is None else posixpath.join(base, name))
+def _dir(value: object) -> str | None:
+    return norm(value) if isinstance(value, str) else None
+
+
+def _pip_conf(dest: str) -> bool:
+    """A COPY destination that is (or holds) a pip configuration file."""
+    return "pip.conf" in dest or dest.rstrip("/").endswith(("/pip", "/.pip"))
 
 
 class PythonCacheMount(CacheMountRule):
@@ -136,114 +123,37 @@ class PythonCacheMount(CacheMountRule):
     name = "python-cache-mount"
     summary = "Cache pip / uv / poetry downloads with `RUN --mount=type=cache`"
 
-    def uses(self, run: Run) -> list[Use]:
-        out: list[Use] = []
-        for cmd in run.script.commands:
-            use = self._pip(run, cmd) or self._uv(run, cmd) or self._poetry(run, cmd)
-            if use is not None:
-                out.append(use)
-        if out:
-            used = {
-                "uv" if t == "uv" else "poetry" if t == "poetry" else "pip"
-                for t in (u.label.split()[0] for u in out)
-            }
-            out[0] = out[0].fighting(self._cache_cleaners(run, used))
-        return out
-
-    # -- pip ---------------------------------------------------------------
-    def _pip(self, run: Run, cmd: Command) -> Use | None:
-        p = _parse(cmd, "pip")
-        if p is None:
+    def use(self, run: Run, cmd: Command) -> Use | None:
+        p = filling(cmd)  # (``python -m pip`` too)
+        if p is None or p.tool not in _CACHES:
             return None
-        start = p.start
-        use = Use(cmd, p.label)
-        for var in ("PIP_CONFIG_FILE",):
-            if run.lookup(var, cmd) is not None:
+        use = Use(cmd, p.label, tool=p.tool)
+        spec = _CACHES[p.tool]
+        d = run.cache_dir(spec, cmd, p)
+        if any(file_value(run.facts, n) is not None for n in spec.off_env):
+            return use  # PIP_NO_CACHE_DIR / UV_NO_CACHE set by ENV/ARG: the image keeps it
+        if p.tool == "pip":
+            if run.lookup("PIP_CONFIG_FILE", cmd) is not None or run.so_far(
+                "python.pip_configured", _pip_config, _pip_conf
+            ):
                 return use
-        if file_value(run.facts, "PIP_NO_CACHE_DIR") is not None:
-            return use  # set by ENV/ARG: the image keeps it, we cannot drop it
-        if self._pip_configured(run):
+        elif p.tool == "uv":
+            link = run.lookup("UV_LINK_MODE", cmd)
+            mode = p.option("--link-mode")
+            if link is UNKNOWN or link == "symlink" or (mode is not None and mode.value in (None, "symlink")):
+                return use  # the environment would point into the cache
+        elif d.path is None or not self._venv_outside(run, cmd, d.path):
             return use
-        opt = _cache_dir(run, cmd, "PIP_CACHE_DIR", "pip")
-        if not isinstance(opt.path, str) or run.who is None:
+        fights = off_fights(run, p, spec)
+        if fights is None:
             return use
-        fights: list[Fight] = [CutArg(cmd, a) for a in cmd.args[start:] if a.value == "--no-cache-dir"]
-        exports = export_fights(run, ["PIP_NO_CACHE_DIR"])
-        if exports is None:
-            return use
-        fights += env_assign_fights(run, cmd, ["PIP_NO_CACHE_DIR"]) + exports
-        return use.known([run.mount(opt.path)], fights, opt.args)
-
-    def _pip_configured(self, run: Run) -> bool:
-        """pip's cache settings changed by a config file: `pip config`
-        (earlier or in this RUN) or a COPY of a pip.conf."""
-
-        def configures(ins) -> bool:
-            if ins.keyword in ("COPY", "ADD") and ins.args:
-                dest = ins.args[-1].value
-                if "pip.conf" in dest or dest.rstrip("/").endswith(("/pip", "/.pip")):
-                    return True
-            if ins.keyword != "RUN":
-                return False
-            script = run.facts.model.script(ins)
-            if script is None:
-                return False
-            return any(_pip_config(cmd) for cmd in script.commands)
-
-        # (answered once per instruction for the whole file, not per RUN)
-        configures = per_instruction(run.tree, "cache_python.pip_configured", configures)
-        return run.chain.any("cache_python.pip_configured", configures) or configures(run.ins)
-
-    # -- uv ----------------------------------------------------------------
-    def _uv(self, run: Run, cmd: Command) -> Use | None:
-        p = _parse(cmd, "uv")
-        if p is None:
-            return None
-        use = Use(cmd, p.label)
-        if file_value(run.facts, "UV_NO_CACHE") is not None:
-            return use
-        link = run.lookup("UV_LINK_MODE", cmd)
-        if link is UNKNOWN or link == "symlink":
-            return use
-        mode = p.option("--link-mode")
-        if mode is not None and mode.value in (None, "symlink"):
-            return use  # the environment would point into the cache
-        opt = _cache_dir(run, cmd, "UV_CACHE_DIR", "uv")
-        if not isinstance(opt.path, str) or run.who is None:
-            return use
-        fights: list[Fight] = [CutArg(cmd, a) for a in cmd.args if a.value in ("--no-cache", "-n")]
-        exports = export_fights(run, ["UV_NO_CACHE"])
-        if exports is None:
-            return use
-        fights += env_assign_fights(run, cmd, ["UV_NO_CACHE"]) + exports
-        return use.known([run.mount(opt.path)], fights, opt.args)
-
-    # -- poetry --------------------------------------------------------------
-    def _poetry(self, run: Run, cmd: Command) -> Use | None:
-        p = _parse(cmd, "poetry")
-        if p is None:
-            return None
-        use = Use(cmd, p.label)
-        env = run.env_dir("POETRY_CACHE_DIR", cmd)
-        if env is UNKNOWN:
-            return use
-        if env is None:
-            base = run.xdg("XDG_CACHE_HOME", ".cache", cmd)
-            if base is None:
-                return use
-            env = posixpath.join(base, "pypoetry")
-        if not self._venv_outside(run, cmd, env):
-            return use
-        if run.who is None:
-            return use
-        return use.known([run.mount(env)], [CutArg(cmd, a) for a in cmd.args if a.value == "--no-cache"])
+        return with_dirs(run, use, [d], fights)
 
     def _venv_outside(self, run: Run, cmd: Command, cache: str) -> bool:
         """Is poetry's virtualenv known not to be inside its cache dir?"""
         create = run.lookup("POETRY_VIRTUALENVS_CREATE", cmd)
         in_project = run.lookup("POETRY_VIRTUALENVS_IN_PROJECT", cmd)
-        path = run.env_dir("POETRY_VIRTUALENVS_PATH", cmd)
-        venv = run.env_dir("VIRTUAL_ENV", cmd)
+        path, venv = (_dir(run.lookup(n, cmd)) for n in ("POETRY_VIRTUALENVS_PATH", "VIRTUAL_ENV"))
 
         # `poetry config virtualenvs.create false` and friends, earlier or in this RUN
         def sets(ins) -> tuple[bool, bool, bool]:
@@ -272,7 +182,7 @@ class PythonCacheMount(CacheMountRule):
         if in_proj:
             in_project = "true"
         if path_set:
-            path = UNKNOWN
+            path = None
         if falsy(create):
             return True
         if truthy(in_project):
@@ -282,8 +192,9 @@ class PythonCacheMount(CacheMountRule):
         return isinstance(venv, str) and not (venv == cache or venv.startswith(cache + "/"))
 
     # -- commands that empty the cache ----------------------------------------
-    def _cache_cleaners(self, run: Run, used: set[str]) -> list[Fight]:
+    def cleaners(self, run: Run, uses: list[Use]) -> list[Fight]:
         """Commands of the RUN that empty the cache of a tool the RUN uses."""
+        used = {u.tool for u in uses}
         out: list[Fight] = []
         for cmd in run.script.commands:
             p = tools.parse(cmd)
