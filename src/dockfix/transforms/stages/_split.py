@@ -46,9 +46,12 @@ class Packages:
     runtime: list[str] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)  # -dev packages without a known library
     build_only: list[str] = field(default_factory=list)  # what the runtime does without
+    pinned: bool = False  # the build pins a package version (``libpq-dev=15.*``)
+    mapped: list[str] = field(default_factory=list)  # run-time libraries, whose versions are not known
 
     def add(self, name: str) -> None:
         assert self.manager is not None
+        self.pinned = self.pinned or "=" in name
         build = is_build_package(name, self.manager) or name.split("=", 1)[0] in self.tools
         if build:
             self.build_only.append(name)
@@ -64,6 +67,8 @@ class Packages:
                 self.unknown.append(name)
         elif lib is not None and lib not in self.runtime:
             self.runtime.append(lib)
+            if lib != name:
+                self.mapped.append(lib)
 
 
 @dataclass
@@ -249,6 +254,12 @@ def analyse(ctx: Context, eco: Ecosystem) -> Analysis | Refusal | None:
             return Refusal(f"the container needs the build tools: {why} (line {ins.start_line})")
     if packages.unknown:
         return Refusal("no run-time library is known for " + ", ".join(f"`{n}`" for n in packages.unknown))
+    if packages.pinned and packages.mapped:  # an unpinned install would newly fail hadolint DL3008/DL3018
+        return Refusal(
+            "the build pins its package versions and the version of the run-time library "
+            + ", ".join(f"`{n}`" for n in packages.mapped)
+            + " is not known: pin it in a runtime stage yourself"
+        )
     return Analysis(
         stage=stage,
         ref=ref,

@@ -48,7 +48,8 @@ class SplitBuildStage(Rule):
     a file…), the container command installs or compiles at start
     (`pip install`, `go run`, `npm run dev`, a devDependency), the binary
     or jar the command runs is not one the build wrote, a `-dev` package has
-    no known run-time library, the base image's tag does not say which
+    no known run-time library (or the build pins its package versions and
+    the library's version is not known), the base image's tag does not say which
     Debian release a glibc binary needs, Yarn 2+ (no production-only install
     without a plugin), a debug Rust build.
 
