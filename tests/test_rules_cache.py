@@ -473,8 +473,6 @@ def test_folders_the_tools_name(text: str, mount: str) -> None:
         # a `~` in a variable's value: not expanded by the shell, not by every tool
         "FROM python:3.12\nENV UV_CACHE_DIR=~/uv\nRUN uv sync\n",
         "FROM node:20\nENV npm_config_cache=~/npm\nRUN npm ci\n",
-        # another spelling of pnpm's store setting than the one tools.node lists
-        "FROM node:20\nENV NPM_CONFIG_STORE_DIR=/store\nRUN pnpm install\n",
         # another user whose passwd home the file does not show (Java does not read $HOME)
         "FROM maven:3.9-eclipse-temurin-21\nENV HOME=/h\nUSER 1000\nRUN mvn package\n",
         # maven.repo.local from MAVEN_OPTS: not written in the RUN
@@ -484,3 +482,67 @@ def test_folders_the_tools_name(text: str, mount: str) -> None:
 def test_no_mount_when_the_folder_is_not_known(text: str) -> None:
     out = dockfix.fix(text, select=[f"DF21{i}" for i in range(1, 10)]).output
     assert "--mount=type=cache" not in out, out
+
+
+# -- R1: facts DF212 now asks dockfix.tools.node for ---------------------------------
+
+
+@pytest.mark.parametrize("name", ["npm_config_store_dir", "NPM_CONFIG_STORE_DIR", "npm_config_store-dir"])
+def test_pnpm_store_from_each_spelling_of_store_dir(name: str) -> None:
+    # pnpm reads npm_config_* in any case, `-` or `_` in the key (tools.node.PNPM_STORE_ENV);
+    # the upper-case spellings used to drop the mount
+    out = _all(f"FROM node:20\nENV {name}=/store\nRUN pnpm install\n", unsafe=False)
+    assert "--mount=type=cache,target=/store pnpm install" in out, out
+
+
+@pytest.mark.parametrize(
+    ("files", "run", "mount"),
+    [
+        # a `.yarnrc.yml` without a release: yarn set version in the RUN decides (4 → global cache)
+        (
+            {".yarnrc.yml": "nodeLinker: node-modules\n"},
+            "yarn set version 4.1.0 && yarn install",
+            "/root/.yarn/berry/cache",
+        ),
+        # `yarn policies set-version` and `corepack yarn set version` switch yarn too
+        (
+            {".yarnrc.yml": "nodeLinker: node-modules\n"},
+            "yarn policies set-version 4.1.0 && yarn install",
+            "/root/.yarn/berry/cache",
+        ),
+        (
+            {".yarnrc.yml": "nodeLinker: node-modules\n"},
+            "corepack yarn set version 4.1.0 && yarn install",
+            "/root/.yarn/berry/cache",
+        ),
+        # back to classic
+        (
+            {"package.json": '{"packageManager": "yarn@4.1.0"}'},
+            "corepack prepare yarn@1.22.19 --activate && yarn install",
+            "/usr/local/share/.cache/yarn",
+        ),
+    ],
+)
+def test_yarn_version_switches_read_through_tools(
+    tmp_path, files: dict[str, str], run: str, mount: str
+) -> None:
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    (tmp_path / "yarn.lock").write_text("")
+    df = tmp_path / "Dockerfile"
+    text = f"FROM node:20\nWORKDIR /app\nCOPY . .\nRUN {run}\n"
+    df.write_text(text)
+    out = dockfix.fix(text, path=str(df), select=["DF212"]).output
+    assert f"--mount=type=cache,target={mount} " in out, out
+
+
+def test_yarn_3_keeps_its_project_cache_clean(tmp_path) -> None:
+    # yarn 3 (yarnPath's release): no global cache, `yarn cache clean` empties .yarn/cache
+    (tmp_path / ".yarnrc.yml").write_text("yarnPath: .yarn/releases/yarn-3.6.4.cjs\n")
+    df = tmp_path / "Dockerfile"
+    text = "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN yarn install && yarn cache clean\n"
+    df.write_text(text)
+    out = dockfix.fix(text, path=str(df), select=["DF212"]).output
+    assert (
+        "RUN --mount=type=cache,target=/root/.yarn/berry/cache yarn install && yarn cache clean\n" in out
+    ), out

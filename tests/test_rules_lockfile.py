@@ -253,6 +253,18 @@ def test_independent(run: str, expected: bool) -> None:
         ("npm run build", False),
         ("rm -f x", True),
         ("make", False),
+        # R1: the tools package's tables (tools.REMOVES)
+        # aliases resolved by the grammars (the old table only knew `rm`, `remove`, `uninstall`)
+        ("npm un left-pad", True),
+        ("npm r left-pad", True),
+        ("apt-get auto-remove -y", True),
+        ("zypper cc -a", True),
+        # loose on purpose: a deleting word anywhere in the tool's arguments
+        ("yarn workspace a remove b", True),
+        ("mvn -q clean package", True),
+        ("apt-get install -y x", False),
+        ("yarn build", False),
+        ("gem install bundler", False),
     ],
 )
 def test_commands_that_remove_files(run: str, expected: bool) -> None:
@@ -390,3 +402,11 @@ def test_maven_errors_flag_takes_no_value(tmp_path: Path) -> None:
     df = "FROM maven:3\nWORKDIR /src\nCOPY . .\nRUN mvn -e -B dependency:go-offline\n"
     result = _fix(tmp_path, df, {"pom.xml": "<project></project>\n"}, select=["DF220"], unsafe=True)
     assert result.output.index("COPY pom.xml ./") < result.output.index("RUN mvn -e")
+
+
+def test_gradle_lock_writers_are_the_tools_constant() -> None:
+    (gradle,) = [
+        r for fns in ANALYSERS.values() for r in fns if isinstance(r, Recipe) and r.spec.tool == "gradle"
+    ]
+    assert gradle.refuse == tools.jvm.GRADLE_WRITES_LOCKS
+    assert all(tools.jvm.GRADLE.options.known(o) for o in tools.jvm.GRADLE_WRITES_LOCKS)

@@ -514,3 +514,58 @@ def test_report_only_message_says_why() -> None:
     [finding] = result.findings
     assert finding.fix is None and finding.line == 3
     assert "not merged" in finding.message and "`cd`" in finding.message
+
+
+# -- R1: DF201 asks dockfix.tools what an install puts on PATH --------------------------
+
+
+@pytest.mark.parametrize(
+    "run, name, expected",
+    [
+        ("pip install -U pip", "pip", True),
+        ("pip install -r requirements.txt", "pip", True),
+        ("pip install requests", "pip", False),
+        ("python3 -m pip install -r r.txt", "pip", True),
+        # a global option before the subcommand (was read as the subcommand)
+        ("pip --cache-dir /c install -r r.txt", "pip", True),
+        ("pip download -r r.txt", "pip", False),
+        ("npm i -g typescript", "npm", True),
+        ("npm i -g typescript", "tsc", False),
+        ('npm i -g "$PKG"', "tsc", True),
+        # npm: only the global location installs onto PATH (any --location counted before)
+        ("npm i --location=project typescript", "npm", False),
+        ("npm i --location=global typescript", "npm", True),
+        ("npm ci", "npm", False),
+        ("pnpm setup", "pnpm", True),
+        ("gem update --system", "bundle", True),
+        ("gem update --system", "rake", False),
+        ("gem install rake", "rake", True),
+        ("bundle install", "bundle", False),
+        ("uv python install 3.12", "python3.12", True),
+        ("uv self update", "uvx", True),
+        ("uv pip install -r r.txt", "pip", True),
+        ("uv tool install ruff", "ruff", True),
+        ("uv sync", "python", False),
+        ("pipx upgrade-all", "black", False),
+        ("cargo install ripgrep", "ripgrep", True),
+        ("go install example.com/x/cmd/tool@latest", "tool", True),
+        ("go build ./...", "go", False),
+        ("composer global require phpunit/phpunit", "composer", False),
+        ("apt-get install -y git", "git", True),
+        ("apt-get install -y git", "curl", False),
+        # through a wrapper (was not read)
+        ("sudo apt-get install -y git", "git", True),
+        ("tdnf install -y git", "git", True),
+        # programs dockfix.tools has no grammar for
+        ("conda install -y -c conda-forge pip", "pip", True),
+        ("easy_install pip", "pip", True),
+        ("corepack enable", "yarn", True),
+        ("dpkg --remove git", "git", True),
+        ("make install", "gcc", True),
+    ],
+)
+def test_what_an_install_may_put_on_path(run: str, name: str, expected: bool) -> None:
+    from dockfix.transforms.layers._merge_path import _may_replace
+
+    cmd = Script(run, lambda i: i, lambda i: i).commands[0]
+    assert _may_replace(cmd, name) is expected

@@ -747,14 +747,203 @@ def test_cache_dir_set_by():
 
 
 def test_apk_package_cache():
-    from dockfix.tools._dirs import APK_PACKAGES
-
-    assert cache_dir(APK_PACKAGES, SimpleFacts()).path == "/etc/apk/cache"
-    assert cache_dir(APK_PACKAGES, SimpleFacts(), parse("apk add --cache-dir /c x")).path == "/c"
-    assert tools.cache_off(APK_PACKAGES, SimpleFacts(), parse("apk add --no-cache x")) is True
+    spec = tools.apk.PACKAGE_CACHE
+    assert cache_dir(spec, SimpleFacts()).path == "/etc/apk/cache"
+    assert cache_dir(spec, SimpleFacts(), parse("apk add --cache-dir /c x")).path == "/c"
+    assert tools.cache_off(spec, SimpleFacts(), parse("apk add --no-cache x")) is True
 
 
 def test_tools_exports_every_name():
     """`from dockfix.tools import *` works: every name of `__all__` exists."""
     for name in tools.__all__:
         assert hasattr(tools, name), name
+
+
+# -- R1: the last tool facts moved into dockfix.tools ---------------------------------
+
+
+def test_apk_caches_beside_each_other():
+    from dockfix.tools import _dirs
+
+    assert tools.CACHES["apk"] == (tools.apk.CACHE, tools.apk.PACKAGE_CACHE)
+    assert not hasattr(_dirs, "APK_PACKAGES")  # one name, in tools.apk
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("npm i -g typescript", True),
+        ("npm i --global typescript", True),
+        ("npm i --location=global typescript", True),
+        ("npm i --location global typescript", True),
+        ("npm i --location=project typescript", False),
+        ("npm i --location=user typescript", False),
+        ("npm i typescript", False),
+        ("yarn global add typescript", True),
+        ("pnpm add -g typescript", True),
+    ],
+)
+def test_npm_global_only_for_the_global_location(line: str, expected: bool):
+    assert tools.node.is_global(parse(line)) is expected
+
+
+def test_a_location_that_expands_may_be_global():
+    cmd = shell_cmd('npm i --location="$LOC" typescript')
+    p = tools.parse(cmd)
+    assert p is not None and tools.node.is_global(p)
+
+
+@pytest.mark.parametrize(
+    "line, sub, operands",
+    [
+        ("pip -- list", "list", []),
+        ("pip3 -q -- install x", "install", ["x"]),
+        # the command's own parser reads what follows as operands
+        ("pip -- install --user x", "install", ["--user", "x"]),
+        ("pip install -- x", "install", ["x"]),
+    ],
+)
+def test_pip_takes_its_command_after_dashdash(line: str, sub: str, operands: list[str]):
+    p = parse(line)
+    assert tools.pip.PIP.after_dashdash is tools.DashDash.SUBCOMMAND
+    assert p.sub == sub and p.sub_known and list(p.operand_values) == operands
+
+
+def test_pip_option_goes_before_the_dashdash():
+    p = parse("pip -- install x")
+    assert p.insert_at == len("pip")
+
+
+def test_bundle_path_at_the_root_gives_one_slash():
+    p = parse("bundle install")
+    d = tools.bundler.gem_cache(SimpleFacts({"BUNDLE_PATH": "/"}), p, "3.3.0")
+    assert d.path == "/ruby/3.3.0/cache"
+    d = tools.bundler.gem_cache(SimpleFacts({"BUNDLE_PATH": "/b/"}), p, "3.3.0")
+    assert d.path == "/b/ruby/3.3.0/cache"
+
+
+@pytest.mark.parametrize(
+    "value, true",
+    [
+        ("true", True),
+        ("1", True),
+        ("off", True),  # bundler: anything but false/f/no/n/0/"" is true
+        ("disable", True),
+        ("f", False),
+        ("F", False),
+        ("No", False),
+        ("0", False),
+        ("", False),
+        ("false", False),
+    ],
+)
+def test_bundler_reads_booleans_its_own_way(value: str, true: bool):
+    assert tools.bundler.setting_true(value) is true
+    p = parse("bundle install")
+    d = tools.bundler.gem_cache(SimpleFacts({"BUNDLE_DEPLOYMENT": value, "GEM_HOME": "/g"}), p)
+    assert (d.path is None) is true, d
+    if not true:
+        assert d.path == "/g/cache"
+
+
+def test_bundler_off_is_not_tools_falsy():
+    # the reason bundler has its own reading: `off` is false for pip/npm, true for bundler
+    assert tools.falsy("off") and tools.bundler.setting_true("off")
+    assert not tools.falsy("f") and not tools.bundler.setting_true("f")
+
+
+@pytest.mark.parametrize(
+    "version, major, berry",
+    [
+        ("classic", 1, False),
+        ("1", 1, False),
+        ("1.22.19", 1, False),
+        ("4.1.0", 4, True),
+        ("3", 3, True),
+        ("stable", 4, True),
+        ("berry", 4, True),
+        ("latest", 4, True),
+        ("10.0.0", 10, True),  # was read as yarn 1 (a "1" prefix)
+        ("canary", None, True),
+    ],
+)
+def test_yarn_major(version: str, major: int | None, berry: bool):
+    assert tools.node.yarn_major(version) == major
+    assert tools.node.is_berry_version(version) is berry
+
+
+def test_project_yarn_from_files():
+    Yarn, project = tools.node.Yarn, tools.node.project_yarn
+    assert project(None, None) == Yarn("classic")
+    assert project(None, '{"packageManager": "yarn@1.22.19"}') == Yarn("classic", 1)
+    assert project(None, '{"packageManager": "yarn@4.1.0"}') == Yarn("berry", 4)
+    assert project("nodeLinker: pnp\n", None) == Yarn("berry")
+    assert project("yarnPath: .yarn/releases/yarn-3.6.4.cjs\nenableGlobalCache: true\n", None) == Yarn(
+        "berry", 3, True
+    )
+    assert project("cacheFolder: /c\n", None) == Yarn("unknown")
+    assert project(None, "not json") == Yarn("classic")
+
+
+def test_yarn_switched_by_a_version():
+    Yarn = tools.node.Yarn
+    assert Yarn("classic").switched(None) == Yarn("classic")
+    assert Yarn("classic").switched("4.1.0") == Yarn("berry", 4, True)
+    assert Yarn("berry", 4).switched(None) == Yarn("berry", 4, True)
+    assert Yarn("berry", 3).switched(None) == Yarn("berry", 3, False)
+    assert Yarn("berry", 3, True).switched(None) == Yarn("berry", 3, True)  # enableGlobalCache: true
+    assert Yarn("berry").switched(None) == Yarn("berry")  # the global cache is not known
+    assert Yarn("berry", 4).switched("classic") == Yarn("classic")
+    assert Yarn("unknown").switched("4.1.0") == Yarn("unknown")  # a .yarnrc.yml moves the cache
+
+
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("apt-get purge -y x", True),
+        ("apt autoclean", True),
+        ("apk del .deps", True),
+        ("dnf -y remove x", True),
+        ("zypper rm x", True),
+        ("npm uninstall x", True),
+        ("npm un x", True),
+        ("pnpm store prune", True),
+        ("yarn cache clean", True),
+        ("go clean -modcache", True),
+        ("cargo clean", True),
+        ("composer clearcache", True),
+        ("bundle clean --force", True),
+        ("gem cleanup", True),
+        ("poetry cache clear pypi --all", True),
+        ("uv pip uninstall x", True),
+        ("mvn clean package", True),
+        ("npm ci", False),
+        ("apt-get install -y x", False),
+        ("gradle clean", False),  # not in the table (it deletes build/, not an install's files)
+    ],
+)
+def test_removes(line: str, expected: bool):
+    assert tools.removes(parse(line)) is expected
+
+
+def test_every_removes_table_names_a_grammar():
+    for tool, names in tools.REMOVES.items():
+        g = tools.grammar(tool)
+        assert g is not None and g.tool == tool
+        assert names
+
+
+def test_pnpm_store_every_spelling_of_store_dir():
+    spec = tools.node.PNPM_STORE
+    for name in tools.node.PNPM_STORE_ENV:
+        d = cache_dir(spec, SimpleFacts({name: "/s"}))
+        assert d.path == "/s" and d.set_by(*tools.node.PNPM_STORE_ENV), name
+    assert not cache_dir(spec, SimpleFacts({"PNPM_HOME": "/p"})).set_by(*tools.node.PNPM_STORE_ENV)
+
+
+def test_gradle_lock_writers_are_gradle_options():
+    assert tools.jvm.GRADLE_WRITES_LOCKS
+    for name in tools.jvm.GRADLE_WRITES_LOCKS:
+        assert tools.jvm.GRADLE.options.known(name), name
+        assert parse(f"gradle dependencies {name}").has(name)
+    assert parse("gradle dependencies -M sha256").has("--write-verification-metadata")

@@ -112,7 +112,8 @@ def _slim(ref: ImageRef, name: str) -> RuntimeBase | Refusal:
     release = [p for p in rest if p in _DEBIAN_RELEASES]
     if any(p not in _DEBIAN_RELEASES and p != "slim" for p in rest):
         return Refusal(f"no slim variant of the tag `{tag}` is known")
-    parts = ([version] if version else []) + ["slim"] + release
+    # python, ruby, perl: 3.12-slim-bookworm; node: 20-bookworm-slim
+    parts = ([version] if version else []) + (release + ["slim"] if name == "node" else ["slim"] + release)
     if "-".join(parts) == tag:
         return RuntimeBase(ref.text, Family.DEBIAN, True, same=True)
     return RuntimeBase(f"{name}:{'-'.join(parts)}", Family.DEBIAN, True, _digest_note(ref))

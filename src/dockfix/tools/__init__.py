@@ -55,8 +55,9 @@ from ._dirs import (
     falsy,
     truthy,
 )
-from ._files import Install, ProjectFiles
+from ._files import Install, OnPath, ProjectFiles
 from ._grammar import (
+    DashDash,
     Grammar,
     Option,
     Opts,
@@ -105,6 +106,19 @@ CACHES: dict[str, tuple[CacheSpec, ...]] = {
     **apt.CACHES,
     **apk.CACHES,
     **rpm.CACHES,
+}
+#: subcommands (or goals) that delete files, per tool.
+REMOVES: dict[str, frozenset[str]] = {
+    **pip.REMOVES,
+    **node.REMOVES,
+    **go.REMOVES,
+    **cargo.REMOVES,
+    **jvm.REMOVES,
+    **bundler.REMOVES,
+    **composer.REMOVES,
+    **apt.REMOVES,
+    **apk.REMOVES,
+    **rpm.REMOVES,
 }
 #: installs from project manifests per tool.
 INSTALLS: dict[str, Install] = {
@@ -221,6 +235,37 @@ def fills_cache(p: Parsed) -> bool:
     return p.tool in ("mvn", "gradle") or (p.tool in ("bundle", "gem") and p.is_sub("install", "update"))
 
 
+_ON_PATH: tuple[Callable[[Parsed], OnPath | None], ...] = (
+    pip.on_path,
+    node.on_path,
+    go.on_path,
+    cargo.on_path,
+    bundler.on_path,
+    composer.on_path,
+    apt.on_path,
+    apk.on_path,
+    rpm.on_path,
+)
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """What the command may put on PATH or take off it (``pip install``,
+    ``npm i -g``, ``go install``, ``apt-get install``...), None when it
+    installs no programs (``npm ci``, ``pip download``)."""
+    for question in _ON_PATH:
+        found = question(p)
+        if found is not None:
+            return found
+    return None
+
+
+def removes(p: Parsed) -> bool:
+    """Does the command delete files (``apt-get purge``, ``npm prune``,
+    ``pip uninstall``, ``mvn clean``...)?  Any word of the tool's arguments
+    naming a deleting subcommand counts (:meth:`Parsed.mentions`)."""
+    return p.mentions(REMOVES.get(p.tool, frozenset()))
+
+
 def is_cache_clean(p: Parsed) -> bool:
     """Is the command one that empties its tool's cache?"""
     checks: dict[str, Callable[[Parsed], bool]] = {
@@ -245,8 +290,10 @@ __all__ = [
     "GRAMMARS",
     "INSTALLS",
     "LAUNCHERS",
+    "REMOVES",
     "CacheDir",
     "CacheSpec",
+    "DashDash",
     "Facts",
     "Fixed",
     "ForRoot",
@@ -256,6 +303,7 @@ __all__ = [
     "FromOption",
     "Grammar",
     "Install",
+    "OnPath",
     "Option",
     "Opts",
     "Parsed",
@@ -278,11 +326,13 @@ __all__ = [
     "is_cache_clean",
     "jvm",
     "node",
+    "on_path",
     "opts",
     "parse",
     "parse_tokens",
     "pip",
     "posix",
+    "removes",
     "rpm",
     "sub",
     "tokens",

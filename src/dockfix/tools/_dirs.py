@@ -368,15 +368,6 @@ def cache_dir(spec: CacheSpec, facts: Facts, parsed: Parsed | None = None) -> Ca
     return CacheDir(spec, None, None, None, "no default")
 
 
-#: apk keeps the packages it downloads in ``/etc/apk/cache`` when that
-#: folder exists (Alpine's ``setup-apkcache`` links it to
-#: ``/var/cache/apk``; images do not have it).  (Its place is
-#: :mod:`dockfix.tools.apk`, beside ``CACHE``: to move there.)
-APK_PACKAGES = CacheSpec(
-    "apk", "packages", (FromOption(("--cache-dir",)), Fixed("/etc/apk/cache")), off_options=("--no-cache",)
-)
-
-
 def cache_off(spec: CacheSpec, facts: Facts, parsed: Parsed | None = None) -> bool | None:
     """Is the cache turned off for this command (``--no-cache-dir``, an
     ``*_NO_CACHE`` variable with a true value)?  None when a variable that

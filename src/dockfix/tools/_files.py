@@ -49,4 +49,22 @@ class Install:
     sources: tuple[str, ...] = ()
 
 
-__all__ = ["Install", "ProjectFiles"]
+@dataclass(frozen=True)
+class OnPath:
+    """What a command may put on PATH, or take off it (console scripts,
+    global packages, binaries), besides the programs its operands name
+    (``named``).  ``own``: programs it may replace when its package list is
+    not literal (pip's own ``pip``, for ``pip install -r req.txt``);
+    ``always``: programs it replaces whatever it names (``gem update
+    --system``, ``uv self update``); ``prefixes``: the same by name prefix
+    (``uv python install``: ``python3.12``); ``anything``: when the list is
+    not literal, any program (a global npm package may ship any binary)."""
+
+    own: tuple[str, ...] = ()
+    always: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    named: bool = True
+    anything: bool = False
+
+
+__all__ = ["Install", "OnPath", "ProjectFiles"]

@@ -30,7 +30,7 @@ stops the subcommand search (``Parsed.sub_known`` is False).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -443,6 +443,15 @@ class Parsed:
     @property
     def operand_values(self) -> tuple[str | None, ...]:
         return tuple(t.value for t in self.operands)
+
+    def mentions(self, names: Collection[str]) -> bool:
+        """Does a word of the tool's own arguments, as written or as the
+        canonical name of a subcommand (``npm un`` → ``uninstall``), name one
+        of ``names``?  Loose on purpose: ``yarn workspace a remove b``, ``mvn
+        clean install``."""
+        return any(s in names for s in self.subcommand) or any(
+            t.value in names for t in self.args[self.start :] if t.value is not None
+        )
 
 
 __all__ = [

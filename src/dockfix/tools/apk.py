@@ -10,13 +10,14 @@ How a rule asks::
 apk's options are getopt_long's: ``--update`` is read as
 ``--update-cache`` (an unambiguous abbreviation, common in Dockerfiles);
 ``-t``/``--virtual``, ``-X``/``--repository``, ``-p``/``--root`` take a
-value.  The index and package cache is ``/var/cache/apk`` (``/etc/apk/cache``
-links there when a cache is set up).
+value.  The index and package cache is ``/var/cache/apk`` (:data:`CACHE`;
+``/etc/apk/cache``, :data:`PACKAGE_CACHE`, links there when a cache is set up).
 """
 
 from __future__ import annotations
 
 from ._dirs import CacheSpec, Fixed, FromOption
+from ._files import OnPath
 from ._grammar import Grammar, Parsed, Token, opts, sub, words
 
 APK_OPTIONS = opts(
@@ -48,7 +49,15 @@ INDEX_FREE = frozenset({"del", "info", "version", "stats", "audit", "verify", "d
 CACHE = CacheSpec(
     "apk", "cache", (FromOption(("--cache-dir",)), Fixed("/var/cache/apk")), off_options=("--no-cache",)
 )
-CACHES = {"apk": (CACHE,)}
+#: apk keeps the packages it downloads in ``/etc/apk/cache`` when that
+#: folder exists (Alpine's ``setup-apkcache`` links it to
+#: ``/var/cache/apk``; images do not have it).
+PACKAGE_CACHE = CacheSpec(
+    "apk", "packages", (FromOption(("--cache-dir",)), Fixed("/etc/apk/cache")), off_options=("--no-cache",)
+)
+CACHES = {"apk": (CACHE, PACKAGE_CACHE)}
+#: applets that delete files.
+REMOVES = {"apk": frozenset({"del"})}
 
 
 def packages(p: Parsed) -> tuple[Token, ...]:
@@ -59,6 +68,11 @@ def packages(p: Parsed) -> tuple[Token, ...]:
 def updates_index(p: Parsed) -> bool:
     """Fetches the index itself (``-U``/``--update-cache``/``--update``)."""
     return p.has("--update-cache")
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """A package manager may put any package's programs on PATH (or take them off)."""
+    return OnPath() if p.tool == "apk" else None
 
 
 def is_cache_clean(p: Parsed) -> bool:
@@ -76,8 +90,11 @@ __all__ = [
     "INDEX_FREE",
     "INSTALL",
     "MARKERS",
+    "PACKAGE_CACHE",
     "PROGRAMS",
+    "REMOVES",
     "is_cache_clean",
+    "on_path",
     "packages",
     "updates_index",
 ]

@@ -18,6 +18,7 @@ and after the subcommand.
 from __future__ import annotations
 
 from ._dirs import CacheSpec, Fixed
+from ._files import OnPath
 from ._grammar import DashDash, Grammar, Parsed, opts, sub, words
 
 APT_OPTIONS = opts(
@@ -96,6 +97,8 @@ FILLS_CACHE = frozenset(
     words("install upgrade dist-upgrade full-upgrade build-dep source reinstall satisfy download")
 )
 CLEANS_CACHE = frozenset({"clean", "autoclean"})
+#: subcommands that delete files (packages, downloaded archives).
+REMOVES = dict.fromkeys(APT, frozenset(words("remove purge autoremove clean autoclean")))
 
 ARCHIVES = CacheSpec("apt", "archives", (Fixed("/var/cache/apt"),), config=("-o Dir::Cache", "apt.conf.d"))
 LISTS = CacheSpec(
@@ -142,6 +145,11 @@ def assumes_yes(p: Parsed) -> bool:
     return config_flag(p, "APT::Get::Assume-Yes") is True
 
 
+def on_path(p: Parsed) -> OnPath | None:
+    """A package manager may put any package's programs on PATH (or take them off)."""
+    return OnPath() if p.tool in APT else None
+
+
 def is_cache_clean(p: Parsed) -> bool:
     return p.tool in APT and p.sub in CLEANS_CACHE and not p.operands
 
@@ -164,8 +172,10 @@ __all__ = [
     "NEEDS_LISTS",
     "PROGRAMS",
     "PROMPTS",
+    "REMOVES",
     "assumes_yes",
     "config",
     "config_flag",
     "is_cache_clean",
+    "on_path",
 ]

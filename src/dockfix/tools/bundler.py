@@ -15,8 +15,11 @@ depends on how Ruby was built: unknown here.
 
 from __future__ import annotations
 
-from ._dirs import CacheDir, CacheSpec, Facts, FromEnv, FromOption, falsy, norm
-from ._files import Install, ProjectFiles
+import posixpath
+import re
+
+from ._dirs import CacheDir, CacheSpec, Facts, FromEnv, FromOption, cache_dir, norm
+from ._files import Install, OnPath, ProjectFiles
 from ._grammar import Grammar, Parsed, opts, sub, words
 
 BUNDLE_OPTIONS = opts(
@@ -95,6 +98,19 @@ ELSEWHERE = ("--path", "--deployment", "--system", "--standalone")
 BUNDLE_SETTINGS = ("path", "deployment", "system", "app_config")
 OFFLINE = ("--local", "--prefer-local")
 CACHES = {"gem": (GEM_CACHE,)}
+#: subcommands that delete files (gems), per tool.
+REMOVES = {"bundle": frozenset({"clean"}), "gem": frozenset({"cleanup", "uninstall"})}
+
+
+_FALSE = re.compile(r"(?i)(false|f|no|n|0|)")
+
+
+def setting_true(value: str) -> bool:
+    """How bundler reads a boolean setting (``BUNDLE_DEPLOYMENT``...):
+    ``false``, ``f``, ``no``, ``n``, ``0`` (any case) and the empty string
+    are false, anything else is true — ``off`` too (``Settings#to_bool``;
+    not :func:`dockfix.tools.truthy`'s reading)."""
+    return _FALSE.fullmatch(value) is None
 
 
 def gem_cache(facts: Facts, p: Parsed, ruby_abi: str | None = None) -> CacheDir:
@@ -104,8 +120,6 @@ def gem_cache(facts: Facts, p: Parsed, ruby_abi: str | None = None) -> CacheDir:
     if p.tool == "gem":
         if p.has("--user-install"):
             return CacheDir(GEM_CACHE, None, reason="--user-install installs into ~/.gem/ruby/<abi>")
-        from ._dirs import cache_dir
-
         return cache_dir(GEM_CACHE, facts, p)
     if p.has(*ELSEWHERE):
         return CacheDir(GEM_CACHE, None, reason="an option puts the gems elsewhere")
@@ -118,13 +132,26 @@ def gem_cache(facts: Facts, p: Parsed, ruby_abi: str | None = None) -> CacheDir:
             return CacheDir(GEM_CACHE, None, reason="BUNDLE_PATH is relative to the project")
         if ruby_abi is None:
             return CacheDir(GEM_CACHE, None, reason="Ruby's ABI version is not known")
-        return CacheDir(GEM_CACHE, f"{base}/ruby/{ruby_abi}/cache", FromEnv("BUNDLE_PATH"))
+        return CacheDir(GEM_CACHE, posixpath.join(base, "ruby", ruby_abi, "cache"), FromEnv("BUNDLE_PATH"))
     deployment = facts.lookup("BUNDLE_DEPLOYMENT")
-    if deployment is not None and not (isinstance(deployment, str) and falsy(deployment)):
+    if deployment is not None and (not isinstance(deployment, str) or setting_true(deployment)):
         return CacheDir(GEM_CACHE, None, reason="deployment mode installs into vendor/bundle")
-    from ._dirs import cache_dir
-
     return cache_dir(GEM_CACHE, facts, None)
+
+
+_RUBY_OWN = ("gem", "bundle", "bundler")
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """gem/bundle commands that put gem executables on PATH; ``gem update
+    --system`` updates RubyGems itself (and bundler)."""
+    if p.tool == "gem" and p.is_sub("update") and p.has("--system"):
+        return OnPath(always=_RUBY_OWN, named=False)
+    if p.tool == "gem" and p.is_sub("install", "update", "uninstall"):
+        return OnPath(own=_RUBY_OWN)
+    if p.tool == "bundle" and p.is_sub("install", "update"):
+        return OnPath(own=_RUBY_OWN[1:])
+    return None
 
 
 INSTALLS = {
@@ -158,5 +185,8 @@ __all__ = [
     "MARKERS",
     "OFFLINE",
     "PROGRAMS",
+    "REMOVES",
     "gem_cache",
+    "on_path",
+    "setting_true",
 ]

@@ -16,7 +16,7 @@ grammar is not known beyond the next word).  ``--offline``, ``--frozen`` and
 from __future__ import annotations
 
 from ._dirs import CacheSpec, FromEnv, FromHome
-from ._files import Install, ProjectFiles
+from ._files import Install, OnPath, ProjectFiles
 from ._grammar import Grammar, Parsed, Token, opts, sub
 
 CARGO_OPTIONS = opts(
@@ -110,6 +110,8 @@ REGISTRY = CacheSpec(
 GIT = CacheSpec("cargo", "git", (FromEnv("CARGO_HOME", "git"), FromHome(".cargo/git")))
 TARGET = CacheSpec("cargo", "target", (FromEnv("CARGO_TARGET_DIR"),))  # build output: stays in the image
 CACHES = {"cargo": (REGISTRY, GIT)}
+#: subcommands that delete files.
+REMOVES = {"cargo": frozenset({"clean"})}
 
 
 def launch(program: str, args: tuple[Token, ...]) -> tuple[str, int, str] | None:
@@ -128,6 +130,11 @@ def toolchain(p: Parsed) -> str | None:
 
 def fills_cache(p: Parsed) -> bool:
     return p.tool == "cargo" and p.is_sub(*FILLS_CACHE)
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """``cargo install`` / ``uninstall`` put binaries in ``$CARGO_HOME/bin``."""
+    return OnPath(own=("cargo",)) if p.tool == "cargo" and p.is_sub("install", "uninstall") else None
 
 
 def offline(p: Parsed) -> bool:
@@ -158,9 +165,11 @@ __all__ = [
     "OFFLINE_ENV",
     "PROGRAMS",
     "REGISTRY",
+    "REMOVES",
     "TARGET",
     "fills_cache",
     "launch",
     "offline",
+    "on_path",
     "toolchain",
 ]

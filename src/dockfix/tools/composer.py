@@ -19,7 +19,7 @@ Symfony Console's: clusters (``-vvv``, ``-no``), ``--opt=value`` or
 from __future__ import annotations
 
 from ._dirs import CacheSpec, FromEnv, FromHome
-from ._files import Install, ProjectFiles
+from ._files import Install, OnPath, ProjectFiles
 from ._grammar import Grammar, Parsed, Token, opts, sub, words
 
 GLOBAL = opts(
@@ -116,6 +116,8 @@ CACHE = CacheSpec(
 )
 CACHES = {"composer": (CACHE,)}
 CLEANS_CACHE = ("clear-cache",)
+#: commands that delete files (the cache, packages).
+REMOVES = {"composer": frozenset({"clear-cache", "clearcache", "remove"})}
 FILLS_CACHE = (
     "install",
     "update",
@@ -130,6 +132,11 @@ FILLS_CACHE = (
 
 def fills_cache(p: Parsed) -> bool:
     return p.tool == "composer" and p.is_sub(*FILLS_CACHE)
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """``composer global ...`` installs into the global vendor/bin."""
+    return OnPath(own=("composer",)) if p.tool == "composer" and p.subcommand[:1] == ("global",) else None
 
 
 def is_cache_clean(p: Parsed) -> bool:
@@ -220,8 +227,10 @@ __all__ = [
     "INSTALL_EVENTS",
     "MARKERS",
     "PROGRAMS",
+    "REMOVES",
     "SAFE_PLUGINS",
     "fills_cache",
     "is_cache_clean",
     "launch",
+    "on_path",
 ]

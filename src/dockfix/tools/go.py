@@ -18,7 +18,7 @@ rule cannot read — treat the folders as unknown after one.
 from __future__ import annotations
 
 from ._dirs import CacheSpec, FromEnv, FromHome
-from ._files import Install, ProjectFiles
+from ._files import Install, OnPath, ProjectFiles
 from ._grammar import Grammar, Parsed, Syntax, opts, sub, words
 
 #: build flags shared by build, install, run, test, vet, list, get, generate.
@@ -88,11 +88,18 @@ BUILDCACHE = CacheSpec(
 )
 CACHES = {"go": (MODCACHE, BUILDCACHE)}
 #: ``go clean`` flags that empty a cache (``-modcache`` removes the whole folder).
+#: subcommands that delete files.
+REMOVES = {"go": frozenset({"clean"})}
 CLEAN_FLAGS = ("-modcache", "-cache", "-testcache", "-fuzzcache")
 
 
 def fills_cache(p: Parsed) -> bool:
     return p.tool == "go" and p.is_sub(*FILLS_CACHE)
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """``go install`` puts binaries in ``$GOBIN`` / ``$GOPATH/bin``."""
+    return OnPath() if p.tool == "go" and p.is_sub("install") else None
 
 
 def compiles(p: Parsed) -> bool:
@@ -134,7 +141,9 @@ __all__ = [
     "MARKERS",
     "MODCACHE",
     "PROGRAMS",
+    "REMOVES",
     "compiles",
     "fills_cache",
     "is_cache_clean",
+    "on_path",
 ]

@@ -115,6 +115,8 @@ def _gradle_home(sub: str) -> CacheSpec:
 GRADLE_CACHES = _gradle_home("caches")
 GRADLE_WRAPPER = _gradle_home("wrapper")
 CACHES = {"mvn": (MAVEN_REPO,), "gradle": (GRADLE_CACHES, GRADLE_WRAPPER)}
+#: goals that delete files (maven's ``clean`` phase).
+REMOVES = {"mvn": frozenset({"clean"})}
 OFFLINE = ("--offline",)  # also mvn -o: `has("--offline")` finds both spellings
 
 #: goals that only resolve dependencies (what DF220 moves before `COPY .`).
@@ -130,6 +132,9 @@ GRADLE_RESOLVE_TASKS = (
     "resolveAllDependencies",
     "buildEnvironment",
 )
+#: gradle options that write lock or verification files into the project
+#: (``gradle.lockfile``, ``gradle/verification-metadata.xml``).
+GRADLE_WRITES_LOCKS = ("--write-locks", "--update-locks", "--write-verification-metadata")
 
 INSTALLS = {
     "mvn": Install(
@@ -169,6 +174,7 @@ __all__ = [
     "GRADLE_CACHES",
     "GRADLE_RESOLVE_TASKS",
     "GRADLE_WRAPPER",
+    "GRADLE_WRITES_LOCKS",
     "GRAMMARS",
     "INSTALLS",
     "MARKERS",
@@ -177,6 +183,7 @@ __all__ = [
     "MAVEN_RESOLVE_GOALS",
     "OFFLINE",
     "PROGRAMS",
+    "REMOVES",
     "launch",
     "wrapper",
 ]

@@ -18,8 +18,12 @@ project uses is read from the build context by the rule; both are here.
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+
 from ._dirs import CacheSpec, ForRoot, FromEnv, FromHome, FromOption
-from ._files import Install, ProjectFiles
+from ._files import Install, OnPath, ProjectFiles
 from ._grammar import DashDash, Grammar, Parsed, Token, opts, sub, words
 
 # -- npm ----------------------------------------------------------------------
@@ -270,9 +274,79 @@ def yarn_version_set(p: Parsed) -> str | None:
     return (p.operands[0].value or "") if p.operands else ""
 
 
+#: yarn versions named by a channel: ``stable``/``berry``/``latest`` are yarn 4 today.
+_YARN_CHANNELS = {"classic": 1, "stable": 4, "berry": 4, "latest": 4}
+
+
+def yarn_major(version: str) -> int | None:
+    """The major version a yarn version asked for selects (``yarn set
+    version X``, ``yarn@X``): 1 for ``classic`` and ``1.x``, 4 for
+    ``stable``; None when not known (``canary``, a URL, a path)."""
+    m = re.match(r"(\d+)(?:\.|$)", version)
+    return int(m.group(1)) if m else _YARN_CHANNELS.get(version)
+
+
 def is_berry_version(version: str) -> bool:
     """Does a yarn version asked for mean yarn 2+ (not ``classic``, ``1.x``)?"""
-    return not version.startswith(("classic", "1"))
+    return yarn_major(version) != 1
+
+
+@dataclass(frozen=True)
+class Yarn:
+    """Which yarn a project uses: ``kind`` is "classic", "berry", or
+    "unknown" (a ``.yarnrc.yml`` setting moves the cache); for berry, its
+    ``major`` version and whether the global cache is on (None: not
+    known; yarn 4 turns it on by default)."""
+
+    kind: str
+    major: int | None = None
+    global_cache: bool | None = None
+
+    def switched(self, version: str | None) -> Yarn:
+        """The yarn after a ``yarn set version`` / ``corepack prepare
+        yarn@…`` that asks for ``version`` (None: no such command)."""
+        if self.kind == "unknown":
+            return self
+        berry, major = self.kind == "berry", self.major
+        if version is not None:
+            major = yarn_major(version)
+            berry = major != 1
+        if not berry:
+            return Yarn("classic")
+        global_cache = self.global_cache
+        if global_cache is None and major is not None:
+            global_cache = major >= 4
+        return Yarn("berry", major, global_cache)
+
+
+def project_yarn(yarnrc_yml: str | None, package_json: str | None) -> Yarn:
+    """The yarn a project's files show: a ``.yarnrc.yml`` (berry; its
+    ``yarnPath`` release and ``enableGlobalCache``; "unknown" when it sets
+    ``cacheFolder``/``globalFolder``), ``packageManager: "yarn@4…"`` in
+    ``package.json``; "classic" when they show none."""
+    major: int | None = None
+    berry = False
+    global_cache: bool | None = None
+    if yarnrc_yml is not None:
+        berry = True
+        m = re.search(r"(?m)^\s*yarnPath:\s*['\"]?\S*yarn-(\d+)\.", yarnrc_yml)
+        if m:
+            major = int(m.group(1))
+        m = re.search(r"(?m)^\s*enableGlobalCache:\s*['\"]?(true|false)", yarnrc_yml)
+        if m:
+            global_cache = m.group(1) == "true"
+        if re.search(r"(?m)^\s*(cacheFolder|globalFolder):", yarnrc_yml):
+            return Yarn("unknown")
+    if package_json:
+        try:
+            pm = json.loads(package_json).get("packageManager")
+        except (ValueError, AttributeError):
+            pm = None
+        m = re.match(r"yarn@(\d+)", pm) if isinstance(pm, str) else None
+        if m:
+            major = int(m.group(1))
+            berry = berry or major >= 2
+    return Yarn("berry" if berry else "classic", major, global_cache)
 
 
 def corepack_version(args: tuple[Token, ...], tool: str) -> str | None:
@@ -323,12 +397,20 @@ YARN_BERRY_CACHE = CacheSpec(
     ),
     config=("YARN_CACHE_FOLDER", "YARN_ENABLE_GLOBAL_CACHE", ".yarnrc.yml cacheFolder/globalFolder"),
 )
+#: the variables that set pnpm's ``store-dir``: pnpm reads ``npm_config_*``
+#: in any case, with ``-`` or ``_`` in the key.
+PNPM_STORE_ENV = (
+    "npm_config_store_dir",
+    "NPM_CONFIG_STORE_DIR",
+    "npm_config_store-dir",
+    "NPM_CONFIG_STORE-DIR",
+)
 PNPM_STORE = CacheSpec(
     "pnpm",
     "store",
     (
         FromOption(("--store-dir",)),
-        FromEnv("npm_config_store_dir"),
+        *(FromEnv(name) for name in PNPM_STORE_ENV),
         FromEnv("PNPM_HOME", "store"),
         FromEnv("XDG_DATA_HOME", "pnpm/store"),
         FromHome(".local/share/pnpm/store"),
@@ -363,6 +445,12 @@ CLEANS_CACHE = {
 }
 #: options that read the cache instead of the registry.
 OFFLINE = ("--offline",)
+#: subcommands that delete files (packages, the cache), per tool.
+REMOVES = {
+    "npm": frozenset(words("prune uninstall rm remove cache dedupe")),
+    "yarn": frozenset(words("cache autoclean remove")),
+    "pnpm": frozenset(words("prune remove rm store")),
+}
 
 
 def fills_cache(p: Parsed) -> bool:
@@ -374,8 +462,25 @@ def is_cache_clean(p: Parsed) -> bool:
 
 
 def is_global(p: Parsed) -> bool:
-    """Installs global tools by name (``npm i -g``, ``yarn global add``)."""
-    return p.has("--global", "--location") or p.subcommand[:1] == ("global",)
+    """Installs global tools by name (``npm i -g``, ``npm i --location=global``,
+    ``yarn global add``, ``pnpm add -g``).  npm's other locations (``user``,
+    ``project``) are not global; a ``--location`` whose value expands may be."""
+    location = p.option("--location")
+    return (
+        p.has("--global")
+        or (location is not None and (location.value == "global" or location.expands))
+        or p.subcommand[:1] == ("global",)
+    )
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """Global installs put the packages' binaries on PATH (``pnpm setup``
+    installs pnpm itself); local ones do not."""
+    if p.tool not in ("npm", "yarn", "pnpm", "bun"):
+        return None
+    if is_global(p) or (p.tool == "pnpm" and p.is_sub("setup")):
+        return OnPath(always=(p.program,), anything=True)
+    return None
 
 
 # -- project files ----------------------------------------------------------------------
@@ -458,16 +563,22 @@ __all__ = [
     "PNPM",
     "PNPM_FETCH_FILES",
     "PNPM_STORE",
+    "PNPM_STORE_ENV",
     "PROGRAMS",
+    "REMOVES",
     "YARN",
     "YARN_BERRY_CACHE",
     "YARN_BERRY_OPTIONS",
     "YARN_CLASSIC_CACHE",
+    "Yarn",
     "corepack_version",
     "fills_cache",
     "is_berry_version",
     "is_cache_clean",
     "is_global",
     "launch",
+    "on_path",
+    "project_yarn",
+    "yarn_major",
     "yarn_version_set",
 ]

@@ -20,8 +20,8 @@ from __future__ import annotations
 import re
 
 from ._dirs import CacheSpec, FromEnv, FromHome, FromOption
-from ._files import Install, ProjectFiles
-from ._grammar import Grammar, Parsed, Token, opts, sub, words
+from ._files import Install, OnPath, ProjectFiles
+from ._grammar import DashDash, Grammar, Parsed, Token, opts, sub, words
 
 # -- pip --------------------------------------------------------------------
 
@@ -76,7 +76,16 @@ _PIP_SUBS = (
     sub("completion"),
     sub("help"),
 )
-PIP = Grammar("pip", ("pip", "pip3"), PIP_GENERAL, _PIP_SUBS, pattern=r"pip\d+(\.\d+)*")
+#: pip's optparse parser takes the command from the words after ``--``
+#: (``pip -- list``); the command's own parser then reads every later word as an operand.
+PIP = Grammar(
+    "pip",
+    ("pip", "pip3"),
+    PIP_GENERAL,
+    _PIP_SUBS,
+    pattern=r"pip\d+(\.\d+)*",
+    after_dashdash=DashDash.SUBCOMMAND,
+)
 
 #: ``-r``-like options: files the install reads requirements from (pip's
 #: and ``uv pip``'s: the names resolve through each grammar, so
@@ -247,7 +256,13 @@ PIPX = Grammar(
         values="--python, --index-url, --pip-args, --suffix, --preinstall",
         flags="--force, --include-deps, --system-site-packages, --global, -v --verbose, -q --quiet",
     ),
-    tuple(sub(n) for n in words("install uninstall upgrade inject run list ensurepath reinstall runpip")),
+    tuple(
+        sub(n)
+        for n in words(
+            "install uninstall upgrade inject run list ensurepath reinstall runpip upgrade-all "
+            "reinstall-all uninstall-all"
+        )
+    ),
 )
 
 GRAMMARS = (PIP, UV, POETRY, PDM, PIPENV, PIPX)
@@ -408,6 +423,34 @@ CLEANS_CACHE = {
     "pipenv": (),
 }
 
+#: subcommands that delete files (packages, the cache), per tool (``uv pip uninstall`` too).
+REMOVES = {
+    "pip": frozenset({"uninstall", "cache"}),
+    "poetry": frozenset({"cache", "remove"}),
+    "uv": frozenset({"cache", "uninstall"}),
+}
+
+
+_PIP_OWN = ("pip", "pip3")
+_PIPX_ON_PATH = words("install upgrade upgrade-all reinstall reinstall-all uninstall uninstall-all")
+
+
+def on_path(p: Parsed) -> OnPath | None:
+    """pip/uv/pipx commands that put console scripts on PATH (None: not one)."""
+    if p.tool == "pip" and p.is_sub("install", "uninstall"):
+        return OnPath(own=_PIP_OWN)
+    if p.tool == "pipx" and p.is_sub(*_PIPX_ON_PATH):
+        return OnPath()
+    if p.tool != "uv" or not p.sub_known:
+        return None
+    if p.subcommand[:1] == ("self",):
+        return OnPath(always=("uv", "uvx"), named=False)
+    if p.is_sub("python install"):
+        return OnPath(prefixes=("python",), named=False)
+    if p.is_sub("pip install", "pip uninstall"):
+        return OnPath(own=_PIP_OWN)
+    return OnPath() if p.is_sub("tool install", "tool uninstall") else None
+
 
 def fills_cache(p: Parsed) -> bool:
     return p.is_sub(*FILLS_CACHE.get(p.tool, ()))
@@ -501,6 +544,7 @@ __all__ = [
     "POETRY",
     "POETRY_CACHE",
     "PROGRAMS",
+    "REMOVES",
     "REQUIREMENTS_AS_OPERANDS",
     "UV",
     "UV_CACHE",
@@ -509,5 +553,6 @@ __all__ = [
     "is_cache_clean",
     "is_python",
     "launch",
+    "on_path",
     "python_module",
 ]

@@ -17,6 +17,7 @@ come before the subcommand and its subcommand options (``-y``/
 from __future__ import annotations
 
 from ._dirs import CacheSpec, Fixed
+from ._files import OnPath
 from ._grammar import DashDash, Grammar, Parsed, Sub, opts, sub, words
 
 RPM_OPTIONS = opts(
@@ -132,6 +133,14 @@ _FILLS = (
     _PROMPTS[2] - {"remove", "verify"},
 )
 
+#: subcommands that delete files (packages, the cache), per tool.
+REMOVES = {
+    "yum": frozenset(words("remove erase autoremove clean")),
+    "dnf": frozenset(words("remove autoremove clean")),
+    "microdnf": frozenset(words("remove clean")),
+    "zypper": frozenset(words("remove rm clean")),
+}
+
 CACHE_DIRS: dict[str, tuple[str, ...]] = {
     "yum": ("/var/cache/yum",),
     "dnf": ("/var/cache/dnf", "/var/cache/libdnf5"),
@@ -168,6 +177,11 @@ def fills_cache(p: Parsed) -> bool:
     return _sub_in(p, _FILLS)
 
 
+def on_path(p: Parsed) -> OnPath | None:
+    """A package manager may put any package's programs on PATH (or take them off)."""
+    return OnPath() if p.tool in FAMILY else None
+
+
 def is_cache_clean(p: Parsed) -> bool:
     return p.tool in FAMILY and p.is_sub("clean")
 
@@ -195,6 +209,7 @@ __all__ = [
     "MARKERS",
     "MICRODNF",
     "PROGRAMS",
+    "REMOVES",
     "TDNF",
     "YUM",
     "ZYPPER",
@@ -203,5 +218,6 @@ __all__ = [
     "answers_yes",
     "fills_cache",
     "is_cache_clean",
+    "on_path",
     "prompts",
 ]

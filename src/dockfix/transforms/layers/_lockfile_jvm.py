@@ -86,7 +86,7 @@ RECIPES = (
         "it names other files of the sources or writes lock files",
         "the project cache gradle writes",
         matches=_resolves_only,
-        refuse=("--write-locks", "--update-locks", "--write-verification-metadata"),
+        refuse=tools.jvm.GRADLE_WRITES_LOCKS,
         files=_gradle_files,
         check=_gradle_check,
     ),

@@ -173,45 +173,17 @@ SHELL_STATE = {
 }
 
 
-#: subcommands (or goals) that delete files, by tool.
-_REMOVES = {
-    "apt-get": {"remove", "purge", "autoremove", "clean", "autoclean"},
-    "apt": {"remove", "purge", "autoremove", "clean"},
-    "apk": {"del"},
-    "yum": {"remove", "erase", "autoremove", "clean"},
-    "dnf": {"remove", "autoremove", "clean"},
-    "microdnf": {"remove", "clean"},
-    "zypper": {"remove", "rm", "clean"},
-    "pip": {"uninstall", "cache"},
-    "npm": {"prune", "uninstall", "rm", "remove", "cache", "dedupe"},
-    "yarn": {"cache", "autoclean", "remove"},
-    "pnpm": {"prune", "remove", "rm", "store"},
-    "go": {"clean"},
-    "cargo": {"clean"},
-    "composer": {"clear-cache", "clearcache", "remove"},
-    "bundle": {"clean"},
-    "gem": {"cleanup", "uninstall"},
-    "poetry": {"cache", "remove"},
-    "uv": {"cache", "uninstall"},  # `uv pip uninstall`
-    "mvn": {"clean"},
-}
-
-
 def _removes(cmd: Command) -> bool:
     """Does the command delete files (which a split would leave in the
-    install's layer)?  Any word naming a deleting subcommand counts."""
-    prog = cmd.program
+    install's layer)?  ``rm`` & co, ``find -delete``, or a tool's deleting
+    subcommand (:func:`dockfix.tools.removes`)."""
     vals = [a.value for a in cmd.args]
-    if prog in ("rm", "rmdir", "shred", "unlink"):
+    if cmd.program in ("rm", "rmdir", "shred", "unlink"):
         return True
-    if prog == "find":
+    if cmd.program == "find":
         return "-delete" in vals or "-exec" in vals or "-execdir" in vals
-    p = tools.parse(cmd)
-    if p is not None:  # pip3.12, python -m pip, ./mvnw...
-        prog = p.tool
-        vals = [t.value for t in p.args[p.start :]]
-    words = {v for v in vals if v}
-    return bool(words & _REMOVES.get(prog or "", set()))
+    p = tools.parse(cmd)  # pip3.12, python -m pip, ./mvnw...
+    return p is not None and tools.removes(p)
 
 
 def split_point(script: Script, view: RunView, run: Instruction):

@@ -7,33 +7,22 @@ from __future__ import annotations
 
 import re
 
+from ... import tools
 from ...shell import Script
 from ._merge_shell import in_child
 
-# Package managers that install executables onto PATH, with the
-# subcommands that do (None: any), and the programs they may replace even
-# without naming them (themselves, when the package list is not literal).
-_INSTALLERS: dict[str, tuple[frozenset[str] | None, frozenset[str]]] = {
-    "pip": (frozenset({"install", "uninstall"}), frozenset({"pip", "pip3"})),
-    "pipx": (
-        frozenset({"install", "upgrade", "upgrade-all", "reinstall", "reinstall-all", "uninstall"}),
-        frozenset(),
+# What package managers put on PATH is dockfix.tools' (``tools.on_path``);
+# these programs have no grammar there: installers, with the programs they
+# may replace even without naming them (themselves, when the package list is
+# not literal), and the package tools that install any named program.
+_OTHER_INSTALLERS: dict[str, frozenset[str]] = {
+    "easy_install": frozenset({"pip", "pip3", "easy_install"}),
+    **dict.fromkeys(
+        ("conda", "mamba", "micromamba"), frozenset({"conda", "python", "python3", "pip", "pip3"})
     ),
-    "easy_install": (None, frozenset({"pip", "pip3", "easy_install"})),
-    "gem": (frozenset({"install", "update", "uninstall"}), frozenset({"gem", "bundle", "bundler"})),
-    "bundle": (frozenset({"install", "update"}), frozenset({"bundle", "bundler"})),
-    "cargo": (frozenset({"install", "uninstall"}), frozenset({"cargo"})),
-    "go": (frozenset({"install"}), frozenset()),
-    "conda": (
-        frozenset({"install", "update", "upgrade", "remove", "uninstall"}),
-        frozenset({"conda", "python", "python3", "pip", "pip3"}),
-    ),
-    "composer": (frozenset({"global"}), frozenset({"composer"})),
 }
-_INSTALLERS["pip3"] = _INSTALLERS["pip"]
-_INSTALLERS["mamba"] = _INSTALLERS["micromamba"] = _INSTALLERS["conda"]
-# Node package managers install onto PATH only globally.
-_NODE_PMS = frozenset({"npm", "yarn", "pnpm", "bun"})
+_CONDA_SUBS = frozenset({"install", "update", "upgrade", "remove", "uninstall"})
+_PACKAGE_FILES = frozenset({"dpkg", "rpm"})
 # Tool managers that replace the tools they manage.
 _TOOL_MANAGERS = {
     "corepack": frozenset({"yarn", "yarnpkg", "pnpm", "pnpx", "npm", "npx"}),
@@ -77,64 +66,54 @@ def _names(cmd) -> set[str]:
     return out
 
 
-def _unknown_operands(cmd, skip: int) -> bool:
+def _unknown_operands(cmd, ops) -> bool:
     """Packages not given literally: a variable, a requirements file, a
-    local path (`.`, `-e .`)."""
-    ops = cmd.operands()[skip:]
+    local path (`.`, `-e .`).  ``ops``: the words that name packages."""
     if any(a.value is None for a in cmd.args):
         return True
     if cmd.has_option("-r", "--requirement", "-c", "--constraint", "-e", "--editable"):
         return True
     return any(
-        v.value
-        and (
-            v.value.startswith((".", "/", "~"))
-            or "://" not in v.value
-            and v.value.endswith((".txt", ".whl", ".gz", ".zip"))
-        )
+        v
+        and (v.startswith((".", "/", "~")) or "://" not in v and v.endswith((".txt", ".whl", ".gz", ".zip")))
         for v in ops
     )
 
 
-def _may_replace(cmd, name: str) -> bool:
+def _replaces(on: tools.OnPath, p: tools.Parsed, cmd, name: str) -> bool:
+    """May the install ``p`` (what it puts on PATH: ``on``) replace ``name``?"""
+    if name in on.always or (on.prefixes and name.startswith(on.prefixes)):
+        return True
+    if on.named and name in _names(cmd):
+        return True
+    if not (on.anything or name in on.own):
+        return False
+    # its operands and the values of its options (`--target /opt`, `--prefix .`)
+    return _unknown_operands(cmd, [*p.operand_values, *(o.value for o in p.options)])
+
+
+def _may_replace(cmd, name: str, parsed: dict[int, tools.Parsed | None] | None = None) -> bool:
     """Could ``cmd`` put a new ``name`` on PATH (elsewhere than the one the
-    shell found), or remove the one it found?"""
+    shell found), or remove the one it found?  ``parsed``: the commands read
+    so far (by ``id``), so that each is read once."""
+    parsed = {} if parsed is None else parsed
+    if id(cmd) not in parsed:  # `sudo pip install`, `python -m pip`, `corepack yarn`
+        parsed[id(cmd)] = tools.parse(cmd, unwrap=True)
+    p = parsed[id(cmd)]
+    on = tools.on_path(p) if p is not None else None
+    if on is not None and p is not None:
+        return _replaces(on, p, cmd, name)
     prog = cmd.program or ""
     values = [v or "" for v in cmd.values]
-    if prog.startswith("python") and values[:2] == ["-m", "pip"]:
-        prog, values = "pip", values[2:]
-    if prog in _INSTALLERS:
-        subs, own = _INSTALLERS[prog]
+    if prog in _OTHER_INSTALLERS:
         sub = next((v for v in values if not v.startswith("-")), "")
-        if prog == "gem" and sub == "update" and "--system" in values:
-            return name in own  # updates RubyGems itself
-        if subs is not None and sub not in subs:
+        if prog != "easy_install" and sub not in _CONDA_SUBS:
             return False
-        return name in _names(cmd) or name in own and _unknown_operands(cmd, 1)
-    if prog in _NODE_PMS:
-        is_global = (
-            cmd.has_option("-g", "--global", "--location")
-            or "global" in values
-            or prog == "pnpm"
-            and "setup" in values
-        )
-        if not is_global:
-            return False
-        return name in _names(cmd) or name == prog or _unknown_operands(cmd, 1)
-    if prog == "uv":
-        sub = values[0] if values else ""
-        if sub == "self":
-            return name in ("uv", "uvx")
-        if sub == "python" and "install" in values:
-            return name.startswith("python")
-        if sub in ("tool", "pip") and ("install" in values or "uninstall" in values):
-            return (
-                name in _names(cmd) or sub == "pip" and name in ("pip", "pip3") and _unknown_operands(cmd, 2)
-            )
-        return False
+        ops = [a.value for a in cmd.operands()[1:]]
+        return name in _names(cmd) or name in _OTHER_INSTALLERS[prog] and _unknown_operands(cmd, ops)
     if prog in _TOOL_MANAGERS:
-        tools = _TOOL_MANAGERS[prog]
-        return tools is None or name in tools or name in _names(cmd)
+        managed = _TOOL_MANAGERS[prog]
+        return managed is None or name in managed or name in _names(cmd)
     if prog in _FILE_PLACERS:
         return (
             name in _names(cmd)
@@ -145,7 +124,7 @@ def _may_replace(cmd, name: str) -> bool:
         return any("bin" in a.text for a in cmd.args) or name in _names(cmd)
     if prog == "make" and "install" in values:
         return name != "make"
-    if prog in ("dpkg", "rpm", "apt-get", "apt", "apk", "yum", "dnf", "microdnf", "zypper"):
+    if prog in _PACKAGE_FILES:
         return name in _names(cmd)
     return False
 
@@ -154,6 +133,7 @@ def stale_hash(first: Script, second: Script) -> str | None:
     """bash and dash remember where they found a program; the second RUN used
     to start with a fresh shell that looks it up again."""
     both = _hashable(first, only_parent=True) & _hashable(second, only_parent=False)
+    parsed: dict[int, tools.Parsed | None] = {}
     for name in sorted(both):
         looked_up = min(
             c.index
@@ -161,7 +141,7 @@ def stale_hash(first: Script, second: Script) -> str | None:
             if c.program == name and c.name and "/" not in c.name and not in_child(c)
         )
         for cmd in first.commands[looked_up:]:
-            if _may_replace(cmd, name):
+            if _may_replace(cmd, name, parsed):
                 return (
                     f"both run `{name}` and the first may install another `{name}` "
                     f"(`{cmd.program}`), which the merged shell would not look up again"

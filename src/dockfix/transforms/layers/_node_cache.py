@@ -4,9 +4,7 @@ and from rc files, and which yarn a project uses."""
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import dataclass
 
 from ... import tools
 from ...analysis import per_instruction
@@ -51,88 +49,39 @@ def rc_sets(run: Run, names: tuple[str, ...], keys: tuple[str, ...]) -> bool:
     return run.so_far(key, configures, copies if bc is None else None)
 
 
-@dataclass(frozen=True)
-class Yarn:
-    """Which yarn the project uses: ``kind`` is "classic", "berry", or
-    "unknown" (a ``.yarnrc.yml`` moves the cache); for berry, its
-    ``major`` version and whether the global cache is on (None: not
-    known)."""
-
-    kind: str
-    major: int | None = None
-    global_cache: bool | None = None
-
-
-def yarn(run: Run) -> Yarn:
+def yarn(run: Run) -> tools.node.Yarn:
     """The yarn of the RUN: what the build context shows (``.yarnrc.yml``,
     ``packageManager`` in ``package.json``), unless a ``yarn set version``
-    / ``corepack prepare yarn@…`` of the file or the RUN says otherwise."""
-    found = _context_yarn(run)
-    if found.kind == "unknown":
-        return found
-    berry, major, global_cache = found.kind == "berry", found.major, found.global_cache
-    # each such command decides both berry and major: only the last counts
-    version = _last_version(run)
-    if version is not None:
-        if version in ("classic", "1") or version.startswith("1."):
-            berry, major = False, 1
-        else:
-            berry = True
-            m = re.match(r"(\d+)", version)
-            major = int(m.group(1)) if m else (4 if version in ("stable", "berry", "latest") else None)
-    if not berry:
-        return Yarn("classic")
-    if global_cache is None and major is not None:
-        global_cache = major >= 4
-    return Yarn("berry", major, global_cache)
-
-
-def _context_yarn(run: Run) -> Yarn:
-    """The yarn the build context shows ("classic" when it shows none)."""
+    / ``corepack prepare yarn@…`` of the file or the RUN says otherwise
+    (:mod:`dockfix.tools.node` reads them)."""
     bc = run.ctx.build_context
-    major = None
-    berry = False
-    global_cache = None
     if bc is None:
-        return Yarn("classic")
-    rc = bc.read_text(".yarnrc.yml")
-    if rc is not None:
-        berry = True
-        m = re.search(r"(?m)^\s*yarnPath:\s*['\"]?\S*yarn-(\d+)\.", rc)
-        if m:
-            major = int(m.group(1))
-        m = re.search(r"(?m)^\s*enableGlobalCache:\s*['\"]?(true|false)", rc)
-        if m:
-            global_cache = m.group(1) == "true"
-        if re.search(r"(?m)^\s*(cacheFolder|globalFolder):", rc):
-            return Yarn("unknown")
-    pkg = bc.read_text("package.json")
-    if pkg:
-        try:
-            pm = json.loads(pkg).get("packageManager")
-        except (ValueError, AttributeError):
-            pm = None
-        m = re.match(r"yarn@(\d+)", pm) if isinstance(pm, str) else None
-        if m:
-            major = int(m.group(1))
-            berry = berry or major >= 2
-    return Yarn("berry" if berry else "classic", major, global_cache)
+        found = tools.node.Yarn("classic")
+    else:
+        found = tools.node.project_yarn(bc.read_text(".yarnrc.yml"), bc.read_text("package.json"))
+    # each such command decides both berry and major: only the last counts
+    return found.switched(_last_version(run))
+
+
+def _selects(cmd: Command) -> str | None:
+    """The yarn version ``cmd`` switches to (``yarn set version 4``,
+    ``corepack prepare yarn@4``), None when it does not say one."""
+    p = tools.parse(cmd)
+    if p is not None:
+        version = tools.node.yarn_version_set(p)
+    elif cmd.program == "corepack":
+        version = tools.node.corepack_version(tools.tokens(cmd), "yarn")
+    else:
+        version = None
+    return version or None
 
 
 def _asks(run: Run, ins: Instruction) -> str | None:
-    """The yarn version the last `yarn set version` or `corepack prepare
-    yarn@…` of ``ins`` asks for."""
+    """The yarn version the last yarn-selecting command of ``ins`` asks for."""
     version = None
     script = run.facts.model.script(ins) if ins.keyword == "RUN" else None
     for cmd in script.commands if script is not None else ():
-        vals = [a.value or "" for a in cmd.args]
-        found = None
-        if cmd.program == "yarn" and vals[:2] == ["set", "version"] and len(vals) > 2:
-            found = vals[2]
-        elif cmd.program == "corepack" and vals[:1] in (["prepare"], ["use"], ["install"]):
-            found = next((v[5:] for v in vals if v.startswith("yarn@")), None)
-        if found is not None:
-            version = found
+        version = _selects(cmd) or version
     return version
 
 
@@ -157,4 +106,4 @@ def parse(cmd: Command, subs: dict[str, tuple[str, ...]]) -> tools.Parsed | None
     return p if p is not None and p.is_sub(*subs[tool]) else None
 
 
-__all__ = ["Yarn", "npm_env", "parse", "rc_sets", "yarn"]
+__all__ = ["npm_env", "parse", "rc_sets", "yarn"]

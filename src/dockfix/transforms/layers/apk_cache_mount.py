@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from ... import tools
 from ...shell import Command
-from ...tools._dirs import APK_PACKAGES
 from ._cache import Run
 from ._cache_rule import CacheMountRule, CutArg, CutCommand, Fight, ReplaceArg, Use, with_dirs
 
@@ -159,7 +158,8 @@ class ApkCacheMount(CacheMountRule):
             return None
         use = Use(cmd, f"apk {sub}")
         dirs = [
-            run.cache_dir(spec, cmd, tools.parse(cmd, tool="apk")) for spec in (tools.apk.CACHE, APK_PACKAGES)
+            run.cache_dir(spec, cmd, tools.parse(cmd, tool="apk"))
+            for spec in (tools.apk.CACHE, tools.apk.PACKAGE_CACHE)
         ]
         if (
             run.who is None

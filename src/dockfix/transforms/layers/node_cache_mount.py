@@ -110,11 +110,7 @@ class NodeCacheMount(CacheMountRule):
             )
         else:
             d = run.cache_dir(tools.node.PNPM_STORE, cmd, p)
-            moved = not d.set_by("npm_config_store_dir") and (
-                # spellings npm's config reads too (:data:`tools.node.PNPM_STORE` names one)
-                any(run.lookup(n, cmd) is not None for n in _STORE_DIR_SPELLINGS)
-                or rc_sets(run, (".npmrc",), ("store-dir",))
-            )
+            moved = not d.set_by(*tools.node.PNPM_STORE_ENV) and rc_sets(run, (".npmrc",), ("store-dir",))
         return None if moved else d
 
     def _yarn_folder(self, run: Run, cmd: Command, p: tools.Parsed) -> tools.CacheDir | None:
@@ -150,6 +146,3 @@ class NodeCacheMount(CacheMountRule):
             elif tools.node.is_cache_clean(p):
                 out.append(CutCommand(cmd))
         return out
-
-
-_STORE_DIR_SPELLINGS = ("NPM_CONFIG_STORE_DIR", "npm_config_store-dir", "NPM_CONFIG_STORE-DIR")

@@ -13,7 +13,7 @@ from ... import tools
 from ...rules import Context, Edit
 from ...runtimes import Refusal, runtime_base
 from ..instructions._shell_rules import insertion_point
-from ._split import Analysis, Artifacts, Ecosystem, copied_paths, has_assets, health_tools, place_binaries
+from ._split import Analysis, Artifacts, Ecosystem, asset_paths, health_tools, place_binaries
 
 #: modules that only build with cgo (they wrap C libraries)
 _CGO_MODULES = (
@@ -149,13 +149,9 @@ class Go(Ecosystem):
         copies = place_binaries(ctx, an, binaries, _GOPATH_BINS)
         if isinstance(copies, Refusal):
             return copies
-        assets = copied_paths(ctx, an, lambda src: has_assets(ctx, src, _SOURCE))
+        assets = asset_paths(ctx, an, _SOURCE)
         if isinstance(assets, Refusal):
             return assets
-        if "/" in assets:
-            return Refusal(
-                "files the program may read are copied to `/`: the runtime would need the whole tree"
-            )
         copies = [(p, p) for p in assets] + [
             c for c in copies if not any(c[0].startswith(p.rstrip("/") + "/") for p in assets)
         ]

@@ -11,7 +11,7 @@ from ... import tools
 from ...rules import Context
 from ...runtimes import Refusal, runtime_base
 from ...shell import Command
-from ._split import Analysis, Artifacts, Ecosystem, command_words, container_command, copied_paths, has_assets
+from ._split import Analysis, Artifacts, Ecosystem, asset_paths, command_words, container_command
 
 _SOURCE = re.compile(
     r"(\.java|\.kt|\.kts|\.groovy|(^|/)pom\.xml|(^|/)build\.gradle|(^|/)settings\.gradle|(^|/)gradle\.properties|"
@@ -61,13 +61,9 @@ class Java(Ecosystem):
         jar = self._jar(ctx, an)
         if isinstance(jar, Refusal):
             return jar
-        assets = copied_paths(ctx, an, lambda src: has_assets(ctx, src, _SOURCE))
+        assets = asset_paths(ctx, an, _SOURCE)
         if isinstance(assets, Refusal):
             return assets
-        if "/" in assets:
-            return Refusal(
-                "files the program may read are copied to `/`: the runtime would need the whole tree"
-            )
         base = runtime_base(an.ref)
         if isinstance(base, Refusal):
             return base

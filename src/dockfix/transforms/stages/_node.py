@@ -99,11 +99,12 @@ class Node(Ecosystem):
             return "RUN pnpm prune --prod"
         if manager == "yarn":
             bc = ctx.build_context
-            pkg = self._package_json(ctx) or {}
-            berry = str(pkg.get("packageManager", "")).startswith("yarn@") and not str(
-                pkg.get("packageManager")
-            ).startswith("yarn@1.")
-            if berry or (bc is not None and bc.exists(".yarnrc.yml")):
+            files = (
+                (bc.read_text(".yarnrc.yml"), bc.read_text("package.json"))
+                if bc is not None
+                else (None, None)
+            )
+            if tools.node.project_yarn(*files).kind != "classic":
                 return Refusal("Yarn 2+ needs a plugin to install production dependencies only")
             return "RUN yarn install --production --frozen-lockfile --ignore-scripts --prefer-offline"
         tag = an.ref.tag if isinstance(an.ref.tag, str) else ""

@@ -12,7 +12,7 @@ import re
 from ... import tools
 from ...rules import Context
 from ...runtimes import Refusal, runtime_base
-from ._split import Analysis, Artifacts, Ecosystem, copied_paths, has_assets, place_binaries
+from ._split import Analysis, Artifacts, Ecosystem, asset_paths, place_binaries
 
 CARGO_BIN = "/usr/local/cargo/bin"  # $CARGO_HOME/bin of the rust image, on its PATH
 #: crates that link a system library at run time: (crate in Cargo.lock, Debian package, Alpine package)
@@ -104,7 +104,7 @@ class Rust(Ecosystem):
         copies = place_binaries(ctx, an, binaries, (CARGO_BIN,))
         if isinstance(copies, Refusal):
             return copies
-        assets = copied_paths(ctx, an, lambda src: has_assets(ctx, src, _SOURCE))
+        assets = asset_paths(ctx, an, _SOURCE)
         if isinstance(assets, Refusal):
             return assets
         for folder in assets:

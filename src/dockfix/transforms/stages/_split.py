@@ -502,3 +502,13 @@ def has_assets(ctx: Context, source: str, sources: re.Pattern[str]) -> bool:
     return files.truncated or any(
         not (sources.search(f) or _NOT_READ.search(f)) for f in files if bc.is_file(f)
     )
+
+
+def asset_paths(ctx: Context, an: Analysis, sources: re.Pattern[str]) -> list[str] | Refusal:
+    """Where the build copied files a compiled program may read at run time
+    (:func:`has_assets` with the ecosystem's ``sources``), for the runtime to
+    copy; a refusal when that is the whole tree."""
+    paths = copied_paths(ctx, an, lambda src: has_assets(ctx, src, sources))
+    if not isinstance(paths, Refusal) and "/" in paths:
+        return Refusal("files the program may read are copied to `/`: the runtime would need the whole tree")
+    return paths

@@ -18,7 +18,7 @@ class SlimRuntimeBase(Rule):
     ## What it does
     Moves the final stage from a full language image to its small runtime
     variant when the stage only runs what is already built: `python:3.12` →
-    `python:3.12-slim`, `node:20-bookworm` → `node:20-slim-bookworm`,
+    `python:3.12-slim`, `node:20-bookworm` → `node:20-bookworm-slim`,
     `ruby:3.3` → `ruby:3.3-slim`, a JDK, Maven or Gradle image →
     `eclipse-temurin:<same major>-jre`. The version and the Debian release
     are kept; the table is dockfix's one table of runtime variants (the one
