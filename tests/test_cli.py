@@ -314,7 +314,7 @@ def test_select_ignore_extend_select(args, expected):
     [
         (["--select", "DF999"], "--select: DF999"),
         (["--select", "DF501,XYZ"], "--select: XYZ"),
-        (["--ignore", "DF9"], "--ignore: DF9"),
+        (["--ignore", "DF8"], "--ignore: DF8"),
         (["--extend-select", "DL3020"], "--extend-select: DL3020"),
     ],
 )
@@ -855,3 +855,38 @@ def test_dockerfiles_sharing_a_context_propose_one_dockerignore():
     r = invoke("--unsafe-fixes", "--select", "DF601", ".")
     assert r.exit_code == 0 and Path(".dockerignore").exists()
     assert invoke("--diff", "--unsafe-fixes", "--select", "DF601", ".").exit_code == 0
+
+
+# --- configuration and suppression (issue #9; more in test_config.py, test_suppress.py) ---
+
+
+def test_config_options_through_typer_and_the_fast_parser():
+    write(".dockfix.toml", 'select = ["DF503"]\n')
+    write("other.toml", 'select = ["DF501"]\n')
+    write("Dockerfile", MESSY)
+    r = invoke("--show-settings", "--config", "other.toml")
+    assert r.exit_code == 0 and "select: DF501\n" in r.stdout
+    p = run_module("--show-settings", "--isolated", SELECT)
+    assert (
+        p.returncode == 0
+        and b"config: (none)\n" in p.stdout
+        and b"select: DF501, DF502, DF503, DF505\n" in p.stdout
+    )
+    p = run_module("--diff")
+    assert p.returncode == 1 and b"+FROM alpine:3.20 AS build" in p.stdout and b"LABEL" not in p.stdout
+
+
+def test_broken_config_is_one_line_exit_2_through_typer():
+    write(".dockfix.toml", "select = [\n")
+    write("Dockerfile", MESSY)
+    r = invoke("--check")  # through Typer
+    assert r.exit_code == 2
+    assert r.stderr.count("\n") == 1 and ".dockfix.toml: invalid TOML" in r.stderr
+    assert Path("Dockerfile").read_text() == MESSY
+
+
+def test_pragma_suppresses_through_the_cli():
+    write("Dockerfile", "# dockfix: ignore=DF503\n" + MESSY)
+    p = run_module(SELECT + ",DF900")
+    assert p.returncode == 0
+    assert Path("Dockerfile").read_text() == "# dockfix: ignore=DF503\n" + MESSY_FIXED.replace(" AS ", " as ")

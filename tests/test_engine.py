@@ -165,6 +165,7 @@ FAMILIES = {
     "4": "security",
     "5": "instructions",
     "6": "context",
+    "9": "meta",
 }
 
 

@@ -15,7 +15,9 @@ from dockfix.frontend import (
     MOUNT_CACHE,
     MOUNT_CACHE_IDS,
     MOUNT_SECRET,
+    MOUNT_SECRET_ENV,
     RUN_NETWORK,
+    features_used,
     parse_frontend,
 )
 
@@ -125,3 +127,36 @@ def test_df210_reports_syntax_the_pin_lacks() -> None:
     assert finding.fix is None and "heredocs" in finding.message and "1.4 or later" in finding.message
     ok = text.replace("1.2", "1.4")
     assert not dockfix.fix(ok, select=["DF210"]).findings
+
+
+@pytest.mark.parametrize(
+    "ref, ok",
+    [
+        (None, True),
+        ("docker/dockerfile:1", True),
+        ("docker/dockerfile:1.10", True),
+        ("docker/dockerfile:1.10.0-rc1", True),
+        ("docker/dockerfile:1.12-labs", True),
+        ("docker/dockerfile:labs", True),
+        ("docker/dockerfile:1.9", False),
+        ("docker/dockerfile:1.9-labs", False),
+        ("docker/dockerfile:1.4", False),
+        ("docker/dockerfile:1.0-experimental", False),
+    ],
+)
+def test_secret_mount_env_came_with_1_10(ref, ok) -> None:
+    fe = parse_frontend(ref)
+    assert fe.supports(MOUNT_SECRET_ENV) is ok
+    if not ok:
+        assert "1.10 or later" in fe.why_not(MOUNT_SECRET_ENV)
+
+
+def test_a_secret_mount_with_env_is_the_newer_feature() -> None:
+    text = (
+        "# syntax=docker/dockerfile:1.4\nFROM alpine\n"
+        "RUN --mount=type=secret,id=t,env=T true\nRUN --mount=type=secret,id=u true\n"
+    )
+    used = [(what, feature) for _node, what, feature in features_used(dockfix.parse(text))]
+    assert used == [("RUN --mount", MOUNT_SECRET_ENV), ("RUN --mount", MOUNT_SECRET)]
+    [finding] = dockfix.fix(text, select=["DF210"]).findings
+    assert finding.fix is None and "`env=` of secret mounts" in finding.message and "1.10" in finding.message

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockfix import lexing
-from dockfix.images import Family, image_info, parse_ref
+from dockfix.images import TINI_PATHS, Family, image_info, parse_ref, tini_package
 from dockfix.model import UNKNOWN, SemanticModel, is_posix_shell, parse_mount
 from dockfix.parser import parse
 
@@ -535,3 +535,151 @@ def test_an_empty_tag_is_no_known_image() -> None:
     # invalid reference, not node's default (Debian) variant
     tree = parse("FROM node:${VARIANT}\nRUN true\n")
     assert SemanticModel.of(tree).stages[0].image.family is Family.UNKNOWN
+
+
+# -- long chains, the file's users, output stages -------------------------------------
+
+
+def test_a_chain_of_3000_stages_is_walked_without_recursion() -> None:
+    # each stage FROM the one before: every query walks up the chain (on
+    # HEAD the walks recursed once per stage and raised RecursionError)
+    n = 3000
+    src = "FROM debian:12 AS s0\nENV A=1\nRUN groupadd -g 7 g && useradd -u 5 -g g app\nWORKDIR /w\n"
+    src += "".join(f"FROM s{i} AS s{i + 1}\nRUN true\n" for i in range(n))
+    src += "USER app\n"
+    m, _ = model(src)
+    final = m.stages[-1]
+    end = m.end(final)
+    assert (end.env("A"), end.env("UNSET"), end.workdir.path, end.shell.argv) == (
+        "1",
+        None,
+        "/w",
+        ("/bin/sh", "-c"),
+    )
+    assert (end.user.uid, end.user.gid, end.user.home) == (5, 7, "/home/app")
+    assert m._root(final) is m.stages[0] and final.root is m.stages[0]
+    assert [(c.name, c.id, c.gid) for c in m.created(final)] == [("app", 5, 7)]
+    assert m.output_stages() == (final,)
+
+
+def test_created_users_with_their_gid() -> None:
+    src = (
+        "FROM debian:12 AS base\n"
+        "RUN groupadd -g 2000 web && useradd -u 1000 -g web www && useradd -u 1001 -g 3000 n\n"
+        "FROM base\n"
+        "RUN useradd -u 1002 -g later l && groupadd -g 4000 later && useradd x\n"
+    )
+    m, ins = model(src)
+    final = m.stages[-1]
+    got = [(c.name, c.id, c.gid, c.ins is ins[-1]) for c in m.created(final)]
+    assert got == [
+        ("www", 1000, 2000, False),
+        ("n", 1001, 3000, False),
+        ("l", 1002, UNKNOWN, True),  # its group is created after it
+        ("x", UNKNOWN, UNKNOWN, True),
+    ]
+    assert [(c.name, c.gid) for c in m.created(final, "group")] == [("web", 2000), ("later", 4000)]
+    assert [c.name for c in m.created(m.stages[0])] == ["www", "n"]  # the chain of the first stage only
+
+
+def test_creates_and_supplementary_groups() -> None:
+    m, _ = model(
+        "FROM alpine:3 AS a\nRUN adduser -D x && addgroup x wheel\n"
+        "FROM debian:12\nRUN useradd -u 5 y && useradd -u 6 -G audio z\n"
+    )
+    assert [n for n in ("x", "y", "z", "wheel", "audio") if m.creates(n)] == ["x", "y", "z"]
+    assert (m.supplementary_groups("x"), m.supplementary_groups("y"), m.supplementary_groups("z")) == (
+        True,
+        False,
+        True,
+    )
+    unreadable, _ = model(
+        'FROM debian:12\nSHELL ["pwsh", "-c"]\nRUN ["sh", "-c", "usermod -aG docker app"]\n'
+    )
+    assert unreadable.supplementary_groups("y") is UNKNOWN
+
+
+def test_the_root_group_is_gid_0() -> None:
+    assert last("FROM debian:12\nRUN useradd -u 5 app\nUSER app:root\n").user.gid == 0
+    assert last("FROM alpine:3\nUSER 1000:root\n").user.gid == 0
+    assert last("FROM alpine:3\nUSER 1000:staff\n").user.gid is UNKNOWN
+
+
+def test_output_stages() -> None:
+    m, _ = model(
+        "FROM node:20 AS deps\nRUN npm ci\n"
+        "FROM deps AS build\nRUN npm run build\n"
+        "FROM node:20 AS dev\nCMD npm run dev\n"
+        "FROM node:20 AS cache\nRUN true\n"
+        "FROM node:20 AS assets\nRUN true\n"
+        "FROM node:20-slim\nCOPY --from=build /app /app\nRUN --mount=from=cache,target=/c true\n"
+        "COPY --from=4 /x /x\n"
+    )
+    assert [st.index for st in m.output_stages()] == [2, 5]
+
+
+def test_word_references() -> None:
+    f = last("FROM debian:12\nRUN true\n")
+    assert f.word_references("${A:-$B}/${C:+x}$D") == {"A", "B", "C", "D"}
+    assert f.word_references("'$A'\\$B") == set()
+    assert f.word_references("${A") == {"\0"}  # cannot be read: may refer to anything
+    assert last("# escape=`\nFROM debian:12\nRUN true\n").word_references("`$A$B") == {"B"}
+
+
+# -- what the image table says about running an image -------------------------------
+
+
+@pytest.mark.parametrize(
+    "ref, entrypoint",
+    [
+        ("python:3.12-slim", ()),
+        ("golang:1.22-alpine", ()),
+        ("node:20-slim", ("docker-entrypoint.sh",)),
+        ("node:20-alpine", ("docker-entrypoint.sh",)),
+        ("scratch", ()),
+        ("nginx:1.27", UNKNOWN),  # not in the table: not known
+        ("myorg/python:3.12", UNKNOWN),
+        ("python:${V}", UNKNOWN),
+    ],
+)
+def test_image_entrypoints(ref, entrypoint) -> None:
+    assert image_info(ref.replace("${V}", "\x00")).entrypoint == entrypoint
+
+
+@pytest.mark.parametrize(
+    "ref, service",
+    [
+        ("nginx:1.27-alpine", "nginx starts as root"),
+        ("php:8.3-apache", "www-data"),
+        ("php:8.3-fpm-alpine", "www-data"),
+        ("php:8.3-cli", None),
+        ("postgres:16", "switches to `postgres`"),
+        ("python:3.12", None),
+        ("ghcr.io/acme/nginx:1", None),  # not Docker Hub's nginx
+    ],
+)
+def test_servers_that_start_as_root(ref, service) -> None:
+    got = image_info(ref).starts_as_root
+    assert (got is None) if service is None else (got is not None and service in got)
+
+
+@pytest.mark.parametrize(
+    "ref, manager",
+    [
+        ("debian:12", "apt"),
+        ("python:3.12-slim-bookworm", "apt"),
+        ("ubuntu:24.04", "apt"),
+        ("node:20-alpine", "apk"),
+        ("debian:stretch", None),
+        ("ubuntu:bionic", None),
+        ("registry.access.redhat.com/ubi9/ubi", None),
+        ("gcr.io/distroless/base-debian12", None),
+        ("scratch", None),
+    ],
+)
+def test_tini_package(ref, manager) -> None:
+    info = image_info(ref)
+    got, why = tini_package(info.family, info.ref)
+    assert got == manager and (why == "") == (manager is not None)
+    if got is not None:
+        assert TINI_PATHS[got].endswith("/tini")

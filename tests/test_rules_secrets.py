@@ -19,7 +19,7 @@ import pytest
 from conftest import assert_valid_buildkit
 
 import dockfix
-from dockfix.frontend import parse_frontend
+from dockfix.frontend import MOUNT_SECRET, MOUNT_SECRET_ENV, parse_frontend
 from dockfix.model import SemanticModel
 from dockfix.mounts import parse_mount
 from dockfix.transforms.security._secrets import (
@@ -27,9 +27,6 @@ from dockfix.transforms.security._secrets import (
     hadolint_flags,
     holds_credentials,
     is_secret_name,
-    output_stages,
-    secret_env_support,
-    word_references,
 )
 
 
@@ -107,7 +104,7 @@ def test_names_as_hadolint_sees_them() -> None:
     ],
 )
 def test_secret_env_needs_dockerfile_1_10(ref: str | None, ok: bool) -> None:
-    assert (secret_env_support(parse_frontend(ref)) == "") is ok
+    assert parse_frontend(ref).supports(MOUNT_SECRET, MOUNT_SECRET_ENV) is ok
 
 
 def test_the_mount_written_is_what_buildkit_reads() -> None:
@@ -120,9 +117,12 @@ def test_the_mount_written_is_what_buildkit_reads() -> None:
 
 
 def test_word_references() -> None:
-    assert word_references("https://x/?t=${TOKEN:-none}&v=$V", "\\") == {"TOKEN", "V"}
-    assert word_references("'$NOT'", "\\") == set()  # single quotes: BuildKit does not expand
-    assert word_references("plain", "\\") == set()
+    model = SemanticModel.of(dockfix.parse("FROM debian:12\nRUN true\n"))
+    assert model.final_stage is not None
+    facts = model.end(model.final_stage)
+    assert facts.word_references("https://x/?t=${TOKEN:-none}&v=$V") == {"TOKEN", "V"}
+    assert facts.word_references("'$NOT'") == set()  # single quotes: BuildKit does not expand
+    assert facts.word_references("plain") == set()
 
 
 def test_output_stages() -> None:
@@ -133,7 +133,8 @@ def test_output_stages() -> None:
         "FROM node:20 AS cache\nRUN true\n"
         "FROM node:20-slim\nCOPY --from=build /app /app\nRUN --mount=from=cache,target=/c true\n"
     )
-    assert output_stages(SemanticModel.of(tree)) == {2, 4}  # dev (only built as a --target), final
+    outputs = SemanticModel.of(tree).output_stages()
+    assert [st.index for st in outputs] == [2, 4]  # dev (only built as a --target), final
 
 
 @pytest.mark.parametrize(

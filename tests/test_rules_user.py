@@ -23,18 +23,14 @@ from pathlib import Path
 import pytest
 
 import dockfix
-from dockfix.images import image_info
+from dockfix.images import UNKNOWN, image_info
 from dockfix.model import SemanticModel
 from dockfix.transforms.security._user import (
     DEFAULT_GID,
     DEFAULT_UID,
-    app_user,
     breaks_user,
-    file_users,
     low_ports,
     render_create,
-    root_is_known,
-    user_tool,
     volumes,
 )
 
@@ -77,7 +73,7 @@ def _final_user(text: str):
     ],
 )
 def test_user_tool_per_family(image: str, kind: str | None) -> None:
-    tool = user_tool(image_info(image))
+    tool = image_info(image).user_tool
     assert tool.kind == kind
     assert (tool.why == "") == (kind is not None)
 
@@ -97,7 +93,7 @@ def test_user_tool_per_family(image: str, kind: str | None) -> None:
     ],
 )
 def test_app_user(image: str, user) -> None:
-    got = app_user(image_info(image))
+    got = image_info(image).app_user
     assert (None if got is None else (got.name, got.uid, got.gid)) == user
 
 
@@ -118,7 +114,7 @@ def test_app_user(image: str, user) -> None:
 )
 def test_root_is_known_only_from_the_table(image: str, known: bool) -> None:
     ref = image.replace("${PY}", "\x00")
-    assert root_is_known(image_info(ref)) is known
+    assert image_info(ref).default_user_known is known
 
 
 def test_generated_commands() -> None:
@@ -158,18 +154,21 @@ def _model(text: str) -> SemanticModel:
     ],
 )
 def test_group_members(run: str, members: set[str]) -> None:
-    assert file_users(_model(f"FROM debian:12\nRUN {run}\n")).members == members
+    model = _model(f"FROM debian:12\nRUN {run}\n")
+    names = {w for w in run.replace(",", " ").split() if not w.startswith("-")} | {"nobody"}
+    for name in names:
+        assert model.supplementary_groups(name) is (name in members), name
 
 
 def test_group_members_unknown_when_a_run_cannot_be_read() -> None:
     text = 'FROM debian:12\nSHELL ["pwsh", "-c"]\nRUN ["sh", "-c", "usermod -aG docker app"]\n'
-    users = file_users(_model(text))
-    assert "*" in users.members and users.in_other_groups("anyone")
+    assert _model(text).supplementary_groups("anyone") is UNKNOWN
 
 
 def test_created_users_of_the_whole_file() -> None:
     text = "FROM alpine:3 AS a\nRUN adduser -D x && addgroup g\nFROM debian:12\nRUN useradd -u 5 y || true\n"
-    assert file_users(_model(text)).created == {"x", "y"}
+    model = _model(text)
+    assert {n for n in ("x", "y", "g", "a", "z") if model.creates(n)} == {"x", "y"}
 
 
 @pytest.mark.parametrize(
@@ -264,6 +263,20 @@ def test_borrowed_user_reads_back(text: str, user) -> None:
 def test_uid_only_when_gid_unknown() -> None:
     out = _fix('FROM debian:12\nRUN useradd -u 1500 w\nCMD ["w"]\n', select=["DF403"]).output
     assert out.endswith('USER 1500\nCMD ["w"]\n')
+
+
+def test_a_long_chain_of_stages() -> None:
+    # 3000 stages each FROM the one before (the model's walks up the chain
+    # raised RecursionError from ~1000 on)
+    n = 3000
+    text = "FROM debian:12 AS s0\nRUN groupadd -g 2000 w && useradd -u 1500 -g w w\n"
+    text += "".join(f"FROM s{i} AS s{i + 1}\nRUN true\n" for i in range(n))
+    text += "USER w\n"
+    out = _fix(text).output
+    assert out.endswith(f"FROM s{n - 1} AS s{n}\nRUN true\nUSER 1500:2000\n")
+    root = text.replace("USER w\n", 'CMD ["w"]\n')
+    out = _fix(root, select=["DF403"]).output
+    assert out.endswith('RUN true\nUSER 1500:2000\nCMD ["w"]\n')
 
 
 def test_safe_mode_only_reports() -> None:

@@ -11,7 +11,9 @@ import sys
 from . import discovery, files, runner
 from ._cli_report import format_check, format_error, format_verbose, shown, summary
 from .cli import EXIT_CHANGES, EXIT_ERROR, EXIT_OK, UsageProblem, err, out, out_bytes
+from .config import Resolver, effective
 from .context import reset_run_caches
+from .output import Printer
 from .runner import FileResult, Options
 
 #: context files fixes propose but a run without writing does not write (a
@@ -24,12 +26,21 @@ def run(
     options: Options,
     stdin_filename: str | None = None,
     verbose: bool = False,
+    printer: Printer | None = None,
+    resolver: Resolver | None = None,
+    cli_select: bool = False,
 ) -> int:
+    """Process ``paths``.  With a ``resolver``, each file's options are its
+    configuration file's under ``options`` (the command line; ``cli_select``:
+    it gave ``--select``), and the files a walk finds that the
+    configuration excludes are left out."""
     reset_run_caches()  # a run never sees what an earlier run of this process read
     if not paths:
         paths = ["-"] if stdin_filename else ["."]
-    targets, contexts, warned = _targets(paths, options)
+    targets, contexts, warned = _targets(paths, options, resolver)
     if not targets:
+        if printer is not None:  # an empty SARIF log, statistics, report
+            printer.finish([], options)
         err("No Dockerfiles found.\n")
         return EXIT_ERROR if warned else EXIT_OK
     results: list[FileResult] = []
@@ -41,21 +52,27 @@ def run(
     # a compose file's `context: ../elsewhere` must not make the run write there.
     walked = [os.path.realpath(p) for p in paths if p != files.STDIN and os.path.isdir(p)]
     for target in targets:
+        opts = options
+        if resolver is not None:
+            where = (stdin_filename or "-") if target == files.STDIN else target
+            opts = effective(options, resolver.settings_for(where), where, cli_select)
         if target == files.STDIN:
-            r = _process_stdin(options, stdin_filename)
+            r = _process_stdin(opts, stdin_filename)
         else:
             proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
             ctx = contexts.get(os.path.abspath(target))
             r = runner.process_file(
-                target, options, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
+                target, opts, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
             )
         results.append(r)
         for f in r.side_files:
             old = side[f["abs"]][0] if f["abs"] in side else f["old"]
             side[f["abs"]] = (old, f["path"], f["new"])
-        _report(r, options, verbose)
-    if not options.writes:
+        _report(r, options, verbose, printer)
+    if not options.writes and (printer is None or printer.text_listing):
         _report_side_files(side, options)
+    if printer is not None:  # --output-format, --statistics, --show-fixes, --report
+        printer.finish(results, options)
     err(summary(results, options))
     if warned or any(r.status == "error" for r in results):
         return EXIT_ERROR
@@ -64,14 +81,21 @@ def run(
     return EXIT_OK
 
 
-def _targets(paths: list[str], options: Options) -> tuple[list[str], dict[str, str], bool]:
+def _targets(
+    paths: list[str], options: Options, resolver: Resolver | None = None
+) -> tuple[list[str], dict[str, str], bool]:
     """The files to process, the build context of each one a compose file
     names (absolute Dockerfile path -> context), and whether the walks had
     to skip something: an unreadable folder or .gitignore, an invalid
     pattern, a symlink leading out (one ``dockfix: warning:`` line each;
-    the run exits 2 at the end)."""
+    the run exits 2 at the end).  Files found by a walk that their
+    configuration's ``exclude``/``extend-exclude`` match are left out
+    (files named on the command line never are, as in ruff)."""
     warnings: list[str] = []
     targets = discovery.discover(paths, warnings)
+    if resolver is not None:
+        named = {files.display(p) for p in paths}
+        targets = [t for t in targets if t in named or not resolver.settings_for(t).excluded(t)]
     contexts: dict[str, str] = {}
     compose_files = discovery.discover_compose(paths, warnings)
     for line in dict.fromkeys(warnings):
@@ -117,14 +141,16 @@ def _process_stdin(options: Options, stdin_filename: str | None) -> FileResult:
     return r
 
 
-def _report(r: FileResult, options: Options, verbose: bool) -> None:
+def _report(r: FileResult, options: Options, verbose: bool, printer: Printer | None = None) -> None:
     """What the run prints as soon as one file is done."""
     if r.status == "error":
         err(format_error(r, verbose))
     elif options.mode == "diff" and r.changed and r.output is not None:
         out(files.unified_diff(r.source, r.output, r.path))
-    elif options.mode == "check" and (r.changed or r.findings):
+    elif options.mode == "check" and (r.changed or r.findings) and (printer is None or printer.text_listing):
         out(format_check(r))
+    if printer is not None:
+        printer.file_done(r, options)
     if verbose:
         err(format_verbose(r, options.mode))
 

@@ -2,20 +2,23 @@
 file that computes the global ARGs, the stages and the chains they form, and
 for each stage the timelines of ENV, ARG, USER, WORKDIR and SHELL (and, on
 first use, of the users and groups its RUNs create).  The model answers
-queries from these timelines; this module only fills them."""
+queries from these timelines; this module only fills them (and, on first
+use, the facts of the whole file: the stages that may be run as an image,
+the users RUNs create and add to groups)."""
 
 from __future__ import annotations
 
 import posixpath
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from . import lexing
 from ._model_values import Shell, StageInfo, Value, Variable, Workdir, _Timeline
 from .images import HOLE, SCRATCH, UNKNOWN, ImageRef, Unknown, image_info, parse_ref
 from .shell import script_of
-from .users import Created, created_by
+from .users import ACCOUNT_TOOLS, Created, created_by, members, num
 
 if TYPE_CHECKING:
     from .model import SemanticModel
@@ -167,9 +170,11 @@ def _next_workdir(cur: Workdir, value: Value, st: StageInfo) -> Workdir:
 
 
 def created_index(st: StageInfo) -> dict[tuple[str, str], _Timeline[Created]]:
-    """The users and groups the RUNs of one stage create (parsed once)."""
+    """The users and groups the RUNs of one stage create (parsed once), by
+    (kind, name); also kept in order in ``st._created_order``."""
     if st._created is None:
         index: dict[tuple[str, str], _Timeline[Created]] = {}
+        order: list[Created] = []
         for pos, ins in enumerate(st.stage.instructions):
             if ins.keyword != "RUN":
                 continue
@@ -179,8 +184,88 @@ def created_index(st: StageInfo) -> dict[tuple[str, str], _Timeline[Created]]:
             for cmd in script.commands:
                 for c in created_by(cmd):
                     index.setdefault((c.kind, c.name), _Timeline()).add(pos, c)
+                    order.append(replace(c, ins=ins))
         st._created = index
+        st._created_order = order
     return st._created
+
+
+def created_in_chain(stage: StageInfo, kind: str) -> list[Created]:
+    """The users (``kind="user"``) or groups the RUNs of the chain of
+    ``stage`` create, in order, with ``gid`` set: a group's own id, a
+    user's primary group's (a number, or a group created before it)."""
+    gids: dict[str, int | Unknown] = {}
+    out: list[Created] = []
+    for st in stage.chain:
+        created_index(st)
+        for c in st._created_order:
+            if c.kind == "group":
+                gids[c.name] = c.id
+                got = replace(c, gid=c.id)
+            else:
+                gid: int | Unknown = UNKNOWN
+                if isinstance(c.group, str):
+                    gid = num(c.group)
+                    if isinstance(gid, Unknown):
+                        gid = gids.get(c.group, UNKNOWN)
+                got = replace(c, gid=gid)
+            if got.kind == kind:
+                out.append(got)
+    return out
+
+
+def file_accounts(model: SemanticModel) -> tuple[frozenset[str], frozenset[str]]:
+    """(the users the RUNs of the file create, the users they add to a
+    group other than their own — with ``*`` when a RUN that may do so
+    cannot be read): one pass over every RUN of the file."""
+    made: set[str] = set()
+    added: set[str] = set()
+    for st in model.stages:
+        for ins in st.stage.instructions:
+            if ins.keyword != "RUN":
+                continue
+            script = script_of(ins)
+            if script is None:
+                if ACCOUNT_TOOLS.search(str(ins)):
+                    added.add("*")
+                continue
+            for cmd in script.commands:
+                made.update(c.name for c in created_by(cmd) if c.kind == "user")
+                added.update(members(cmd))
+    return frozenset(made), frozenset(added)
+
+
+def output_stages(model: SemanticModel) -> tuple[StageInfo, ...]:
+    """The stages that may be built as an image: the final stage, and every
+    stage no other stage uses (``FROM``, ``COPY --from``, ``RUN
+    --mount=from=``) — such a stage is only built as a ``--target``."""
+    by_name: dict[str, StageInfo] = {}
+    for st in model.stages:
+        if st.name:
+            by_name.setdefault(st.name, st)
+    used: set[int] = set()
+
+    def use(ref: Value | None) -> None:
+        if not isinstance(ref, str):
+            return
+        st = by_name.get(ref.lower())
+        if st is None and ref.isdigit() and int(ref) < len(model.stages):
+            st = model.stages[int(ref)]
+        if st is not None:
+            used.add(st.index)
+
+    for st in model.stages:
+        if st.parent is not None:
+            used.add(st.parent.index)
+        for ins in st.stage.instructions:
+            if ins.keyword in ("COPY", "ADD"):
+                flag = ins.flag("from")
+                if flag is not None and flag.value is not None:
+                    use(model.at(ins).expand(flag.value))
+            elif ins.keyword == "RUN":
+                for m in model.mounts(ins):
+                    use(m.from_)
+    return tuple(st for st in model.stages if st.index not in used or st.is_final)
 
 
 def _arg_pairs(ins: Instruction) -> Iterator[tuple[str, str | None]]:

@@ -211,6 +211,7 @@ class StageInfo:
     _shell: _Timeline[Shell] = field(default_factory=_Timeline, repr=False)
     _final_memo: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
     _created: dict[tuple[str, str], _Timeline[Created]] | None = field(default=None, repr=False)
+    _created_order: list[Created] = field(default_factory=list, repr=False)
 
     @property
     def root(self) -> StageInfo:

@@ -218,6 +218,18 @@ OPTIONS = (
         "Refuse files larger than this (megabytes, or with a unit: 500KB, 2MB; 0: no limit; default 2).",
         "SIZE",
     ),  # fmt: skip
+    Option(
+        "--output-format",
+        "value",
+        "How findings are printed: text (default), concise, json, sarif or github.",
+        "FORMAT",
+    ),  # fmt: skip
+    Option("--statistics", "flag", "Print the number of findings per rule instead of each finding."),
+    Option("--show-fixes", "flag", "List the fixes applied (or that would be) per file."),
+    Option("--report", "value", "Write a self-contained HTML migration report of the run.", "FILE.html"),
+    Option("--config", "value", "Use this configuration file for every path (no search).", "FILE"),
+    Option("--isolated", "flag", "Ignore every configuration file."),
+    Option("--show-settings", "flag", "Print the settings in effect for PATH (default: .) and exit."),
     Option("--list-rules", "flag", "List the rules and exit."),
     Option("--explain", "value", "Show a rule's documentation and exit.", "CODE"),
     Option("--version", "flag", "Show the version and exit."),
@@ -308,7 +320,9 @@ def _silence_stdout() -> None:
 def _execute(
     paths: list[str], diff: bool, check: bool, unsafe_fixes: bool, select: list[str] | None,
     ignore: list[str] | None, extend_select: list[str] | None, stdin_filename: str | None,
-    context: str | None, max_file_size: str | None, list_rules: bool, explain: str | None,
+    context: str | None, max_file_size: str | None, output_format: str | None, statistics: bool,
+    show_fixes: bool, report: str | None, config: str | None, isolated: bool, show_settings: bool,
+    list_rules: bool, explain: str | None,
     version: bool, verbose: bool,
 ) -> int:  # fmt: skip
     if version:
@@ -328,7 +342,10 @@ def _execute(
         return EXIT_OK
     if diff and check:
         raise UsageProblem("--diff and --check cannot be used together")
+    if config is not None and isolated:
+        raise UsageProblem("--config and --isolated cannot be used together")
     from ._cli_run import run
+    from .config import Resolver, effective, show
     from .runner import Options
 
     options = Options(
@@ -338,16 +355,35 @@ def _execute(
         extend_select=split_codes(extend_select, "--extend-select"),
         unsafe=unsafe_fixes,
         context=context,
-        **({} if max_file_size is None else {"max_file_size": parse_size(max_file_size)}),
+        max_file_size=Options().max_file_size if max_file_size is None else parse_size(max_file_size),
     )
-    return run(paths, options, stdin_filename=stdin_filename, verbose=verbose)
+    resolver = Resolver(config, isolated)
+    if show_settings:
+        where = (paths or [stdin_filename or "."])[0]
+        if where == "-":
+            where = stdin_filename or "-"
+        settings = resolver.settings_for(where)
+        out(show(settings, effective(options, settings, where, select is not None), where))
+        return EXIT_OK
+    from .output import make_printer
+
+    reads_stdin = "-" in paths or (not paths and stdin_filename is not None)
+    printer = make_printer(
+        output_format, statistics, show_fixes, report, options.mode, reads_stdin and options.mode == "fix"
+    )
+    return run(
+        paths, options, stdin_filename=stdin_filename, verbose=verbose, printer=printer,
+        resolver=resolver, cli_select=select is not None,
+    )  # fmt: skip
 
 
 HELP = (
     "Rewrite Dockerfiles to fix what makes images big, slow to rebuild or unsafe.\n\n"
     "PATH: files or directories (searched recursively for Dockerfiles, respecting .gitignore); "
     "default: the current directory; '-' reads stdin and writes the result to stdout.\n\n"
-    "Exit status: 0 done; 1 with --diff/--check when a file would change; 2 on any error."
+    "Exit status: 0 done; 1 with --diff/--check when a file would change; 2 on any error.\n\n"
+    "`dockfix verify [PATH]` builds the Dockerfile before and after the fixes and compares them "
+    "(see `dockfix verify --help`)."
 )
 
 
@@ -421,8 +457,13 @@ def main(argv: list[str] | None = None) -> None:
     try:
         install_signal_handlers()
         args = sys.argv[1:] if argv is None else list(argv)
-        kw = fast_parse(args)
-        if kw is not None:
+        verify = args[:1] == ["verify"]  # `dockfix verify`: its own module (`./verify` is a path)
+        kw = None if verify else fast_parse(args)
+        if verify:
+            from .verify import main as verify_main
+
+            code = verify_main(args[1:])
+        elif kw is not None:
             code = execute(**kw)
         else:
             __getattr__("app")(args=args, prog_name="dockfix")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import os
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from .context import BuildContext
 from .parser import parse
 from .rules import Context, Edit, Finding, Rule, Safety, registry
+from .suppress import Suppressions
 from .tree import Dockerfile, ParseError
 
 MAX_PASSES = 16
@@ -102,16 +103,29 @@ class FixResult:
         return sum(1 for f in self.findings if f.fix is not None and f.fix.safety is Safety.UNSAFE)
 
 
+#: rule name -> the options the configuration sets for it
+RuleOptions = Mapping[str, Mapping[str, object]]
+
+
 def run_rules(
     tree: Dockerfile,
     rules: Sequence[Rule],
     path: str = "Dockerfile",
     build_context: BuildContext | None = None,
+    rule_options: RuleOptions | None = None,
+    suppressions: Suppressions | None = None,
 ) -> list[Finding]:
+    """The findings of ``rules`` on ``tree``; with ``suppressions``, those
+    its pragmas silence are left out (and the pragma codes that silenced
+    them recorded as used)."""
     findings: list[Finding] = []
+    if suppressions is not None:
+        suppressions.ran.update(r.code for r in rules if not r.meta)
     for rule in rules:
-        ctx = Context(tree, path, rule, build_context)
+        ctx = Context(tree, path, rule, build_context, (rule_options or {}).get(rule.name), suppressions)
         findings.extend(rule.check(ctx))
+    if suppressions is not None:
+        findings = suppressions.filter(findings, {r.code: r for r in rules})
     findings.sort(key=lambda f: (f.start, f.code))
     return findings
 
@@ -257,27 +271,37 @@ def fix(
     context: str | None = None,
     proposed: dict[str, str] | None = None,
     side_files: bool = True,
+    rule_options: RuleOptions | None = None,
 ) -> FixResult:
     """Fix ``text``.  Raises ParseError for invalid input and FixError when a
     rule misbehaves (the caller keeps the original text then).  With
     ``side_files=False``, fixes that change other files of the build context
-    are not applied (they stay findings)."""
+    are not applied (they stay findings).  ``rule_options``: rule name ->
+    its options (``ctx.options``).
+
+    Findings a pragma comment suppresses (see :mod:`dockfix.suppress`) are
+    neither reported nor fixed.  Meta rules (unused suppressions) run once
+    the other rules have no fix left to apply, so a pragma counts as used
+    when it silences a finding of the fixed file."""
     if rules is None:
         rules = registry().select(select, ignore, extend_select)
+    meta = [r for r in rules if r.meta]
+    rules = [r for r in rules if not r.meta]
     build_context, overlay = _build_context(path, context, proposed)
     allowed = {Safety.SAFE, Safety.UNSAFE} if unsafe else {Safety.SAFE}
-    by_code = {r.code: r for r in rules}
+    by_code = {r.code: r for r in [*rules, *meta]}
     current = text
     tree = parse(text)
     result = FixResult(source=text, output=text, empty=not tree.instructions, source_tree=tree)
     result.context_root = str(build_context.root) if build_context is not None else None
     for pass_no in range(1, MAX_PASSES + 2):
-        findings = run_rules(tree, rules, path, build_context)
-        candidates = [
-            f
-            for f in findings
-            if f.fix is not None and f.fix.safety in allowed and (side_files or not f.fix.side)
-        ]
+        supp = Suppressions(tree)
+        findings = run_rules(tree, rules, path, build_context, rule_options, supp)
+        candidates = _fixable(findings, allowed, side_files)
+        if meta and (not candidates or not apply):
+            findings += run_rules(tree, meta, path, build_context, rule_options, supp)
+            findings.sort(key=lambda f: (f.start, f.code))
+            candidates = _fixable(findings, allowed, side_files)
         if not apply or not candidates:
             result.findings = findings
             break
@@ -294,6 +318,14 @@ def fix(
     result.touched.sort()
     result.side_files = {k: v for k, v in result.side_files.items() if v[0] != v[1]}
     return result
+
+
+def _fixable(findings: list[Finding], allowed: set[Safety], side_files: bool) -> list[Finding]:
+    return [
+        f
+        for f in findings
+        if f.fix is not None and f.fix.safety in allowed and (side_files or not f.fix.side)
+    ]
 
 
 def _build_context(

@@ -12,6 +12,7 @@ mounts were in the ``-experimental`` tags of 1.0 and 1.1 before; uid/gid
 of cache mounts since 1.1.2-experimental), ``RUN --network`` in 1.3,
 heredocs (1.3-labs) and ``--link`` in 1.4, ``ADD --checksum`` (1.5-labs)
 and ``ADD`` of git URLs in 1.6, ``--exclude`` (1.7-labs) in 1.19,
+``RUN --mount=type=secret,env=`` (the secret as a variable) in 1.10,
 ``COPY --parents`` (1.7-labs) and ``RUN --security`` in 1.20.
 
 Without a directive the builder's own frontend is used; the rules then add
@@ -35,6 +36,7 @@ MOUNT_CACHE_IDS = "uid/gid of RUN --mount=type=cache"
 MOUNT_BIND = "RUN --mount=type=bind"
 MOUNT_TMPFS = "RUN --mount=type=tmpfs"
 MOUNT_SECRET = "RUN --mount=type=secret"
+MOUNT_SECRET_ENV = "`env=` of secret mounts"  # RUN --mount=type=secret,env=NAME
 MOUNT_SSH = "RUN --mount=type=ssh"
 RUN_NETWORK = "RUN --network"
 RUN_SECURITY = "RUN --security"
@@ -58,6 +60,7 @@ STABLE: dict[str, tuple[int, int, int]] = {
     COPY_CHMOD: (1, 2, 0),
     RUN_NETWORK: (1, 3, 0),
     HEREDOC: (1, 4, 0),
+    MOUNT_SECRET_ENV: (1, 10, 0),
     COPY_LINK: (1, 4, 0),
     ADD_CHECKSUM: (1, 6, 0),
     ADD_GIT: (1, 6, 0),
@@ -180,12 +183,15 @@ def features_used(tree: Dockerfile) -> list[tuple[Node, str, str | None]]:
                     continue
                 feature = table[flag.name]
                 if ins.keyword == "RUN" and flag.name == "mount":
-                    kind = "bind"
+                    kind, keys = "bind", set()
                     for part in (flag.value or "").split(","):
                         k, _, v = part.partition("=")
+                        keys.add(k.strip().lower())
                         if k.strip().lower() == "type":
                             kind = v.strip().lower()
                     feature = _MOUNT_TYPES.get(kind)
+                    if kind == "secret" and "env" in keys:
+                        feature = MOUNT_SECRET_ENV
                 found.append((flag, f"{ins.keyword} --{flag.name}", feature))
             if ins.heredocs and ins.inner is None:
                 found.append((ins.heredocs[0], f"a heredoc in {ins.keyword}", HEREDOC))

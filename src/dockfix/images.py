@@ -4,8 +4,13 @@
 (``registry/path:tag@digest``, Docker Hub's ``docker.io/library/`` prefix
 dropped); :func:`image_info` tells what is known about the image: its
 family (Debian, Ubuntu, Alpine, RHEL-like, distroless, scratch, Windows…),
-whether it has a ``/bin/sh``, its package manager, the user it runs as, the
-users it ships, and the ENV values rules care about.
+whether it has a ``/bin/sh``, its package manager, the user it runs as
+(and whether that is known or a guess), the users it ships (and the one
+for apps), its ENV values and ENTRYPOINT, how it creates a user, whether
+its own server starts as root, and its tini package.  Image references
+live in :mod:`dockfix._image_ref`, the facts about running and
+administering an image in :mod:`dockfix._image_services`; both are
+exported here.
 
 Knowledge comes from the official images' variants (``python:3.12`` is
 Debian, ``-slim`` Debian too, ``-alpine`` Alpine, ``windowsservercore-*``
@@ -25,144 +30,19 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from enum import Enum
 from functools import lru_cache
 from typing import Final
 
-
-class Unknown:
-    """The one "cannot be known" value of the semantic model (a singleton:
-    compare with ``is UNKNOWN``).  It is falsy."""
-
-    _inst: Unknown | None = None
-
-    def __new__(cls) -> Unknown:
-        if cls._inst is None:
-            cls._inst = super().__new__(cls)
-        return cls._inst
-
-    def __repr__(self) -> str:
-        return "UNKNOWN"
-
-    def __bool__(self) -> bool:
-        return False
-
-    def __reduce__(self) -> str:
-        return "UNKNOWN"
-
-
-UNKNOWN: Final = Unknown()
-
-#: marks the part of a reference a variable hides
-HOLE = "\x00"
-
-
-class Family(str, Enum):
-    """The distribution family an image is built on."""
-
-    DEBIAN = "debian"
-    UBUNTU = "ubuntu"
-    ALPINE = "alpine"
-    WOLFI = "wolfi"  # Chainguard's (apk, glibc)
-    RHEL = "rhel"  # RHEL, UBI, Fedora, CentOS, Rocky, Alma, Amazon Linux, Oracle Linux
-    SUSE = "suse"
-    ARCH = "arch"
-    PHOTON = "photon"  # and CBL-Mariner / Azure Linux (tdnf)
-    BUSYBOX = "busybox"
-    DISTROLESS = "distroless"
-    SCRATCH = "scratch"
-    WINDOWS = "windows"
-    UNKNOWN = "unknown"
-
-    @property
-    def debian_like(self) -> bool:
-        return self in (Family.DEBIAN, Family.UBUNTU)
-
-    @property
-    def apk(self) -> bool:
-        return self in (Family.ALPINE, Family.WOLFI)
-
-
-@dataclass(frozen=True)
-class ImageRef:
-    """An image reference.  ``registry`` is None for Docker Hub; ``path`` is
-    the repository path without the registry and Docker Hub's ``library/``
-    (``python``, ``ubi9/ubi-minimal``, ``distroless/static-debian12``), lower
-    case.  Parts hidden by a variable are UNKNOWN, and written ``*`` in the
-    ``pattern_*`` fields."""
-
-    text: str
-    registry: str | None | Unknown
-    path: str | Unknown
-    tag: str | None | Unknown
-    digest: str | None | Unknown
-    pattern_path: str = ""
-    pattern_tag: str = ""
-
-    @property
-    def name(self) -> str | Unknown:
-        """The last component of the path (``python``, ``ubi-minimal``)."""
-        if isinstance(self.path, Unknown):
-            last = self.pattern_path.rsplit("/", 1)[-1]
-            return UNKNOWN if "*" in last else last
-        return self.path.rsplit("/", 1)[-1]
-
-    @property
-    def hub(self) -> bool:
-        """On Docker Hub (or a mirror of it)."""
-        return self.registry is None
-
-    @property
-    def official(self) -> bool:
-        """A Docker Official Image (``python``, ``docker.io/library/python``)."""
-        return self.hub and isinstance(self.path, str) and "/" not in self.path
-
-    @property
-    def scratch(self) -> bool:
-        return self.path == "scratch" and self.registry is None
-
-
-_HUB_REGISTRIES = frozenset(
-    {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com", "mirror.gcr.io"}
+from ._image_ref import HOLE, UNKNOWN, Family, ImageRef, Unknown, parse_ref
+from ._image_services import (
+    PHP_SERVER,
+    SERVICES,
+    SYSTEM_USERS,
+    TINI_PATHS,
+    UserTool,
+    tini_package,
+    user_tool,
 )
-
-
-def parse_ref(text: str) -> ImageRef:
-    """Split ``[registry/]path[:tag][@digest]`` as Docker does: the first
-    component is a registry when it has a ``.`` or ``:`` or is
-    ``localhost``.  :data:`HOLE` characters in ``text`` mark parts a
-    variable hides; the parts holding one are UNKNOWN."""
-    raw = text.strip()
-    lowered = raw.lower()
-    rest, _, digest = lowered.partition("@")
-    slash = rest.rfind("/")
-    colon = rest.rfind(":")
-    tag: str | None = None
-    if colon > slash:
-        rest, tag = rest[:colon], rest[colon + 1 :]
-    registry: str | None = None
-    first, sep, remainder = rest.partition("/")
-    if sep and ("." in first or ":" in first or first == "localhost" or HOLE in first):
-        registry, rest = first, remainder
-    if registry in _HUB_REGISTRIES:
-        registry = None
-    if registry == "public.ecr.aws" and rest.startswith("docker/library/"):
-        registry, rest = None, rest[len("docker/") :]
-    if registry is None and rest.startswith("library/"):
-        rest = rest[len("library/") :]
-
-    def known(part: str | None) -> str | None | Unknown:
-        return UNKNOWN if part is not None and HOLE in part else part
-
-    return ImageRef(
-        text=raw.replace(HOLE, "*"),
-        registry=known(registry),
-        path=UNKNOWN if HOLE in rest else rest,
-        tag=known(tag),
-        digest=known(digest or None),
-        pattern_path=rest.replace(HOLE, "*"),
-        pattern_tag=(tag or "").replace(HOLE, "*"),
-    )
 
 
 @dataclass(frozen=True)
@@ -186,7 +66,8 @@ class ImageInfo:
     users known to be in its /etc/passwd.  ``env`` holds ENV values of the
     image that rules read (``GOPATH`` of golang…); a name not in it may
     still be set by the image unless ``env_complete``.  ``workdir`` is the
-    image's WORKDIR (``/`` when it sets none)."""
+    image's WORKDIR (``/`` when it sets none).  ``entrypoint`` is its
+    ENTRYPOINT (``()`` when it sets none)."""
 
     ref: ImageRef | None
     family: Family
@@ -202,10 +83,59 @@ class ImageInfo:
     nonroot_hint: bool = False
     #: ``env`` is the image's whole ENV (a name not in it is unset)
     env_complete: bool = False
+    entrypoint: tuple[str, ...] | Unknown = UNKNOWN
 
     @property
     def windows(self) -> bool:
         return self.family is Family.WINDOWS
+
+    @property
+    def app_user(self) -> ImageUser | None:
+        """The non-root user the image ships for running an app (``node`` of
+        node, ``nonroot`` of distroless and Wolfi, ``app`` of .NET 8+), None
+        when it ships only root and the family's system accounts (nobody,
+        www-data)."""
+        for u in self.users:
+            if u.uid != 0 and u.name not in SYSTEM_USERS:
+                return u
+        return None
+
+    @property
+    def default_user_known(self) -> bool:
+        """``default_user`` comes from the table (a Docker Official Image, a
+        known Docker Hub image, a known vendor, scratch), not from a guess
+        (``myorg/base:1-bookworm`` is Debian, but may set a USER)."""
+        if self.family is Family.SCRATCH:
+            return True
+        ref = self.ref
+        if (
+            ref is None
+            or not self.known
+            or isinstance(ref.path, Unknown)
+            or isinstance(ref.registry, Unknown)
+        ):
+            return False
+        if ref.registry is None:
+            return ref.path in OFFICIAL
+        return f"{ref.registry}/{ref.path}".startswith(_VENDORS)
+
+    @property
+    def starts_as_root(self) -> str | None:
+        """Why a ``USER`` would break the image's own server (it starts as
+        root and drops privileges itself, or keeps its state in root's
+        folders), None when it is no such server."""
+        ref = self.ref
+        if ref is None or ref.registry is not None or not isinstance(ref.path, str):
+            return None
+        if ref.path == "php":
+            tag = ref.tag if isinstance(ref.tag, str) else ref.pattern_tag
+            return PHP_SERVER if "apache" in tag or "fpm" in tag else None
+        return SERVICES.get(ref.path)
+
+    @property
+    def user_tool(self) -> UserTool:
+        """How the image creates a system user (see :class:`UserTool`)."""
+        return user_tool(self)
 
     @property
     def known(self) -> bool:
@@ -289,6 +219,8 @@ class _Spec:
     alpine_users: tuple[ImageUser, ...] | None = None  # users of its -alpine variants
     distro: str = ""
     env_complete: bool = False  # ``env`` is all the image sets
+    #: the image's ENTRYPOINT in every tag (``()``: none); None: not known
+    entrypoint: tuple[str, ...] | None = None
 
 
 _D, _U = Family.DEBIAN, Family.UBUNTU
@@ -297,20 +229,25 @@ _RUST_ENV = (("CARGO_HOME", "/usr/local/cargo"), ("RUSTUP_HOME", "/usr/local/rus
 _RUBY_ENV = (("GEM_HOME", "/usr/local/bundle"), ("BUNDLE_APP_CONFIG", "/usr/local/bundle"))
 _NODE_USER = (ImageUser("node", 1000, 1000, "/home/node"),)
 _OS_ENV = (("PATH", "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),)
+_NO: tuple[str, ...] = ()  # no ENTRYPOINT
 
 #: Docker Official Images (by name) and a few well-known Docker Hub images
 OFFICIAL: dict[str, _Spec] = {
     # the distributions' own images set nothing but PATH
-    "debian": _Spec(_D, env=_OS_ENV, env_complete=True), "ubuntu": _Spec(_U, env=_OS_ENV, env_complete=True),
-    "alpine": _Spec(Family.ALPINE, env=_OS_ENV, env_complete=True),
-    "busybox": _Spec(Family.BUSYBOX, env=_OS_ENV, env_complete=True), "buildpack-deps": _Spec(_D),
-    "python": _Spec(_D), "pypy": _Spec(_D),
-    "node": _Spec(_D, _NODE_USER, alpine_users=_NODE_USER),
-    "golang": _Spec(_D, env=_GO_ENV, workdir="/go"),
-    "rust": _Spec(_D, env=_RUST_ENV),
-    "ruby": _Spec(_D, env=_RUBY_ENV),
+    "debian": _Spec(_D, env=_OS_ENV, env_complete=True, entrypoint=_NO),
+    "ubuntu": _Spec(_U, env=_OS_ENV, env_complete=True, entrypoint=_NO),
+    "alpine": _Spec(Family.ALPINE, env=_OS_ENV, env_complete=True, entrypoint=_NO),
+    "busybox": _Spec(Family.BUSYBOX, env=_OS_ENV, env_complete=True),
+    "buildpack-deps": _Spec(_D, entrypoint=_NO),
+    "python": _Spec(_D, entrypoint=_NO), "pypy": _Spec(_D, entrypoint=_NO),
+    # docker-entrypoint.sh ends in `exec "$@"` (it prepends `node` only when
+    # the first argument is not a command)
+    "node": _Spec(_D, _NODE_USER, alpine_users=_NODE_USER, entrypoint=("docker-entrypoint.sh",)),
+    "golang": _Spec(_D, env=_GO_ENV, workdir="/go", entrypoint=_NO),
+    "rust": _Spec(_D, env=_RUST_ENV, entrypoint=_NO),
+    "ruby": _Spec(_D, env=_RUBY_ENV, entrypoint=_NO),
     "php": _Spec(_D, workdir="/var/www/html", alpine_users=(ImageUser("www-data", 82, 82, "/home/www-data"),)),
-    "perl": _Spec(_D), "gcc": _Spec(_D), "julia": _Spec(_D), "erlang": _Spec(_D), "elixir": _Spec(_D),
+    "perl": _Spec(_D, entrypoint=_NO), "gcc": _Spec(_D, entrypoint=_NO), "julia": _Spec(_D), "erlang": _Spec(_D), "elixir": _Spec(_D),
     "haskell": _Spec(_D), "r-base": _Spec(_D), "dart": _Spec(_D), "clojure": _Spec(_D),
     "swift": _Spec(_U),
     "eclipse-temurin": _Spec(_U), "ibm-semeru-runtimes": _Spec(_U), "sapmachine": _Spec(_U),
@@ -349,6 +286,15 @@ OFFICIAL: dict[str, _Spec] = {
     "jenkins/jenkins": _Spec(_D, (ImageUser("jenkins", 1000, 1000, "/var/jenkins_home"),)),
     "kalilinux/kali-rolling": _Spec(_D),
 }  # fmt: skip
+
+#: registries and paths whose images the table describes (not a guess from
+#: a distribution name in the tag)
+_VENDORS: Final = (
+    "gcr.io/distroless/",
+    "registry.access.redhat.com/",
+    "registry.redhat.io/",
+    "mcr.microsoft.com/dotnet/",
+)
 
 #: images whose default user is known not to be root (name: user)
 _NONROOT_DEFAULT: dict[str, str] = {
@@ -478,6 +424,7 @@ def _finish(
         libc=_FAMILY_LIBC.get(family, UNKNOWN),
         nonroot_hint=hint,
         env_complete=spec.env_complete if spec is not None else False,
+        entrypoint=spec.entrypoint if spec is not None and spec.entrypoint is not None else UNKNOWN,
     )
 
 
@@ -495,6 +442,7 @@ SCRATCH: Final = ImageInfo(
     users=(),
     workdir="/",
     libc=None,
+    entrypoint=(),
 )
 
 
@@ -629,12 +577,16 @@ __all__ = [
     "HOLE",
     "OFFICIAL",
     "SCRATCH",
+    "SERVICES",
+    "TINI_PATHS",
     "UNKNOWN",
     "Family",
     "ImageInfo",
     "ImageRef",
     "ImageUser",
     "Unknown",
+    "UserTool",
     "image_info",
     "parse_ref",
+    "tini_package",
 ]

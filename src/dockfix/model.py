@@ -28,6 +28,10 @@ How a rule reads a fact::
         facts.stage.parent, facts.stage.is_final
         model.mounts(ins)                   # the parsed --mount flags of a RUN
         model.script(ins)                   # the shell.Script of a RUN
+        facts.word_references("$A/${B:-x}") # {"A", "B"}: what BuildKit reads
+    model.output_stages()                   # stages that may be run as an image
+    model.created(stage, "user")            # users the chain's RUNs create (uid, gid)
+    model.creates("app"), model.supplementary_groups("app")
 
 BuildKit's rules, as this model applies them (moby/buildkit
 ``frontend/dockerfile/dockerfile2llb/convert.go``):
@@ -71,7 +75,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from . import lexing
-from ._model_build import build_model, created_index
+from ._model_build import build_model, created_in_chain, created_index, file_accounts, output_stages
 from ._model_values import (
     DEFAULT_PATH,
     LINUX_SHELL,
@@ -162,6 +166,24 @@ class Facts:
         on an unknown value or BuildKit would fail."""
         return self.model._expand(word, self.env)
 
+    def word_references(self, word: str) -> set[str]:
+        """The variables BuildKit's expansion of ``word`` reads (not those in
+        single quotes); ``"\0"`` among them when the word cannot be read
+        (it may refer to anything)."""
+        names: set[str] = set()
+        if "$" not in word:
+            return names
+
+        def lookup(name: str) -> str:
+            names.add(name)
+            return ""
+
+        try:
+            lexing.expand_word(word, lookup, self.model.escape)
+        except lexing.ShellError:
+            names.add("\0")
+        return names
+
     # who, where, how
     @property
     def user(self) -> User:
@@ -240,6 +262,8 @@ class SemanticModel:
         self._mounts: dict[int, tuple[Mount, ...]] = {}
         self._defined: set[str] = set()  # names some ENV/ARG of the file sets
         self._roots: dict[int, StageInfo] = {}
+        self._outputs: tuple[StageInfo, ...] | None = None
+        self._accounts: tuple[frozenset[str], frozenset[str]] | None = None
         self.expansions = 0  # calls of the expander (for cost tests)
         build_model(self)
 
@@ -302,6 +326,39 @@ class SemanticModel:
             self._mounts[id(ins)] = got
         return got
 
+    def output_stages(self) -> tuple[StageInfo, ...]:
+        """The stages that may be built as an image, in file order: the final
+        one and every stage no other stage uses (``FROM``, ``COPY --from``,
+        ``RUN --mount=from=``), which is only built with ``--target``."""
+        if self._outputs is None:
+            self._outputs = output_stages(self)
+        return self._outputs
+
+    def created(self, stage: StageInfo, kind: str = "user") -> list[Created]:
+        """The users (``kind="user"``) or groups (``"group"``) the RUNs of
+        the chain of ``stage`` create, in order, each with its RUN
+        (``ins``) and ``gid`` resolved (a user's primary group given as a
+        number or created earlier; a group's own id)."""
+        return created_in_chain(stage, kind)
+
+    def creates(self, name: str) -> bool:
+        """Does a RUN of the file create user ``name``?"""
+        return name in self._file_accounts()[0]
+
+    def supplementary_groups(self, name: str) -> bool | Unknown:
+        """Does a RUN of the file add user ``name`` to a group other than
+        its own (``useradd -G``, ``usermod -aG``, ``adduser NAME GROUP``,
+        ``gpasswd -a``)?  UNKNOWN when a RUN that may do so cannot be read."""
+        made, added = self._file_accounts()
+        if name in added:
+            return True
+        return UNKNOWN if "*" in added else False
+
+    def _file_accounts(self) -> tuple[frozenset[str], frozenset[str]]:
+        if self._accounts is None:
+            self._accounts = file_accounts(self)
+        return self._accounts
+
     def expand_global(self, word: str) -> Value:
         """``word`` expanded with the global ARGs (as in a FROM line)."""
         return self._expand(word, self._global)
@@ -339,17 +396,46 @@ class SemanticModel:
             return found, val
         return self._final_fact(st.parent, which)
 
+    def _up(
+        self,
+        st: StageInfo,
+        key: tuple[str, str],
+        own: Callable[[StageInfo], tuple[bool, object]],
+        at_root: Callable[[StageInfo], object],
+    ) -> object:
+        """A fact at the end of ``st``: ``own(stage)`` of the nearest stage of
+        the chain (``st``, its parent…) that sets it, else ``at_root(root)``;
+        memoized per stage under ``key``.  A loop, not a recursion: chains
+        of thousands of ``FROM previous`` stages are fine."""
+        path: list[StageInfo] = []
+        cur = st
+        while True:
+            if key in cur._final_memo:
+                result = cur._final_memo[key]
+                break
+            self.steps += 1
+            path.append(cur)
+            found, val = own(cur)
+            if found:
+                result = val
+                break
+            if cur.parent is None:
+                result = at_root(cur)
+                break
+            cur = cur.parent
+        for s in path:
+            s._final_memo[key] = result
+        return result
+
     def _final_fact(self, st: StageInfo, which: str) -> tuple[bool, object]:
         """A single-valued fact at the end of ``st`` (memoized per stage)."""
-        key = (which, "")
-        if key not in st._final_memo:
-            self.steps += 1
-            timeline: _Timeline[object] = getattr(st, which)
+
+        def own(s: StageInfo) -> tuple[bool, object]:
+            timeline: _Timeline[object] = getattr(s, which)
             got = timeline.last()
-            if not got[0] and st.parent is not None:
-                got = self._final_fact(st.parent, which)
-            st._final_memo[key] = got
-        return st._final_memo[key]  # type: ignore[return-value]
+            return got[0], got
+
+        return self._up(st, (which, ""), own, lambda _root: (False, None))  # type: ignore[return-value]
 
     def _lookup(self, st: StageInfo, pos: int, name: str, which: str) -> Variable | None:
         self.steps += 1
@@ -368,26 +454,23 @@ class SemanticModel:
         """``st.root``, memoized (chains can be long)."""
         root = self._roots.get(st.index)
         if root is None:
-            root = st if st.parent is None else self._root(st.parent)
-            self._roots[st.index] = root
+            path = [st]
+            while path[-1].parent is not None and path[-1].index not in self._roots:
+                path.append(path[-1].parent)
+            top = path[-1]
+            root = self._roots.get(top.index, top)
+            for s in path:
+                self._roots[s.index] = root
         return root
 
     def _final(self, st: StageInfo, name: str, which: str) -> Variable | None:
         """The variable at the end of ``st`` (memoized per stage)."""
-        key = (which, name)
-        if key in st._final_memo:
-            return st._final_memo[key]  # type: ignore[return-value]
-        self.steps += 1
-        timeline = getattr(st, which).get(name)
-        found, var = timeline.last() if timeline is not None else (False, None)
-        if found:
-            result: Variable | None = var
-        elif st.parent is not None:
-            result = self._final(st.parent, name, which)
-        else:
-            result = self._from_image(st, name)
-        st._final_memo[key] = result
-        return result
+
+        def own(s: StageInfo) -> tuple[bool, object]:
+            timeline = getattr(s, which).get(name)
+            return timeline.last() if timeline is not None else (False, None)
+
+        return self._up(st, (which, name), own, lambda root: self._from_image(root, name))  # type: ignore[return-value]
 
     def _from_image(self, root: StageInfo, name: str) -> Variable | None:
         """A variable the file does not set, as the base image sets it."""
@@ -463,6 +546,8 @@ class SemanticModel:
             g = created_get(("group", grp))
             if g is not None:
                 gid = g.id
+            elif grp == "root":
+                gid = 0  # the root group is gid 0 in every Linux image
         return User(name, grp, uid, gid, home, True, ins)
 
     def _created(self, st: StageInfo, pos: int, key: tuple[str, str]) -> Created | None:
@@ -476,7 +561,9 @@ class SemanticModel:
                 return got
         if st.parent is None:
             return None
-        memo_key = ("created", "\0".join(key))
-        if memo_key not in st.parent._final_memo:
-            st.parent._final_memo[memo_key] = self._created(st.parent, len(st.parent.stage.instructions), key)
-        return st.parent._final_memo[memo_key]  # type: ignore[return-value]
+
+        def own(s: StageInfo) -> tuple[bool, object]:
+            timeline = created_index(s).get(key)
+            return timeline.last() if timeline is not None else (False, None)
+
+        return self._up(st.parent, ("created", "\0".join(key)), own, lambda _root: None)  # type: ignore[return-value]

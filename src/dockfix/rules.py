@@ -13,14 +13,16 @@ import enum
 import importlib
 import pkgutil
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from .context import BuildContext
     from .frontend import Frontend
     from .model import Facts, SemanticModel
+    from .suppress import Suppressions
     from .tree import Dockerfile, Instruction, Node
 
 
@@ -105,6 +107,8 @@ class Context:
         path: str = "Dockerfile",
         rule: Rule | None = None,
         build_context: BuildContext | None = None,
+        options: Mapping[str, object] | None = None,
+        suppressions: Suppressions | None = None,
     ):
         self.tree = tree
         self.text = tree.text
@@ -112,6 +116,13 @@ class Context:
         self.rule = rule
         #: the files COPY can see (None when the Dockerfile is not on disk)
         self.build_context = build_context
+        #: the rule's options (read-only): its ``option_defaults`` updated
+        #: with what the configuration sets (``[tool.dockfix.lint.<name>]``)
+        defaults = dict(rule.option_defaults) if rule is not None else {}
+        self.options: Mapping[str, object] = MappingProxyType(defaults | dict(options or {}))
+        #: the file's pragma comments, with the codes findings used (for the
+        #: meta rules, which run after the others)
+        self.suppressions = suppressions
 
     @property
     def newline(self) -> str:
@@ -178,6 +189,14 @@ class Rule:
     #: (a cache mount instead of `--no-cache-dir`): when both would apply in
     #: one pass, theirs waits, and is re-checked against the new text.
     supersedes: ClassVar[tuple[str, ...]] = ()
+    #: the options a configuration file may set for this rule, with their
+    #: defaults (the type of the default is the type a value must have);
+    #: the rule reads them from ``ctx.options`` and documents them in its
+    #: ``## Options`` docstring section
+    option_defaults: ClassVar[Mapping[str, object]] = MappingProxyType({})
+    #: a rule about the other rules' findings (unused suppressions): run
+    #: once the others have no fix left, with ``ctx.suppressions`` filled
+    meta: ClassVar[bool] = False
 
     def check(self, ctx: Context) -> Iterator[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -220,6 +239,10 @@ class Registry:
         missing = [s for s in _DOC_SECTIONS if s not in rule.doc_sections()]
         if missing or not rule.name or not rule.summary:
             raise RegistryError(f"{code}: incomplete documentation (missing {missing or 'name/summary'})")
+        if rule.option_defaults and "Options" not in rule.doc_sections():
+            raise RegistryError(
+                f"{code}: options {sorted(rule.option_defaults)} without an `## Options` section"
+            )
         self.rules[code] = rule
 
     def select(

@@ -28,7 +28,9 @@ class Options:
 
     ``mode``: ``fix`` rewrites files in place, ``diff`` and ``check`` write
     nothing.  ``select``/``ignore``/``extend_select`` are rule codes or
-    prefixes (``None`` select = all rules).
+    prefixes (``None`` select = all rules); ``per_file_ignore`` turns rules
+    off whatever the selection says (a configuration's
+    ``per-file-ignores``); ``rule_options``: rule name -> its options.
     """
 
     mode: str = "fix"
@@ -38,6 +40,8 @@ class Options:
     unsafe: bool = False
     context: str | None = None  # build context directory (default: the Dockerfile's folder)
     max_file_size: int = files.DEFAULT_MAX_FILE_SIZE  # bytes; 0 = no limit
+    per_file_ignore: tuple[str, ...] = ()
+    rule_options: dict[str, dict[str, object]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -102,14 +106,19 @@ def fix_text(
 ) -> None:
     """Run the engine on ``text`` and fill ``result`` (not the I/O parts)."""
     from . import engine
+    from .rules import registry
 
     result.source = text
+    rules = [
+        r
+        for r in registry().select(options.select, options.ignore, options.extend_select)
+        if not r.code.startswith(options.per_file_ignore)
+    ]
     res = engine.fix(
         text,
         path=path,
-        select=options.select,
-        ignore=options.ignore,
-        extend_select=options.extend_select,
+        rules=rules,
+        rule_options=options.rule_options,
         unsafe=options.unsafe,
         context=context or options.context,
         proposed=proposed,
@@ -133,6 +142,13 @@ def fix_text(
         d = finding.as_dict()  # line/col: in the output
         d["source_line"], d["source_col"] = res.source_position(finding.start)
         result.findings.append(d)
+    from .output import engine_details  # end positions and fix edits, for json/sarif/github
+
+    fix_extra, finding_extra = engine_details(res)
+    for d, extra in zip(result.fixes, fix_extra, strict=True):
+        d.update(extra)
+    for d, extra in zip(result.findings, finding_extra, strict=True):
+        d.update(extra)
 
 
 def _error(result: FileResult, message: str, line: int | None = None, col: int | None = None) -> FileResult:

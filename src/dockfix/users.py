@@ -1,29 +1,41 @@
 """Users and groups that ``RUN`` commands create (``useradd``, ``adduser``,
-``groupadd``, ``addgroup``; GNU shadow, Debian and BusyBox spellings), for
-the semantic model's USER facts (uid, gid, home)."""
+``groupadd``, ``addgroup``; GNU shadow, Debian and BusyBox spellings), and
+the users they add to other groups, for the semantic model's USER facts
+(uid, gid, home) and its ``created``/``creates``/``supplementary_groups``
+queries."""
 
 from __future__ import annotations
 
 import posixpath
+import re
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Final
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
 
+from . import tools
 from .images import UNKNOWN, Unknown
 from .shell import Command
+
+if TYPE_CHECKING:
+    from .tree import Instruction
 
 Value = str | Unknown
 
 
 @dataclass(frozen=True)
 class Created:
-    """A user or group a RUN creates (useradd, adduser, groupadd, addgroup)."""
+    """A user or group a RUN creates (useradd, adduser, groupadd, addgroup).
+    ``gid`` and ``ins`` are filled in by ``SemanticModel.created``: the
+    primary group's gid (a group's own id) where the file tells it, and
+    the RUN."""
 
     kind: str  # "user" or "group"
     name: str
     id: int | Unknown = UNKNOWN
     group: str | None | Unknown = None  # a user's primary group (name or number)
     home: Value = UNKNOWN
+    gid: int | Unknown = UNKNOWN
+    ins: Instruction | None = field(default=None, compare=False)
 
 
 _USERADD_VALUE_OPTS: Final = frozenset(
@@ -106,4 +118,30 @@ def created_by(cmd: Command) -> Iterator[Created]:
         yield Created("group", ops[0], num(_option(cmd, ("-g",), ("--gid",))))
 
 
-__all__ = ["Created", "created_by", "num"]
+#: programs that may add a user to a group
+ACCOUNT_TOOLS: Final = re.compile(r"\b(useradd|usermod|adduser|addgroup|gpasswd)\b")
+
+
+def members(cmd: Command) -> Iterator[str]:
+    """The users one command adds to a group other than their own
+    (``useradd -G``, ``usermod -G``/``-aG``, ``adduser USER GROUP``,
+    ``addgroup USER GROUP``, ``gpasswd -a USER``); ``*`` for one whose name
+    is not a literal word."""
+    if cmd.program == "gpasswd":
+        yield from (v for v in cmd.values if v is not None and not v.startswith("-"))
+        return
+    p = tools.parse(cmd, unwrap=True)
+    if p is None:
+        return
+    if p.tool == "usermod":
+        if p.has("--groups") and p.operands:
+            yield p.operands[-1].value or "*"
+        return
+    acct = tools.posix.account(p)
+    if acct is None or acct.name is None:
+        return
+    if acct.kind == "member" or (acct.kind == "user" and acct.groups):
+        yield acct.name
+
+
+__all__ = ["ACCOUNT_TOOLS", "Created", "created_by", "members", "num"]

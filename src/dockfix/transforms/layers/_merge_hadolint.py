@@ -4,14 +4,12 @@ the rule's report-only findings sit where hadolint's do.  The rule itself is
 
 from __future__ import annotations
 
-import re
-
 from ...mounts import mount_key
 from ...shell import _parser, script_of
-from ...tree import Dockerfile, Instruction, Node, Trivia
+from ...tree import Instruction
 
-_HADOLINT_IGNORE = re.compile(r"^\s*#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9,\s]+)", re.I)
-_HADOLINT_GLOBAL = re.compile(r"^\s*#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9,\s]+)", re.I)
+# `# hadolint ignore=DL3059` (and `global ignore`) are honoured by the
+# engine's suppression (dockfix.suppress) for every rule covering DL3059.
 
 
 def hadolint_commands(ins: Instruction) -> int:
@@ -49,26 +47,6 @@ def hadolint_flags(ins: Instruction) -> tuple:
     network = next((f.value for f in ins.flags if f.name.lower() == "network"), None)
     security = next((f.value for f in ins.flags if f.name.lower() == "security"), None)
     return (mounts, network, security)
-
-
-def global_ignores(tree: Dockerfile) -> set[str]:
-    codes: set[str] = set()
-    for c in tree.children:
-        if isinstance(c, Trivia) and c.kind == "comment":
-            m = _HADOLINT_GLOBAL.match(str(c))
-            if m:
-                codes.update(x.strip().upper() for x in m.group(1).split(","))
-    return codes
-
-
-def ignored_by_pragma(between: list[Node], code: str) -> bool:
-    """hadolint's `# hadolint ignore=…` on the line right before."""
-    lines = [c for c in between if isinstance(c, Trivia) and c.kind != "blank"]
-    if between and lines and between[-1] is lines[-1]:
-        m = _HADOLINT_IGNORE.match(str(lines[-1]))
-        if m and code in {x.strip().upper() for x in m.group(1).split(",")}:
-            return True
-    return False
 
 
 def hadolint_skips(text: str, first: Instruction) -> bool:

@@ -7,17 +7,16 @@ layout in :mod:`._merge_layout`, what hadolint reports in
 from __future__ import annotations
 
 import re
+from types import MappingProxyType
 
 from ...mounts import mount_key
 from ...rules import Context, Edit, Rule, Safety
 from ...shell import Script, last_node_end, script_of
 from ...tree import Instruction, Node, Trivia
 from ._merge_hadolint import (
-    global_ignores,
     hadolint_commands,
     hadolint_flags,
     hadolint_skips,
-    ignored_by_pragma,
 )
 from ._merge_layout import merge_style
 from ._merge_path import removes_workdir, stale_hash
@@ -132,6 +131,12 @@ class MergeConsecutiveRuns(Rule):
     command and have the same flags) but one of these conditions fails, the
     finding is reported without a fix and says why. Consecutive `RUN`s that
     hadolint does not report and that cannot be merged are not reported.
+
+    ## Options
+    `merge` (boolean, default true): with `merge = false`
+    (`[tool.dockfix.lint.merge-consecutive-runs]`) nothing is merged; the
+    rule only reports, without a fix, the consecutive `RUN`s hadolint
+    reports (DL3059), for teams that keep one step per `RUN` on purpose.
     """
 
     code = "DF201"
@@ -139,10 +144,11 @@ class MergeConsecutiveRuns(Rule):
     summary = "Consecutive `RUN` instructions → one `RUN` chained with `&&` (when provably equivalent)"
     safety = Safety.SAFE
     covers = ("DL3059",)
+    option_defaults = MappingProxyType({"merge": True})
 
     def check(self, ctx: Context):
         tree = ctx.tree
-        ignored_globally = "DL3059" in global_ignores(tree)
+        merging = ctx.options["merge"] is not False
         children = tree.children
         position = {id(c): k for k, c in enumerate(children)}
         for stage in tree.stages:
@@ -151,14 +157,14 @@ class MergeConsecutiveRuns(Rule):
                 if first.keyword != "RUN" or second.keyword != "RUN":
                     continue
                 between = children[position[id(first)] + 1 : position[id(second)]]
-                reason, edits = self._merge(ctx, first, second, between)
+                reason, edits = (
+                    self._merge(ctx, first, second, between) if merging else ("merging is off", None)
+                )
                 at = second.keyword_word or second
                 if edits is not None:
                     yield ctx.finding(at, "consecutive RUN instructions: merged into the previous RUN", edits)
                 elif (
-                    not ignored_globally
-                    and not ignored_by_pragma(between, "DL3059")
-                    and not hadolint_skips(ctx.text, first)
+                    not hadolint_skips(ctx.text, first)
                     and hadolint_flags(first) == hadolint_flags(second)
                     and hadolint_commands(first) <= 1
                     and hadolint_commands(second) <= 1

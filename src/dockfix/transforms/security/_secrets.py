@@ -1,12 +1,11 @@
 """What the secret rules (DF405, DF406) share: which variable names say
-"secret", which frontends understand ``RUN --mount=type=secret,env=``, the
-variables a Dockerfile word refers to, which stages may be run as an image,
-and which files hold credentials.
+"secret", the variables an instruction refers to, and which files hold
+credentials.
 
-Candidates to move into the model / tools (see the task report):
-:func:`word_references` (``Facts.references(word)``), :func:`output_stages`
-(``SemanticModel.output_stages``), :func:`secret_env_support`
-(``frontend.MOUNT_SECRET_ENV``, stable in docker/dockerfile 1.10).
+The facts they rest on live in one place each: the variables a word
+refers to (``Facts.word_references``), the stages that may be run as an
+image (``SemanticModel.output_stages``), the frontends that understand
+``RUN --mount=type=secret,env=`` (:data:`dockfix.frontend.MOUNT_SECRET_ENV`).
 """
 
 from __future__ import annotations
@@ -14,11 +13,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ... import lexing
-from ...frontend import MOUNT_SECRET, Frontend
-
 if TYPE_CHECKING:
-    from ...model import SemanticModel, StageInfo
+    from ...model import SemanticModel
     from ...tree import Instruction
 
 # -- names -----------------------------------------------------------------------
@@ -115,33 +111,6 @@ def is_secret_name(name: str) -> bool:
     return bool(BUILDKIT_DENY.search(name) or _COMPOUND.search(name))
 
 
-# -- the frontend ---------------------------------------------------------------------
-
-_DOCKERFILE_REF = re.compile(
-    r"^(?:(?:docker\.io|index\.docker\.io|registry-1\.docker\.io|mirror\.gcr\.io)/)?"
-    r"docker/dockerfile(?:-upstream)?(?::([\w][\w.-]*))?(?:@sha256:[0-9a-f]{64})?$",
-    re.IGNORECASE,
-)
-_MINOR = re.compile(r"^1\.(\d+)(?:\.\d+)?(?:-(?:labs|rc\d*))?$")
-
-
-def secret_env_support(fe: Frontend) -> str:
-    """Empty when the frontend understands ``RUN --mount=type=secret,…,env=X``
-    (docker/dockerfile 1.10 and later), else why not."""
-    if not fe.supports(MOUNT_SECRET):
-        return fe.why_not(MOUNT_SECRET)
-    if fe.ref is None:
-        return ""  # the rule adds `# syntax=docker/dockerfile:1`
-    m = _DOCKERFILE_REF.match(fe.ref.strip())
-    tag = (m.group(1) or "latest").lower() if m else None
-    if tag in ("1", "latest", "labs", "1-labs", "master", "master-labs"):
-        return ""
-    minor = _MINOR.match(tag or "")
-    if minor and int(minor.group(1)) >= 10:
-        return ""
-    return f"the pinned frontend `{fe.ref}` lacks `env=` of secret mounts, which needs docker/dockerfile:1.10 or later"
-
-
 # -- references ---------------------------------------------------------------------------
 
 #: instructions whose arguments BuildKit does not expand (a shell or the
@@ -149,32 +118,16 @@ def secret_env_support(fe: Frontend) -> str:
 NOT_EXPANDED = frozenset({"RUN", "CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL", "ONBUILD"})
 
 
-def word_references(text: str, escape: str) -> set[str]:
-    """The variables BuildKit's expansion of ``text`` reads."""
-    names: set[str] = set()
-    if "$" not in text:
-        return names
-
-    def lookup(name: str) -> str:
-        names.add(name)
-        return ""
-
-    try:
-        lexing.expand_word(text, lookup, escape)
-    except lexing.ShellError:
-        names.add("\0")  # cannot be read: callers treat it as "may refer to anything"
-    return names
-
-
-def instruction_references(ins: Instruction, escape: str) -> set[str]:
+def instruction_references(model: SemanticModel, ins: Instruction) -> set[str]:
     """The variables the expanded words of an instruction read: its flags,
     and its arguments unless BuildKit leaves them to a shell."""
+    facts = model.at(ins)
     names: set[str] = set()
     for f in ins.flags:
-        names |= word_references(str(f), escape)
+        names |= facts.word_references(str(f))
     if ins.keyword not in NOT_EXPANDED:
         for w in ins.args:
-            names |= word_references(str(w), escape)
+            names |= facts.word_references(str(w))
     return names
 
 
@@ -182,45 +135,6 @@ def mentions(text: str, name: str) -> bool:
     """Does shell text expand ``name`` (``$NAME``, ``${NAME…}``)?  Also
     true inside single quotes: a ``sh -c '…'`` may expand it later."""
     return re.search(r"\$(?:\{)?" + re.escape(name) + r"(?![A-Za-z0-9_])", text) is not None
-
-
-# -- stages -------------------------------------------------------------------------------
-
-
-def output_stages(model: SemanticModel) -> set[int]:
-    """Indexes of the stages that may be run as an image: the final stage,
-    and every stage no other stage uses (``FROM``, ``COPY --from``, ``RUN
-    --mount=from=``) — such a stage is only built as a ``--target``."""
-    by_name: dict[str, StageInfo] = {}
-    for st in model.stages:
-        if st.name:
-            by_name.setdefault(st.name, st)
-    used: set[int] = set()
-
-    def use(ref: object) -> None:
-        if not isinstance(ref, str):
-            return
-        st = by_name.get(ref.lower())
-        if st is None and ref.isdigit() and int(ref) < len(model.stages):
-            st = model.stages[int(ref)]
-        if st is not None:
-            used.add(st.index)
-
-    for st in model.stages:
-        if st.parent is not None:
-            used.add(st.parent.index)
-        for ins in st.stage.instructions:
-            if ins.keyword in ("COPY", "ADD"):
-                flag = ins.flag("from")
-                if flag is not None and flag.value is not None:
-                    use(model.at(ins).expand(flag.value))
-            elif ins.keyword == "RUN":
-                for m in model.mounts(ins):
-                    use(m.from_)
-    out = {st.index for st in model.stages if st.index not in used}
-    if model.stages:
-        out.add(model.stages[-1].index)
-    return out
 
 
 # -- credential files ---------------------------------------------------------------------
@@ -270,8 +184,5 @@ __all__ = [
     "instruction_references",
     "is_secret_name",
     "mentions",
-    "output_stages",
-    "secret_env_support",
     "secret_id",
-    "word_references",
 ]

@@ -1,24 +1,23 @@
-"""What DF403 (non-root-user) and DF404 (numeric-user) share: the user an
-image ships for apps, how each distribution family creates one, the users
-and group memberships the file's RUNs create, and what in a stage tells
-that a USER would break it.  Not a rule module: the name starts with _.
+"""What DF403 (non-root-user) shares with its tests: the user it creates,
+what in a stage tells that a USER would break it, and the notes its message
+carries.  Not a rule module: the name starts with _.
 
-Facts here that are about base images (:func:`app_user`,
-:func:`root_is_known`, :data:`SERVICES`, :func:`user_tool`) belong in
-:mod:`dockfix.images` (the one table); they sit here until they move.
+The facts it rests on live in one place each: the base image's app user,
+whether its default user is known, its user tool and whether its server
+starts as root in :class:`dockfix.images.ImageInfo` (``app_user``,
+``default_user_known``, ``user_tool``, ``starts_as_root``); the users the
+file's RUNs create and add to groups in the model
+(``SemanticModel.created``, ``creates``, ``supplementary_groups``).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
 from typing import Final
 
-from ... import tools
-from ...images import OFFICIAL, Family, ImageInfo, ImageUser, Unknown
 from ...model import Facts, SemanticModel, StageInfo
 from ...tree import Instruction
-from ...users import created_by, num
 
 #: the ids and name of the user DF403 creates.  10001: not a system id
 #: (below 1000) an image's packages may take, not 1000 (the first user of
@@ -29,216 +28,6 @@ from ...users import created_by, num
 DEFAULT_UID: Final = 10001
 DEFAULT_GID: Final = 10001
 DEFAULT_NAME: Final = "app"
-
-# -- the base image (to move into images.py) ----------------------------------------------
-
-#: accounts of a whole family that are no app's user
-_SYSTEM_USERS: Final = frozenset({"root", "nobody", "www-data"})
-
-
-def app_user(image: ImageInfo) -> ImageUser | None:
-    """The non-root user the image ships for running an app (``node`` of
-    node, ``nonroot`` of distroless and Wolfi, ``app`` of .NET), None when it
-    ships only root and the family's system accounts (nobody, www-data).
-    To move into images.py: ``ImageInfo.app_user``."""
-    for u in image.users:
-        if u.uid != 0 and u.name not in _SYSTEM_USERS:
-            return u
-    return None
-
-
-#: registries and paths whose images dockfix's table describes (not a guess
-#: from a distribution name in the tag)
-_VENDORS: Final = (
-    "gcr.io/distroless/",
-    "registry.access.redhat.com/",
-    "registry.redhat.io/",
-    "mcr.microsoft.com/dotnet/",
-)
-
-
-def root_is_known(image: ImageInfo) -> bool:
-    """The image's default user ``root`` comes from the table (a Docker
-    Official Image, a known Docker Hub image, a known vendor, scratch), not
-    from a guess (``myorg/base:1-bookworm`` is Debian, but may set a USER).
-    To move into images.py: ``ImageInfo.default_user_known``."""
-    if image.family is Family.SCRATCH:
-        return True
-    ref = image.ref
-    if ref is None or not image.known or isinstance(ref.path, Unknown) or isinstance(ref.registry, Unknown):
-        return False
-    if ref.registry is None:
-        return ref.path in OFFICIAL
-    return f"{ref.registry}/{ref.path}".startswith(_VENDORS)
-
-
-#: Images whose server starts as root and drops privileges itself, or keeps
-#: its state in folders only root may write: a USER breaks them.  Docker
-#: Hub name → why.  To move into images.py: ``ImageInfo.starts_as_root``.
-SERVICES: Final[dict[str, str]] = {
-    "nginx": "nginx starts as root (port 80, /var/cache/nginx, /var/run/nginx.pid) and runs its workers "
-    "as `nginx` itself",
-    "httpd": "httpd starts as root to bind port 80 and runs its workers as another user itself",
-    "wordpress": "Apache (or php-fpm) starts as root and runs its workers as `www-data` itself",
-    "postgres": "the image's entrypoint starts as root, prepares the data folder and switches to `postgres` itself",
-    "mysql": "the image's entrypoint starts as root, prepares the data folder and switches to `mysql` itself",
-    "mariadb": "the image's entrypoint starts as root, prepares the data folder and switches to `mysql` itself",
-    "mongo": "the image's entrypoint starts as root, prepares the data folder and switches to `mongodb` itself",
-    "redis": "the image's entrypoint starts as root, prepares /data and switches to `redis` itself",
-    "rabbitmq": "the image's entrypoint starts as root and switches to `rabbitmq` itself",
-    "tomcat": "Tomcat writes its logs, work and temp folders under /usr/local/tomcat, which are root's",
-    "caddy": "Caddy binds ports 80 and 443 and keeps its state in /data and /config, which are root's",
-    "traefik": "Traefik binds ports 80 and 443",
-}
-_PHP_SERVER = "Apache or php-fpm starts as root and runs its workers as `www-data` itself"
-
-
-def service_reason(image: ImageInfo) -> str | None:
-    """Why a USER would break the image's own server, if it is one."""
-    ref = image.ref
-    if ref is None or ref.registry is not None or not isinstance(ref.path, str):
-        return None
-    if ref.path == "php":
-        tag = ref.tag if isinstance(ref.tag, str) else ref.pattern_tag
-        return _PHP_SERVER if "apache" in tag or "fpm" in tag else None
-    return SERVICES.get(ref.path)
-
-
-@dataclass(frozen=True)
-class UserTool:
-    """How a family creates a system user: ``kind`` is ``shadow``
-    (groupadd/useradd) or ``busybox`` (addgroup/adduser), None when the
-    image has no such tool (``why`` says so)."""
-
-    kind: str | None
-    why: str = ""
-
-
-def user_tool(image: ImageInfo) -> UserTool:
-    """The user tool the image ships (to move into images.py:
-    ``ImageInfo.user_tool``)."""
-    fam = image.family
-    name = image.ref.text if image.ref is not None else fam.value
-    if fam.debian_like or fam is Family.ARCH:
-        return UserTool("shadow")
-    if fam in (Family.ALPINE, Family.WOLFI, Family.BUSYBOX):
-        return UserTool("busybox")
-    if fam is Family.RHEL:
-        if image.distro == "amazonlinux":
-            return UserTool(None, f"`{name}` (Amazon Linux) ships without shadow-utils, so without useradd")
-        if image.package_manager in ("dnf", "yum"):
-            return UserTool("shadow")
-        return UserTool(None, f"`{name}` is a minimal image without shadow-utils, so without useradd")
-    if fam is Family.SCRATCH:
-        return UserTool(None, "`scratch` has no /etc/passwd and no tool to create a user")
-    if fam is Family.DISTROLESS:
-        return UserTool(None, f"`{name}` has no shell or tool to create a user, and ships no non-root user")
-    if fam in (Family.SUSE, Family.PHOTON):
-        return UserTool(None, f"`{name}` is not known to ship useradd (shadow-utils)")
-    return UserTool(
-        None, f"the base image `{name}` is not one dockfix knows: how to create a user there is unknown"
-    )
-
-
-# -- what the file's RUNs do (to move into the model) -----------------------------------------
-
-
-@dataclass(frozen=True)
-class Account:
-    """A user a RUN of the stage chain creates, with its ids when the file
-    fixes them (None when not known)."""
-
-    name: str
-    uid: int | None
-    gid: int | None
-    ins: Instruction
-
-
-def _runs(stage: StageInfo):
-    """The RUNs of the chain of ``stage``, oldest first."""
-    for st in stage.chain:
-        for ins in st.stage.instructions:
-            if ins.keyword == "RUN":
-                yield ins
-
-
-def created_users(model: SemanticModel, stage: StageInfo) -> list[Account]:
-    """The users the RUNs of the chain of ``stage`` create, in order.  To
-    move into the model: ``SemanticModel.created(stage, kind="user") ->
-    list[Created]`` with the primary group's gid resolved."""
-    groups: dict[str, int | None] = {}
-    out: list[Account] = []
-    for ins in _runs(stage):
-        script = model.script(ins)
-        if script is None:
-            continue
-        for cmd in script.commands:
-            for c in created_by(cmd):
-                cid = c.id if isinstance(c.id, int) else None
-                if c.kind == "group":
-                    groups[c.name] = cid
-                    continue
-                gid: int | None = None
-                if isinstance(c.group, str):
-                    g = num(c.group)
-                    gid = g if isinstance(g, int) else groups.get(c.group)
-                out.append(Account(c.name, cid, gid, ins))
-    return out
-
-
-@dataclass(frozen=True)
-class FileUsers:
-    """What the RUNs of the whole file do to accounts: the users they
-    create, and the users they add to a group other than their own
-    (``useradd -G``, ``usermod -G``/``-aG``, ``adduser USER GROUP``,
-    ``addgroup USER GROUP``, ``gpasswd -a USER``) — with ``*`` when a RUN
-    that may do so cannot be read.  To move into the model:
-    ``SemanticModel.creates(name) -> bool`` and
-    ``SemanticModel.supplementary_groups(name) -> bool | Unknown``."""
-
-    created: frozenset[str]
-    members: frozenset[str]
-
-    def in_other_groups(self, name: str) -> bool:
-        return name in self.members or "*" in self.members
-
-
-def file_users(model: SemanticModel) -> FileUsers:
-    """One pass over every RUN of the file."""
-    created: set[str] = set()
-    members: set[str] = set()
-    for st in model.stages:
-        for ins in st.stage.instructions:
-            if ins.keyword != "RUN":
-                continue
-            script = model.script(ins)
-            if script is None:
-                if re.search(r"\b(useradd|usermod|adduser|addgroup|gpasswd)\b", str(ins)):
-                    members.add("*")
-                continue
-            for cmd in script.commands:
-                created.update(c.name for c in created_by(cmd) if c.kind == "user")
-                _members(cmd, members)
-    return FileUsers(frozenset(created), frozenset(members))
-
-
-def _members(cmd, names: set[str]) -> None:
-    if cmd.program == "gpasswd":
-        names.update(v for v in cmd.values if v is not None and not v.startswith("-"))
-        return
-    p = tools.parse(cmd, unwrap=True)
-    if p is None:
-        return
-    if p.tool == "usermod":
-        if p.has("--groups") and p.operands:
-            names.add(p.operands[-1].value or "*")
-        return
-    acct = tools.posix.account(p)
-    if acct is None or acct.name is None:
-        return
-    if acct.kind == "member" or (acct.kind == "user" and acct.groups):
-        names.add(acct.name)
-
 
 # -- what in a stage says a USER would break it -----------------------------------------------
 
@@ -274,11 +63,19 @@ def _command(model: SemanticModel, stage: StageInfo) -> list[Instruction]:
     return list(last.values())
 
 
+def _runs(stage: StageInfo) -> Iterator[Instruction]:
+    """The RUNs of the chain of ``stage``, oldest first."""
+    for st in stage.chain:
+        for ins in st.stage.instructions:
+            if ins.keyword == "RUN":
+                yield ins
+
+
 def breaks_user(model: SemanticModel, stage: StageInfo) -> str | None:
     """Why switching the stage to a non-root user would break it: the image
     is a server that drops root itself, a program that switches users is
     installed or started, or the command starts a daemon that needs root."""
-    why = service_reason(stage.image)
+    why = stage.image.starts_as_root
     if why is not None:
         return why
     for ins in _runs(stage):
@@ -352,19 +149,9 @@ __all__ = [
     "DEFAULT_GID",
     "DEFAULT_NAME",
     "DEFAULT_UID",
-    "SERVICES",
-    "Account",
-    "FileUsers",
-    "UserTool",
-    "app_user",
     "breaks_user",
-    "created_users",
-    "file_users",
     "low_ports",
     "render_create",
-    "root_is_known",
-    "service_reason",
-    "user_tool",
     "user_value",
     "volumes",
 ]

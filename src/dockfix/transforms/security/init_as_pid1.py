@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ... import tools
-from ...images import Family, ImageRef
+from ...images import TINI_PATHS, Family, Unknown, tini_package
 from ...model import SemanticModel, StageInfo
 from ...rules import Context, Edit, Finding, Rule, Safety
 from ...shell import Script
@@ -28,53 +28,6 @@ INITS = frozenset(
      "runsvdir", "my_init", "pm2-runtime", "systemd"}
 )  # fmt: skip
 SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
-
-#: where the distribution's tini package puts the binary
-TINI = {"apt": "/usr/bin/tini", "apk": "/sbin/tini"}
-#: releases whose archive has no tini package (Debian has it since buster,
-#: Ubuntu since 18.10)
-_NO_TINI_RELEASES = frozenset({"wheezy", "jessie", "stretch", "trusty", "xenial", "bionic"})
-
-#: The ENTRYPOINT of Docker Official Images whose every tag sets the same
-#: one: () for none.  node's ``docker-entrypoint.sh`` ends in ``exec "$@"``
-#: (it only prepends ``node`` when the first argument is not a command).
-#: To move into :mod:`dockfix.images` (``ImageInfo.entrypoint``).
-BASE_ENTRYPOINTS: dict[str, tuple[str, ...]] = {
-    "debian": (), "ubuntu": (), "alpine": (), "python": (), "pypy": (), "golang": (), "rust": (),
-    "ruby": (), "perl": (), "buildpack-deps": (), "gcc": (),
-    "node": ("docker-entrypoint.sh",),
-}  # fmt: skip
-
-
-def base_entrypoint(ref: ImageRef | None) -> tuple[str, ...] | None:
-    """The ENTRYPOINT of the image ``ref`` names, None when not known."""
-    if ref is None:
-        return None
-    if ref.scratch:
-        return ()
-    if ref.official and isinstance(ref.path, str):
-        return BASE_ENTRYPOINTS.get(ref.path)
-    return None
-
-
-def tini_package(image_family: Family, ref: ImageRef | None) -> tuple[str | None, str]:
-    """(package manager to install tini with, "") or (None, why not)."""
-    if image_family.debian_like:
-        tag = (ref.pattern_tag if ref is not None else "").lower()
-        old = next((t for t in re.split(r"[^a-z0-9]+", tag) if t in _NO_TINI_RELEASES), None)
-        if old is not None:
-            return None, f"`{old}` has no tini package"
-        return "apt", ""
-    if image_family is Family.ALPINE:
-        return "apk", ""
-    why = {
-        Family.DISTROLESS: "a distroless image has no package manager (use an image that ships tini, or `docker run --init`)",
-        Family.SCRATCH: "a `scratch` image has no package manager (use `docker run --init`)",
-        Family.WINDOWS: "Windows images are not handled",
-        Family.RHEL: "tini is not in the base repositories of RHEL-like images (only in EPEL)",
-    }.get(image_family)
-    return None, why or "dockfix knows no tini package for this base image"
-
 
 # -- what runs as PID 1 -----------------------------------------------------------
 
@@ -306,7 +259,8 @@ class InitAsPid1(Rule):
     def _finding(self, ctx: Context, model: SemanticModel, final: StageInfo) -> Finding | None:
         chain = final.chain
         now = launch(chain)
-        base_entry = base_entrypoint(final.root.ref) if final.root.image.known else None
+        image_entry = final.root.image.entrypoint
+        base_entry = None if isinstance(image_entry, Unknown) else image_entry
         # what starts, and whether an init is already there
         entry_progs = Programs()
         passes_on = True  # the CMD's programs run too (no ENTRYPOINT, or one that execs "$@")
@@ -344,7 +298,7 @@ class InitAsPid1(Rule):
                 anchor,
                 f"{head}: not fixed, the {what} is set in an earlier stage the final one is built on",
             )
-        tini = TINI[manager]
+        tini = TINI_PATHS[manager]
         entry_edit, new_entry, why = self._entrypoint(ctx, model, now, anchor, tini, base_entry or ())
         if why:
             return ctx.finding(anchor, f"{head}: not fixed, {why}")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from ...images import Unknown
 from ...model import SemanticModel, StageInfo
 from ...rules import Context, Edit, Rule, Safety
@@ -10,13 +12,9 @@ from ._user import (
     DEFAULT_GID,
     DEFAULT_NAME,
     DEFAULT_UID,
-    app_user,
     breaks_user,
-    created_users,
     low_ports,
     render_create,
-    root_is_known,
-    user_tool,
     user_value,
     volumes,
 )
@@ -123,6 +121,11 @@ class NonRootUser(Rule):
     triggers add run as that user. The message notes an `EXPOSE` below
     1024 and each `VOLUME` (created root's: chown it if the app writes
     there). Run the image's tests as the new user before shipping it.
+
+    ## Options
+    `uid` and `gid` (integers, default 10001 both): the ids of the system
+    user `app` the fix creates when the file creates none and the image
+    ships none (`[tool.dockfix.lint.non-root-user]`, `uid = 1001`).
     """
 
     code = "DF403"
@@ -130,6 +133,7 @@ class NonRootUser(Rule):
     summary = "final stage runs as root → create or use a non-root user, `USER uid:gid`"
     safety = Safety.UNSAFE
     covers = ("DL3002",)
+    option_defaults = MappingProxyType({"uid": DEFAULT_UID, "gid": DEFAULT_GID})
 
     def check(self, ctx: Context):
         # ARG defaults may be overridden by --build-arg: USER $U with
@@ -180,7 +184,7 @@ class NonRootUser(Rule):
                 if image.default_user == "ContainerAdministrator":
                     yield ctx.finding(at, self._windows("ContainerAdministrator"))
                 return
-            if image.default_user != "root" or not root_is_known(image):
+            if image.default_user != "root" or not image.default_user_known:
                 return
             how = f"no USER; `{image.ref.text if image.ref else 'scratch'}` runs as root"
         head = f"the final stage runs as root ({how})"
@@ -192,24 +196,24 @@ class NonRootUser(Rule):
 
         # Who to become: a user the file creates, the image's app user, a new one.
         run: str | None = None
-        created = [a for a in created_users(model, st) if a.uid != 0]
+        created = [a for a in model.created(st, "user") if a.id != 0]
         if created:
             names = sorted({a.name for a in created})
             last = created[-1]
-            if last.uid is None or len({(a.name, a.uid) for a in created}) > 1:
+            if not isinstance(last.id, int) or len({(a.name, a.id) for a in created}) > 1:
                 yield ctx.finding(
                     at,
                     f"{head}: not changed, the file creates {', '.join(f'`{n}`' for n in names)} "
                     "without one fixed uid to switch to; add `USER <uid>:<gid>` for the user the app runs as",
                 )
                 return
-            target = f"{last.uid}:{last.gid}" if last.gid is not None else str(last.uid)
+            target = f"{last.id}:{last.gid}" if isinstance(last.gid, int) else str(last.id)
             what = f"switch to `{last.name}`, the user the file creates, with `USER {target}`"
-        elif (shipped := app_user(image)) is not None:
+        elif (shipped := image.app_user) is not None:
             target = f"{shipped.uid}:{shipped.gid}"
             what = f"switch to the image's user `{shipped.name}` with `USER {target}`"
         else:
-            tool = user_tool(image)
+            tool = image.user_tool
             if tool.kind is None:
                 yield ctx.finding(
                     at,
@@ -220,8 +224,9 @@ class NonRootUser(Rule):
             if not end.shell.posix:
                 yield ctx.finding(at, f"{head}: not changed, the SHELL is not a POSIX shell")
                 return
-            target = f"{DEFAULT_UID}:{DEFAULT_GID}"
-            run = render_create(tool.kind, DEFAULT_NAME, DEFAULT_UID, DEFAULT_GID)
+            uid, gid = int(str(ctx.options["uid"])), int(str(ctx.options["gid"]))
+            target = f"{uid}:{gid}"
+            run = render_create(tool.kind, DEFAULT_NAME, uid, gid)
             what = f"create system user `{DEFAULT_NAME}` ({target}) and switch to it with `USER {target}`"
 
         notes = self._notes(model, st, target)

@@ -6,11 +6,8 @@ from ...images import Unknown
 from ...model import SemanticModel, StageInfo
 from ...rules import Context, Edit, Rule, Safety
 from ...tree import Instruction
-from ._user import FileUsers, file_users
 
 _NUMERIC = re.compile(r"[0-9]*\Z")
-#: the root group is gid 0 in every Linux image
-_ROOT_GROUPS = ("root", "0")
 
 
 class NumericUser(Rule):
@@ -83,7 +80,6 @@ class NumericUser(Rule):
     def check(self, ctx: Context):
         # ARG defaults may be overridden by --build-arg: not known here.
         model = SemanticModel.of(ctx.tree, assume_defaults=False)
-        users: FileUsers | None = None
         for st in model.stages:
             for ins in st.stage.instructions:
                 if ins.keyword != "USER" or not ins.args:
@@ -91,20 +87,16 @@ class NumericUser(Rule):
                 raw = ins.args[0].value
                 if _NUMERIC.match(raw.split(":", 1)[0]):
                     continue  # numeric already (hadolint's test)
-                if users is None:
-                    users = file_users(model)  # once per file: linear
-                yield self._one(ctx, model, st, ins, raw, users)
+                yield self._one(ctx, model, st, ins, raw)
 
-    def _one(
-        self, ctx: Context, model: SemanticModel, st: StageInfo, ins: Instruction, raw: str, users: FileUsers
-    ):
+    def _one(self, ctx: Context, model: SemanticModel, st: StageInfo, ins: Instruction, raw: str):
         if st.windows:
             return ctx.finding(ins, f"USER {raw}: Windows accounts have no numeric id, left as is")
         user = model.after(ins).user
         name = user.name
         if "$" in raw or isinstance(name, Unknown) or isinstance(user.group, Unknown):
             return ctx.finding(ins, f"USER {raw}: the user comes from a variable, its ids are not known")
-        made = name in users.created
+        made = model.creates(name)
         uid = user.uid
         if not isinstance(uid, int):
             if made:
@@ -115,15 +107,13 @@ class NumericUser(Rule):
         group = user.group
         gid = user.gid
         if group is not None:
-            if group in _ROOT_GROUPS and isinstance(gid, Unknown):
-                gid = 0
             if not isinstance(gid, int):
                 return ctx.finding(
                     ins,
                     f"USER {raw}: not made numeric, the gid of group `{group}` is not known from the file",
                 )
             new, extra = f"{uid}:{gid}", ""
-        elif made and isinstance(gid, int) and not users.in_other_groups(name):
+        elif made and isinstance(gid, int) and model.supplementary_groups(name) is False:
             new, extra = f"{uid}:{gid}", ""
         else:
             new = str(uid)

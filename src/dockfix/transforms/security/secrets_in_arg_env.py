@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from ...frontend import MOUNT_SECRET, MOUNT_SECRET_ENV
 from ...model import SemanticModel, StageInfo
 from ...rules import Context, Edit, Finding, Rule, Safety
 from ...shell_edits import add_flags
@@ -13,9 +14,6 @@ from ._secrets import (
     instruction_references,
     is_secret_name,
     mentions,
-    output_stages,
-    secret_env_support,
-    word_references,
 )
 
 _EMPTY = ("", '""', "''")
@@ -185,7 +183,7 @@ class SecretsInArgEnv(Rule):
                     )
                 continue
             if outputs is None:
-                outputs = output_stages(model)
+                outputs = {st.index for st in model.output_stages()}
             group = self._group(ctx, model, d, defs, outputs)
             claimed.update((id(m.ins), id(m.words[0])) for m in group.members)
             yield from self._findings(ctx, group)
@@ -196,7 +194,6 @@ class SecretsInArgEnv(Rule):
         self, ctx: Context, model: SemanticModel, start: Definition, defs: list[Definition], outputs: set[int]
     ) -> Group:
         group = Group(start.name, [start])
-        escape = ctx.tree.escape
         if start.kind == "ENV":
             line = start.ins.start_line
             if "$" in (start.raw or ""):
@@ -209,7 +206,7 @@ class SecretsInArgEnv(Rule):
                 )
         if start.stage is None:  # a global ARG: the stages' bare `ARG NAME` take its value
             for st in model.stages:
-                if start.name in instruction_references(st.stage.from_, escape):
+                if start.name in instruction_references(model, st.stage.from_):
                     group.problem(f"used by FROM (line {st.stage.from_.start_line})")
             group.members.extend(
                 d
@@ -235,9 +232,9 @@ class SecretsInArgEnv(Rule):
                         "where the program may read it"
                     )
             for later in self._later_words(d):
-                if d.name in word_references(str(later), escape):
+                if d.name in model.at(d.ins).word_references(str(later)):
                     group.problem(f"used by the same {d.kind} (line {d.ins.start_line})")
-            queue.extend(self._uses(model, d, group, escape))
+            queue.extend(self._uses(model, d, group))
         return group
 
     @staticmethod
@@ -261,7 +258,7 @@ class SecretsInArgEnv(Rule):
                 return st.name or str(st.index)
         return None
 
-    def _uses(self, model: SemanticModel, d: Definition, group: Group, escape: str) -> list[Definition]:
+    def _uses(self, model: SemanticModel, d: Definition, group: Group) -> list[Definition]:
         """Look at every instruction that sees ``d``: RUNs get the mount,
         an ``ENV X=$NAME`` joins the group (returned), anything else is a
         problem."""
@@ -274,20 +271,21 @@ class SecretsInArgEnv(Rule):
                     continue
                 kw = ins.keyword
                 if kw == "ONBUILD":
-                    if mentions(str(ins), d.name) or d.name in instruction_references(ins, escape):
+                    if mentions(str(ins), d.name) or d.name in instruction_references(model, ins):
                         group.problem(f"used by ONBUILD (line {ins.start_line}) in a later build")
                     continue
-                var = model.at(ins).variable(d.name)
+                facts = model.at(ins)
+                var = facts.variable(d.name)
                 if var is None or var.ins is not d.ins:
                     continue
                 where = f"line {ins.start_line}"
                 if kw == "RUN":
-                    if any(d.name in word_references(str(f), escape) for f in ins.flags):
+                    if any(d.name in facts.word_references(str(f)) for f in ins.flags):
                         group.problem(f"used by a RUN flag ({where})")
                     group.mount(ins, d.name)
                 elif kw == "ENV":
                     for key, value in ins.pairs():
-                        if d.name not in word_references(str(value), escape):
+                        if d.name not in facts.word_references(str(value)):
                             continue
                         if _passes_on(value.value, d.name):
                             joined.append(Definition(ins, key.value, "ENV", value.value, st, (key, value)))
@@ -296,7 +294,7 @@ class SecretsInArgEnv(Rule):
                 elif kw in ("CMD", "ENTRYPOINT", "HEALTHCHECK", "SHELL"):
                     if mentions(str(ins), d.name):
                         group.problem(f"used at run time by {kw} ({where})")
-                elif d.name in instruction_references(ins, escape):
+                elif d.name in instruction_references(model, ins):
                     group.problem(f"used by {kw} ({where})")
         group.members.extend(joined)
         return joined
@@ -308,10 +306,9 @@ class SecretsInArgEnv(Rule):
         kinds = sorted({m.kind for m in group.members})
         kept = " and ".join({"ARG": "the image history", "ENV": "the image configuration"}[k] for k in kinds)
         head = f"`{start.kind} {start.name}` holds a secret that is kept in {kept}"
-        if not group.problems:
-            why = secret_env_support(ctx.frontend)
-            if why:
-                group.problem(why)
+        missing = ctx.frontend.lacks(MOUNT_SECRET) or ctx.frontend.lacks(MOUNT_SECRET_ENV)
+        if not group.problems and missing:
+            group.problem(ctx.frontend.why_not(*missing))
         if group.problems:
             text = "; ".join(group.problems)
             for m in group.members:
