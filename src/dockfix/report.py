@@ -79,10 +79,40 @@ def _directory(path: str) -> str:
     return d.replace(os.sep, "/") or "."
 
 
+def _changed_files(results: list[FileResult]) -> list[dict]:
+    """Each changed file: its diff (side files too) as coloured lines, the
+    rules that fixed it, lines added and removed."""
+    from . import files
+
+    changed = []
+    for r in results:
+        if r.status != "changed" or r.output is None:
+            continue
+        diff = files.unified_diff(r.source, r.output, r.path) if r.output != r.source else ""
+        for side in r.side_files:
+            diff += files.unified_diff(side["old"], side["new"], side["path"])
+        codes = sorted({f["code"] for f in r.fixes})
+        changed.append(
+            {
+                "path": r.path,
+                "codes": codes,
+                "fixes": len(r.fixes),
+                "added": sum(
+                    1 for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")
+                ),
+                "removed": sum(
+                    1 for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")
+                ),
+                "lines": diff_lines(diff),
+            }
+        )
+    return changed
+
+
 def report_data(results: list[FileResult], rows: list[dict], options: Options) -> dict:
     """What the template shows, from the results and the output records
     (see :func:`dockfix.output.records`)."""
-    from . import __version__, files
+    from . import __version__
     from .output import rule_counts
     from .rules import registry
 
@@ -119,28 +149,7 @@ def report_data(results: list[FileResult], rows: list[dict], options: Options) -
         {"directory": k, **{n: v[n] for n in ("files", "changed", "errors", "fixed", "left")}}
         for k, v in sorted(dirs.items())
     ]
-    changed = []
-    for r in results:
-        if r.status != "changed" or r.output is None:
-            continue
-        diff = files.unified_diff(r.source, r.output, r.path) if r.output != r.source else ""
-        for side in r.side_files:
-            diff += files.unified_diff(side["old"], side["new"], side["path"])
-        codes = sorted({f["code"] for f in r.fixes})
-        changed.append(
-            {
-                "path": r.path,
-                "codes": codes,
-                "fixes": len(r.fixes),
-                "added": sum(
-                    1 for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")
-                ),
-                "removed": sum(
-                    1 for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")
-                ),
-                "lines": diff_lines(diff),
-            }
-        )
+    changed = _changed_files(results)
     errors = [
         {"path": r.path, "line": r.line or 1, "col": r.col or 1, "message": r.error}
         for r in results

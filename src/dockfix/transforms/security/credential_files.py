@@ -135,9 +135,9 @@ class CredentialFiles(Rule):
                 if ins.keyword in ("COPY", "ADD") and ins.flag("from") is None:
                     yield from self._copies(ctx, model, st, ins)
                 elif ins.keyword == "RUN":
-                    yield from self._writes(ctx, model, ins)
+                    yield from _writes(ctx, model, ins)
                 if ins.keyword in ("RUN", "ADD"):
-                    yield from self._literals(ctx, ins)
+                    yield from _literals(ctx, ins)
 
     # -- COPY of a credential file ----------------------------------------------------
 
@@ -200,7 +200,7 @@ class CredentialFiles(Rule):
             yield ctx.finding(at, f"{head} (not fixed: {why})")
             return
         edits = list(plan)
-        edits.append(self._drop_source(ins, src, sources))
+        edits.append(_drop_source(ins, src, sources))
         syntax = syntax_directive_edit(ctx.tree)
         if syntax is not None:
             edits.append(syntax)
@@ -292,7 +292,7 @@ class CredentialFiles(Rule):
                 continue
             if not inside:
                 continue
-            if ins.keyword in ("COPY", "ADD") and self._may_write(ctx, model, ins, path):
+            if ins.keyword in ("COPY", "ADD") and _may_write(ctx, model, ins, path):
                 return f"the {ins.keyword} on line {ins.start_line} may write the same path", []
             if ins.keyword != "RUN":
                 if ins is run_rm:
@@ -302,12 +302,12 @@ class CredentialFiles(Rule):
             if facts.windows:
                 return "Windows stages are not handled", []
             script = model.script(ins) if not ins.json else None
-            if script is not None and self._writes_to(script, base):
+            if script is not None and _writes_to(script, base):
                 return (
                     f"the RUN on line {ins.start_line} writes to the file (a secret mount is read-only)",
                     [],
                 )
-            if ins is run_rm and script is not None and self._only(script, cmd):
+            if ins is run_rm and script is not None and _only(script, cmd):
                 edits.append(Edit(ins.start, ins.end))  # `RUN rm .npmrc` has nothing left to do
                 return "", edits
             mount = f"--mount=type=secret,id={sid},target={path}"
@@ -333,129 +333,136 @@ class CredentialFiles(Rule):
             edits.append(cut)
         return "", edits
 
-    @staticmethod
-    def _only(script: Script, cmd: Command) -> bool:
-        """Is ``cmd`` all the script does, with one operand?"""
-        operands = [a for a in cmd.args if not (a.value or a.text).startswith("-")]
-        return len(script.commands) == 1 and len(operands) == 1 and not cmd.redirected
 
-    @staticmethod
-    def _may_write(ctx: Context, model: SemanticModel, ins: Instruction, path: str) -> bool:
-        """May a COPY/ADD put a file at ``path``: a destination that is the
-        path or a folder above it, with a source that may hold that file
-        (the same name, ``.``, a folder, a glob, a variable, another stage)."""
-        if len(ins.args) < 2 or ins.json:
+# -- helpers of the rule (module level: they keep no state) --------------------------------
+
+
+def _only(script: Script, cmd: Command) -> bool:
+    """Is ``cmd`` all the script does, with one operand?"""
+    operands = [a for a in cmd.args if not (a.value or a.text).startswith("-")]
+    return len(script.commands) == 1 and len(operands) == 1 and not cmd.redirected
+
+
+def _may_write(ctx: Context, model: SemanticModel, ins: Instruction, path: str) -> bool:
+    """May a COPY/ADD put a file at ``path``: a destination that is the
+    path or a folder above it, with a source that may hold that file
+    (the same name, ``.``, a folder, a glob, a variable, another stage)."""
+    if len(ins.args) < 2 or ins.json:
+        return True
+    facts = model.at(ins)
+    dest, wd = facts.expand(ins.args[-1].value), facts.workdir.path
+    if not isinstance(dest, str) or (not dest.startswith("/") and not isinstance(wd, str)):
+        return True
+    full = posixpath.normpath(posixpath.join(wd if isinstance(wd, str) else "/", dest))
+    if path != full and not path.startswith(full.rstrip("/") + "/"):
+        return False
+    if ins.flag("from") is not None:
+        return True
+    base = posixpath.basename(path)
+    for w in ins.args[:-1]:
+        v = w.value
+        name = posixpath.basename(v.rstrip("/"))
+        if name == base or "$" in v or _GLOB.search(v) or v.endswith("/") or v in (".", "./"):
             return True
-        facts = model.at(ins)
-        dest, wd = facts.expand(ins.args[-1].value), facts.workdir.path
-        if not isinstance(dest, str) or (not dest.startswith("/") and not isinstance(wd, str)):
-            return True
-        full = posixpath.normpath(posixpath.join(wd if isinstance(wd, str) else "/", dest))
-        if path != full and not path.startswith(full.rstrip("/") + "/"):
-            return False
-        if ins.flag("from") is not None:
-            return True
-        base = posixpath.basename(path)
-        for w in ins.args[:-1]:
-            v = w.value
-            name = posixpath.basename(v.rstrip("/"))
-            if name == base or "$" in v or _GLOB.search(v) or v.endswith("/") or v in (".", "./"):
+        bc = ctx.build_context
+        if bc is not None and bc.exists(v):
+            if not bc.is_file(v):
                 return True
-            bc = ctx.build_context
-            if bc is not None and bc.exists(v):
-                if not bc.is_file(v):
-                    return True
-            elif "." not in name:
-                return True  # may be a folder
-        return False
+        elif "." not in name:
+            return True  # may be a folder
+    return False
 
-    @staticmethod
-    def _writes_to(script: Script, base: str) -> bool:
-        """Does the script redirect output into a file called ``base``?"""
-        for node in walk(script.tree.root_node):
-            if node.type == "file_redirect":
-                text = script.node_text(node)
-                if text.lstrip("0123456789&").startswith((">", ">>")) and text.rstrip("'\"").endswith(base):
-                    return True
-        return False
 
-    @staticmethod
-    def _drop_source(ins: Instruction, src: Word, sources: list[Word]) -> Edit:
-        if len(sources) == 1:
-            return Edit(ins.start, ins.end)
-        k = sources.index(src)
-        if k + 1 < len(sources):
-            return Edit(src.start, sources[k + 1].start)
-        return Edit(sources[k - 1].end, src.end)
+def _writes_to(script: Script, base: str) -> bool:
+    """Does the script redirect output into a file called ``base``?"""
+    for node in walk(script.tree.root_node):
+        if node.type == "file_redirect":
+            text = script.node_text(node)
+            if text.lstrip("0123456789&").startswith((">", ">>")) and text.rstrip("'\"").endswith(base):
+                return True
+    return False
 
-    # -- RUN writing a secret into a file --------------------------------------------------
 
-    def _writes(self, ctx: Context, model: SemanticModel, ins: Instruction) -> Iterator[Finding]:
-        if ins.json or model.at(ins).windows or not model.at(ins).shell.posix:
-            return
-        script = model.script(ins)
-        if script is None or script.has_error:
-            return
-        removed = [a.value or a.text for c in script.commands if c.program == "rm" for a in c.args]
-        unset = any(
-            c.program in ("git", "npm", "yarn", "pnpm")
-            and any(a.value in ("--unset", "--unset-all", "delete") for a in c.args)
-            for c in script.commands
+def _drop_source(ins: Instruction, src: Word, sources: list[Word]) -> Edit:
+    if len(sources) == 1:
+        return Edit(ins.start, ins.end)
+    k = sources.index(src)
+    if k + 1 < len(sources):
+        return Edit(src.start, sources[k + 1].start)
+    return Edit(sources[k - 1].end, src.end)
+
+
+# -- RUN writing a secret into a file --------------------------------------------------
+
+
+def _writes(ctx: Context, model: SemanticModel, ins: Instruction) -> Iterator[Finding]:
+    if ins.json or model.at(ins).windows or not model.at(ins).shell.posix:
+        return
+    script = model.script(ins)
+    if script is None or script.has_error:
+        return
+    removed = [a.value or a.text for c in script.commands if c.program == "rm" for a in c.args]
+    unset = any(
+        c.program in ("git", "npm", "yarn", "pnpm")
+        and any(a.value in ("--unset", "--unset-all", "delete") for a in c.args)
+        for c in script.commands
+    )
+    for node in walk(script.tree.root_node):
+        if node.type != "redirected_statement":
+            continue
+        targets = [
+            script.node_text(r).lstrip("0123456789&>| \t").strip("'\"")
+            for r in node.children
+            if r.type == "file_redirect"
+            and script.node_text(r).lstrip("0123456789&").startswith(">")
+            and not script.node_text(r).lstrip("0123456789&>").startswith("&")
+        ]
+        body = node.children[0] if node.children else node
+        names = _secret_vars(script.node_text(body))
+        for target in targets:
+            if not names or not target or target.startswith("/dev/") or _removed(target, removed):
+                continue
+            span = (
+                script.source(script._c(node.start_byte)),
+                script.source_end(script._c(node.end_byte)),
+            )
+            yield ctx.finding(
+                span,
+                f"the RUN writes `${names[0]}` into `{target}`, which stays in the layer: delete the file in "
+                "the same RUN, or mount it as a secret (`--mount=type=secret,…,target=…`)",
+            )
+    for cmd in script.commands:
+        sub = cmd.args[0].value if cmd.args else None
+        config = _CONFIG_WRITERS.get((cmd.program or "", sub or ""))
+        if config is None:
+            continue
+        names = _secret_vars(" ".join(a.text for a in cmd.args))
+        if not names or unset or _removed(config, removed):
+            continue
+        yield ctx.finding(
+            (script.source(cmd.start), script.source_end(cmd.end)),
+            f"`{cmd.program} {sub}` writes `${names[0]}` into `{config}`, which stays in the layer: "
+            "delete it (or unset the setting) in the same RUN",
         )
-        for node in walk(script.tree.root_node):
-            if node.type != "redirected_statement":
-                continue
-            targets = [
-                script.node_text(r).lstrip("0123456789&>| \t").strip("'\"")
-                for r in node.children
-                if r.type == "file_redirect"
-                and script.node_text(r).lstrip("0123456789&").startswith(">")
-                and not script.node_text(r).lstrip("0123456789&>").startswith("&")
-            ]
-            body = node.children[0] if node.children else node
-            names = _secret_vars(script.node_text(body))
-            for target in targets:
-                if not names or not target or target.startswith("/dev/") or self._removed(target, removed):
-                    continue
-                span = (
-                    script.source(script._c(node.start_byte)),
-                    script.source_end(script._c(node.end_byte)),
-                )
-                yield ctx.finding(
-                    span,
-                    f"the RUN writes `${names[0]}` into `{target}`, which stays in the layer: delete the file in "
-                    "the same RUN, or mount it as a secret (`--mount=type=secret,…,target=…`)",
-                )
-        for cmd in script.commands:
-            sub = cmd.args[0].value if cmd.args else None
-            config = _CONFIG_WRITERS.get((cmd.program or "", sub or ""))
-            if config is None:
-                continue
-            names = _secret_vars(" ".join(a.text for a in cmd.args))
-            if not names or unset or self._removed(config, removed):
-                continue
-            yield ctx.finding(
-                (script.source(cmd.start), script.source_end(cmd.end)),
-                f"`{cmd.program} {sub}` writes `${names[0]}` into `{config}`, which stays in the layer: "
-                "delete it (or unset the setting) in the same RUN",
-            )
 
-    @staticmethod
-    def _removed(target: str, removed: list[str]) -> bool:
-        base = posixpath.basename(target)
-        return any(r == target or posixpath.basename(r.rstrip("/")) == base for r in removed)
 
-    # -- credentials written in the Dockerfile -----------------------------------------------
+def _removed(target: str, removed: list[str]) -> bool:
+    base = posixpath.basename(target)
+    return any(r == target or posixpath.basename(r.rstrip("/")) == base for r in removed)
 
-    def _literals(self, ctx: Context, ins: Instruction) -> Iterator[Finding]:
-        text = str(ins)
-        for rx, what in ((_URL_PASSWORD, "a password in a URL"), (_LITERAL_TOKEN, "an `_authToken`")):
-            m = rx.search(text)
-            if m is None:
-                continue
-            yield ctx.finding(
-                (ins.start + m.start(), ins.start + m.end()),
-                f"{what} is written in the Dockerfile, so it is in the image history and in the source: "
-                "pass it as a build secret (`RUN --mount=type=secret,id=…,env=…`)",
-            )
-            return
+
+# -- credentials written in the Dockerfile -----------------------------------------------
+
+
+def _literals(ctx: Context, ins: Instruction) -> Iterator[Finding]:
+    text = str(ins)
+    for rx, what in ((_URL_PASSWORD, "a password in a URL"), (_LITERAL_TOKEN, "an `_authToken`")):
+        m = rx.search(text)
+        if m is None:
+            continue
+        yield ctx.finding(
+            (ins.start + m.start(), ins.start + m.end()),
+            f"{what} is written in the Dockerfile, so it is in the image history and in the source: "
+            "pass it as a build secret (`RUN --mount=type=secret,id=…,env=…`)",
+        )
+        return
