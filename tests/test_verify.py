@@ -321,6 +321,21 @@ def test_verify_rule_options_choose_the_rewrite(tmp_path, fake_env):
     assert "(unset)" in proc.stdout.split("User", 1)[1].splitlines()[0]
 
 
+def test_verify_reads_the_configuration_as_a_plain_run_does(tmp_path, fake_env):
+    project = _copy("app", tmp_path)
+    (project / ".dockfix.toml").write_text('select = ["DF501"]\nunsafe-fixes = true\n')
+    proc = _verify(project, fake_env)
+    assert proc.returncode == 0, proc.stderr
+    rewritten = _builds(tmp_path)[1]["dockerfile"]
+    assert "LABEL maintainer" in rewritten and "USER" not in rewritten  # only the file's selection
+    isolated = _verify(project, fake_env, "--isolated", "--select", "DF403", "--unsafe-fixes")
+    assert isolated.returncode == 0, isolated.stderr
+    assert "USER 10001:10001" in _builds(tmp_path)[-1]["dockerfile"]
+    (project / ".dockfix.toml").write_text("selekt = 1\n")
+    bad = _verify(project, fake_env)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and ".dockfix.toml" in bad.stderr, bad.stderr
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

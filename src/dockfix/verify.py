@@ -459,7 +459,7 @@ def _place(tmp: str, side: str, target: Target, text: str, side_files: list[dict
 def verify(
     path: str | None, builder_name: str | None = None, write: bool = False, unsafe_fixes: bool = False,
     select: list[str] | None = None, ignore: list[str] | None = None, extend_select: list[str] | None = None,
-    context: str | None = None, keep_images: bool = False,
+    context: str | None = None, keep_images: bool = False, config: str | None = None, isolated: bool = False,
 ) -> int:  # fmt: skip
     """Run ``dockfix verify``; returns the exit code (raises UsageProblem
     and NoBuilder for the one-line errors)."""
@@ -474,6 +474,14 @@ def verify(
         context=context,
     )
     target = find_target(path, context)
+    if config is not None and isolated:
+        raise UsageProblem("--config and --isolated cannot be used together")
+    from .config import Resolver, effective
+
+    # the same rules and options as a plain run on this file (its configuration file, then the command line)
+    options = effective(
+        options, Resolver(config, isolated).settings_for(target.path), target.path, bool(select)
+    )
     builder = detect(builder_name)
     shown = files.display(target.path)
     try:
@@ -586,10 +594,15 @@ def build_app():
         keep_images: Annotated[
             bool, opt("--keep-images", "Keep the built images (localhost/dockfix-verify-*:before/after).")
         ] = False,
+        config: Annotated[
+            str | None, opt("--config", "Read this configuration file instead of the nearest one.", "FILE")
+        ] = None,
+        isolated: Annotated[bool, opt("--isolated", "Ignore every configuration file.")] = False,
     ) -> None:
         raise typer.Exit(
-            run(path, builder, write, unsafe_fixes, select, ignore, extend_select, context, keep_images)
-        )
+            run(path, builder, write, unsafe_fixes, select, ignore, extend_select, context, keep_images,
+                config, isolated)
+        )  # fmt: skip
 
     return app
 
