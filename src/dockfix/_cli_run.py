@@ -20,6 +20,36 @@ from .runner import FileResult, Options
 #: .dockerignore): absolute path -> (original text or None, display path, latest text)
 SideFiles = dict[str, tuple[str | None, str, str]]
 
+#: Below this many files a run stays in-process whatever ``--jobs`` says: a
+#: worker pays for starting an interpreter and importing dockfix and its
+#: rules (some 0.2-0.4 s, as much as 20-40 ordinary Dockerfiles), so a pool
+#: cannot win on a handful of files, and a pre-commit hook's run of a few
+#: files neither starts processes nor imports multiprocessing.
+MIN_POOL_FILES = 32
+#: The progress bar is shown from this many files on (and only on a terminal).
+MIN_PROGRESS_FILES = 100
+
+
+def parse_jobs(value: str | None) -> int | None:
+    """``--jobs N``: a positive number of processes (None: not given)."""
+    if value is None:
+        return None
+    try:
+        n = int(value)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise UsageProblem(f"--jobs: expected a positive number of processes, not {value!r}")
+    return n
+
+
+def default_jobs() -> int:
+    """``--jobs`` by default: the CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not Linux
+        return os.cpu_count() or 1
+
 
 def run(
     paths: list[str],
@@ -29,11 +59,15 @@ def run(
     printer: Printer | None = None,
     resolver: Resolver | None = None,
     cli_select: bool = False,
+    jobs: int | None = None,
+    quiet: bool = False,
 ) -> int:
     """Process ``paths``.  With a ``resolver``, each file's options are its
     configuration file's under ``options`` (the command line; ``cli_select``:
     it gave ``--select``), and the files a walk finds that the
-    configuration excludes are left out."""
+    configuration excludes are left out.  ``jobs``: worker processes
+    (None: one per CPU; 1: in-process; see :mod:`dockfix.parallel`);
+    ``quiet``: print only errors (and the diffs in ``--diff`` mode)."""
     reset_run_caches()  # a run never sees what an earlier run of this process read
     if not paths:
         paths = ["-"] if stdin_filename else ["."]
@@ -51,29 +85,79 @@ def run(
     # folder of a Dockerfile named explicitly, or in an explicit --context:
     # a compose file's `context: ../elsewhere` must not make the run write there.
     walked = [os.path.realpath(p) for p in paths if p != files.STDIN and os.path.isdir(p)]
-    for target in targets:
-        opts = options
-        if resolver is not None:
-            where = (stdin_filename or "-") if target == files.STDIN else target
-            opts = effective(options, resolver.settings_for(where), where, cli_select)
-        if target == files.STDIN:
-            r = _process_stdin(opts, stdin_filename)
-        else:
-            proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
+
+    def options_for(target: str) -> Options:
+        if resolver is None:
+            return options
+        where = (stdin_filename or "-") if target == files.STDIN else target
+        return effective(options, resolver.settings_for(where), where, cli_select)
+
+    n_files = sum(1 for t in targets if t != files.STDIN)
+    pool = None  # the workers' results, in the order of the files
+    n_tasks = 0
+    if n_files >= MIN_POOL_FILES and (jobs or default_jobs()) > 1:
+        from . import parallel
+
+        tasks = []
+        for target in targets:
+            if target == files.STDIN:
+                continue
+            try:
+                opts = options_for(target)
+            except Exception:  # raised again in its turn, after the files before it
+                break
             ctx = contexts.get(os.path.abspath(target))
-            r = runner.process_file(
-                target, opts, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
-            )
-        results.append(r)
-        for f in r.side_files:
-            old = side[f["abs"]][0] if f["abs"] in side else f["old"]
-            side[f["abs"]] = (old, f["path"], f["new"])
-        _report(r, options, verbose, printer)
+            tasks.append(parallel.Task(target, opts, ctx, ctx is None or _inside_any(ctx, walked)))
+        pool = parallel.computed(tasks, jobs or default_jobs())
+        touched = parallel.Touched()
+        n_tasks = len(tasks)
+    progress = _progress(n_files, options, verbose, printer, quiet)
+    try:
+        for target in targets:
+            opts = options_for(target)
+            if target == files.STDIN:
+                r = _process_stdin(opts, stdin_filename)
+            else:
+                proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
+                ctx = contexts.get(os.path.abspath(target))
+                item = None
+                if pool is not None and n_tasks:
+                    n_tasks -= 1
+                    item = next(pool)
+                    # Stale if a file of its build context changed since.
+                    root = ctx or opts.context or os.path.dirname(os.path.abspath(target))
+                    if item is not None and touched.inside(root):
+                        item = None
+                if item is not None:
+                    r = runner.write_result(item[0], item[1], opts)
+                else:
+                    r = runner.process_file(
+                        target, opts, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
+                    )
+                if pool is not None:
+                    if r.written:
+                        touched.add(target)
+                    if r.written or not options.writes:
+                        for f in r.side_files:
+                            touched.add(f["abs"])
+            results.append(r)
+            for f in r.side_files:
+                old = side[f["abs"]][0] if f["abs"] in side else f["old"]
+                side[f["abs"]] = (old, f["path"], f["new"])
+            _report(r, options, verbose, printer, quiet)
+            if progress is not None:
+                progress.advance()
+    finally:
+        if pool is not None:
+            pool.close()  # stops the workers (Ctrl-C, an error)
+        if progress is not None:
+            progress.close()
     if not options.writes and (printer is None or printer.text_listing):
-        _report_side_files(side, options)
+        _report_side_files(side, options, quiet)
     if printer is not None:  # --output-format, --statistics, --show-fixes, --report
         printer.finish(results, options)
-    err(summary(results, options))
+    if not quiet:
+        err(summary(results, options))
     if warned or any(r.status == "error" for r in results):
         return EXIT_ERROR
     if options.mode != "fix" and any(r.changed for r in results):
@@ -141,24 +225,78 @@ def _process_stdin(options: Options, stdin_filename: str | None) -> FileResult:
     return r
 
 
-def _report(r: FileResult, options: Options, verbose: bool, printer: Printer | None = None) -> None:
-    """What the run prints as soon as one file is done."""
+def _report(
+    r: FileResult, options: Options, verbose: bool, printer: Printer | None = None, quiet: bool = False
+) -> None:
+    """What the run prints as soon as one file is done (``quiet``: only an
+    error, or the diff in ``--diff`` mode)."""
     if r.status == "error":
         err(format_error(r, verbose))
     elif options.mode == "diff" and r.changed and r.output is not None:
         out(files.unified_diff(r.source, r.output, r.path))
+    elif quiet:
+        pass
     elif options.mode == "check" and (r.changed or r.findings) and (printer is None or printer.text_listing):
         out(format_check(r))
     if printer is not None:
         printer.file_done(r, options)
-    if verbose:
+    if verbose and not quiet:
         err(format_verbose(r, options.mode))
 
 
-def _report_side_files(side: SideFiles, options: Options) -> None:
+def _report_side_files(side: SideFiles, options: Options, quiet: bool = False) -> None:
     """The side files a run without writing would change, once each."""
     for old, display, new in side.values():
         if options.mode == "diff":
             out(files.unified_diff(old, new, display))
-        elif options.mode == "check" and old != new:
+        elif options.mode == "check" and old != new and not quiet:
             out(f"Would {'create' if old is None else 'update'}: {shown(display)}\n")
+
+
+class _Progress:
+    """A progress bar on stderr (rich, imported only for it)."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self._bar = Progress(
+            TextColumn("dockfix"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            transient=True,
+            redirect_stdout=False,
+            redirect_stderr=False,
+        )
+        self._task = self._bar.add_task("files", total=total)
+        self._bar.start()
+
+    def advance(self) -> None:
+        self._bar.advance(self._task)
+
+    def close(self) -> None:
+        self._bar.stop()
+
+
+def _progress(
+    n_files: int, options: Options, verbose: bool, printer: Printer | None, quiet: bool
+) -> _Progress | None:
+    """A progress bar, only for a long run on a terminal that prints nothing
+    else per file there: never with --diff, --quiet, --verbose, a machine
+    format (json, sarif, github) or a --check listing on the same terminal."""
+    if n_files < MIN_PROGRESS_FILES or quiet or verbose or options.mode == "diff":
+        return None
+    if printer is not None and printer.format not in ("text", "concise"):
+        return None
+    if not _isatty(sys.stderr) or (options.mode == "check" and _isatty(sys.stdout)):
+        return None
+    return _Progress(n_files)
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (OSError, ValueError):
+        return False

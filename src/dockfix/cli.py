@@ -234,6 +234,8 @@ OPTIONS = (
     Option("--explain", "value", "Show a rule's documentation and exit.", "CODE"),
     Option("--version", "flag", "Show the version and exit."),
     Option("--verbose -v", "flag", "Report every file, and tracebacks of internal errors."),
+    Option("--jobs -j", "value", "Worker processes (default: one per CPU; 1: all in-process).", "N"),
+    Option("--quiet -q", "flag", "Print only errors (and the diffs with --diff)."),
 )
 BY_NAME = {name: o for o in OPTIONS for name in o.names}
 
@@ -323,7 +325,7 @@ def _execute(
     context: str | None, max_file_size: str | None, output_format: str | None, statistics: bool,
     show_fixes: bool, report: str | None, config: str | None, isolated: bool, show_settings: bool,
     list_rules: bool, explain: str | None,
-    version: bool, verbose: bool,
+    version: bool, verbose: bool, jobs: str | None, quiet: bool,
 ) -> int:  # fmt: skip
     if version:
         from . import __version__
@@ -344,7 +346,7 @@ def _execute(
         raise UsageProblem("--diff and --check cannot be used together")
     if config is not None and isolated:
         raise UsageProblem("--config and --isolated cannot be used together")
-    from ._cli_run import run
+    from ._cli_run import parse_jobs, run
     from .config import Resolver, effective, show
     from .runner import Options
 
@@ -373,7 +375,7 @@ def _execute(
     )
     return run(
         paths, options, stdin_filename=stdin_filename, verbose=verbose, printer=printer,
-        resolver=resolver, cli_select=select is not None,
+        resolver=resolver, cli_select=select is not None, jobs=parse_jobs(jobs), quiet=quiet,
     )  # fmt: skip
 
 

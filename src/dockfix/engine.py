@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from .context import BuildContext
 from .parser import parse
-from .rules import Context, Edit, Finding, Rule, Safety, registry
+from .rules import Context, Edit, Finding, Rule, Safety, may_find, registry
 from .suppress import Suppressions
 from .tree import Dockerfile, ParseError
 
@@ -121,7 +121,10 @@ def run_rules(
     findings: list[Finding] = []
     if suppressions is not None:
         suppressions.ran.update(r.code for r in rules if not r.meta)
+    keywords = {ins.keyword.upper() for ins in tree.instructions}
     for rule in rules:
+        if not may_find(rule, keywords):
+            continue  # nothing it looks at: not even its module is imported
         ctx = Context(tree, path, rule, build_context, (rule_options or {}).get(rule.name), suppressions)
         findings.extend(rule.check(ctx))
     if suppressions is not None:

@@ -14,6 +14,7 @@ import importlib
 import pkgutil
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
@@ -197,6 +198,10 @@ class Rule:
     #: a rule about the other rules' findings (unused suppressions): run
     #: once the others have no fix left, with ``ctx.suppressions`` filled
     meta: ClassVar[bool] = False
+    #: the instruction keywords (``"RUN"``, ``"COPY"``...) whose presence
+    #: the rule needs to find anything: on a file with none of them the rule
+    #: is not run, and its module not even imported; ``()`` means any file
+    looks_at: ClassVar[tuple[str, ...]] = ()
 
     def check(self, ctx: Context) -> Iterator[Finding]:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -220,6 +225,14 @@ class Rule:
             elif current:
                 sections[current] += line + "\n"
         return {k: v.strip("\n") for k, v in sections.items()}
+
+
+def may_find(rule: Rule | LazyRule, keywords: AbstractSet[str]) -> bool:
+    """Whether ``rule`` can find anything in a file whose instructions have
+    these (upper-case) ``keywords``: not when it has none the rule
+    ``looks_at``.  ONBUILD triggers are instructions too: a file with an
+    ONBUILD runs every rule."""
+    return not rule.looks_at or "ONBUILD" in keywords or not keywords.isdisjoint(rule.looks_at)
 
 
 class RegistryError(Exception):
@@ -282,32 +295,195 @@ class Registry:
         return bad
 
 
+#: the metadata the rule index records for each rule (see ``_rule_index``)
+INDEX_FIELDS = (
+    "code",
+    "name",
+    "summary",
+    "safety",
+    "covers",
+    "changes_stages",
+    "supersedes",
+    "option_defaults",
+    "meta",
+    "looks_at",
+)
+
+
+class LazyRule:
+    """A rule known from the index: its metadata without its module, which
+    is imported the first time the rule is checked or its docs are read."""
+
+    def __init__(self, module: str, cls: str, meta: Mapping[str, object]) -> None:
+        self.module = module
+        self.cls = cls
+        self._rule: Rule | None = None
+        for k in INDEX_FIELDS:
+            v = meta[k]
+            if k == "safety":
+                v = Safety(v)
+            elif k == "option_defaults":
+                v = MappingProxyType(dict(v))  # type: ignore[call-overload]
+            setattr(self, k, v)
+
+    # the index's attributes, for type checkers
+    code: str
+    name: str
+    summary: str
+    safety: Safety
+    covers: tuple[str, ...]
+    changes_stages: bool
+    supersedes: tuple[str, ...]
+    option_defaults: Mapping[str, object]
+    meta: bool
+    looks_at: tuple[str, ...]
+
+    def load(self) -> Rule:
+        if self._rule is None:
+            # ``__import__``, not ``importlib.import_module``: the latter
+            # bypasses ``python -X importtime``, which the start-up test reads
+            module = __import__(self.module, fromlist=[self.cls])
+            self._rule = getattr(module, self.cls)()
+        return self._rule
+
+    def check(self, ctx: Context) -> Iterator[Finding]:
+        return self.load().check(ctx)
+
+    def doc(self) -> str:
+        return self.load().doc()
+
+    def doc_sections(self) -> dict[str, str]:
+        return self.load().doc_sections()
+
+    def __getattr__(self, attr: str) -> object:
+        if attr.startswith("__") or attr == "_rule":
+            raise AttributeError(attr)
+        return getattr(self.load(), attr)
+
+    def __repr__(self) -> str:
+        return f"<rule {self.code} {self.name} ({self.module})>"
+
+
+def rule_classes() -> list[tuple[str, type[Rule]]]:
+    """Every rule class in ``dockfix.transforms`` with its module name,
+    found by importing every module (the index generator and its test)."""
+    from . import transforms
+
+    # transforms/<family>/<rule>.py; modules starting with "_" are helpers
+    names = [
+        m.name
+        for m in pkgutil.walk_packages(transforms.__path__, transforms.__name__ + ".")
+        if not m.ispkg and not any(part.startswith("_") for part in m.name.split(".")[2:])
+    ]
+    out = []
+    for name in sorted(names):
+        mod = importlib.import_module(name)
+        for obj in vars(mod).values():
+            if (
+                isinstance(obj, type)
+                and issubclass(obj, Rule)
+                and obj is not Rule
+                and obj.__module__ == mod.__name__
+                and obj.code
+            ):
+                out.append((name, obj))
+    return out
+
+
+def _literal(v: object) -> str:
+    """``repr`` with double quotes (as ruff formats), for the index."""
+    import json
+
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, tuple):
+        items = [_literal(x) for x in v]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if isinstance(v, list):
+        return "[" + ", ".join(_literal(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{_literal(k)}: {_literal(x)}" for k, x in v.items()) + "}"
+    if isinstance(v, bool | int | float) or v is None:
+        return repr(v)
+    raise RegistryError(f"cannot write {v!r} into the rule index")
+
+
+def build_index_source() -> str:
+    """The text of ``_rule_index.py``, from the rule modules; checks each
+    rule as the registry did (codes, docs, options)."""
+    reg = Registry()
+    entries = []
+    for module, cls in rule_classes():
+        reg.add(cls())
+        meta: dict[str, object] = {}
+        for k in INDEX_FIELDS:
+            v = getattr(cls, k)
+            if k == "safety":
+                v = Safety(v).value
+            elif k == "option_defaults":
+                v = dict(v)
+            elif isinstance(v, list | tuple):
+                v = tuple(v)
+            meta[k] = v
+        entries.append((cls.code, module, cls.__name__, meta))
+    lines = [
+        '"""The rule index: each rule\'s metadata, so that the registry knows the',
+        "rules without importing their modules.  GENERATED by",
+        "``python -m dockfix.rules --index`` from the rule classes; do not edit",
+        '(tests/test_startup.py checks it matches them)."""',
+        "",
+        "# fmt: off",
+        "RULES = (",
+    ]
+    for _code, module, clsname, meta in sorted(entries, key=lambda e: e[0]):
+        lines.append(f"    ({_literal(module)}, {_literal(clsname)}, {_literal(meta)}),")
+    lines += [")", ""]
+    return "\n".join(lines)
+
+
+def index_path() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "_rule_index.py")
+
+
 _REGISTRY: Registry | None = None
 
 
 def registry() -> Registry:
-    """Every rule in ``dockfix.transforms``, discovered once per process."""
+    """Every rule in ``dockfix.transforms``, from the rule index (no rule
+    module is imported until its rule runs)."""
     global _REGISTRY
     if _REGISTRY is None:
-        from . import transforms
+        from ._rule_index import RULES
 
         reg = Registry()
-        # transforms/<family>/<rule>.py; modules starting with "_" are helpers
-        names = [
-            m.name
-            for m in pkgutil.walk_packages(transforms.__path__, transforms.__name__ + ".")
-            if not m.ispkg and not any(part.startswith("_") for part in m.name.split(".")[2:])
-        ]
-        for name in sorted(names):
-            mod = importlib.import_module(name)
-            for obj in vars(mod).values():
-                if (
-                    isinstance(obj, type)
-                    and issubclass(obj, Rule)
-                    and obj is not Rule
-                    and obj.__module__ == mod.__name__
-                    and obj.code
-                ):
-                    reg.add(obj())
+        for module, cls, meta in RULES:
+            # a stand-in class per rule, named and placed as the rule's class
+            # (``type(rule).__module__`` is still the rule's module)
+            stand_in = type(cls, (LazyRule,), {"__module__": module, "__qualname__": cls})
+            reg.rules[str(meta["code"])] = stand_in(module, cls, meta)  # type: ignore[assignment]
         _REGISTRY = reg
     return _REGISTRY
+
+
+def main(argv: list[str] | None = None) -> int:
+    import sys
+
+    args = sys.argv[1:] if argv is None else argv
+    if args != ["--index"]:
+        print("usage: python -m dockfix.rules --index", file=sys.stderr)
+        return 2
+    text = build_index_source()
+    with open(index_path(), "w", encoding="utf-8", newline="\n") as f:
+        f.write(text)
+    print(f"wrote {index_path()}")
+    return 0
+
+
+if __name__ == "__main__":
+    # run as a script, this file is ``__main__``: the rule classes subclass
+    # the ``Rule`` of the real ``dockfix.rules``
+    from dockfix.rules import main as _main
+
+    raise SystemExit(_main())

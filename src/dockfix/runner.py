@@ -210,15 +210,37 @@ def process_file(
     keeps fixes that would write other files (the build context lies outside
     the trees the run may write to) as findings.  Never raises for a
     problem with the file; see FileResult."""
+    result, data = compute_file(path, options, context, proposed, side_files)
+    return write_result(result, data, options)
+
+
+def compute_file(
+    path: str,
+    options: Options,
+    context: str | None = None,
+    proposed: dict[str, str] | None = None,
+    side_files: bool = True,
+) -> tuple[FileResult, bytes | None]:
+    """Read and fix one file, writing nothing: the result and the bytes
+    read (None if the file could not be read).  What a worker process of
+    :mod:`dockfix.parallel` runs; :func:`write_result` finishes the job."""
     try:
         data = files.read_bytes(path, options.max_file_size)
     except files.FileTooLarge as e:
-        return _error(FileResult(path=path), str(e))
+        return _error(FileResult(path=path), str(e)), None
     except OSError as e:
-        return _error(FileResult(path=path), f"cannot read file: {e.strerror or e}", 1, 1)
+        return _error(FileResult(path=path), f"cannot read file: {e.strerror or e}", 1, 1), None
     result = process_source(data, path, options, context=context, proposed=proposed, side_files=side_files)
+    return result, data
+
+
+def write_result(result: FileResult, data: bytes | None, options: Options) -> FileResult:
+    """In fix mode, write what :func:`compute_file` found for one file (read
+    as ``data``) and its side files, all or nothing; a file changed on disk
+    since it was read is left alone (an error)."""
+    path = result.path
     if options.writes and result.status == CHANGED:
-        assert result.output is not None
+        assert result.output is not None and data is not None
         plan = []
         if result.output != result.source:
             plan.append(files.PlannedWrite(path, result.output, data))

@@ -274,6 +274,7 @@ class DockerIgnore(Rule):
     """
 
     code = "DF601"
+    looks_at = ("COPY", "ADD")
     name = "dockerignore"
     summary = "Create or complete `.dockerignore` when the whole context is copied"
     safety = Safety.UNSAFE

@@ -40,6 +40,7 @@ class AbsoluteWorkdir(Rule):
     """
 
     code = "DF506"
+    looks_at = ("WORKDIR",)
     name = "absolute-workdir"
     summary = "Relative `WORKDIR` → absolute path when the previous one is known"
     safety = Safety.SAFE

@@ -97,6 +97,7 @@ class AddToCopy(Rule):
     """
 
     code = "DF504"
+    looks_at = ("ADD",)
     name = "add-to-copy"
     summary = "Use `COPY` instead of `ADD` for local files and folders"
     safety = Safety.SAFE

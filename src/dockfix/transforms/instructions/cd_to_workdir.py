@@ -143,6 +143,7 @@ class CdToWorkdir(Rule):
     """
 
     code = "DF511"
+    looks_at = ("RUN",)
     name = "cd-to-workdir"
     summary = "`RUN cd DIR && …` → `WORKDIR DIR` + `RUN …` (restoring the old `WORKDIR` if needed)"
     safety = Safety.UNSAFE

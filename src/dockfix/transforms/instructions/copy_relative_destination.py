@@ -114,6 +114,7 @@ class CopyRelativeDestination(Rule):
     """
 
     code = "DF505"
+    looks_at = ("COPY", "ADD")
     name = "copy-relative-destination"
     summary = "Relative `COPY`/`ADD` destination without `WORKDIR` → absolute path"
     safety = Safety.UNSAFE

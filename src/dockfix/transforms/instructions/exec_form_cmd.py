@@ -149,6 +149,7 @@ class ExecFormCmd(Rule):
     """
 
     code = "DF513"
+    looks_at = ("CMD", "ENTRYPOINT", "HEALTHCHECK")
     name = "exec-form-cmd"
     summary = "Shell-form `CMD`/`ENTRYPOINT`/`HEALTHCHECK CMD` → JSON exec form when no shell feature is used"
     safety = Safety.UNSAFE

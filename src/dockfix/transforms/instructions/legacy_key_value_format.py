@@ -38,6 +38,7 @@ class LegacyKeyValueFormat(Rule):
     """
 
     code = "DF502"
+    looks_at = ("ENV", "LABEL")
     name = "legacy-key-value-format"
     summary = "`ENV key value` → `ENV key=value`"
     safety = Safety.SAFE

@@ -35,6 +35,7 @@ class MaintainerToLabel(Rule):
     """
 
     code = "DF501"
+    looks_at = ("MAINTAINER",)
     name = "maintainer-to-label"
     summary = "`MAINTAINER` is deprecated; use `LABEL maintainer=…`"
     safety = Safety.SAFE

@@ -176,6 +176,7 @@ class Pipefail(Rule):
     """
 
     code = "DF512"
+    looks_at = ("RUN",)
     name = "pipefail"
     summary = 'Pipe in `RUN` without pipefail → `SHELL [..., "-o", "pipefail", "-c"]`'
     safety = Safety.UNSAFE

@@ -146,6 +146,7 @@ class WgetProgress(Rule):
     """
 
     code = "DF510"
+    looks_at = ("RUN",)
     name = "wget-progress"
     summary = "`wget` → `wget --progress=dot:giga` (BusyBox: `-q`)"
     safety = Safety.SAFE

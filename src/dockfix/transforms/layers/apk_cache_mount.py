@@ -134,6 +134,7 @@ class ApkCacheMount(CacheMountRule):
     """
 
     code = "DF219"
+    looks_at = ("RUN",)
     supersedes = ("DF106",)  # the cache mount makes their cleanup moot
     name = "apk-cache-mount"
     summary = "Cache apk's index and packages with `RUN --mount=type=cache`"

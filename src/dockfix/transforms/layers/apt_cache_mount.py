@@ -115,6 +115,7 @@ class AptCacheMount(CacheMountRule):
     """
 
     code = "DF218"
+    looks_at = ("RUN",)
     supersedes = ("DF103",)  # the cache mount makes their cleanup moot
     name = "apt-cache-mount"
     summary = "Cache apt's lists and packages with `RUN --mount=type=cache`"

@@ -59,6 +59,7 @@ class BundlerCacheMount(CacheMountRule):
     """
 
     code = "DF216"
+    looks_at = ("RUN",)
     name = "bundler-cache-mount"
     summary = "Cache the gems bundler / gem download with `RUN --mount=type=cache`"
 

@@ -54,6 +54,7 @@ class CargoCacheMount(CacheMountRule):
     """
 
     code = "DF214"
+    looks_at = ("RUN",)
     name = "cargo-cache-mount"
     summary = "Cache Cargo's registry and git downloads with `RUN --mount=type=cache`"
     store = True

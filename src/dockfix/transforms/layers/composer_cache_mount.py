@@ -68,6 +68,7 @@ class ComposerCacheMount(CacheMountRule):
     """
 
     code = "DF217"
+    looks_at = ("RUN",)
     name = "composer-cache-mount"
     summary = "Cache Composer downloads with `RUN --mount=type=cache`"
 

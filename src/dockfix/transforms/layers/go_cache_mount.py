@@ -59,6 +59,7 @@ class GoCacheMount(CacheMountRule):
     """
 
     code = "DF213"
+    looks_at = ("RUN",)
     name = "go-cache-mount"
     summary = "Cache Go modules and builds with `RUN --mount=type=cache`"
     store = True

@@ -62,6 +62,7 @@ class JvmCacheMount(CacheMountRule):
     """
 
     code = "DF215"
+    looks_at = ("RUN",)
     name = "jvm-cache-mount"
     summary = "Cache Maven / Gradle dependencies with `RUN --mount=type=cache`"
     store = True

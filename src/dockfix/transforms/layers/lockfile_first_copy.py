@@ -122,6 +122,7 @@ class LockfileFirst(Rule):
     """
 
     code = "DF220"
+    looks_at = ("COPY", "ADD")
     name = "lockfile-first-copy"
     summary = "Copy manifest and lock files before `COPY .` so the dependency install stays cached"
     safety = Safety.UNSAFE

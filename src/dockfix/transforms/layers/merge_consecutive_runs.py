@@ -140,6 +140,7 @@ class MergeConsecutiveRuns(Rule):
     """
 
     code = "DF201"
+    looks_at = ("RUN",)
     name = "merge-consecutive-runs"
     summary = "Consecutive `RUN` instructions → one `RUN` chained with `&&` (when provably equivalent)"
     safety = Safety.SAFE

@@ -82,6 +82,7 @@ class NodeCacheMount(CacheMountRule):
     """
 
     code = "DF212"
+    looks_at = ("RUN",)
     supersedes = ("DF111",)  # the cache mount makes their cleanup moot
     name = "node-cache-mount"
     summary = "Cache npm / yarn / pnpm downloads with `RUN --mount=type=cache`"

@@ -119,6 +119,7 @@ class PythonCacheMount(CacheMountRule):
     """
 
     code = "DF211"
+    looks_at = ("RUN",)
     supersedes = ("DF110", "DF114")  # the cache mount makes their cleanup moot
     name = "python-cache-mount"
     summary = "Cache pip / uv / poetry downloads with `RUN --mount=type=cache`"

@@ -196,6 +196,7 @@ class ApkNoCache(Rule):
     """
 
     code = "DF106"
+    looks_at = ("RUN",)
     name = "apk-no-cache"
     summary = "`apk add` without `--no-cache`"
     safety = Safety.SAFE

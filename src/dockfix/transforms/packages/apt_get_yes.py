@@ -53,6 +53,7 @@ class AptGetYes(Rule):
     """
 
     code = "DF101"
+    looks_at = ("RUN",)
     name = "apt-get-yes"
     summary = "`apt-get install` without `-y` aborts at the first prompt"
     safety = Safety.SAFE

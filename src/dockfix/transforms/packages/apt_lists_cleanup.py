@@ -61,6 +61,7 @@ class AptListsCleanup(Rule):
     """
 
     code = "DF103"
+    looks_at = ("RUN",)
     name = "apt-lists-cleanup"
     summary = "`apt-get update` without `rm -rf /var/lib/apt/lists/*` in the same RUN"
     safety = Safety.SAFE

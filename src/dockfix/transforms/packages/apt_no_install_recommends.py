@@ -45,6 +45,7 @@ class AptNoInstallRecommends(Rule):
     """
 
     code = "DF104"
+    looks_at = ("RUN",)
     name = "apt-no-install-recommends"
     summary = "`apt-get install` without `--no-install-recommends`"
     safety = Safety.UNSAFE

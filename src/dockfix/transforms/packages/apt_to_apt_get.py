@@ -77,6 +77,7 @@ class AptToAptGet(Rule):
     """
 
     code = "DF105"
+    looks_at = ("RUN",)
     name = "apt-to-apt-get"
     summary = "`apt` in a RUN → `apt-get`"
     safety = Safety.SAFE

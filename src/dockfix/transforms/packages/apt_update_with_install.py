@@ -82,6 +82,7 @@ class AptUpdateWithInstall(Rule):
     """
 
     code = "DF102"
+    looks_at = ("RUN",)
     name = "apt-update-with-install"
     summary = "`apt-get install` without `apt-get update` in the same RUN"
     safety = Safety.SAFE

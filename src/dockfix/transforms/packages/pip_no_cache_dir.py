@@ -66,6 +66,7 @@ class PipNoCacheDir(Rule):
     """
 
     code = "DF110"
+    looks_at = ("RUN",)
     name = "pip-no-cache-dir"
     summary = "`pip install` → `pip install --no-cache-dir`"
     safety = Safety.SAFE

@@ -56,6 +56,7 @@ class UvNoCache(Rule):
     """
 
     code = "DF114"
+    looks_at = ("RUN",)
     name = "uv-no-cache"
     summary = "`uv pip install` / `uv sync` → add `--no-cache`"
     safety = Safety.SAFE

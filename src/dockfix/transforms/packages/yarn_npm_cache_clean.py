@@ -212,6 +212,7 @@ class YarnNpmCacheClean(Rule):
     """
 
     code = "DF111"
+    looks_at = ("RUN",)
     name = "yarn-npm-cache-clean"
     summary = "`yarn install` / `npm ci` → clean the package cache in the same RUN"
     safety = Safety.SAFE

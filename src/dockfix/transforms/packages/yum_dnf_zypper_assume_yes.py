@@ -64,6 +64,7 @@ class YumDnfZypperAssumeYes(Rule):
     """
 
     code = "DF112"
+    looks_at = ("RUN",)
     name = "yum-dnf-zypper-assume-yes"
     summary = "`yum/dnf/microdnf install` → `-y`; `zypper install` → `--non-interactive`"
     safety = Safety.SAFE

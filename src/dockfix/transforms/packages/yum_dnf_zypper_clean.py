@@ -62,6 +62,7 @@ class YumDnfZypperClean(Rule):
     """
 
     code = "DF113"
+    looks_at = ("RUN",)
     name = "yum-dnf-zypper-clean"
     summary = "`yum/dnf/zypper install` → clean the cache in the same RUN"
     safety = Safety.SAFE

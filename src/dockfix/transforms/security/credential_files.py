@@ -123,6 +123,7 @@ class CredentialFiles(Rule):
     """
 
     code = "DF406"
+    looks_at = ("COPY", "ADD", "RUN")
     name = "credential-files"
     summary = "Credential file copied then deleted → secret mount; secrets written to files or the Dockerfile → report"
     safety = Safety.UNSAFE

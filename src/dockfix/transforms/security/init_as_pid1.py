@@ -242,6 +242,7 @@ class InitAsPid1(Rule):
     """
 
     code = "DF407"
+    looks_at = ("CMD", "ENTRYPOINT")
     name = "init-as-pid1"
     summary = "Interpreter or server as PID 1 with no init → install tini and make it the ENTRYPOINT"
     safety = Safety.UNSAFE

@@ -131,6 +131,7 @@ class NoSudo(Rule):
     """
 
     code = "DF402"
+    looks_at = ("RUN",)
     name = "no-sudo"
     summary = "`sudo` in `RUN` where the build already runs as root → remove it"
     safety = Safety.UNSAFE

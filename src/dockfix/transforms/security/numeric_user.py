@@ -72,6 +72,7 @@ class NumericUser(Rule):
     """
 
     code = "DF404"
+    looks_at = ("USER",)
     name = "numeric-user"
     summary = "`USER name` → `USER uid:gid` when the file or the base image fixes the ids"
     safety = Safety.UNSAFE

@@ -161,6 +161,7 @@ class SecretsInArgEnv(Rule):
     """
 
     code = "DF405"
+    looks_at = ("ARG", "ENV")
     name = "secrets-in-arg-env"
     summary = "Secret in `ARG`/`ENV` used only by `RUN` → `RUN --mount=type=secret,id=NAME,env=NAME`"
     safety = Safety.UNSAFE

@@ -54,6 +54,7 @@ class UseraddNoLogInit(Rule):
     """
 
     code = "DF401"
+    looks_at = ("RUN",)
     name = "useradd-no-log-init"
     summary = "`useradd -u <high UID>` → `useradd -l`"
     safety = Safety.SAFE
