@@ -23,24 +23,13 @@ from pathlib import Path
 
 import pytest
 from conftest import ROOT
+from standins import BUILDER, buildah_env
 
 pytestmark = pytest.mark.build
 
 CASES = sorted(p.name for p in (ROOT / "tests" / "builds").iterdir() if p.is_dir())
-BUILDER = Path(os.environ.get("B", "/tmp/dockfix-builder"))
 CONFIG_KEYS = ("Cmd", "Entrypoint", "Env", "User", "WorkingDir", "ExposedPorts")
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        CONTAINERS_STORAGE_CONF=str(BUILDER / "storage.conf"),
-        CONTAINERS_CONF=str(BUILDER / "containers.conf"),
-        STORAGE_DRIVER="overlay",
-        BUILDAH_ISOLATION="chroot",
-        TMPDIR=str(BUILDER / "tmp"),
-    )
-    return env
+_env = buildah_env  # the environment buildah needs: one definition, in the harness
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from standins import BUILDER
+from standins import buildah_env as _env
 
 import dockfix
 from dockfix.images import UNKNOWN, image_info
@@ -376,20 +378,6 @@ def test_numeric_user_reports_what_hadolint_dl3066_flags() -> None:
 
 # --------------------------------------------------------------------------
 # Real builds (buildah, as tests/test_build.py sets it up)
-
-BUILDER = Path(os.environ.get("B", "/tmp/dockfix-builder"))
-
-
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        CONTAINERS_STORAGE_CONF=str(BUILDER / "storage.conf"),
-        CONTAINERS_CONF=str(BUILDER / "containers.conf"),
-        STORAGE_DRIVER="overlay",
-        BUILDAH_ISOLATION="chroot",
-        TMPDIR=str(BUILDER / "tmp"),
-    )
-    return env
 
 
 def _buildah(*args: str, timeout: int = 600) -> subprocess.CompletedProcess:
