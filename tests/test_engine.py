@@ -165,6 +165,7 @@ FAMILIES = {
     "4": "security",
     "5": "instructions",
     "6": "context",
+    "7": "shell",
     "9": "meta",
 }
 
