@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,11 @@ CORPUS = SHARED / "corpus"
 REAL_WORLD = CORPUS / "real-world"
 BUILDKIT_TESTFILES = CORPUS / "buildkit-testfiles"
 FIXTURES = ROOT / "fixtures"
+
+# No content cache in the tests (a hit would hide the analysis a test watches,
+# and a cache folder would appear in the folders tests list); tests/test_cache.py
+# turns it back on where it tests it.
+os.environ.setdefault("DOCKFIX_NO_CACHE", "1")
 
 # The instructions `docker build` knows.  BuildKit's *parser* accepts any word
 # as a keyword (parseIgnore); the build then fails on it.  dockfix rejects it

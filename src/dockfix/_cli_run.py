@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from . import discovery, files, runner
 from ._cli_report import format_check, format_error, format_verbose, shown, summary
@@ -15,6 +16,9 @@ from .config import Resolver, effective
 from .context import reset_run_caches
 from .output import Printer
 from .runner import FileResult, Options
+
+if TYPE_CHECKING:
+    from .cache import Cache, Key
 
 #: context files fixes propose but a run without writing does not write (a
 #: .dockerignore): absolute path -> (original text or None, display path, latest text)
@@ -61,13 +65,16 @@ def run(
     cli_select: bool = False,
     jobs: int | None = None,
     quiet: bool = False,
+    cache: Cache | None = None,
 ) -> int:
     """Process ``paths``.  With a ``resolver``, each file's options are its
     configuration file's under ``options`` (the command line; ``cli_select``:
     it gave ``--select``), and the files a walk finds that the
     configuration excludes are left out.  ``jobs``: worker processes
     (None: one per CPU; 1: in-process; see :mod:`dockfix.parallel`);
-    ``quiet``: print only errors (and the diffs in ``--diff`` mode)."""
+    ``quiet``: print only errors (and the diffs in ``--diff`` mode);
+    ``cache``: files analysed before are read from it (:mod:`dockfix.cache`),
+    the others stored in it."""
     reset_run_caches()  # a run never sees what an earlier run of this process read
     if not paths:
         paths = ["-"] if stdin_filename else ["."]
@@ -93,13 +100,17 @@ def run(
         return effective(options, resolver.settings_for(where), where, cli_select)
 
     n_files = sum(1 for t in targets if t != files.STDIN)
-    pool = None  # the workers' results, in the order of the files
-    n_tasks = 0
+    pool = None  # the workers' results, in the order of the files they compute
+    pooled: set[int] = set()  # the files (index in targets) the workers compute
+    keys: dict[int, Key] = {}  # the cache keys of the pooled files
+    touched = None
     if n_files >= MIN_POOL_FILES and (jobs or default_jobs()) > 1:
         from . import parallel
 
         tasks = []
-        for target in targets:
+        # the side files the cached results propose, as the loop will have them
+        pre_side: dict[str, str] = {}
+        for i, target in enumerate(targets):
             if target == files.STDIN:
                 continue
             try:
@@ -107,13 +118,25 @@ def run(
             except Exception:  # raised again in its turn, after the files before it
                 break
             ctx = contexts.get(os.path.abspath(target))
-            tasks.append(parallel.Task(target, opts, ctx, ctx is None or _inside_any(ctx, walked)))
-        pool = parallel.computed(tasks, jobs or default_jobs())
+            inside = ctx is None or _inside_any(ctx, walked)
+            if cache is not None:
+                key, hit = _lookup(cache, target, opts, ctx, inside, dict(pre_side))
+                if hit is not None:  # not for the pool: its turn reads the cache
+                    if not options.writes:
+                        pre_side.update(hit)
+                    continue
+                if key is not None:
+                    keys[i] = key
+            tasks.append(parallel.Task(target, opts, ctx, inside))
+            pooled.add(i)
+        if len(tasks) >= MIN_POOL_FILES:
+            pool = parallel.computed(tasks, jobs or default_jobs())
+        else:  # the cache had most: the rest in-process
+            pooled.clear()
         touched = parallel.Touched()
-        n_tasks = len(tasks)
     progress = _progress(n_files, options, verbose, printer, quiet)
     try:
-        for target in targets:
+        for i, target in enumerate(targets):
             opts = options_for(target)
             if target == files.STDIN:
                 r = _process_stdin(opts, stdin_filename)
@@ -121,20 +144,29 @@ def run(
                 proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
                 ctx = contexts.get(os.path.abspath(target))
                 item = None
-                if pool is not None and n_tasks:
-                    n_tasks -= 1
+                if pool is not None and i in pooled:
                     item = next(pool)
-                    # Stale if a file of its build context changed since.
-                    root = ctx or opts.context or os.path.dirname(os.path.abspath(target))
-                    if item is not None and touched.inside(root):
-                        item = None
+                # Stale if a file of its build context changed since (or a
+                # side file was proposed there): computed again, in-process.
+                root = ctx or opts.context or os.path.dirname(os.path.abspath(target))
+                if item is not None and touched is not None and touched.inside(root):
+                    item = None
+                if item is not None and cache is not None and i in keys:
+                    cache.put(keys[i], item[0], item[1])
                 if item is not None:
                     r = runner.write_result(item[0], item[1], opts)
                 else:
                     r = runner.process_file(
-                        target, opts, ctx, proposed, side_files=ctx is None or _inside_any(ctx, walked)
+                        target,
+                        opts,
+                        ctx,
+                        proposed,
+                        side_files=ctx is None or _inside_any(ctx, walked),
+                        cache=cache,
                     )
-                if pool is not None:
+                if r.written and cache is not None:
+                    cache.written([target] + [f["abs"] for f in r.side_files])
+                if touched is not None:
                     if r.written:
                         touched.add(target)
                     if r.written or not options.writes:
@@ -152,6 +184,8 @@ def run(
             pool.close()  # stops the workers (Ctrl-C, an error)
         if progress is not None:
             progress.close()
+    if cache is not None:
+        cache.close()
     if not options.writes and (printer is None or printer.text_listing):
         _report_side_files(side, options, quiet)
     if printer is not None:  # --output-format, --statistics, --show-fixes, --report
@@ -194,6 +228,26 @@ def _targets(
         if not os.path.isdir(options.context):
             raise UsageProblem(f"--context: not a directory: {options.context}")
     return targets, contexts, bool(warnings)
+
+
+def _lookup(
+    cache: Cache,
+    target: str,
+    options: Options,
+    context: str | None,
+    side_files: bool,
+    proposed: dict[str, str],
+) -> tuple[Key | None, list[tuple[str, str]] | None]:
+    """Before the run starts: a file's cache key and, if the cache has it,
+    the side files its result proposes (results are read in their turn, so
+    a run holds one at a time).  The side files earlier files propose
+    (``proposed``) are known only for those the cache has."""
+    try:
+        data = files.read_bytes(target, options.max_file_size)
+    except OSError:  # the file's turn reports it
+        return None, None
+    key = cache.key(target, data, options, context, proposed, side_files)
+    return key, cache.probe(key) if key is not None else None
 
 
 def _inside_any(path: str, roots: list[str]) -> bool:

@@ -236,6 +236,14 @@ OPTIONS = (
     Option("--verbose -v", "flag", "Report every file, and tracebacks of internal errors."),
     Option("--jobs -j", "value", "Worker processes (default: one per CPU; 1: all in-process).", "N"),
     Option("--quiet -q", "flag", "Print only errors (and the diffs with --diff)."),
+    Option("--no-cache", "flag", "Neither read nor write the cache of results (or: DOCKFIX_NO_CACHE=1)."),
+    Option(
+        "--cache-dir",
+        "value",
+        "The cache folder (default: $DOCKFIX_CACHE_DIR, the configuration's cache-dir, else"
+        " .dockfix_cache in the project root).",
+        "DIR",
+    ),  # fmt: skip
 )
 BY_NAME = {name: o for o in OPTIONS for name in o.names}
 
@@ -325,7 +333,7 @@ def _execute(
     context: str | None, max_file_size: str | None, output_format: str | None, statistics: bool,
     show_fixes: bool, report: str | None, config: str | None, isolated: bool, show_settings: bool,
     list_rules: bool, explain: str | None,
-    version: bool, verbose: bool, jobs: str | None, quiet: bool,
+    version: bool, verbose: bool, jobs: str | None, quiet: bool, no_cache: bool, cache_dir: str | None,
 ) -> int:  # fmt: skip
     if version:
         from . import __version__
@@ -373,9 +381,22 @@ def _execute(
     printer = make_printer(
         output_format, statistics, show_fixes, report, options.mode, reads_stdin and options.mode == "fix"
     )
+    n_jobs = parse_jobs(jobs)
+    cache = None
+    from .cache import Cache, disabled
+    from .cache import cache_dir as default_cache_dir
+
+    if not no_cache and not disabled() and not (reads_stdin and all(p == "-" for p in paths)):
+        from .config import ConfigError
+
+        try:
+            project = resolver.settings_for(".")
+        except ConfigError:  # reported if a file of the run uses it
+            project = None
+        cache = Cache(default_cache_dir(cache_dir, project), warn=err)
     return run(
         paths, options, stdin_filename=stdin_filename, verbose=verbose, printer=printer,
-        resolver=resolver, cli_select=select is not None, jobs=parse_jobs(jobs), quiet=quiet,
+        resolver=resolver, cli_select=select is not None, jobs=n_jobs, quiet=quiet, cache=cache,
     )  # fmt: skip
 
 

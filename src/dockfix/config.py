@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 CONFIG_NAMES = (".dockfix.toml", "dockfix.toml", "pyproject.toml")
 _CODE_LISTS = ("select", "ignore", "extend-select")
 _PATTERN_LISTS = ("exclude", "extend-exclude")
-KEYS = (*_CODE_LISTS, "unsafe-fixes", *_PATTERN_LISTS, "per-file-ignores", "lint")
+KEYS = (*_CODE_LISTS, "unsafe-fixes", *_PATTERN_LISTS, "per-file-ignores", "lint", "cache-dir")
 
 
 class ConfigError(UsageProblem):
@@ -53,6 +53,8 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: rule name -> option -> value
     rule_options: dict[str, dict[str, object]] = field(default_factory=dict, compare=False)
+    #: the cache folder (absolute: a relative one is taken from the file's folder)
+    cache_dir: str | None = None
 
     @property
     def root(self) -> str:
@@ -182,6 +184,11 @@ def load(path: str) -> Settings:
             if not isinstance(value, bool):
                 raise ConfigError(f"{_where(path, where)}: expected a boolean, got {_show(value)}")
             kw["unsafe_fixes"] = value
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value:
+                raise ConfigError(f"{_where(path, where)}: expected a folder name, got {_show(value)}")
+            folder = os.path.dirname(os.path.abspath(path))
+            kw["cache_dir"] = os.path.join(folder, os.path.expanduser(value))
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
                 raise ConfigError(

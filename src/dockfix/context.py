@@ -106,8 +106,12 @@ def is_excluded(patterns: list[IgnorePattern], path: str) -> bool:
 SCAN_MAX_ENTRIES = 20_000
 #: other Dockerfiles of a context larger than this are not read
 NEIGHBOUR_MAX_BYTES = 1_000_000
+#: dockfix's own content cache folder (:mod:`dockfix.cache`): never part of
+#: what the rules see of a build context, so that whether it exists (a run
+#: with or without the cache, the first run or the next) changes no result
+CACHE_DIR_NAME = ".dockfix_cache"
 #: folders never searched for other Dockerfiles
-_SCAN_PRUNE = frozenset({".git", "node_modules", ".venv", "venv", "target"})
+_SCAN_PRUNE = frozenset({".git", "node_modules", ".venv", "venv", "target", CACHE_DIR_NAME})
 
 
 class Matches(list):
@@ -367,8 +371,12 @@ class BuildContext:
         return real == self.root or self.root in real.parents
 
     def excluded(self, path: str) -> bool:
+        """Left out of the context: by ``.dockerignore``, or inside
+        dockfix's own cache folder (:data:`CACHE_DIR_NAME`)."""
         rel = self.relative(path)
-        return rel is not None and rel != "" and is_excluded(self.patterns, rel)
+        if rel is None or rel == "":
+            return False
+        return CACHE_DIR_NAME in rel.split("/") or is_excluded(self.patterns, rel)
 
     def exists(self, path: str) -> bool:
         """The path is in the context, not excluded, and does not lead

@@ -20,7 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from . import runner
-from .runner import FileResult, Options
+from .runner import Computed, Options
 
 
 @dataclass(frozen=True)
@@ -31,9 +31,6 @@ class Task:
     options: Options
     context: str | None
     side_files: bool
-
-
-Computed = tuple[FileResult, bytes | None]
 
 
 def _compute(task: Task) -> Computed:

@@ -11,8 +11,12 @@ from __future__ import annotations
 import os
 import traceback
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from . import files
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 MODES = ("fix", "diff", "check")
 
@@ -93,6 +97,10 @@ class FileResult:
         for side in self.side_files:
             out += files.unified_diff(side["old"], side["new"], side["path"])
         return out
+
+
+#: what computing one file gives: its result and the bytes read (None: unreadable)
+Computed = tuple[FileResult, bytes | None]
 
 
 def fix_text(
@@ -204,13 +212,15 @@ def process_file(
     context: str | None = None,
     proposed: dict[str, str] | None = None,
     side_files: bool = True,
+    cache: Cache | None = None,
 ) -> FileResult:
     """Read, fix and -- in fix mode, if it changed -- rewrite one file and
     the side files its fixes change, all or nothing.  ``side_files=False``
     keeps fixes that would write other files (the build context lies outside
-    the trees the run may write to) as findings.  Never raises for a
-    problem with the file; see FileResult."""
-    result, data = compute_file(path, options, context, proposed, side_files)
+    the trees the run may write to) as findings.  With a ``cache``, a file
+    analysed before (same bytes, settings, context) is not analysed again.
+    Never raises for a problem with the file; see FileResult."""
+    result, data = compute_file(path, options, context, proposed, side_files, cache)
     return write_result(result, data, options)
 
 
@@ -220,17 +230,28 @@ def compute_file(
     context: str | None = None,
     proposed: dict[str, str] | None = None,
     side_files: bool = True,
-) -> tuple[FileResult, bytes | None]:
+    cache: Cache | None = None,
+) -> Computed:
     """Read and fix one file, writing nothing: the result and the bytes
     read (None if the file could not be read).  What a worker process of
-    :mod:`dockfix.parallel` runs; :func:`write_result` finishes the job."""
+    :mod:`dockfix.parallel` runs; :func:`write_result` finishes the job.
+    With a ``cache`` (:mod:`dockfix.cache`), the result is read from it or
+    stored in it."""
     try:
         data = files.read_bytes(path, options.max_file_size)
     except files.FileTooLarge as e:
         return _error(FileResult(path=path), str(e)), None
     except OSError as e:
         return _error(FileResult(path=path), f"cannot read file: {e.strerror or e}", 1, 1), None
+    key = None
+    if cache is not None:
+        key = cache.key(path, data, options, context, proposed, side_files)
+        hit = cache.get(key, path, data) if key is not None else None
+        if hit is not None:
+            return hit, data
     result = process_source(data, path, options, context=context, proposed=proposed, side_files=side_files)
+    if cache is not None and key is not None:
+        cache.put(key, result, data)
     return result, data
 
 
