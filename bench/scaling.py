@@ -8,6 +8,12 @@ and prints a Markdown table with the cost per KB, so that linear growth
     python bench/scaling.py                 # all shapes, 10 KB / 100 KB / 1 MB
     python bench/scaling.py --sizes 10,100  # sizes in KB
     python bench/scaling.py --shapes blocks,apt --unsafe-fixes
+    python bench/scaling.py --shapes blocks --sizes 50 --trace 15
+
+``--trace N`` runs the engine in-process under ``tracemalloc`` instead and
+prints, per shape and size, the memory traced at the fullest moment seen
+(after a pass of the rules) and the N source lines that hold the most of
+it: where the memory per KB goes.
 
 The generators are also used by ``tests/test_scaling.py``.
 """
@@ -183,6 +189,51 @@ def _run_one(path: str, unsafe: bool) -> tuple[float, float, int]:
     return float(wall_s), int(rss_s) / 1024, int(rc_s)
 
 
+def trace(text: str, top: int) -> list[str]:
+    """Lines of a report on the memory ``engine.fix`` holds on ``text``:
+    the memory traced at the fullest moment seen after a pass of the rules,
+    and the ``top`` source lines holding the most of it."""
+    import tracemalloc
+
+    from dockfix import engine
+
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "Dockerfile")
+        engine.fix(
+            "FROM debian\nRUN apt-get install -y x && pip install y\nCOPY . .\nCMD x\n", path
+        )  # imports
+        fullest: dict = {"size": 0, "snapshot": None}
+        run_rules = engine.run_rules
+
+        def watched(*args, **kwargs):
+            out = run_rules(*args, **kwargs)
+            # the snapshots themselves (made in tracemalloc.py) do not count
+            snap = tracemalloc.take_snapshot().filter_traces(
+                [tracemalloc.Filter(False, tracemalloc.__file__)]
+            )
+            size = sum(t.size for t in snap.traces)
+            if size > fullest["size"]:
+                fullest.update(size=size, snapshot=snap)
+            return out
+
+        engine.run_rules = watched
+        tracemalloc.start()
+        try:
+            res = engine.fix(text, path)
+        finally:
+            tracemalloc.stop()
+            engine.run_rules = run_rules
+    size = fullest["size"]
+    lines = [
+        f"traced after the fullest of {res.passes} passes: {size / 1e6:.1f} MB "
+        f"({size / len(text.encode()):.0f} B per input byte)"
+    ]
+    if fullest["snapshot"] is not None:
+        for stat in fullest["snapshot"].statistics("lineno")[:top]:
+            lines.append(f"  {stat.size / 1e6:8.2f} MB {stat.count:8d} objects  {stat.traceback}")
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="10,100,1000", help="file sizes in KB (default 10,100,1000)")
@@ -190,9 +241,23 @@ def main(argv: list[str] | None = None) -> int:
         "--shapes", default="blocks,apt,apt_clean,heredoc", help=f"among {','.join(SHAPES)}, or all"
     )
     ap.add_argument("--unsafe-fixes", action="store_true", help="pass --unsafe-fixes too")
+    ap.add_argument(
+        "--trace", type=int, metavar="N", help="in-process tracemalloc: the N biggest source lines"
+    )
     ns = ap.parse_args(argv)
     sizes = [float(s) for s in ns.sizes.split(",")]
     names = list(SHAPES) if ns.shapes == "all" else ns.shapes.split(",")
+    if ns.trace:
+        for name in names:
+            for kb in sizes:
+                text = sized(SHAPES[name], kb)
+                print(
+                    f"{name}, {len(text.encode()) / 1024:.0f} KB:",
+                    *trace(text, ns.trace),
+                    sep="\n",
+                    flush=True,
+                )
+        return 0
     mode = "--check --unsafe-fixes" if ns.unsafe_fixes else "--check"
     print(f"`dockfix {mode}`, Python {sys.version.split()[0]}\n")
     print("| shape | size (KB) | lines | time (s) | peak RSS (MB) | ms / KB | MB RSS / KB | exit |")

@@ -9,6 +9,7 @@ its source span.
 from __future__ import annotations
 
 import re
+import sys
 from bisect import bisect_right
 
 from . import lexing
@@ -292,7 +293,7 @@ class _Parser:
     def build(self, lg, kw, ka, kb, flag_pieces, ra, rb, nested: bool) -> Instruction:
         t, line = self.text, lg.text
         keyword = canonical_keyword(kw)
-        kword = self.word(lg, kw, ka, kb)
+        kword = self.word(lg, sys.intern(kw), ka, kb)  # one string per spelling, not per instruction
         if keyword is None:
             if not kw:
                 # Only a continuation line (`\\` alone) before the end of the file.
@@ -305,6 +306,7 @@ class _Parser:
         ins = Instruction(t, 0, 0, keyword=keyword, keyword_word=kword, original=line[ka:rb])
         for value, a, b in flag_pieces:
             name, eq, fval = value[2:].partition("=")
+            name = sys.intern(name)
             flag = Flag(t, lg.src(a), lg.src_end(b), name=name, value=fval if eq else None)
             if not eq and name in VALUE_FLAGS.get(keyword, ()):
                 raise self.error(f"flag --{name} needs a value (--{name}=<value>)", flag.start)

@@ -8,22 +8,27 @@ The top-level children (trivia and instructions) tile the whole text.
 from __future__ import annotations
 
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from functools import cached_property
 
 
 class LogicalLine:
     """A logical line as BuildKit builds it (continuations joined, comment
-    lines inside them dropped), with the map back to source offsets."""
+    lines inside them dropped), with the map back to source offsets.
 
-    __slots__ = ("_text", "_parts", "_len", "_lstarts", "_sstarts", "_send")
+    Most lines are one piece of one physical line: the text is that piece
+    and the map one start (``_s0``); the tables of pieces (``_lstarts``,
+    ``_sstarts``) exist only from the second piece on (a tree keeps one
+    logical line per instruction)."""
+
+    __slots__ = ("_text", "_parts", "_len", "_s0", "_lstarts", "_sstarts", "_send")
 
     def __init__(self, start: int = 0) -> None:
         self._text = ""
-        self._parts: list[str] = []  # pieces added since ``_text`` was joined
+        self._parts: list[str] | None = None  # pieces added since ``_text`` was joined
         self._len = 0
-        self._lstarts: list[int] = []
-        self._sstarts: list[int] = []
+        self._s0: int | None = None  # source offset of the first piece
+        self._lstarts: list[int] | None = None  # logical start of each piece (from the second on)
+        self._sstarts: list[int] | None = None  # source start of each piece
         self._send = start  # where an empty logical line "is"
 
     @property
@@ -32,29 +37,38 @@ class LogicalLine:
             # joined once, not piece by piece: a RUN of thousands of
             # continuation lines would copy its text once per line
             self._text = "".join([self._text, *self._parts])
-            self._parts = []
+            self._parts = None
         return self._text
 
     def add(self, src: str, start: int, end: int) -> None:
-        if end > start:
+        if end <= start:
+            return
+        if self._s0 is None:
+            self._s0 = start
+            self._text = src[start:end]
+        else:
+            if self._lstarts is None or self._sstarts is None:
+                self._lstarts, self._sstarts = [0], [self._s0]
             self._lstarts.append(self._len)
             self._sstarts.append(start)
+            if self._parts is None:
+                self._parts = []
             self._parts.append(src[start:end])
-            self._len += end - start
-            self._send = end
+        self._len += end - start
+        self._send = end
 
     def src(self, i: int) -> int:
         """Source offset of logical index i (i may equal len: end of line)."""
-        if not self._lstarts:
+        if self._s0 is None or i >= self._len:
             return self._send
-        if i >= self._len:
-            return self._send
+        if self._lstarts is None or self._sstarts is None:
+            return self._s0 + i
         k = bisect_right(self._lstarts, i) - 1
         return self._sstarts[k] + (i - self._lstarts[k])
 
     def src_end(self, j: int) -> int:
         """Source offset just after logical index j-1 (exclusive end)."""
-        if j <= 0 or not self._lstarts:
+        if j <= 0 or self._s0 is None:
             return self.src(0)
         return self.src(j - 1) + 1
 
@@ -87,11 +101,17 @@ class ParseError(ValueError):
         super().__init__(f"{line}:{col}: {message}")
 
 
-@dataclass(eq=False, repr=False)
 class Node:
-    _text: str
-    start: int
-    end: int
+    """A span ``[start, end)`` of the source text.  The node classes are
+    plain classes with ``__slots__`` (not dataclasses): a tree has one node
+    per word, and a large file has hundreds of thousands of them."""
+
+    __slots__ = ("_text", "start", "end")
+
+    def __init__(self, _text: str, start: int, end: int) -> None:
+        self._text = _text
+        self.start = start
+        self.end = end
 
     def __str__(self) -> str:
         return self._text[self.start : self.end]
@@ -104,59 +124,107 @@ class Node:
         return f"<{type(self).__name__} {self.start}:{self.end} {str(self)!r}>"
 
 
-@dataclass(eq=False, repr=False)
 class Word(Node):
     """One argument as BuildKit splits it; ``value`` is BuildKit's value."""
 
-    value: str = ""
+    __slots__ = ("value",)
+
+    def __init__(self, _text: str, start: int, end: int, value: str = "") -> None:
+        self._text = _text
+        self.start = start
+        self.end = end
+        self.value = value
 
 
-@dataclass(eq=False, repr=False)
 class Flag(Node):
     """A ``--name=value`` flag; ``value`` is None for a bare ``--name``."""
 
-    name: str = ""
-    value: str | None = None
+    __slots__ = ("name", "value")
+
+    def __init__(self, _text: str, start: int, end: int, name: str = "", value: str | None = None) -> None:
+        self._text = _text
+        self.start = start
+        self.end = end
+        self.name = name
+        self.value = value
 
 
-@dataclass(eq=False, repr=False)
 class Heredoc(Node):
     """``start:end`` is the ``<<EOF`` marker; the body and terminator have
     their own spans.  ``content`` is the raw body (BuildKit's Content)."""
 
-    name: str = ""
-    chomp: bool = False
-    expand: bool = True
-    fd: int = 0
-    body_start: int = 0
-    body_end: int = 0
-    terminator_start: int = 0
-    terminator_end: int = 0
+    __slots__ = (
+        "name",
+        "chomp",
+        "expand",
+        "fd",
+        "body_start",
+        "body_end",
+        "terminator_start",
+        "terminator_end",
+    )
+
+    def __init__(
+        self,
+        _text: str,
+        start: int,
+        end: int,
+        name: str = "",
+        chomp: bool = False,
+        expand: bool = True,
+        fd: int = 0,
+        body_start: int = 0,
+        body_end: int = 0,
+        terminator_start: int = 0,
+        terminator_end: int = 0,
+    ) -> None:
+        self._text = _text
+        self.start = start
+        self.end = end
+        self.name = name
+        self.chomp = chomp
+        self.expand = expand
+        self.fd = fd
+        self.body_start = body_start
+        self.body_end = body_end
+        self.terminator_start = terminator_start
+        self.terminator_end = terminator_end
 
     @property
     def content(self) -> str:
         return self._text[self.body_start : self.body_end]
 
 
-@dataclass(eq=False, repr=False)
 class Directive(Node):
     """A parser directive such as ``# syntax=docker/dockerfile:1``."""
 
-    name: str = ""
-    value: str = ""
-    line: int = 0
+    __slots__ = ("name", "value", "line")
+
+    def __init__(
+        self, _text: str, start: int, end: int, name: str = "", value: str = "", line: int = 0
+    ) -> None:
+        self._text = _text
+        self.start = start
+        self.end = end
+        self.name = name
+        self.value = value
+        self.line = line
 
 
-@dataclass(eq=False, repr=False)
 class Trivia(Node):
     """Lines between instructions: ``blank``, ``comment``, ``directive`` or
     the ``bom``."""
 
-    kind: str = "blank"
-    line: int = 0
+    __slots__ = ("kind", "line")
+
+    def __init__(self, _text: str, start: int, end: int, kind: str = "blank", line: int = 0) -> None:
+        self._text = _text
+        self.start = start
+        self.end = end
+        self.kind = kind
+        self.line = line
 
 
-@dataclass(eq=False, repr=False)
 class Instruction(Node):
     """One instruction.  ``start:end`` covers its whole physical lines,
     indentation and final line break included (heredoc bodies too).
@@ -166,21 +234,67 @@ class Instruction(Node):
     flags.  For ONBUILD, ``inner`` is the wrapped instruction.
     """
 
-    keyword: str = ""
-    keyword_word: Word | None = None
-    start_line: int = 0
-    end_line: int = 0
-    flags: list[Flag] = field(default_factory=list)
-    args: list[Word] = field(default_factory=list)
-    rest: Word | None = None
-    json: bool = False
-    legacy_format: bool = False  # ENV/LABEL written as `KEY name value`
-    heredocs: list[Heredoc] = field(default_factory=list)
-    inner: Instruction | None = None
-    original: str = ""
-    content_end: int = 0  # end of the last line, without its line break
-    logical: LogicalLine | None = None  # the joined line, with its source map
-    rest_index: int = 0  # where ``rest`` starts in the logical line
+    __slots__ = (
+        "keyword",
+        "keyword_word",
+        "start_line",
+        "end_line",
+        "flags",
+        "args",
+        "rest",
+        "json",
+        "legacy_format",
+        "heredocs",
+        "inner",
+        "original",
+        "content_end",
+        "logical",
+        "rest_index",
+        # analyses cache facts per instruction: in weak dictionaries, or
+        # in the instance's ``__dict__`` (``shell.script``)
+        "__weakref__",
+        "__dict__",
+    )
+
+    def __init__(
+        self,
+        _text: str,
+        start: int,
+        end: int,
+        keyword: str = "",
+        keyword_word: Word | None = None,
+        start_line: int = 0,
+        end_line: int = 0,
+        flags: list[Flag] | None = None,
+        args: list[Word] | None = None,
+        rest: Word | None = None,
+        json: bool = False,
+        legacy_format: bool = False,  # ENV/LABEL written as `KEY name value`
+        heredocs: list[Heredoc] | None = None,
+        inner: Instruction | None = None,
+        original: str = "",
+        content_end: int = 0,  # end of the last line, without its line break
+        logical: LogicalLine | None = None,  # the joined line, with its source map
+        rest_index: int = 0,  # where ``rest`` starts in the logical line
+    ) -> None:
+        self._text = _text
+        self.start = start
+        self.end = end
+        self.keyword = keyword
+        self.keyword_word = keyword_word
+        self.start_line = start_line
+        self.end_line = end_line
+        self.flags: list[Flag] = [] if flags is None else flags
+        self.args: list[Word] = [] if args is None else args
+        self.rest = rest
+        self.json = json
+        self.legacy_format = legacy_format
+        self.heredocs: list[Heredoc] = [] if heredocs is None else heredocs
+        self.inner = inner
+        self.original = original
+        self.content_end = content_end
+        self.logical = logical
+        self.rest_index = rest_index
 
     @property
     def arguments(self) -> list[str]:
@@ -214,11 +328,11 @@ def _go_fold_ascii(s: str) -> str:
     return "".join(ch.lower() if ch < "\x80" else {"\u017f": "s", "\u212a": "k"}.get(ch, ch) for ch in s)
 
 
-@dataclass(eq=False, repr=False)
 class Stage:
-    index: int
-    from_: Instruction
-    instructions: list[Instruction]
+    def __init__(self, index: int, from_: Instruction, instructions: list[Instruction]) -> None:
+        self.index = index
+        self.from_ = from_
+        self.instructions = instructions
 
     @property
     def base(self) -> Word | None:

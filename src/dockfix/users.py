@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from . import tools
 from .images import UNKNOWN, Unknown
-from .shell import Command
 
 if TYPE_CHECKING:
+    from .shell import Command
     from .tree import Instruction
 
 Value = str | Unknown
@@ -130,6 +129,8 @@ def members(cmd: Command) -> Iterator[str]:
     if cmd.program == "gpasswd":
         yield from (v for v in cmd.values if v is not None and not v.startswith("-"))
         return
+    from . import tools  # here: a file without such a command never loads the tool grammars
+
     p = tools.parse(cmd, unwrap=True)
     if p is None:
         return

@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import posixpath
 import re
-from dataclasses import dataclass
 
 from ... import tools
 from ...images import TINI_PATHS, Family, Unknown, tini_package
@@ -32,14 +31,29 @@ SHELLS = frozenset({"sh", "bash", "dash", "ash", "zsh", "ksh", "mksh"})
 # -- what runs as PID 1 -----------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Programs:
     """The programs a CMD or ENTRYPOINT starts (base names), and whether
-    some could not be read (a variable, a syntax the parser rejects)."""
+    some could not be read (a variable, a syntax the parser rejects).
+    (The small classes of this module are plain classes: a dataclass costs
+    its module about half a millisecond of start-up each.)"""
 
-    names: tuple[str, ...] = ()
-    unknown: bool = False
-    script: bool = False  # it runs a script (an entrypoint script that ends in `exec "$@"`)
+    __slots__ = ("names", "unknown", "script")
+
+    def __init__(self, names: tuple[str, ...] = (), unknown: bool = False, script: bool = False) -> None:
+        self.names = names
+        self.unknown = unknown
+        self.script = script  # it runs a script (an entrypoint script that ends in `exec "$@"`)
+
+    def __repr__(self) -> str:
+        return f"Programs(names={self.names!r}, unknown={self.unknown!r}, script={self.script!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Programs):
+            return NotImplemented
+        return (self.names, self.unknown, self.script) == (other.names, other.unknown, other.script)
+
+    def __hash__(self) -> int:
+        return hash((self.names, self.unknown, self.script))
 
 
 def _base(word: str) -> str:
@@ -113,14 +127,27 @@ def programs(model: SemanticModel, ins: Instruction) -> Programs:
 BASE = "base"
 
 
-@dataclass(frozen=True)
 class Launch:
     """The ENTRYPOINT and CMD in effect at the end of the final stage: an
     instruction of this file, :data:`BASE` (the base image's), or None (an
     ENTRYPOINT of the file cleared the base image's CMD)."""
 
-    entrypoint: Instruction | str
-    cmd: Instruction | str | None
+    __slots__ = ("entrypoint", "cmd")
+
+    def __init__(self, entrypoint: Instruction | str, cmd: Instruction | str | None) -> None:
+        self.entrypoint = entrypoint
+        self.cmd = cmd
+
+    def __repr__(self) -> str:
+        return f"Launch(entrypoint={self.entrypoint!r}, cmd={self.cmd!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Launch):
+            return NotImplemented
+        return (self.entrypoint, self.cmd) == (other.entrypoint, other.cmd)
+
+    def __hash__(self) -> int:
+        return hash((self.entrypoint, self.cmd))
 
 
 def launch(chain: tuple[StageInfo, ...]) -> Launch:
@@ -144,14 +171,16 @@ def launch(chain: tuple[StageInfo, ...]) -> Launch:
 # -- the rule ---------------------------------------------------------------------------
 
 
-@dataclass
 class _Install:
     """How tini gets into the image: an edit adding it to an install
     command of the stage, nothing (``edit`` None: already installed), or
     not at all (``why_not``)."""
 
-    edit: Edit | None = None
-    why_not: str = ""
+    __slots__ = ("edit", "why_not")
+
+    def __init__(self, edit: Edit | None = None, why_not: str = "") -> None:
+        self.edit = edit
+        self.why_not = why_not
 
 
 class InitAsPid1(Rule):

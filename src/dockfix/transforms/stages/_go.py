@@ -13,6 +13,7 @@ from ... import tools
 from ...rules import Context, Edit
 from ...runtimes import Refusal, runtime_base
 from ..instructions._shell_rules import insertion_point
+from ._ecosystems import IMAGES
 from ._split import Analysis, Artifacts, Ecosystem, asset_paths, health_tools, place_binaries
 
 #: modules that only build with cgo (they wrap C libraries)
@@ -46,7 +47,7 @@ def _exec_name(import_path: str) -> str:
 
 class Go(Ecosystem):
     name = "go"
-    images = ("golang",)
+    images = IMAGES["go"]
 
     def builds(self, ctx: Context, p: tools.Parsed) -> bool:
         return p.tool == "go" and p.is_sub("build", "install", "mod download", "mod tidy", "mod verify",

@@ -11,6 +11,7 @@ from ... import tools
 from ...rules import Context
 from ...runtimes import Refusal, runtime_base
 from ...shell import Command
+from ._ecosystems import IMAGES
 from ._split import Analysis, Artifacts, Ecosystem, asset_paths, command_words, container_command
 
 _SOURCE = re.compile(
@@ -23,7 +24,7 @@ _BUILD_PROGRAMS = ("javac", "jar", "cp", "mv", "mkdir")
 
 class Java(Ecosystem):
     name = "java"
-    images = ("eclipse-temurin", "openjdk", "maven", "gradle", "amazoncorretto")
+    images = IMAGES["java"]
 
     def builds(self, ctx: Context, p: tools.Parsed) -> bool:
         return p.tool in ("mvn", "gradle")

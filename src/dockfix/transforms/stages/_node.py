@@ -13,6 +13,7 @@ from ... import tools
 from ...rules import Context
 from ...runtimes import Refusal, runtime_base
 from ...shell import Command
+from ._ecosystems import IMAGES
 from ._split import (
     Analysis,
     Artifacts,
@@ -46,7 +47,7 @@ _SCRIPT_RUNNERS = {"npm": ("run", "run-script", "start"), "yarn": (), "pnpm": ("
 
 class Node(Ecosystem):
     name = "node"
-    images = ("node",)
+    images = IMAGES["node"]
     build_tools = ("python3", "python", "python-is-python3")  # node-gyp's
 
     def builds(self, ctx: Context, p: tools.Parsed) -> bool:

@@ -10,6 +10,7 @@ from ... import tools
 from ...rules import Context, Edit
 from ...runtimes import Refusal, runtime_base
 from ..instructions._shell_rules import insertion_point
+from ._ecosystems import IMAGES
 from ._split import Analysis, Artifacts, Ecosystem, copied_paths, is_manifest
 
 VENV = "/opt/venv"
@@ -20,7 +21,7 @@ _AT_START = (("pip", "install"), ("pip3", "install"), ("python", "setup.py"), ("
 
 class Python(Ecosystem):
     name = "python"
-    images = ("python",)
+    images = IMAGES["python"]
 
     def builds(self, ctx: Context, p: tools.Parsed) -> bool:
         return p.tool == "pip" and p.is_sub("install", "wheel")

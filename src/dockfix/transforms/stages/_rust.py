@@ -12,6 +12,7 @@ import re
 from ... import tools
 from ...rules import Context
 from ...runtimes import Refusal, runtime_base
+from ._ecosystems import IMAGES
 from ._split import Analysis, Artifacts, Ecosystem, asset_paths, place_binaries
 
 CARGO_BIN = "/usr/local/cargo/bin"  # $CARGO_HOME/bin of the rust image, on its PATH
@@ -23,7 +24,7 @@ _LOCK_NAME = re.compile(r'^name\s*=\s*"([^"]+)"', re.M)
 
 class Rust(Ecosystem):
     name = "rust"
-    images = ("rust",)
+    images = IMAGES["rust"]
 
     def builds(self, ctx: Context, p: tools.Parsed) -> bool:
         return p.tool == "cargo" and p.is_sub("build", "install", "fetch", "test", "check", "vendor")

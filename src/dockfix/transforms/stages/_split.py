@@ -26,6 +26,7 @@ from ...runtimes import Refusal, RuntimeBase, is_build_package, runtime_package
 from ...shell import Command, Script
 from ...tree import Instruction
 from ..instructions._shell_rules import insertion_point
+from ._ecosystems import final_stage_on
 
 #: instructions that only describe the image: moved to the runtime stage
 MOVED = ("LABEL", "EXPOSE", "HEALTHCHECK", "STOPSIGNAL", "VOLUME", "CMD", "ENTRYPOINT")
@@ -205,12 +206,10 @@ def _read_run(ctx: Context, eco: Ecosystem, ins: Instruction, packages: Packages
 def analyse(ctx: Context, eco: Ecosystem) -> Analysis | Refusal | None:
     """Read the final stage for a split; None when it is not this
     ecosystem's or builds nothing (nothing to say)."""
-    stage = ctx.model.final_stage
-    if stage is None or stage.parent is not None or stage.ref is None or stage.windows:
+    stage = final_stage_on(ctx, eco.images)
+    if stage is None or stage.ref is None or not isinstance(stage.ref.path, str):
         return None
     ref = stage.ref
-    if not isinstance(ref.path, str) or ref.name not in eco.images or not ref.official:
-        return None
     word = stage.stage.from_.args[0]
     if "$" in ctx.text[word.start : word.end]:
         return Refusal("the base image comes from a build argument: the runtime image cannot follow it")

@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 import posixpath
+from typing import TYPE_CHECKING
 
-from ... import tools
-from ...images import ImageRef
 from ...rules import Context, Edit, Rule, Safety
-from ...runtimes import FULL_ONLY, JDK_ONLY, Refusal, is_build_package, runtime_base
-from ...tree import Instruction
-from ._ecosystems import ECOSYSTEMS
-from ._split import command_words
+from ._ecosystems import IMAGES, ecosystems, final_stage_on
 
-_JAVA = ("eclipse-temurin", "openjdk", "maven", "gradle", "amazoncorretto")
+if TYPE_CHECKING:
+    from ...images import ImageRef
+    from ...tree import Instruction
+
+#: the images with a smaller runtime variant (``python`` → ``python:*-slim``,
+#: a JDK image → the JRE)
+_IMAGES = ("python", "node", "ruby", "perl", *IMAGES["java"])
 
 
 class SlimRuntimeBase(Rule):
@@ -68,12 +70,12 @@ class SlimRuntimeBase(Rule):
     safety = Safety.UNSAFE
 
     def check(self, ctx: Context):
-        stage = ctx.model.final_stage
-        if stage is None or stage.parent is not None or stage.ref is None or stage.windows:
+        stage = final_stage_on(ctx, _IMAGES)
+        if stage is None or stage.ref is None:
             return
         ref = stage.ref
-        if not ref.official or ref.name not in ("python", "node", "ruby", "perl", *_JAVA):
-            return
+        from ...runtimes import Refusal, runtime_base
+
         base = runtime_base(ref)
         if isinstance(base, Refusal) or base.same:
             return
@@ -100,6 +102,9 @@ class SlimRuntimeBase(Rule):
 
     def _builds(self, ctx: Context, instructions: list[Instruction]) -> bool:
         """Does a RUN build (for any ecosystem) or install build packages?"""
+        from ... import tools
+        from ...runtimes import FULL_ONLY, is_build_package
+
         for ins in instructions:
             if ins.keyword != "RUN":
                 continue
@@ -110,7 +115,7 @@ class SlimRuntimeBase(Rule):
                 p = tools.parse(cmd, unwrap=True)
                 if any(
                     (p is not None and e.builds(ctx, p)) or (p is None and e.builds_command(cmd))
-                    for e in ECOSYSTEMS
+                    for e in ecosystems()
                 ):
                     return True
                 if p is not None and p.tool in tools.apt.APT and p.is_sub("install"):
@@ -121,8 +126,12 @@ class SlimRuntimeBase(Rule):
         return False
 
     def _needs_full(self, ctx: Context, ref: ImageRef, instructions: list[Instruction]) -> str | None:
+        from ... import tools
+        from ...runtimes import FULL_ONLY, JDK_ONLY
+        from ._split import command_words
+
         installed: set[str] = set()
-        java = ref.name in _JAVA
+        java = ref.name in IMAGES["java"]
         for ins in instructions:
             words: list[str] = []
             if ins.keyword == "RUN":

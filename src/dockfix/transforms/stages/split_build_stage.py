@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 from ...rules import Context, Rule, Safety
-from ...runtimes import Refusal
-from ._ecosystems import ECOSYSTEMS
-from ._split import analyse, builder_name, render
+from ._ecosystems import ALL_IMAGES, ecosystems, final_stage_on
 
 
 class SplitBuildStage(Rule):
@@ -112,7 +110,12 @@ class SplitBuildStage(Rule):
     changes_stages = True
 
     def check(self, ctx: Context):
-        for eco in ECOSYSTEMS:
+        if final_stage_on(ctx, ALL_IMAGES) is None:
+            return  # not on a language image: the ecosystem modules stay unloaded
+        from ...runtimes import Refusal
+        from ._split import analyse, builder_name, render
+
+        for eco in ecosystems():
             an = analyse(ctx, eco)
             if an is None:
                 continue
