@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
+from ... import tools
 from ...model import Family, SemanticModel, StageInfo, Unknown
 from ...rules import Context, Edit, Rule, Safety
-from ...shell import Script, script_of
+from ...shell import Command, Script, script_of
 from ...tree import Instruction
 from .._util import keyword_like
 from ._shell_rules import (
@@ -25,6 +27,14 @@ _SHELL_FOR = {
     Family.RHEL: "/bin/bash",
     Family.PHOTON: "/bin/bash",
     Family.ALPINE: "/bin/ash",
+}
+# The family a package manager tells, for an image the table does not know
+# (every family here ships bash: Debian and Ubuntu mark it Essential).
+_MANAGER_FAMILY = {
+    **dict.fromkeys(tools.apt.APT, Family.DEBIAN),
+    "yum": Family.RHEL,
+    "dnf": Family.RHEL,
+    "microdnf": Family.RHEL,
 }
 
 
@@ -75,8 +85,9 @@ class Pipefail(Rule):
     """
     ## What it does
     Finds `RUN` instructions whose script pipes one command into another
-    (`a | b`) while no `pipefail` option is in effect, and inserts a `SHELL`
-    instruction with `-o pipefail` before the first such `RUN` of the stage:
+    (`a | b`, also inside a command substitution: `x=$(a | b)`) while no
+    `pipefail` option is in effect, and inserts a `SHELL` instruction with
+    `-o pipefail` before the first such `RUN` of the stage:
 
     - `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` for Debian and Ubuntu
       based images (`debian`, `ubuntu`, `buildpack-deps`, and the official
@@ -99,7 +110,15 @@ class Pipefail(Rule):
     back to their external base, and global `ARG` defaults); this is a
     heuristic on names, not a look into the image: an unresolved variable in
     the tag of a language image counts only with a literal `-slim`, as
-    `python:${V}` might name an Alpine variant.
+    `python:${V}` might name an Alpine variant. For an image the table does
+    not know (`myorg/base`, `mcr.microsoft.com/devcontainers/dotnet`), the
+    package manager the stage runs tells the family: `apt-get` or `apt`
+    (Debian and Ubuntu, where bash is an Essential package), `dnf`, `yum` or
+    `microdnf` (the RHEL family), run by a `RUN` up to the one with the pipe
+    (or by a stage it builds on) whenever that `RUN` succeeds: in the last
+    statement of its script, joined to the rest by `&&` only, outside any
+    pipeline, subshell, `if` or loop. `apk` does not tell (Alpine and Wolfi
+    both use it; only Alpine gets `/bin/ash` here).
 
     The `SHELL` is inserted once per stage and applies to every later
     shell-form `RUN`, `CMD` and `ENTRYPOINT` of the stage (and of stages built
@@ -143,15 +162,20 @@ class Pipefail(Rule):
     config, so a shell-form `CMD`, `ENTRYPOINT` or `HEALTHCHECK` of the image
     and images built on it use the new shell too.
 
+    A pipe only inside a command substitution changes the outcome of its
+    `RUN` only where the substitution's status is the command's: a plain
+    assignment (`sum=$(sha256sum f | cut -d' ' -f1) && …` now fails when
+    `sha256sum` does). In `echo $(a | b)`, `export X=$(a | b)`,
+    `for f in $(a | b)` or an argument, the status is dropped and the `RUN`
+    behaves as before; the `SHELL` is still set (hadolint reports these
+    pipes too) and applies to the later `RUN`s as for any pipe.
+
     Reported without a fix:
-    - pipes only inside a command substitution (`x=$(a | b)`,
-      `echo $(a | b)`): a pipefail `SHELL` would change the result only in
-      some of these (a plain assignment), so no shell is changed for them;
-      they are fixed when the stage gets a `SHELL` for another `RUN` before
-      them;
-    - stages whose base image is not recognised (no way to tell whether bash
-      or ash exists), Windows images, and a `SHELL` in effect whose program is
-      neither `sh`, bash, zsh nor ash;
+    - stages whose base image is not recognised and whose `RUN`s run no
+      package manager that tells it (no way to tell whether bash or ash
+      exists), images without a shell (distroless, `scratch`), Windows
+      images, and a `SHELL` in effect whose program is neither `sh`, bash,
+      zsh nor ash;
     - `RUN <<EOF` scripts that start with their own `#!` interpreter (the
       `SHELL` does not apply to them: add `set -o pipefail` to the script)
       and exec-form `RUN ["sh", "-c", "a | b"]` (hadolint reads the joined
@@ -170,9 +194,11 @@ class Pipefail(Rule):
     `SHELL` from an earlier stage of this file (Docker keeps it; hadolint
     starts every stage afresh), and a pipefail `SHELL` whose program is at a
     path hadolint does not list (`/usr/local/bin/bash`). Also not reported:
-    pipes hidden in `sh -c '…'` strings, `||`, and stages whose `SHELL` is
-    PowerShell or cmd (hadolint ignores those too). A stage whose parent
-    stage gets its pipefail `SHELL` in the same run gets its own copy.
+    pipes hidden in `sh -c '…'` strings (a string to hadolint, and a
+    `SHELL` option would not reach the inner shell), `||`, `ONBUILD RUN`,
+    and stages whose `SHELL` is PowerShell or cmd (hadolint ignores those
+    too). A stage whose parent stage gets its pipefail `SHELL` in the same
+    run gets its own copy.
     """
 
     code = "DF512"
@@ -183,10 +209,11 @@ class Pipefail(Rule):
     covers = ("DL4006",)
 
     def check(self, ctx: Context):
+        managers: dict[int, _Manager | None] = {}  # per stage index, worked out once
         for info in ctx.model.stages:
-            yield from self._stage(ctx, info)
+            yield from self._stage(ctx, info, managers)
 
-    def _stage(self, ctx: Context, info: StageInfo):
+    def _stage(self, ctx: Context, info: StageInfo, managers: dict[int, _Manager | None]):
         fix: list[Edit] | None = None  # the SHELL this stage gets, once decided
         fix_line = 0
         for ins in info.stage.instructions:
@@ -213,30 +240,31 @@ class Pipefail(Rule):
             if real is None:
                 continue
             at = ins.keyword_word or ins
+            what = "Pipe in RUN" if real else "Pipe inside a command substitution in RUN"
             if fix is not None:
-                yield ctx.finding(
-                    at,
-                    f"Pipe in RUN without pipefail (fixed by the SHELL on line {fix_line})",
-                    fix,
-                )
+                yield ctx.finding(at, f"{what} without pipefail (fixed by the SHELL on line {fix_line})", fix)
                 continue
-            why = _not_fixable(info, ins, real)
+            why = _not_fixable(info, ins)
             if why:
                 yield ctx.finding(at, why)
                 continue
-            new_args, why = self._new_shell(info, args)
+            family, seen = _family(ctx.model, info, ins, managers)
+            new_args, why = self._new_shell(info, args, family)
             if new_args is not None:
                 why = _shellcheck_change(ctx.model, info, ins, args, new_args)
             if new_args is None or why:
-                yield ctx.finding(at, f"Pipe in RUN without pipefail ({why})")
+                yield ctx.finding(at, f"{what} without pipefail ({why})")
                 continue
             fix, fix_line, where = self._shell_fix(
                 ctx, info, ins, shell.ins if args is not None else None, new_args
             )
-            message = (
-                "Pipe in RUN without pipefail: a failure before `|` is ignored; set SHELL with -o pipefail"
-            )
-            yield ctx.finding(at, message + where, fix)
+            if real:
+                message = (
+                    f"{what} without pipefail: a failure before `|` is ignored; set SHELL with -o pipefail"
+                )
+            else:
+                message = f"{what} without pipefail: set SHELL with -o pipefail (hadolint DL4006)"
+            yield ctx.finding(at, message + where + seen, fix)
 
     def _shell_fix(
         self,
@@ -281,24 +309,22 @@ class Pipefail(Rule):
         return True
 
     @staticmethod
-    def _new_shell(info: StageInfo, args: list[str] | None) -> tuple[list[str] | None, str]:
-        program = _SHELL_FOR.get(info.image.family)
-        if args is None:
-            if program is None:
-                return None, "base image not recognised: cannot tell whether bash or ash is there"
-            return [program, "-o", "pipefail", "-c"], ""
-        prog = shell_program(args)
-        if prog in ("bash", "zsh", "ash"):
+    def _new_shell(info: StageInfo, args: list[str] | None, family: Family) -> tuple[list[str] | None, str]:
+        prog = shell_program(args) if args is not None else "sh"
+        if args is not None and prog in ("bash", "zsh", "ash"):
             # hadolint only recognises these programs as written: a shell at
             # another path (the `bash` image's /usr/local/bin/bash) is named
             # by its bare name and found through PATH.
             program = args[0] if args[0] in HADOLINT_PIPEFAIL_SHELLS else prog
             return [program, "-o", "pipefail", *args[1:]], ""
-        if prog == "sh":
-            if program is None:
-                return None, "base image not recognised: cannot tell whether bash or ash is there"
-            return [program, "-o", "pipefail", *args[1:]], ""
-        return None, f"the SHELL program {args[0]!r} is not bash, ash or sh"
+        if args is not None and prog != "sh":
+            return None, f"the SHELL program {args[0]!r} is not bash, ash or sh"
+        new = _SHELL_FOR.get(family)
+        if new is None:
+            if info.image.has_shell is False:
+                return None, f"the {family.value} base image has no shell"
+            return None, "base image not recognised: cannot tell whether bash or ash is there"
+        return [new, "-o", "pipefail", *(args[1:] if args is not None else ["-c"])], ""
 
 
 def _affected_runs(info: StageInfo, ins: Instruction) -> list[Instruction]:
@@ -358,7 +384,7 @@ def _pipes_without_pipefail(ins: Instruction) -> list[int] | None:
     return real
 
 
-def _not_fixable(info: StageInfo, ins: Instruction, real: list[int]) -> str:
+def _not_fixable(info: StageInfo, ins: Instruction) -> str:
     """Why a pipe of ``ins`` is reported without a fix whatever the shell
     ("" when it may be fixed)."""
     if info.windows:
@@ -369,9 +395,95 @@ def _not_fixable(info: StageInfo, ins: Instruction, real: list[int]) -> str:
             f"Pipe in a `{shebang}` heredoc script without pipefail: SHELL does not apply to it; "
             "add `set -o pipefail` to the script"
         )
-    if not real:
-        return (
-            "Pipe only inside a command substitution: not fixed (a pipefail SHELL matters there "
-            "only for a plain assignment)"
-        )
     return ""
+
+
+@dataclass(frozen=True)
+class _Manager:
+    """The first package manager of ``_MANAGER_FAMILY`` a stage's own RUNs
+    are certain to run."""
+
+    tool: str
+    run: Instruction
+
+
+def _family(
+    model: SemanticModel, info: StageInfo, ins: Instruction, managers: dict[int, _Manager | None]
+) -> tuple[Family, str]:
+    """The family of the stage's image, and a note for the message when it
+    comes from what the stage runs rather than from the image table: for an
+    image the table does not know, a package manager (apt-get, dnf...) that
+    a RUN up to ``ins`` (this one included, or one of a stage it builds on)
+    runs whenever the build succeeds tells it.  ``managers``: what each
+    stage runs, filled in as the stages are asked about (each is read once)."""
+    family = info.image.family
+    if family is not Family.UNKNOWN or info.windows:
+        return family, ""
+    for st in info.chain:
+        if st.index not in managers:
+            managers[st.index] = _first_manager(model, st)
+        found = managers[st.index]
+        if found is not None and (st is not info or found.run.start <= ins.start):
+            note = f" (the stage runs {found.tool} on line {found.run.start_line}: its image ships bash)"
+            return _MANAGER_FAMILY[found.tool], note
+    return family, ""
+
+
+def _first_manager(model: SemanticModel, info: StageInfo) -> _Manager | None:
+    for run in info.stage.instructions:
+        script = model.script(run) if run.keyword == "RUN" and not run.json else None
+        if script is None or script.has_error:
+            continue
+        for cmd in _must_run(script):
+            parsed = tools.parse(cmd, unwrap=True)
+            tool = parsed.tool if parsed is not None else cmd.program
+            if tool in _MANAGER_FAMILY:
+                return _Manager(tool, run)
+    return None
+
+
+def _must_run(script: Script) -> list[Command]:
+    """The commands that run (and succeed) whenever the script succeeds,
+    outside any pipeline, subshell, condition or loop: the simple commands
+    of its last top-level statement joined by ``&&`` alone (``a && b``
+    both; ``a || b`` neither: either one may have done the work), and after
+    a ``set -e`` statement every statement that is one simple command."""
+    kids = [n for n in script.tree.root_node.children if n.type not in ("comment", ";", "\n")]
+    statements = [
+        n for k, n in enumerate(kids) if n.type != "&" and (k + 1 == len(kids) or kids[k + 1].type != "&")
+    ]
+    if not statements:
+        return []
+    starts: set[int] = set()
+    stack = [statements[-1]] if statements[-1] is kids[-1] else []
+    alone = [n for n in statements[:-1] if n.type in ("command", "redirected_statement")]
+    by_start = {c.start: c for c in script.commands if not c.ancestors}
+    for k, node in enumerate(alone):
+        cmd = by_start.get(script._c(node.start_byte))
+        if cmd is not None and _sets_errexit(cmd):
+            stack.extend(alone[k + 1 :])
+            break
+    while stack:
+        node = stack.pop()
+        parts = [k for k in node.children if k.type != "comment"]
+        if node.type == "list":
+            if any(k.type != "&&" for k in parts[1::2]):
+                continue  # `||`: no side is certain to run
+            stack.extend(parts[0::2])
+        elif node.type == "redirected_statement" and parts:
+            stack.append(parts[0])
+        elif node.type == "command":
+            starts.add(script._c(node.start_byte))
+    return [c for c in script.commands if c.start in starts and not c.ancestors]
+
+
+def _sets_errexit(cmd: Command) -> bool:
+    """``set -e`` (``-eux``, ``-euo pipefail``, ``-o errexit``)."""
+    if cmd.program != "set":
+        return False
+    vals = [v or "" for v in cmd.values]
+    return any(
+        (v.startswith("-") and not v.startswith("--") and "e" in v[1:])
+        or (v == "-o" and vals[k + 1 : k + 2] == ["errexit"])
+        for k, v in enumerate(vals)
+    )
