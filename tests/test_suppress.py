@@ -121,10 +121,10 @@ def test_suppression_survives_a_merge_of_the_suppressed_run():
 
 
 def test_check_lists_unused_suppression_and_fix_removes_it(capsys):
-    Path("Dockerfile").write_text("FROM alpine:3.20 AS build\n# dockfix: ignore=DF7\nRUN echo hi\n")
+    Path("Dockerfile").write_text("FROM alpine:3.20 AS build\n# dockfix: ignore=DF8\nRUN echo hi\n")
     code, out, _ = main("--check", "--select", "DF503,DF900", capsys=capsys)
     assert code == 1
-    assert "Dockerfile:2:19: DF900 unknown rule code DF7 [*]" in out
+    assert "Dockerfile:2:19: DF900 unknown rule code DF8 [*]" in out
     code, _, _ = main("--select", "DF503,DF900", capsys=capsys)
     assert code == 0
     assert Path("Dockerfile").read_text() == "FROM alpine:3.20 AS build\nRUN echo hi\n"

@@ -11,6 +11,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from . import shellcheck
 from .context import BuildContext
 from .parser import parse
 from .rules import Context, Edit, Finding, Rule, Safety, may_find, registry
@@ -126,7 +127,10 @@ def run_rules(
         if not may_find(rule, keywords):
             continue  # nothing it looks at: not even its module is imported
         ctx = Context(tree, path, rule, build_context, (rule_options or {}).get(rule.name), suppressions)
-        findings.extend(rule.check(ctx))
+        try:
+            findings.extend(list(rule.check(ctx)))
+        except shellcheck.Unavailable as e:  # no ShellCheck: its rules are skipped, the run goes on
+            shellcheck.report(e, path)
     if suppressions is not None:
         findings = suppressions.filter(findings, {r.code: r for r in rules})
     findings.sort(key=lambda f: (f.start, f.code))
@@ -313,7 +317,11 @@ def fix(
         chosen = _choose(_superseded(candidates, by_code, tree))
         edits = [e for f in chosen if f.fix is not None for e in f.fix.edits]
         new_text = apply_edits(current, edits)
-        tree = _checked_tree(new_text, current, tree, chosen, by_code)
+        replaced, tree = tree, _checked_tree(new_text, current, tree, chosen, by_code)
+        if replaced is not tree:
+            # the tree and its model refer to each other: drop the model and
+            # the shell parses now rather than at the next cycle collection
+            replaced.memo.clear()
         build_context = _apply_side_edits(result, chosen, build_context, overlay, path)
         _record_pass(result, chosen, edits, pass_no)
         current = new_text

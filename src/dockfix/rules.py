@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .context import BuildContext
     from .frontend import Frontend
     from .model import Facts, SemanticModel
+    from .shellcheck import Comment as ShellCheckComment
     from .suppress import Suppressions
     from .tree import Dockerfile, Instruction, Node
 
@@ -151,6 +152,17 @@ class Context:
     def facts(self, ins: Instruction) -> Facts:
         """What is true before ``ins`` runs: ``ctx.model.at(ins)``."""
         return self.model.at(ins)
+
+    def shellcheck(self, ins: Instruction) -> list[ShellCheckComment]:
+        """What ShellCheck says about the script of the RUN ``ins``, mapped
+        to offsets of this file; ``[]`` for exec form, Windows stages and
+        non-POSIX shells.  The file's RUNs are all checked at the first call
+        of a pass (one ShellCheck process).  Raises
+        ``dockfix.shellcheck.Unavailable`` when ShellCheck cannot run: the
+        engine then skips the rule (see :mod:`dockfix.shellcheck`)."""
+        from . import shellcheck
+
+        return shellcheck.comments(self.tree, self.model, ins)
 
     def finding(
         self,

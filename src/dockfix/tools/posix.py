@@ -1,6 +1,7 @@
-"""Generic commands the rules read: user and group creation, rm, wget,
-curl, cd, and the wrappers that run another command (sudo, env, exec,
-time, nice, nohup, stdbuf, timeout, xargs, command, gosu, su-exec, doas).
+"""Generic commands the rules read: user and group creation, rm, wget and
+curl (their grammars live in :mod:`.download`), cd, and the wrappers that
+run another command (sudo, env, exec, time, nice, nohup, stdbuf, timeout,
+xargs, command, gosu, su-exec, doas).
 
 How a rule asks::
 
@@ -22,6 +23,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ._grammar import Grammar, Parsed, Token, opts
+from .download import CURL, WGET, wget_quiet
 
 USERADD = Grammar(
     "useradd",
@@ -92,52 +94,6 @@ RM = Grammar(
             "--no-preserve-root"
         ),
         optional="--interactive, --preserve-root",
-    ),
-)
-WGET = Grammar(
-    "wget",
-    ("wget",),
-    opts(
-        values=(
-            "-O --output-document, -o --output-file, -a --append-output, -e --execute, -t --tries, "
-            "-T --timeout, -w --wait, -i --input-file, -B --base, -P --directory-prefix, -U --user-agent, "
-            "-D --domains, -R --reject, -A --accept, -X --exclude-directories, -I --include-directories, "
-            "-l --level, -Q --quota, -Y, -n, --progress, --header, --user, --password, --http-user, "
-            "--http-password, --post-data, --post-file, --method, --body-data, --body-file, "
-            "--ca-certificate, --ca-directory, --certificate, --private-key, --limit-rate, --max-redirect, "
-            "--connect-timeout, --dns-timeout, --read-timeout, --waitretry, --load-cookies, --save-cookies, "
-            "--referer, --bind-address, --secure-protocol, --restrict-file-names"
-        ),
-        flags=(
-            "-q --quiet, -v --verbose, --no-verbose, -c --continue, -N --timestamping, -S --server-response, "
-            "--spider, -r --recursive, -k --convert-links, -p --page-requisites, -m --mirror, "
-            "-x --force-directories, --no-check-certificate, -4 --inet4-only, -6 --inet6-only, "
-            "--show-progress, --no-clobber, -h --help, -V --version"
-        ),
-    ),
-)
-CURL = Grammar(
-    "curl",
-    ("curl",),
-    opts(
-        values=(
-            "-o --output, -d --data, --data-raw, --data-binary, --data-urlencode, -H --header, -u --user, "
-            "-X --request, -A --user-agent, -e --referer, -x --proxy, -T --upload-file, -F --form, "
-            "-b --cookie, -c --cookie-jar, -K --config, -m --max-time, -w --write-out, -r --range, "
-            "-C --continue-at, -E --cert, -y --speed-time, -Y --speed-limit, -z --time-cond, "
-            "-D --dump-header, -U --proxy-user, -Q --quote, -t --telnet-option, --retry, --retry-delay, "
-            "--retry-max-time, --connect-timeout, --url, --proto, --proto-redir, --cacert, --capath, --key, "
-            "--resolve, --limit-rate, --output-dir, --max-redirs, --interface, --dns-servers, --noproxy, "
-            "--netrc-file"
-        ),
-        flags=(
-            "-f --fail, --fail-with-body, -s --silent, -S --show-error, -L --location, -k --insecure, "
-            "-I --head, -i --include, -v --verbose, -# --progress-bar, -O --remote-name, "
-            "-J --remote-header-name, -g --globoff, -G --get, -N --no-buffer, -n --netrc, -l --list-only, "
-            "-j --junk-session-cookies, -R --remote-time, -Z --parallel, -0 --http1.0, -1 --tlsv1, "
-            "-2 --sslv2, -3 --sslv3, -4 --ipv4, -6 --ipv6, --compressed, --create-dirs, --retry-all-errors, "
-            "--retry-connrefused, --http2, -q --disable"
-        ),
     ),
 )
 CD = Grammar("cd", ("cd",), opts(flags="-L, -P, -e, -@"))
@@ -400,18 +356,103 @@ def rm_plain(p: Parsed) -> bool:
     return p.tool == "rm" and all(o.key in RM_PLAIN for o in p.options)
 
 
-def wget_quiet(p: Parsed) -> bool:
-    """An option that already tames the progress output (what hadolint
-    DL3047 accepts): --progress, -q, -nv/--no-verbose, -o, -a."""
-    if p.has("--progress", "--quiet", "--no-verbose", "--output-file", "--append-output"):
-        return True
-    return any(o.name == "-n" and (o.value or "").startswith("v") for o in p.options)
-
-
 def cd_target(p: Parsed) -> Token | None:
     """The folder ``cd`` goes to; None for a bare ``cd`` (``$HOME``)."""
     return p.operands[0] if p.tool == "cd" and p.operands else None
 
+
+# -- what commands print ------------------------------------------------------------
+
+#: command lines (program and literal arguments) whose output is one word
+#: without blanks or glob characters: ``"$(uname -m)"`` is ``$(uname -m)``
+ONE_WORD_OUTPUT: frozenset[tuple[str, ...]] = frozenset(
+    {
+        ("uname",), ("uname", "-m"), ("uname", "-r"), ("uname", "-s"), ("uname", "-p"), ("uname", "-n"),
+        ("arch",), ("nproc",), ("nproc", "--all"), ("whoami",), ("hostname",),
+        ("id", "-u"), ("id", "-g"), ("id", "-un"), ("id", "-nu"), ("id", "-gn"), ("id", "-ng"),
+        ("dpkg", "--print-architecture"), ("apk", "--print-arch"),
+        ("dpkg-architecture", "-qDEB_HOST_MULTIARCH"), ("dpkg-architecture", "-qDEB_HOST_ARCH"),
+        ("dpkg-architecture", "-q", "DEB_HOST_MULTIARCH"), ("dpkg-architecture", "-q", "DEB_HOST_ARCH"),
+        ("lsb_release", "-cs"), ("lsb_release", "-sc"), ("lsb_release", "-is"), ("lsb_release", "-si"),
+        ("lsb_release", "-rs"), ("lsb_release", "-sr"),
+        ("date", "+%s"), ("getconf", "_NPROCESSORS_ONLN"), ("getconf", "LONG_BIT"), ("sysctl", "-n", "hw.ncpu"),
+        ("git", "rev-parse", "HEAD"), ("git", "rev-parse", "--short", "HEAD"),
+    }
+)  # fmt: skip
+_BLANK_OR_GLOB = frozenset(" \t\n*?[\\")
+#: character classes ``tr`` may map a word's letters into
+_TR_CLASSES = frozenset({"[:lower:]", "[:upper:]"})
+
+
+def _sed_substitutions(script: str) -> bool:
+    """Is the sed script only ``s<d>pattern<d>replacement<d>flags``
+    commands (``;``-separated), each replacement not empty and free of
+    blanks and glob characters?"""
+    for part in script.split(";"):
+        part = part.strip()
+        if len(part) < 4 or part[0] != "s":
+            return False
+        d = part[1]
+        pieces = part[2:].split(d)
+        if len(pieces) != 3 or not pieces[1] or any(c in _BLANK_OR_GLOB for c in pieces[1]):
+            return False
+        if not all(f in "gI" or f.isdigit() for f in pieces[2]):
+            return False
+    return True
+
+
+def keeps_one_word(words: tuple[str, ...]) -> bool:
+    """Does the filter ``words`` (program first, literal) turn a line of
+    one word into one word?  ``sed`` running only ``s/a/b/`` commands whose
+    replacement is not empty and has no blank or glob character (``sed
+    's/x86_64/amd64/;s/aarch64/arm64/'``), ``tr SET1 SET2`` whose SET2 has
+    none either (or is ``[:lower:]``/``[:upper:]``)."""
+    prog, args = words[0].rsplit("/", 1)[-1], list(words[1:])
+    if prog == "sed":
+        scripts: list[str] = []
+        while args:
+            a = args.pop(0)
+            if a == "-e" and args:
+                scripts.append(args.pop(0))
+            elif a in ("-E", "-r", "--regexp-extended"):
+                continue
+            elif not a.startswith("-") and not scripts and not args:
+                scripts.append(a)
+            else:
+                return False  # a file operand, or another option
+        return bool(scripts) and all(_sed_substitutions(s) for s in scripts)
+    if prog == "tr":
+        return (
+            len(args) == 2
+            and not args[0].startswith("-")
+            and bool(args[1])
+            and (args[1] in _TR_CLASSES or not any(c in _BLANK_OR_GLOB for c in args[1]))
+        )
+    return False
+
+
+#: programs whose output is a list of words (files, pids, lines of a file)
+LIST_OUTPUT = frozenset({"find", "ls", "pidof", "pgrep", "seq", "xargs", "dpkg-query", "apt-mark", "scanelf"})
+#: programs whose operands are lists of files or process ids
+LIST_OPERANDS = frozenset({"rm", "rmdir", "kill", "chmod", "chown", "chgrp", "touch", "strip"})
+
+# -- `./name` for `name` (SC2035) ---------------------------------------------------
+
+#: programs to which a file operand ``./a.txt`` is the same file as ``a.txt``
+#: and whose result does not hold the operand's text (not printed but in a
+#: ``-v`` log, not stored): ``rm ./*.txt`` does what ``rm *.txt`` does.  Not
+#: ``rmdir`` (``rmdir -p ./a`` ends trying to remove ``.``), not ``ln``
+#: (``ln -s`` stores the text), not ``tar``/``zip`` (they store it), not
+#: ``echo``/``ls``/``grep``/``head``/``wc``/``*sum`` (they print it).
+DOT_SLASH_ALIKE = frozenset(
+    {"rm", "chmod", "chown", "chgrp", "cp", "mv", "mkdir", "touch", "cat", "install", "gzip", "gunzip", "bzip2", "xz",
+     "dos2unix", "strip"}
+)  # fmt: skip
+#: programs that read such an operand as a name to look up or a pattern to
+#: match, not as a path: ``./`` changes what they find (``find . -name
+#: *.txt``; ``. x`` and ``source x`` look ``x`` up in PATH; ``unzip a.zip
+#: *.txt`` matches member names)
+DOT_SLASH_CHANGES = frozenset({"find", ".", "source", "unzip"})
 
 MARKERS: tuple[str, ...] = ()
 PROGRAMS: tuple[str, ...] = ()
@@ -422,8 +463,13 @@ __all__ = [
     "CD",
     "CHANGES_USER",
     "CURL",
+    "DOT_SLASH_ALIKE",
+    "DOT_SLASH_CHANGES",
     "GRAMMARS",
     "GROUPADD",
+    "LIST_OPERANDS",
+    "LIST_OUTPUT",
+    "ONE_WORD_OUTPUT",
     "RM",
     "RM_PLAIN",
     "SUDO",
@@ -435,6 +481,7 @@ __all__ = [
     "Unwrapped",
     "account",
     "cd_target",
+    "keeps_one_word",
     "rm_plain",
     "unwrap",
     "wget_quiet",

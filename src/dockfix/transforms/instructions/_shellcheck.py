@@ -23,34 +23,16 @@ running ShellCheck (dockfix must give the same output on every machine).
 
 from __future__ import annotations
 
-import posixpath
 import re
-from typing import Literal
 
 from ...shell import Command, Script, walk
-
-Dialect = Literal["sh", "bash", "dash", "other"]
+from ...shellcheck import Dialect, dialect  # noqa: F401  (the one copy; pipefail imports it from here)
 
 _BRACE_VAR = re.compile(r"\{[^{}\s]*\.\.[^{}\s]*\$[^{}\s]*\}|\{[^{}\s]*\$[^{}\s]*\.\.[^{}\s]*\}")
 _PS1 = re.compile(r"(?:^|[\s;&|(])PS1=")
 _ECHO_FLAGS = re.compile(r"-[eEsn]+")
 _SIMPLE_SED = re.compile(r"s(.)([^\n]*)g?\Z")
 _COMPARE = frozenset({"<", ">", "<=", ">=", "\\<", "\\>", "\\<=", "\\>=", "=~"})
-
-
-def dialect(argv: list[str] | None) -> Dialect:
-    """The dialect hadolint's ShellCheck reads a RUN in under ``SHELL argv``
-    (None: the default ``/bin/sh -c``)."""
-    if not argv:
-        return "sh"
-    prog = posixpath.basename(argv[0]).lower()
-    if prog == "env" and len(argv) > 1:
-        prog = posixpath.basename(argv[1]).lower()
-    if prog in ("bash", "ksh", "zsh"):
-        return "bash"
-    if prog in ("ash", "dash"):
-        return "dash"
-    return "sh" if prog == "sh" else "other"
 
 
 def _test_compares(script: Script) -> bool:
