@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable, Generator
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import discovery, files, runner
@@ -19,6 +21,7 @@ from .runner import FileResult, Options
 
 if TYPE_CHECKING:
     from .cache import Cache, Key
+    from .parallel import Touched
 
 #: context files fixes propose but a run without writing does not write (a
 #: .dockerignore): absolute path -> (original text or None, display path, latest text)
@@ -100,40 +103,9 @@ def run(
         return effective(options, resolver.settings_for(where), where, cli_select)
 
     n_files = sum(1 for t in targets if t != files.STDIN)
-    pool = None  # the workers' results, in the order of the files they compute
-    pooled: set[int] = set()  # the files (index in targets) the workers compute
-    keys: dict[int, Key] = {}  # the cache keys of the pooled files
-    touched = None
+    pool = _Pool()
     if n_files >= MIN_POOL_FILES and (jobs or default_jobs()) > 1:
-        from . import parallel
-
-        tasks = []
-        # the side files the cached results propose, as the loop will have them
-        pre_side: dict[str, str] = {}
-        for i, target in enumerate(targets):
-            if target == files.STDIN:
-                continue
-            try:
-                opts = options_for(target)
-            except Exception:  # raised again in its turn, after the files before it
-                break
-            ctx = contexts.get(os.path.abspath(target))
-            inside = ctx is None or _inside_any(ctx, walked)
-            if cache is not None:
-                key, hit = _lookup(cache, target, opts, ctx, inside, dict(pre_side))
-                if hit is not None:  # not for the pool: its turn reads the cache
-                    if not options.writes:
-                        pre_side.update(hit)
-                    continue
-                if key is not None:
-                    keys[i] = key
-            tasks.append(parallel.Task(target, opts, ctx, inside))
-            pooled.add(i)
-        if len(tasks) >= MIN_POOL_FILES:
-            pool = parallel.computed(tasks, jobs or default_jobs())
-        else:  # the cache had most: the rest in-process
-            pooled.clear()
-        touched = parallel.Touched()
+        pool = _start_pool(targets, contexts, walked, options, options_for, jobs or default_jobs(), cache)
     progress = _progress(n_files, options, verbose, printer, quiet)
     try:
         for i, target in enumerate(targets):
@@ -143,35 +115,8 @@ def run(
             else:
                 proposed = {k: v[2] for k, v in side.items()} if not options.writes else None
                 ctx = contexts.get(os.path.abspath(target))
-                item = None
-                if pool is not None and i in pooled:
-                    item = next(pool)
-                # Stale if a file of its build context changed since (or a
-                # side file was proposed there): computed again, in-process.
-                root = ctx or opts.context or os.path.dirname(os.path.abspath(target))
-                if item is not None and touched is not None and touched.inside(root):
-                    item = None
-                if item is not None and cache is not None and i in keys:
-                    cache.put(keys[i], item[0], item[1])
-                if item is not None:
-                    r = runner.write_result(item[0], item[1], opts)
-                else:
-                    r = runner.process_file(
-                        target,
-                        opts,
-                        ctx,
-                        proposed,
-                        side_files=ctx is None or _inside_any(ctx, walked),
-                        cache=cache,
-                    )
-                if r.written and cache is not None:
-                    cache.written([target] + [f["abs"] for f in r.side_files])
-                if touched is not None:
-                    if r.written:
-                        touched.add(target)
-                    if r.written or not options.writes:
-                        for f in r.side_files:
-                            touched.add(f["abs"])
+                side_files = ctx is None or _inside_any(ctx, walked)
+                r = _one_file(i, target, opts, ctx, proposed, side_files, pool, cache)
             results.append(r)
             for f in r.side_files:
                 old = side[f["abs"]][0] if f["abs"] in side else f["old"]
@@ -180,8 +125,8 @@ def run(
             if progress is not None:
                 progress.advance()
     finally:
-        if pool is not None:
-            pool.close()  # stops the workers (Ctrl-C, an error)
+        if pool.results is not None:
+            pool.results.close()  # stops the workers (Ctrl-C, an error)
         if progress is not None:
             progress.close()
     if cache is not None:
@@ -197,6 +142,97 @@ def run(
     if options.mode != "fix" and any(r.changed for r in results):
         return EXIT_CHANGES
     return EXIT_OK
+
+
+@dataclass
+class _Pool:
+    """The files a process pool computes: ``results`` yields the workers'
+    results in the order of ``pooled`` (indices in the targets); ``keys``:
+    their cache keys; ``touched``: the files the run wrote or proposed so
+    far (a pooled result for a build context touched since is stale)."""
+
+    results: Generator | None = None
+    pooled: set[int] = field(default_factory=set)
+    keys: dict[int, Key] = field(default_factory=dict)
+    touched: Touched | None = None
+
+
+def _start_pool(
+    targets: list[str],
+    contexts: dict[str, str],
+    walked: list[str],
+    options: Options,
+    options_for: Callable[[str], Options],
+    jobs: int,
+    cache: Cache | None,
+) -> _Pool:
+    """Hand the files the cache does not have to ``jobs`` workers (all in
+    the parent when fewer than :data:`MIN_POOL_FILES` are left)."""
+    from . import parallel
+
+    pool = _Pool(touched=parallel.Touched())
+    tasks = []
+    # the side files the cached results propose, as the loop will have them
+    pre_side: dict[str, str] = {}
+    for i, target in enumerate(targets):
+        if target == files.STDIN:
+            continue
+        try:
+            opts = options_for(target)
+        except Exception:  # raised again in its turn, after the files before it
+            break
+        ctx = contexts.get(os.path.abspath(target))
+        inside = ctx is None or _inside_any(ctx, walked)
+        if cache is not None:
+            key, hit = _lookup(cache, target, opts, ctx, inside, dict(pre_side))
+            if hit is not None:  # not for the pool: its turn reads the cache
+                if not options.writes:
+                    pre_side.update(hit)
+                continue
+            if key is not None:
+                pool.keys[i] = key
+        tasks.append(parallel.Task(target, opts, ctx, inside))
+        pool.pooled.add(i)
+    if len(tasks) >= MIN_POOL_FILES:
+        pool.results = parallel.computed(tasks, jobs)
+    else:  # the cache had most: the rest in-process
+        pool.pooled.clear()
+    return pool
+
+
+def _one_file(
+    i: int,
+    target: str,
+    opts: Options,
+    ctx: str | None,
+    proposed: dict[str, str] | None,
+    side_files: bool,
+    pool: _Pool,
+    cache: Cache | None,
+) -> FileResult:
+    """The result of the ``i``-th file: the pool's (written here), unless
+    its build context changed since, else computed in-process."""
+    item = next(pool.results) if pool.results is not None and i in pool.pooled else None
+    # Stale if a file of its build context changed since (or a side file
+    # was proposed there): computed again, in-process.
+    root = ctx or opts.context or os.path.dirname(os.path.abspath(target))
+    if item is not None and pool.touched is not None and pool.touched.inside(root):
+        item = None
+    if item is not None and cache is not None and i in pool.keys:
+        cache.put(pool.keys[i], item[0], item[1])
+    if item is not None:
+        r = runner.write_result(item[0], item[1], opts)
+    else:
+        r = runner.process_file(target, opts, ctx, proposed, side_files=side_files, cache=cache)
+    if r.written and cache is not None:
+        cache.written([target] + [f["abs"] for f in r.side_files])
+    if pool.touched is not None:
+        if r.written:
+            pool.touched.add(target)
+        if r.written or not opts.writes:
+            for f in r.side_files:
+                pool.touched.add(f["abs"])
+    return r
 
 
 def _targets(
