@@ -108,3 +108,30 @@ def json_then_trailing(ins) -> bool:
     except (ValueError, RecursionError):
         return False
     return text[end:].strip(" \t\r\n") != ""
+
+
+def corpus_tree_files(n: int) -> list[Path]:
+    """The first ``n`` real-world corpus files, enough for a process pool
+    (the test is skipped otherwise, or when the corpus is absent)."""
+    from dockfix import _cli_run
+
+    if not REAL_WORLD.is_dir():
+        pytest.skip("the shared real-world corpus is absent")
+    found = sorted(REAL_WORLD.glob("*.Dockerfile"))[:n]
+    if len(found) < _cli_run.MIN_POOL_FILES:
+        pytest.skip("too few corpus files for a pool")
+    return found
+
+
+def make_corpus_tree(root: Path, corpus: list[Path]) -> None:
+    """Two thirds one folder per file (a build context each), a third in
+    one shared folder (one build context: the files see each other)."""
+    import shutil
+
+    for i, src in enumerate(corpus):
+        if i % 3 == 2:
+            dest = root / "shared" / f"{src.stem}.Dockerfile"
+        else:
+            dest = root / "apps" / src.stem / "Dockerfile"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest)

@@ -6,18 +6,17 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from conftest import corpus_tree_files, make_corpus_tree
 
 import dockfix
 from dockfix import _cli_run, cache, cli, runner
 
-CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "real-world"
 N_FILES = 40
 
 
@@ -29,24 +28,10 @@ def _cache_on(monkeypatch):
 
 
 def _corpus_files() -> list[Path]:
-    if not CORPUS.is_dir():
-        pytest.skip("the shared real-world corpus is absent")
-    found = sorted(CORPUS.glob("*.Dockerfile"))[:N_FILES]
-    if len(found) < _cli_run.MIN_POOL_FILES:
-        pytest.skip("too few corpus files for a pool")
-    return found
+    return corpus_tree_files(N_FILES)
 
 
-def _make_tree(root: Path, corpus: list[Path]) -> None:
-    """Two thirds one folder per file (a build context each), a third in
-    one shared folder (one context: the files see each other)."""
-    for i, src in enumerate(corpus):
-        if i % 3 == 2:
-            dest = root / "shared" / f"{src.stem}.Dockerfile"
-        else:
-            dest = root / "apps" / src.stem / "Dockerfile"
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(src, dest)
+_make_tree = make_corpus_tree
 
 
 def _state(root: Path) -> dict[str, tuple[bytes, int]]:

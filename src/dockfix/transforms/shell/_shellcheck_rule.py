@@ -44,6 +44,10 @@ def sc_message(comment: Comment) -> str:
     return f"SC{comment.code}: {comment.message}"
 
 
+#: why a finding whose ShellCheck fix cannot be mapped exactly is only reported
+INEXACT = "ShellCheck's fix cannot be applied exactly here"
+
+
 def fix_edits(comment: Comment) -> tuple[Edit, ...] | None:
     """ShellCheck's own fix as edits of the Dockerfile (None: it has none,
     or one that cannot be mapped exactly)."""
@@ -81,5 +85,5 @@ class ShellCheckRule(Rule):
         By default: ShellCheck's fix at the rule's safety, else a report."""
         edits = fix_edits(comment)
         if edits is None:
-            return Decision.report("ShellCheck's fix cannot be applied exactly here", comment)
+            return Decision.report(INEXACT, comment)
         return Decision(edits)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from ...rules import Context, Safety
 from ...shellcheck import Comment
 from ...tree import Instruction
-from ._shellcheck_rule import Decision, ShellCheckRule, fix_edits
+from ._shellcheck_rule import INEXACT, Decision, ShellCheckRule, fix_edits
 
 
 class CdOrExit(ShellCheckRule):
@@ -50,7 +50,7 @@ class CdOrExit(ShellCheckRule):
         edits = fix_edits(comment)
         script = ctx.model.script(ins)
         if edits is None or script is None:
-            return Decision.report("ShellCheck's fix cannot be applied exactly here", comment)
+            return Decision.report(INEXACT, comment)
         cmd = next(
             (c for c in script.commands if c.start == comment.script_start and c.program == "cd"), None
         )

@@ -4,7 +4,7 @@ from ...rules import Context, Edit, Safety
 from ...shell import Script
 from ...shellcheck import Comment
 from ...tree import Instruction
-from ._shellcheck_rule import Decision, ShellCheckRule, fix_edits
+from ._shellcheck_rule import INEXACT, Decision, ShellCheckRule, fix_edits
 
 #: what a backslash escapes inside `...` (POSIX: "backslash shall retain its
 #: literal meaning, except when followed by: '$', '`', or <backslash>")
@@ -58,7 +58,7 @@ class LegacyBackticks(ShellCheckRule):
         script = ctx.model.script(ins)
         edits = fix_edits(comment)
         if script is None or edits is None:
-            return Decision.report("ShellCheck's fix cannot be applied exactly here", comment)
+            return Decision.report(INEXACT, comment)
         s, e = comment.script_start, comment.script_end
         text = script.text
         if e - s < 2 or text[s] != "`" or text[e - 1] != "`":
@@ -70,7 +70,7 @@ class LegacyBackticks(ShellCheckRule):
         if inner.startswith("("):
             opening = [x for x in out if x.start == script.source(s) and x.replacement == "$("]
             if len(opening) != 1:
-                return Decision.report("ShellCheck's fix cannot be applied exactly here", comment)
+                return Decision.report(INEXACT, comment)
             out[out.index(opening[0])] = Edit(opening[0].start, opening[0].end, "$( ")
         k = 0
         while k < len(inner):

@@ -4,7 +4,7 @@ from ...rules import Context, Safety
 from ...shellcheck import Comment
 from ...tree import Instruction
 from . import _quoting
-from ._shellcheck_rule import Decision, ShellCheckRule, fix_edits, sc_message
+from ._shellcheck_rule import INEXACT, Decision, ShellCheckRule, fix_edits, sc_message
 
 
 class QuoteExpansion(ShellCheckRule):
@@ -76,7 +76,7 @@ class QuoteExpansion(ShellCheckRule):
         script = ctx.model.script(ins)
         edits = fix_edits(comment)
         if script is None or edits is None:
-            return Decision.report("ShellCheck's fix cannot be applied exactly here", comment)
+            return Decision.report(INEXACT, comment)
         verdict = _quoting.expansion(ctx, ins, script, comment.script_start, comment.script_end)
         return decision(comment, verdict, edits)
 

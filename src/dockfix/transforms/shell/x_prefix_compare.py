@@ -5,7 +5,7 @@ from typing import Any
 from ...rules import Context, Safety
 from ...shellcheck import Comment
 from ...tree import Instruction
-from ._shellcheck_rule import Decision, ShellCheckRule, fix_edits, sc_message
+from ._shellcheck_rule import INEXACT, Decision, ShellCheckRule, fix_edits, sc_message
 from ._shells import enclosing, node_at
 
 _OPERANDS_OF_EXPRESSIONS = frozenset({"binary_expression", "unary_expression", "parenthesized_expression"})
@@ -76,7 +76,7 @@ class XPrefixCompare(ShellCheckRule):
         edits = fix_edits(comment)
         script = ctx.model.script(ins)
         if edits is None or script is None:
-            return Decision.report("ShellCheck's fix cannot be applied exactly here", comment)
+            return Decision.report(INEXACT, comment)
         if _three_words(script, node_at(script, comment.script_start, comment.script_end)):
             return Decision(edits, Safety.SAFE)
         why = "in a test of more than three words a value such as `!` or `(` may be read as an operator"
