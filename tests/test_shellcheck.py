@@ -13,8 +13,8 @@ import pytest
 
 import dockfix
 from dockfix import shellcheck
-from dockfix.engine import apply_edits
-from dockfix.rules import Context, Edit
+from dockfix.engine import apply_edits, run_rules
+from dockfix.rules import Context, Edit, Rule, registry
 from dockfix.shell import script_of
 
 pytestmark = pytest.mark.skipif(shellcheck.binary() is None, reason="shellcheck not installed")
@@ -223,13 +223,13 @@ def test_insertions_at_one_point_keep_shellchecks_order():
 
 def test_one_process_per_batch_and_a_cache(monkeypatch):
     calls = []
-    real = shellcheck._run
+    real = shellcheck._start
 
     def counting(exe, d, texts):
         calls.append((d, len(texts)))
         return real(exe, d, texts)
 
-    monkeypatch.setattr(shellcheck, "_run", counting)
+    monkeypatch.setattr(shellcheck, "_start", counting)
     monkeypatch.setattr(shellcheck, "_cache", type(shellcheck._cache)())
     text = "FROM debian:12\nRUN cd /a; echo `ls`\nRUN cd /b; echo 1\nRUN cd /c; echo 2\n"
     assert len(_comments(text)) >= 4
@@ -242,13 +242,13 @@ def test_one_process_per_batch_and_a_cache(monkeypatch):
 
 def test_prefetch_batches_many_files(monkeypatch):
     calls = []
-    real = shellcheck._run
+    real = shellcheck._start
 
     def counting(exe, d, texts):
         calls.append(len(texts))
         return real(exe, d, texts)
 
-    monkeypatch.setattr(shellcheck, "_run", counting)
+    monkeypatch.setattr(shellcheck, "_start", counting)
     monkeypatch.setattr(shellcheck, "_cache", type(shellcheck._cache)())
     texts = [f"FROM debian:12\nRUN cd /{i}; echo `ls`\n" for i in range(5)]
     trees = [dockfix.parse(t) for t in texts]
@@ -294,7 +294,7 @@ def test_timeout_skips_the_file_and_is_not_retried(monkeypatch, capsys):
     with pytest.raises(shellcheck.TimedOut):
         _comments(text)
     calls = []
-    monkeypatch.setattr(shellcheck, "_run", lambda *a: calls.append(a) or [])
+    monkeypatch.setattr(shellcheck, "_start", lambda *a: calls.append(a))
     with pytest.raises(shellcheck.TimedOut):
         _comments(text)
     assert calls == []  # the same scripts are not run again
@@ -374,3 +374,108 @@ def test_df702_stops_at_a_failing_cd():
     assert r.returncode != 0 and "ran" not in r.stdout
     ok = subprocess.run(["sh", "-c", new.text.replace("/no/such/dir", "/")], capture_output=True, text=True)
     assert ok.returncode == 0 and ok.stdout == "ran\n"
+
+
+# -- started before the rules, so that it runs beside them -------------------------
+
+
+_TEST_DOC = """A test rule.
+
+## What it does
+Test only.
+
+## Why is this bad?
+Test only.
+
+## Example
+```dockerfile
+FROM scratch
+```
+
+Use instead:
+```dockerfile
+FROM scratch
+```
+
+## Fix safety
+Test only.
+"""
+
+
+class _Recording(Rule):
+    """Records when it runs; raises when told to."""
+
+    __doc__ = _TEST_DOC
+    code = "DF997"
+    name = "test-recording"
+    summary = "records the order it runs in"
+    looks_at = ("RUN",)
+    events: list[str] = []
+    boom = False
+
+    def check(self, ctx):
+        self.events.append("rule")
+        if self.boom:
+            raise RuntimeError("boom inside a rule")
+        return iter(())
+
+
+def _spy_start(monkeypatch, events, started):
+    real = shellcheck._start
+
+    def spy(exe, d, texts):
+        events.append("shellcheck started")
+        proc = real(exe, d, texts)
+        started.append(proc)
+        return proc
+
+    monkeypatch.setattr(shellcheck, "_start", spy)
+    monkeypatch.setattr(shellcheck, "_cache", type(shellcheck._cache)())
+
+
+def test_shellcheck_starts_before_the_first_rule_of_a_pass(monkeypatch):
+    events: list[str] = []
+    started: list = []
+    _spy_start(monkeypatch, events, started)
+    rule = _Recording()
+    monkeypatch.setattr(_Recording, "events", events)
+    sc_rule = registry().select(["DF701"])
+    tree = dockfix.parse("FROM debian:12\nRUN echo `ls`\n")
+    findings = run_rules(tree, [rule, *sc_rule])
+    assert events == ["shellcheck started", "rule"]
+    assert [f.code for f in findings] == ["DF701"]
+    assert not os.path.exists(started[0].tmp)  # read, then cleaned up
+
+
+def test_a_pass_cut_short_stops_shellcheck_and_cleans_up(monkeypatch):
+    events: list[str] = []
+    started: list = []
+    _spy_start(monkeypatch, events, started)
+    monkeypatch.setattr(_Recording, "events", events)
+    monkeypatch.setattr(_Recording, "boom", True)
+    tree = dockfix.parse("FROM debian:12\nRUN echo `ls`\n")
+    with pytest.raises(RuntimeError, match="boom"):
+        run_rules(tree, [_Recording(), *registry().select(["DF701"])])
+    assert events == ["shellcheck started", "rule"]
+    proc = started[0]
+    assert proc.proc.poll() is not None and not os.path.exists(proc.tmp)
+    assert "shellcheck" not in tree.memo
+
+
+def test_no_shellcheck_without_a_rule_that_needs_it(monkeypatch):
+    events: list[str] = []
+    _spy_start(monkeypatch, events, [])
+    text = "FROM debian:12\nRUN echo `ls`\n"
+    assert dockfix.fix(text, ignore=["DF7"]).output == text
+    assert events == []
+    assert "$(ls)" in dockfix.fix(text).output
+    assert events == ["shellcheck started"] * 2  # the text, then the fixed RUN
+
+
+def test_every_shellcheck_rule_covers_its_codes_and_no_other_rule_does():
+    """The engine starts ShellCheck for the rules that cover an SC code."""
+    from dockfix.transforms.shell._shellcheck_rule import ShellCheckRule
+
+    for r in registry().rules.values():
+        uses = isinstance(r.load(), ShellCheckRule)
+        assert uses == any(c.startswith("SC") for c in r.covers), r.code

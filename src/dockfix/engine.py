@@ -123,14 +123,22 @@ def run_rules(
     if suppressions is not None:
         suppressions.ran.update(r.code for r in rules if not r.meta)
     keywords = {ins.keyword.upper() for ins in tree.instructions}
-    for rule in rules:
-        if not may_find(rule, keywords):
-            continue  # nothing it looks at: not even its module is imported
-        ctx = Context(tree, path, rule, build_context, (rule_options or {}).get(rule.name), suppressions)
-        try:
-            findings.extend(list(rule.check(ctx)))
-        except shellcheck.Unavailable as e:  # no ShellCheck: its rules are skipped, the run goes on
-            shellcheck.report(e, path)
+    rules = [r for r in rules if may_find(r, keywords)]  # the others: not even their modules are imported
+    if "RUN" in keywords and any(c.startswith("SC") for r in rules for c in r.covers):
+        # ShellCheck's rules will ask for it: start it now, on another core,
+        # while the rules before them import and run
+        from .model import SemanticModel
+
+        shellcheck.start(tree, SemanticModel.of(tree))
+    try:
+        for rule in rules:
+            ctx = Context(tree, path, rule, build_context, (rule_options or {}).get(rule.name), suppressions)
+            try:
+                findings.extend(list(rule.check(ctx)))
+            except shellcheck.Unavailable as e:  # no ShellCheck: its rules are skipped, the run goes on
+                shellcheck.report(e, path)
+    finally:
+        shellcheck.settle(tree)
     if suppressions is not None:
         findings = suppressions.filter(findings, {r.code: r for r in rules})
     findings.sort(key=lambda f: (f.start, f.code))

@@ -25,7 +25,10 @@ ShellCheck's ``json1`` format counts columns in characters, a tab as one
 One ShellCheck process checks a whole batch -- every script of a file, or
 of many files through :func:`prefetch` -- and its results are cached for
 the process by (dialect, input text): the fix loop's later passes only
-check the scripts that changed.
+check the scripts that changed.  The engine starts it (:func:`start`)
+before a pass's rules run and the first ``ctx.shellcheck`` waits for it:
+ShellCheck works on another core while the other rules are imported and
+run (a one-file run, what a pre-commit hook pays, hides most of its cost).
 """
 
 from __future__ import annotations
@@ -225,7 +228,7 @@ def check(jobs: Sequence[Job]) -> list[tuple[Raw, ...]]:
     """ShellCheck's ``json1`` comments for each job (cached; the jobs not in
     the cache are checked by one process per dialect and batch).  Raises
     :class:`Unavailable` without a binary, :class:`TimedOut`."""
-    return _check(jobs, prefetching=False)
+    return _Batch(jobs, prefetching=False).results()
 
 
 def prefetch(jobs: Iterable[Job]) -> None:
@@ -234,91 +237,161 @@ def prefetch(jobs: Iterable[Job]) -> None:
     raised: a batch that fails or times out is left to those checks (so a
     slow script costs only its own file its DF7xx rules)."""
     try:
-        _check(list(jobs), prefetching=True)
+        _Batch(list(jobs), prefetching=True).results()
     except Unavailable:
         pass
 
 
-def _check(jobs: Sequence[Job], prefetching: bool) -> list[tuple[Raw, ...]]:
-    found: dict[tuple[str, str], tuple[Raw, ...]] = {}
-    todo: dict[tuple[str, str], None] = {}
-    for j in jobs:
-        key = (j.dialect, j.text)
-        if key in _timed_out:
-            raise TimedOut(_TIMEOUT_MESSAGE)
-        got = _cached(key)
-        if got is None:
-            todo[key] = None
-        else:
-            found[key] = got
-    if todo:
+class _Batch:
+    """The ShellCheck processes for the jobs not in the cache, started at
+    once and read by :meth:`results`: the caller goes on with other work
+    (the other rules of a pass) while ShellCheck runs on another core."""
+
+    def __init__(self, jobs: Sequence[Job], prefetching: bool) -> None:
+        self.jobs = jobs
+        self.prefetching = prefetching
+        self.found: dict[tuple[str, str], tuple[Raw, ...]] = {}
+        self.running: list[tuple[str, list[str], _Process]] = []
+        todo: dict[tuple[str, str], None] = {}
+        for j in jobs:
+            key = (j.dialect, j.text)
+            if key in _timed_out:
+                raise TimedOut(_TIMEOUT_MESSAGE)
+            got = _cached(key)
+            if got is None:
+                todo[key] = None
+            else:
+                self.found[key] = got
+        if not todo:
+            return
         exe = binary()
         if exe is None:
             raise _missing()
         by_dialect: dict[str, list[str]] = {}
         for d, text in todo:
             by_dialect.setdefault(d, []).append(text)
-        for d, texts in by_dialect.items():
-            for i in range(0, len(texts), _BATCH):
-                chunk = texts[i : i + _BATCH]
+        try:
+            for d, texts in by_dialect.items():
+                for i in range(0, len(texts), _BATCH):
+                    chunk = texts[i : i + _BATCH]
+                    self.running.append((d, chunk, _start(exe, d, chunk)))
+        except BaseException:
+            self.close()
+            raise
+
+    def results(self) -> list[tuple[Raw, ...]]:
+        """Wait for the processes; each job's comments (``[]`` when
+        prefetching)."""
+        try:
+            for d, chunk, proc in self.running:
                 try:
-                    results = _run(exe, d, chunk)
+                    results = proc.wait()
                 except TimedOut:
-                    if prefetching:
+                    if self.prefetching:
                         continue
                     _timed_out.update((d, t) for t in chunk)
                     raise
                 for text, comments in zip(chunk, results, strict=True):
                     _store((d, text), comments)
-                    found[d, text] = comments
-    return [found[j.dialect, j.text] for j in jobs] if not prefetching else []
+                    self.found[d, text] = comments
+        finally:
+            self.close()
+        return [self.found[j.dialect, j.text] for j in self.jobs] if not self.prefetching else []
+
+    def close(self) -> None:
+        """Stop what still runs (results no one will read) and clean up."""
+        for _, _, proc in self.running:
+            proc.close()
+        self.running = []
 
 
-def _run(exe: str, d: str, texts: Sequence[str]) -> list[tuple[Raw, ...]]:
-    """One ShellCheck process over ``texts`` (as files 0.sh, 1.sh...)."""
-    import json
-    import subprocess
-    import tempfile
+class _Process:
+    """One ShellCheck process over ``texts`` (written as 0.sh, 1.sh... to a
+    temporary folder), started by :func:`_start`."""
 
-    env = {k: v for k, v in os.environ.items() if k != "SHELLCHECK_OPTS"}
-    with tempfile.TemporaryDirectory(prefix="dockfix-sc-") as tmp:
-        names = []
-        for i, text in enumerate(texts):
-            name = f"{i}.sh"
-            with open(os.path.join(tmp, name), "w", encoding="utf-8", newline="") as f:
-                f.write(text)
-            names.append(name)
-        cmd = [
-            exe,
-            "--norc",
-            "-f",
-            "json1",
-            "-s",
-            d,
-            "-S",
-            "style",
-            "-e",
-            ",".join(map(str, EXCLUDED)),
-            *names,
-        ]
+    def __init__(self, exe: str, d: str, texts: Sequence[str]) -> None:
+        import subprocess
+        import tempfile
+        import time
+
+        self.count = len(texts)
+        self.started = time.monotonic()
+        env = {k: v for k, v in os.environ.items() if k != "SHELLCHECK_OPTS"}
+        self.tmp = tempfile.mkdtemp(prefix="dockfix-sc-")
         try:
-            proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True, timeout=TIMEOUT)
+            names = []
+            for i, text in enumerate(texts):
+                name = f"{i}.sh"
+                with open(os.path.join(self.tmp, name), "w", encoding="utf-8", newline="") as f:
+                    f.write(text)
+                names.append(name)
+            cmd = [
+                exe,
+                "--norc",
+                "-f",
+                "json1",
+                "-s",
+                d,
+                "-S",
+                "style",
+                "-e",
+                ",".join(map(str, EXCLUDED)),
+                *names,
+            ]
+            self.proc: subprocess.Popen[bytes] | None = subprocess.Popen(
+                cmd,
+                cwd=self.tmp,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except OSError as e:
+            self.proc = None
+            self.close()
+            raise Unavailable(f"shellcheck could not run ({e}): the DF7xx rules were skipped") from None
+
+    def wait(self) -> list[tuple[Raw, ...]]:
+        """The comments on each text; :class:`TimedOut` when the process
+        has run :data:`TIMEOUT` seconds (it is killed)."""
+        import json
+        import subprocess
+        import time
+
+        assert self.proc is not None
+        left = max(0.0, TIMEOUT - (time.monotonic() - self.started))
+        try:
+            out, err = self.proc.communicate(timeout=left)
         except subprocess.TimeoutExpired:
             raise TimedOut(_TIMEOUT_MESSAGE) from None
-        except OSError as e:
-            raise Unavailable(f"shellcheck could not run ({e}): the DF7xx rules were skipped") from None
-    try:
-        data = json.loads(proc.stdout.decode("utf-8"))
-    except (ValueError, UnicodeDecodeError):
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise Unavailable(
-            f"shellcheck failed (exit {proc.returncode}: {err[-1] if err else 'no output'}): "
-            "the DF7xx rules were skipped"
-        ) from None
-    found: list[list[Raw]] = [[] for _ in texts]
-    for c in data.get("comments", ()):
-        found[int(c["file"][: -len(".sh")])].append(c)
-    return [tuple(f) for f in found]
+        finally:
+            self.close()
+        try:
+            data = json.loads(out.decode("utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            lines = err.decode("utf-8", "replace").strip().splitlines()
+            raise Unavailable(
+                f"shellcheck failed (exit {self.proc.returncode}: {lines[-1] if lines else 'no output'}): "
+                "the DF7xx rules were skipped"
+            ) from None
+        found: list[list[Raw]] = [[] for _ in range(self.count)]
+        for c in data.get("comments", ()):
+            found[int(c["file"][: -len(".sh")])].append(c)
+        return [tuple(f) for f in found]
+
+    def close(self) -> None:
+        """Kill the process if it still runs; remove the folder."""
+        import shutil
+
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def _start(exe: str, d: str, texts: Sequence[str]) -> _Process:
+    """Start one ShellCheck process over ``texts`` (tests count the calls)."""
+    return _Process(exe, d, texts)
 
 
 # -- mapping back ---------------------------------------------------------------
@@ -341,14 +414,37 @@ class _Lines:
         return at if self.starts[k] <= at <= limit else None
 
 
+def start(tree: Dockerfile, model: SemanticModel) -> None:
+    """Start ShellCheck on every RUN of ``tree`` now, unless it was started
+    for this tree already: the engine calls it before a pass's rules, so
+    that ShellCheck runs while the other rules do their work.  A failure to
+    start is kept for :func:`comments` to raise."""
+    if "shellcheck" in tree.memo:
+        return
+    try:
+        tree.memo["shellcheck"] = _TreeCheck(tree, model)
+    except Unavailable as e:
+        tree.memo["shellcheck"] = e
+
+
+def settle(tree: Dockerfile) -> None:
+    """Stop ShellCheck if it still runs for ``tree`` and no rule asked for
+    its results (a pass cut short by an error)."""
+    pending = tree.memo.get("shellcheck")
+    if isinstance(pending, _TreeCheck):
+        pending.batch.close()
+        del tree.memo["shellcheck"]
+
+
 def comments(tree: Dockerfile, model: SemanticModel, ins: Instruction) -> list[Comment]:
     """ShellCheck's comments on the RUN ``ins``, mapped to the Dockerfile.
-    All the file's RUNs are checked at the first call for a tree (one
-    process; the results kept in the tree's memo)."""
-    per_tree = tree.memo.get("shellcheck")
-    if per_tree is None:
+    All the file's RUNs are checked together (one process, started by
+    :func:`start` or here; the results kept in the tree's memo)."""
+    start(tree, model)
+    per_tree = tree.memo["shellcheck"]
+    if isinstance(per_tree, _TreeCheck):
         try:
-            per_tree = _check_tree(tree, model)
+            per_tree = per_tree.mapped()
         except Unavailable as e:
             per_tree = e  # every rule of the pass gets the same answer
         tree.memo["shellcheck"] = per_tree
@@ -359,24 +455,29 @@ def comments(tree: Dockerfile, model: SemanticModel, ins: Instruction) -> list[C
     return found
 
 
-def _check_tree(tree: Dockerfile, model: SemanticModel) -> dict[int, list[Comment]]:
-    runs = []
-    for ins in tree.instructions:
-        if ins.keyword.upper() == "RUN":
-            job = job_of(model, ins)
-            if job is not None:
-                runs.append((ins, job))
-    if not runs:
-        return {}
-    results = check([job for _, job in runs])
-    out: dict[int, list[Comment]] = {}
-    for (ins, job), raw in zip(runs, results, strict=True):
-        script = model.script(ins)
-        assert script is not None
-        lines = _Lines(script.text, job.prelude)
-        mapped = [c for c in (_comment(script, lines, r) for r in raw) if c is not None]
-        out[id(ins)] = mapped
-    return out
+class _TreeCheck:
+    """ShellCheck started on the RUNs of one tree."""
+
+    def __init__(self, tree: Dockerfile, model: SemanticModel) -> None:
+        self.model = model
+        self.runs: list[tuple[Instruction, Job]] = []
+        for ins in tree.instructions:
+            if ins.keyword.upper() == "RUN":
+                job = job_of(model, ins)
+                if job is not None:
+                    self.runs.append((ins, job))
+        self.batch = _Batch([job for _, job in self.runs], prefetching=False)
+
+    def mapped(self) -> dict[int, list[Comment]]:
+        """Each RUN's comments (by ``id``), mapped to the Dockerfile."""
+        results = self.batch.results()
+        out: dict[int, list[Comment]] = {}
+        for (ins, job), raw in zip(self.runs, results, strict=True):
+            script = self.model.script(ins)
+            assert script is not None
+            lines = _Lines(script.text, job.prelude)
+            out[id(ins)] = [c for c in (_comment(script, lines, r) for r in raw) if c is not None]
+        return out
 
 
 def _comment(script: Script, lines: _Lines, raw: Raw) -> Comment | None:

@@ -136,8 +136,20 @@ def grammar(name: str) -> Grammar | None:
     """The grammar of a tool (``"npm"``) or of a program (``"pip3.12"``)."""
     found = _BY_TOOL.get(name) or _BY_PROGRAM.get(name)
     if found is None:
+        if name in _BY_PATTERN:
+            return _BY_PATTERN[name]
+        # a versioned name (``python3.12``) or one no grammar knows (``echo``):
+        # every grammar's pattern is tried once per name and run
         found = next((g for g in GRAMMARS if g.runs(name)), None)
+        if len(_BY_PATTERN) >= _BY_PATTERN_SIZE:
+            _BY_PATTERN.clear()
+        _BY_PATTERN[name] = found
     return found
+
+
+#: program name -> its grammar (or None), for names the tables do not hold
+_BY_PATTERN: dict[str, Grammar | None] = {}
+_BY_PATTERN_SIZE = 4096
 
 
 def _program(words: Command | Sequence[WordLike]) -> tuple[str | None, tuple[Token, ...], int]:
