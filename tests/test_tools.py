@@ -26,6 +26,34 @@ def shell_cmd(text: str):
 # -- the engine -------------------------------------------------------------------
 
 
+def test_a_command_is_read_once_per_unwrap_and_the_tool_filter_still_applies(monkeypatch):
+    calls = []
+    real = tools._parse
+
+    def counting(words, unwrap):
+        calls.append(unwrap)
+        return real(words, unwrap)
+
+    monkeypatch.setattr(tools, "_parse", counting)
+    cmd = shell_cmd("sudo pip install pkg")
+    assert tools.parse(cmd).tool == "sudo"  # type: ignore[union-attr]
+    p = tools.parse(cmd, unwrap=True)
+    assert p is not None and p.tool == "pip" and p.via == "sudo"
+    assert tools.parse(cmd, unwrap=True) is p
+    assert tools.parse(cmd, unwrap=True, tool="pip") is p
+    assert tools.parse(cmd, unwrap=True, tool="npm") is None
+    assert calls == [False, True]
+    # another command with the same text is read for itself
+    other = shell_cmd("sudo pip install pkg")
+    assert tools.parse(other, unwrap=True) is not p
+    assert calls == [False, True, True]
+    # word lists are not remembered
+    tools.parse(["pip", "install", "x"])
+    tools.parse(["pip", "install", "x"])
+    assert calls == [False, True, True, False, False]
+
+
+
 def test_parse_a_shell_command_keeps_spans_and_args():
     cmd = shell_cmd("pip install --cache-dir=/c -r 'req s.txt' pkg")
     p = tools.parse(cmd)

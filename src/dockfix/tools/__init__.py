@@ -175,6 +175,30 @@ def parse(
     ``tool``: read it with this tool's grammar only (None when the command
     is another one).  None when the program is not one dockfix knows, or
     is not a literal word."""
+    if isinstance(words, Command):
+        # the rules ask about the same commands again and again (about 16
+        # times each on real files): read each once per ``unwrap``
+        key = (id(words), unwrap)
+        got = _PARSED.get(key)
+        if got is None or got[0] is not words:
+            if len(_PARSED) >= _PARSED_SIZE:
+                _PARSED.clear()
+            got = _PARSED[key] = (words, _parse(words, unwrap))
+        p = got[1]
+    else:
+        p = _parse(words, unwrap)
+    if p is not None and tool is not None and p.tool != tool:
+        return None
+    return p
+
+
+#: (id of a Command, unwrap) -> (the Command, kept alive so that its id is
+#: not reused while the entry lives; what :func:`parse` gave)
+_PARSED: dict[tuple[int, bool], tuple[Command, Parsed | None]] = {}
+_PARSED_SIZE = 4096
+
+
+def _parse(words: Command | Sequence[WordLike], unwrap: bool) -> Parsed | None:
     program, args, name_end = _program(words)
     if program is None:
         return None
@@ -202,8 +226,6 @@ def parse(
         if g_or_none is None:
             return None
         g = g_or_none
-    if tool is not None and g.tool != tool:
-        return None
     return parse_tokens(
         g,
         args,
