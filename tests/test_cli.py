@@ -890,3 +890,36 @@ def test_pragma_suppresses_through_the_cli():
     p = run_module(SELECT + ",DF900")
     assert p.returncode == 0
     assert Path("Dockerfile").read_text() == "# dockfix: ignore=DF503\n" + MESSY_FIXED.replace(" AS ", " as ")
+
+
+# --- a long run stays small ----------------------------------------------------------
+
+
+def test_reported_files_leave_no_text_behind_unless_a_report_needs_it(monkeypatch):
+    """Once a file is reported, the run keeps only what its summary and
+    --show-fixes read (memory flat over thousands of files); --report keeps all."""
+    from dockfix import _cli_run
+
+    write("a/Dockerfile", "FROM debian:12\nMAINTAINER me\n")
+    write("b/Dockerfile", "FROM debian:12\nRUN apt-get install -y curl\n")
+    seen: list = []
+    real = _cli_run.summary
+
+    def spy(results, options):
+        seen.append(list(results))
+        return real(results, options)
+
+    monkeypatch.setattr(_cli_run, "summary", spy)
+    r = invoke("--check", "--show-fixes", "--jobs", "1", ".")
+    assert r.exit_code == 1, r.output
+    kept = seen[-1]
+    assert [x.status for x in kept] == ["changed", "unchanged"]
+    assert kept[1].findings and all(set(f) == {"fixable"} for f in kept[1].findings)
+    assert all(x.source is None and x.output is None for x in kept)
+    assert all(set(f) == {"code"} for x in kept for f in x.fixes)
+    assert "MAINTAINER" not in repr(kept)
+    assert "Would fix 1 issue in 1 file (DF501: 1)" in r.stderr
+    assert "1 × DF501 (maintainer-to-label)" in r.stdout  # --show-fixes, from the kept codes
+    r = invoke("--check", "--report", "report.html", "--jobs", "1", ".")
+    assert all(x.source is not None and x.output is not None for x in seen[-1])
+    assert "MAINTAINER" in Path("report.html").read_text()

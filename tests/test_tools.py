@@ -53,7 +53,6 @@ def test_a_command_is_read_once_per_unwrap_and_the_tool_filter_still_applies(mon
     assert calls == [False, True, True, False, False]
 
 
-
 def test_parse_a_shell_command_keeps_spans_and_args():
     cmd = shell_cmd("pip install --cache-dir=/c -r 'req s.txt' pkg")
     p = tools.parse(cmd)

@@ -8,8 +8,9 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Generator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from . import discovery, files, runner
 from ._cli_report import format_check, format_error, format_verbose, shown, summary
@@ -117,7 +118,7 @@ def run(
                 ctx = contexts.get(os.path.abspath(target))
                 side_files = ctx is None or _inside_any(ctx, walked)
                 r = _one_file(i, target, opts, ctx, proposed, side_files, pool, cache)
-            results.append(r)
+            results.append(_kept(r, printer))
             for f in r.side_files:
                 old = side[f["abs"]][0] if f["abs"] in side else f["old"]
                 side[f["abs"]] = (old, f["path"], f["new"])
@@ -144,8 +145,7 @@ def run(
     return EXIT_OK
 
 
-@dataclass
-class _Pool:
+class _Pool(Struct):
     """The files a process pool computes: ``results`` yields the workers'
     results in the order of ``pooled`` (indices in the targets); ``keys``:
     their cache keys; ``touched``: the files the run wrote or proposed so
@@ -332,6 +332,27 @@ def _report(
         printer.file_done(r, options)
     if verbose and not quiet:
         err(format_verbose(r, options.mode))
+
+
+def _kept(r: FileResult, printer: Printer | None) -> FileResult:
+    """What the end of the run reads of a file once it is reported: the
+    summary and ``--show-fixes`` need its status and the codes; only
+    ``--report`` needs its text and every finding.  A run over thousands of
+    files then holds no file's text (its memory stays flat)."""
+    if printer is not None and printer.report is not None:
+        return r
+    return FileResult(
+        r.path,
+        r.status,
+        fixes=[{"code": f["code"]} for f in r.fixes],
+        findings=[{"fixable": f.get("fixable")} for f in r.findings],
+        unsafe_available=r.unsafe_available,
+        error=r.error,
+        line=r.line,
+        col=r.col,
+        internal=r.internal,
+        written=r.written,
+    )
 
 
 def _report_side_files(side: SideFiles, options: Options, quiet: bool = False) -> None:

@@ -8,9 +8,10 @@ exports all of them; import them from there."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import Enum
 from typing import Final
+
+from msgspec import Struct
 
 
 class Unknown:
@@ -66,8 +67,7 @@ class Family(str, Enum):
         return self in (Family.ALPINE, Family.WOLFI)
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(Struct, frozen=True):
     """An image reference.  ``registry`` is None for Docker Hub; ``path`` is
     the repository path without the registry and Docker Hub's ``library/``
     (``python``, ``ubi9/ubi-minimal``, ``distroless/static-debian12``), lower

@@ -10,8 +10,9 @@ through :class:`dockfix.images.ImageInfo` (``starts_as_root``,
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from msgspec import Struct
 
 from ._image_ref import Family, ImageRef
 
@@ -43,8 +44,7 @@ SERVICES: Final[dict[str, str]] = {
 PHP_SERVER: Final = "Apache or php-fpm starts as root and runs its workers as `www-data` itself"
 
 
-@dataclass(frozen=True)
-class UserTool:
+class UserTool(Struct, frozen=True):
     """How an image creates a system user: ``kind`` is ``shadow``
     (groupadd/useradd) or ``busybox`` (addgroup/adduser), None when the
     image has no such tool (``why`` says so)."""

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import posixpath
 from bisect import bisect_left
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
+from msgspec import Struct, field
+
+from ._records import compare_without
 from .images import HOLE, UNKNOWN, Family, ImageInfo, ImageRef, Unknown, image_info, parse_ref
 
 if TYPE_CHECKING:
@@ -53,8 +55,8 @@ def is_posix_shell(argv: tuple[str, ...] | list[str]) -> bool:
 # -- values -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Variable:
+@compare_without("ins")
+class Variable(Struct, frozen=True):
     """A variable of the build environment: its value (UNKNOWN when it
     cannot be known), who set it (``"env"``, ``"arg"`` or ``"image"``) and
     the instruction that did (None for the image)."""
@@ -62,18 +64,18 @@ class Variable:
     name: str
     value: Value
     kind: str
-    ins: Instruction | None = field(default=None, compare=False)
+    ins: Instruction | None = None  # left out of ==/hash (compare_without)
 
 
-@dataclass(frozen=True)
-class Shell:
+@compare_without("ins")
+class Shell(Struct, frozen=True):
     """The SHELL in effect: ``argv`` (UNKNOWN when a SHELL is not in JSON
     form), whether it is the platform's default, and the SHELL instruction
     that set it (None for the default)."""
 
     argv: tuple[str, ...] | Unknown
     default: bool = True
-    ins: Instruction | None = field(default=None, compare=False)
+    ins: Instruction | None = None  # left out of ==/hash (compare_without)
 
     @property
     def program(self) -> str | Unknown:
@@ -117,8 +119,8 @@ LINUX_SHELL: Final = Shell(("/bin/sh", "-c"))
 WINDOWS_SHELL: Final = Shell(("cmd", "/S", "/C"))
 
 
-@dataclass(frozen=True)
-class User:
+@compare_without("ins")
+class User(Struct, frozen=True):
     """Who RUN commands run as.  ``name`` is the USER's user part as
     written (after expansion; a number for ``USER 1000``), ``group`` its
     group part (None when not given); ``uid``/``gid``/``home`` are what the
@@ -131,7 +133,7 @@ class User:
     gid: int | Unknown = UNKNOWN
     home: Value = UNKNOWN
     explicit: bool = False
-    ins: Instruction | None = field(default=None, compare=False)
+    ins: Instruction | None = None  # left out of ==/hash (compare_without)
 
     @property
     def root(self) -> bool | Unknown:
@@ -142,8 +144,8 @@ class User:
         return UNKNOWN
 
 
-@dataclass(frozen=True)
-class Workdir:
+@compare_without("from_image")
+class Workdir(Struct, frozen=True):
     """The working directory.  ``path`` is absolute, or UNKNOWN (the base
     image's WORKDIR is unknown, or a variable is); ``explicit``: a WORKDIR
     of this file is in effect; ``under_image``: when ``path`` is UNKNOWN only
@@ -155,7 +157,7 @@ class Workdir:
     path: Value
     explicit: bool = False
     under_image: str | None = None
-    from_image: bool = field(default=False, compare=False)
+    from_image: bool = False  # left out of ==/hash (compare_without)
 
 
 # -- timelines ----------------------------------------------------------------
@@ -189,8 +191,7 @@ class _Timeline(Generic[T]):
 # -- stages -----------------------------------------------------------------
 
 
-@dataclass(eq=False)
-class StageInfo:
+class StageInfo(Struct, eq=False):
     """A stage of the file and its place among the others."""
 
     index: int
@@ -204,14 +205,14 @@ class StageInfo:
     windows: bool = False
     is_final: bool = False
     # timelines (internal)
-    _vars: dict[str, _Timeline[Variable]] = field(default_factory=dict, repr=False)
-    _image_vars: dict[str, _Timeline[Variable]] = field(default_factory=dict, repr=False)
-    _user: _Timeline[tuple[Value, Instruction]] = field(default_factory=_Timeline, repr=False)
-    _workdir: _Timeline[Workdir] = field(default_factory=_Timeline, repr=False)
-    _shell: _Timeline[Shell] = field(default_factory=_Timeline, repr=False)
-    _final_memo: dict[tuple[str, str], object] = field(default_factory=dict, repr=False)
-    _created: dict[tuple[str, str], _Timeline[Created]] | None = field(default=None, repr=False)
-    _created_order: list[Created] = field(default_factory=list, repr=False)
+    _vars: dict[str, _Timeline[Variable]] = field(default_factory=dict)
+    _image_vars: dict[str, _Timeline[Variable]] = field(default_factory=dict)
+    _user: _Timeline[tuple[Value, Instruction]] = field(default_factory=_Timeline)
+    _workdir: _Timeline[Workdir] = field(default_factory=_Timeline)
+    _shell: _Timeline[Shell] = field(default_factory=_Timeline)
+    _final_memo: dict[tuple[str, str], object] = field(default_factory=dict)
+    _created: dict[tuple[str, str], _Timeline[Created]] | None = None
+    _created_order: list[Created] = field(default_factory=list)
 
     @property
     def root(self) -> StageInfo:

@@ -6,15 +6,15 @@ import json
 import re
 import shutil
 import subprocess
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from .cli import UsageProblem
 
 CONFIG_KEYS = ("Cmd", "Entrypoint", "Env", "User", "WorkingDir", "ExposedPorts")
 
 
-@dataclass(frozen=True)
-class Builder:
+class Builder(Struct, frozen=True):
     """One image builder: its name as ``--builder`` takes it, the program
     and the subcommand words in front of ``build``."""
 

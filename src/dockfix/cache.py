@@ -52,8 +52,9 @@ import os
 import stat
 import sys
 import time
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from .context import CACHE_DIR_NAME
 
@@ -167,8 +168,7 @@ def _tree_stats(top: str, recurse: bool = True) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Key:
+class Key(Struct, frozen=True):
     """Where a file's entry is (``name``) and what it must have been
     computed for (``digest``); ``data``: the digest of the bytes read."""
 

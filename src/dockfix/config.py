@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
+from msgspec.structs import replace
+
+from ._records import compare_without
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -39,8 +43,8 @@ class ConfigError(UsageProblem):
     """A configuration file that cannot be used: one line, exit 2."""
 
 
-@dataclass(frozen=True)
-class Settings:
+@compare_without("rule_options")
+class Settings(Struct, frozen=True):
     """What one configuration file says (``path`` None: no file)."""
 
     path: str | None = None
@@ -52,7 +56,8 @@ class Settings:
     extend_exclude: tuple[str, ...] = ()
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     #: rule name -> option -> value
-    rule_options: dict[str, dict[str, object]] = field(default_factory=dict, compare=False)
+    #: left out of ==/hash (compare_without)
+    rule_options: dict[str, dict[str, object]] = field(default_factory=dict)
     #: the cache folder (absolute: a relative one is taken from the file's folder)
     cache_dir: str | None = None
 

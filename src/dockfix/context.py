@@ -18,13 +18,13 @@ import posixpath
 import re
 import stat
 import sys
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from msgspec import Struct
 
-@dataclass(frozen=True)
-class IgnorePattern:
+
+class IgnorePattern(Struct, frozen=True):
     pattern: str
     exclude: bool  # False for `!pattern`
     regex: re.Pattern[str]
@@ -121,8 +121,7 @@ class Matches(list):
     truncated = False
 
 
-@dataclass(frozen=True)
-class ContextDockerfile:
+class ContextDockerfile(Struct, frozen=True):
     """A Dockerfile-named regular file of a context (another Dockerfile that
     may be built with it)."""
 
@@ -131,8 +130,7 @@ class ContextDockerfile:
     key: tuple[int, int, int, int]  # (device, inode, size, mtime in ns) when found
 
 
-@dataclass(frozen=True)
-class DockerfileScan:
+class DockerfileScan(Struct, frozen=True):
     """The Dockerfiles of a context.  ``too_large``: Dockerfile-named files
     over :data:`NEIGHBOUR_MAX_BYTES` (not read); ``truncated``: the walk
     stopped after :data:`SCAN_MAX_ENTRIES` entries, so some may be missing."""

@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from . import shellcheck
 from .context import BuildContext
@@ -26,8 +27,7 @@ class FixError(Exception):
     file must be left as it was."""
 
 
-@dataclass
-class AppliedFix:
+class AppliedFix(Struct):
     """A fix that was applied.  ``line``/``col`` are in the original source;
     ``start``/``end`` and ``edits`` in the text of the pass that applied it."""
 
@@ -55,8 +55,7 @@ class AppliedFix:
         }
 
 
-@dataclass
-class FixResult:
+class FixResult(Struct, dict=True):
     source: str
     output: str
     fixes: list[AppliedFix] = field(default_factory=list)
@@ -70,7 +69,8 @@ class FixResult:
     #: path relative to ``context_root`` -> (old text or None if new, new text)
     side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     context_root: str | None = None
-    _maps: list[_BackMap] = field(default_factory=list, repr=False, compare=False)
+    # (not a field: the back maps of ``history``, built on first use, in
+    # ``__dict__``, neither compared nor shown)
 
     def to_source(self, offset: int, after_pass: int | None = None) -> int:
         """Map an offset of the text after pass ``after_pass`` (default: the
@@ -81,7 +81,7 @@ class FixResult:
         return offset
 
     def _back_maps(self) -> list[_BackMap]:
-        maps = self._maps
+        maps: list[_BackMap] = self.__dict__.setdefault("_maps", [])
         if len(maps) > len(self.history) or any(
             m.source is not h for m, h in zip(maps, self.history, strict=False)
         ):

@@ -15,8 +15,9 @@ import os
 import re
 import stat
 import tempfile
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 STDIN = "-"
 
@@ -47,14 +48,15 @@ def __getattr__(name: str) -> Any:
 # reading
 
 
-@dataclass
 class DecodeError(Exception):
     """The bytes are not UTF-8; ``line``/``col`` (1-based, col in
     characters) locate the first bad byte."""
 
-    message: str
-    line: int
-    col: int
+    def __init__(self, message: str, line: int, col: int) -> None:
+        super().__init__(message, line, col)
+        self.message = message
+        self.line = line
+        self.col = col
 
     def __str__(self) -> str:
         return f"{self.line}:{self.col}: {self.message}"
@@ -156,8 +158,7 @@ class ChangedOnDisk(OSError):
 ANY = object()
 
 
-@dataclass
-class PlannedWrite:
+class PlannedWrite(Struct):
     """One file of an all-or-nothing write.
 
     ``expected`` is what the file must still hold for the write to go
@@ -218,8 +219,7 @@ def _copy_identity(src_stat: os.stat_result | None, src: str, dst_fd: int, mode:
     os.fchmod(dst_fd, mode)  # after chown, which may clear set-id bits
 
 
-@dataclass
-class _Prepared:
+class _Prepared(Struct):
     path: str  # as given (for messages)
     target: str  # resolved path
     expected: object

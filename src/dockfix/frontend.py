@@ -24,8 +24,9 @@ frontend, a bare digest, an unknown tag) supports nothing new.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from .tree import Dockerfile, Node
@@ -97,8 +98,7 @@ _REF = re.compile(
 _TAG = re.compile(r"^(\d+)(?:\.(\d+))?(?:\.(\d+))?(?:-(rc\d*|labs|experimental))?$")
 
 
-@dataclass(frozen=True)
-class Frontend:
+class Frontend(Struct, frozen=True):
     """The Dockerfile frontend of a file: ``ref`` is the ``# syntax=`` value
     (None without one), ``features`` what it understands of the syntax this
     module knows, ``known`` whether the directive could be read."""

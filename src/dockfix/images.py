@@ -29,9 +29,11 @@ parts (``-slim``) still tell the family.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Final
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from ._image_ref import HOLE, UNKNOWN, Family, ImageRef, Unknown, parse_ref
 from ._image_services import (
@@ -45,8 +47,7 @@ from ._image_services import (
 )
 
 
-@dataclass(frozen=True)
-class ImageUser:
+class ImageUser(Struct, frozen=True):
     """A user an image ships (in its /etc/passwd)."""
 
     name: str
@@ -55,8 +56,7 @@ class ImageUser:
     home: str
 
 
-@dataclass(frozen=True)
-class ImageInfo:
+class ImageInfo(Struct, frozen=True):
     """What is known of an image.  Fields that cannot be known are UNKNOWN.
 
     ``package_manager`` is ``apt``, ``apk``, ``dnf``, ``microdnf``, ``yum``,
@@ -207,8 +207,7 @@ _FAMILY_LIBC: dict[Family, str | None] = {
 }
 
 
-@dataclass(frozen=True)
-class _Spec:
+class _Spec(Struct, frozen=True):
     """A Docker Official Image (or a well-known image): the family of its
     default variant, extra users, ENV values, WORKDIR."""
 

@@ -9,9 +9,11 @@ gives the mounts of a RUN with the values expanded where the RUN is, and
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from msgspec import Struct
+
+from ._records import compare_without
 from .images import UNKNOWN, Unknown
 
 if TYPE_CHECKING:
@@ -25,8 +27,8 @@ MOUNT_KEYS: Final = frozenset(
 )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class Mount:
+@compare_without("flag")
+class Mount(Struct, frozen=True):
     """One ``RUN --mount=…`` as BuildKit reads it (``parseMount``): values
     expanded; UNKNOWN where a variable is; None where not given.  ``error``
     says why BuildKit would reject the flag (the other fields are then what
@@ -47,7 +49,7 @@ class Mount:
     size: str | None | Unknown = None
     fields: tuple[tuple[str, str], ...] = ()  # (key lower-cased, raw value), in order
     error: str | None = None
-    flag: Flag | None = field(default=None, compare=False)
+    flag: Flag | None = None  # left out of ==/hash (compare_without)
 
 
 def _csv_fields(value: str) -> list[str] | None:

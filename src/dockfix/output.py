@@ -25,8 +25,9 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from .cli import UsageProblem, err, out
 
@@ -228,8 +229,7 @@ def github_line(d: dict) -> str:
 # the printer: what a run writes besides the classic output
 
 
-@dataclass
-class Printer:
+class Printer(Struct):
     """The output settings of a run, and what it has seen so far."""
 
     format: str = "text"

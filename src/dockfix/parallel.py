@@ -17,14 +17,14 @@ import os
 from collections.abc import Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from . import runner
 from .runner import Computed, Options
 
 
-@dataclass(frozen=True)
-class Task:
+class Task(Struct, frozen=True):
     """One file for a worker (picklable)."""
 
     path: str

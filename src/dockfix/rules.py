@@ -15,9 +15,10 @@ import pkgutil
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from collections.abc import Set as AbstractSet
-from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, ClassVar
+
+from msgspec import Struct, field
 
 if TYPE_CHECKING:
     from .context import BuildContext
@@ -37,8 +38,7 @@ class Safety(str, enum.Enum):
         return self.value
 
 
-@dataclass(frozen=True, order=True)
-class Edit:
+class Edit(Struct, frozen=True, order=True):
     """Replace ``text[start:end]`` with ``replacement``."""
 
     start: int
@@ -50,8 +50,7 @@ class Edit:
             raise ValueError(f"bad edit range {self.start}:{self.end}")
 
 
-@dataclass(frozen=True)
-class SideEdit:
+class SideEdit(Struct, frozen=True):
     """Give another file of the build context (``path``, relative to the
     context root, ``/``-separated) the content ``text`` — e.g. a generated
     ``.dockerignore``."""
@@ -60,8 +59,7 @@ class SideEdit:
     text: str
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(Struct, frozen=True):
     edits: tuple[Edit, ...]
     safety: Safety = Safety.SAFE
     side: tuple[SideEdit, ...] = ()
@@ -75,8 +73,7 @@ class Fix:
         return max((e.end for e in self.edits), default=0)
 
 
-@dataclass
-class Finding:
+class Finding(Struct):
     code: str
     message: str
     start: int
@@ -251,8 +248,7 @@ class RegistryError(Exception):
     pass
 
 
-@dataclass
-class Registry:
+class Registry(Struct):
     rules: dict[str, Rule] = field(default_factory=dict)
 
     def add(self, rule: Rule) -> None:

@@ -1,7 +1,7 @@
 """Process one file: read, fix, and (in fix mode) write it back.
 
 ``process_file(path, options) -> FileResult`` is everything that happens to
-one file.  Options and FileResult are plain, picklable dataclasses so a pool
+one file.  Options and FileResult are plain, picklable structs (``msgspec.Struct``) so a pool
 of worker processes can run ``process_file`` and send the results back; the
 command line only formats FileResults.  Nothing here prints.
 """
@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import os
 import traceback
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from msgspec import Struct, field
+
 from . import files
+from ._records import compare_without
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -26,8 +28,8 @@ ERROR = "error"
 SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
-class Options:
+@compare_without("rule_options")
+class Options(Struct, frozen=True):
     """What to do with each file.
 
     ``mode``: ``fix`` rewrites files in place, ``diff`` and ``check`` write
@@ -45,7 +47,8 @@ class Options:
     context: str | None = None  # build context directory (default: the Dockerfile's folder)
     max_file_size: int = files.DEFAULT_MAX_FILE_SIZE  # bytes; 0 = no limit
     per_file_ignore: tuple[str, ...] = ()
-    rule_options: dict[str, dict[str, object]] = field(default_factory=dict, compare=False)
+    #: left out of ==/hash (compare_without)
+    rule_options: dict[str, dict[str, object]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.mode not in MODES:
@@ -56,8 +59,7 @@ class Options:
         return self.mode == "fix"
 
 
-@dataclass
-class FileResult:
+class FileResult(Struct):
     """What happened to one file.
 
     ``status``: ``unchanged``, ``changed`` (rewritten in fix mode, would

@@ -24,15 +24,15 @@ Base-image facts (family, users, package manager) stay in
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from .images import Family, ImageRef, Unknown, image_info
 
 # -- runtime images --------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class RuntimeBase:
+class RuntimeBase(Struct, frozen=True):
     """The image to run on (``text``, a reference as written in FROM) and
     what the choice means: ``note`` for the finding's message (a dropped
     digest…); ``family``, ``has_shell`` and ``nonroot`` of that image."""
@@ -53,8 +53,7 @@ class RuntimeBase:
         return "apt" if self.family.debian_like else "apk" if self.family.apk else None
 
 
-@dataclass(frozen=True)
-class Refusal:
+class Refusal(Struct, frozen=True):
     """Why no runtime image can be chosen."""
 
     reason: str

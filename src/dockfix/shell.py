@@ -12,9 +12,10 @@ looked into: no guessing.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 if TYPE_CHECKING:
     from .tree import Instruction
@@ -68,8 +69,7 @@ def _parser():
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_bash.language()))
 
 
-@dataclass
-class Arg:
+class Arg(Struct):
     """One argument word.  ``value`` is its literal value, or None when it
     contains an expansion (variable, command substitution, glob is fine)."""
 
@@ -80,8 +80,7 @@ class Arg:
     kind: str
 
 
-@dataclass
-class Command:
+class Command(Struct):
     name: str | None  # literal program name, None if it is an expansion
     args: list[Arg]  # arguments after the program name
     start: int

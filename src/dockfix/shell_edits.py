@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from msgspec import Struct
 
 from . import shell
 from .rules import Edit
@@ -65,8 +66,7 @@ _SEPARATORS = {";", "&", "\n", ";;"}
 _REMOVABLE_OPS = {None, "&&", ";", "\n"}
 
 
-@dataclass
-class Element:
+class Element(Struct):
     """One element of the top-level chain of a script: its tree-sitter node,
     its script offsets and the operators around it (``&&``, ``||``, ``;``,
     ``"\\n"``; None at either end)."""
@@ -238,8 +238,7 @@ def command_node(script: Script, cmd: Command) -> Any:
     return nodes.get((cmd.start, cmd.end))
 
 
-@dataclass(frozen=True)
-class Assignment:
+class Assignment(Struct, frozen=True):
     """An ``X=1`` prefix of a command: the name, the raw value as written,
     and its script offsets."""
 
@@ -276,8 +275,7 @@ def cut_assignment(script: Script, cmd: Command, start: int) -> Edit:
     return Edit(script.source(start), script.source(nxt))
 
 
-@dataclass(frozen=True)
-class Export:
+class Export(Struct, frozen=True):
     """A variable a script sets for the commands after it (``export X=…``,
     ``declare -x X=…``, a bare ``X=…`` statement): the name, the raw value,
     the script offset, whether it is in the top-level chain (not inside a

@@ -39,8 +39,9 @@ import re
 import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     from .model import SemanticModel
@@ -77,8 +78,7 @@ _CACHE_SIZE = 8192
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-@dataclass(frozen=True)
-class Replacement:
+class Replacement(Struct, frozen=True):
     """One ``fix.replacements`` entry, mapped to the Dockerfile text:
     replace ``text[start:end]`` (``start == end``: an insertion)."""
 
@@ -87,8 +87,7 @@ class Replacement:
     text: str
 
 
-@dataclass(frozen=True)
-class Comment:
+class Comment(Struct, frozen=True):
     """One ShellCheck finding on one RUN."""
 
     code: int  # 2086
@@ -160,8 +159,7 @@ def _missing() -> Unavailable:
 # -- what ShellCheck reads --------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Job:
+class Job(Struct, frozen=True):
     """One script as ShellCheck reads it: ``text`` is the input file
     (``prelude`` lines of exports, then the script, a ``#!`` line of its
     own blanked); ``dialect`` goes to ``-s``."""

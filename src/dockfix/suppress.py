@@ -19,8 +19,9 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from .tree import Instruction, Trivia
 
@@ -35,8 +36,7 @@ _DOCKFIX = re.compile(
 _HADOLINT = re.compile(r"[ \t]*#[ \t]*hadolint[ \t]+(global[ \t]+)?ignore[ \t]*=[ \t]*" + _CODES, re.I)
 
 
-@dataclass
-class Pragma:
+class Pragma(Struct):
     """One suppression comment.  ``kind``: ``dockfix``, ``hadolint`` or
     ``check``; ``target``: the instruction it applies to (None: the whole
     file when ``scope`` is ``global``, nothing when a line pragma is attached

@@ -9,9 +9,11 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
+from msgspec import Struct
+
+from ._records import compare_without
 from .images import UNKNOWN, Unknown
 
 if TYPE_CHECKING:
@@ -21,8 +23,8 @@ if TYPE_CHECKING:
 Value = str | Unknown
 
 
-@dataclass(frozen=True)
-class Created:
+@compare_without("ins")
+class Created(Struct, frozen=True):
     """A user or group a RUN creates (useradd, adduser, groupadd, addgroup).
     ``gid`` and ``ins`` are filled in by ``SemanticModel.created``: the
     primary group's gid (a group's own id) where the file tells it, and
@@ -34,7 +36,7 @@ class Created:
     group: str | None | Unknown = None  # a user's primary group (name or number)
     home: Value = UNKNOWN
     gid: int | Unknown = UNKNOWN
-    ins: Instruction | None = field(default=None, compare=False)
+    ins: Instruction | None = None  # left out of ==/hash (compare_without)
 
 
 _USERADD_VALUE_OPTS: Final = frozenset(

@@ -29,8 +29,9 @@ import subprocess
 import tempfile
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from msgspec import Struct, field
 
 from . import files
 from ._verify_builders import CONFIG_KEYS, Builder, NoBuilder, detect
@@ -45,8 +46,7 @@ LOG_TAIL = 15  # lines of a failed build's log shown
 # one side's builds
 
 
-@dataclass
-class Side:
+class Side(Struct):
     """What the builds of one Dockerfile (the original or the rewrite) gave."""
 
     label: str
@@ -298,8 +298,7 @@ def render_table(path: str, builder: str, before: Side, after: Side, source: str
 # the command
 
 
-@dataclass
-class Target:
+class Target(Struct):
     """The Dockerfile to verify and its build context."""
 
     path: str  # as given / found

@@ -24,8 +24,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Protocol
+
+from msgspec import Struct, field
 
 from ._grammar import Option, Parsed
 
@@ -55,8 +56,7 @@ class Facts(Protocol):
     def root(self) -> bool | None: ...
 
 
-@dataclass(frozen=True)
-class SimpleFacts:
+class SimpleFacts(Struct, frozen=True):
     """A :class:`Facts` from a plain mapping: ``env`` holds the variables
     that are set (str values), ``unknown`` names those set to something
     unknown.  ``home``/``passwd_home`` default to ``$HOME`` / root's
@@ -123,8 +123,7 @@ _UNKNOWN = _Unknown()
 # where the folder comes from
 
 
-@dataclass(frozen=True)
-class FromOption:
+class FromOption(Struct, frozen=True):
     """A command-line option names the folder (``--cache-dir DIR``), or a
     parent of it when ``sub`` is given (``-g GRADLE_USER_HOME`` + caches)."""
 
@@ -132,8 +131,7 @@ class FromOption:
     sub: str = ""
 
 
-@dataclass(frozen=True)
-class FromEnv:
+class FromEnv(Struct, frozen=True):
     """An environment variable names the folder (or its parent: ``sub``).
     ``first_of_list``: a ``:``-separated list whose first entry counts
     (``GOPATH``); ``empty``: values that count as unset (PHP reads "0" as
@@ -145,8 +143,7 @@ class FromEnv:
     empty: tuple[str, ...] = ("",)
 
 
-@dataclass(frozen=True)
-class FromDefine:
+class FromDefine(Struct, frozen=True):
     """A Java system property (``-Dmaven.repo.local=DIR``): on the command
     line (option ``option``), or in one of the variables ``env`` that hold
     JVM or tool options."""
@@ -157,15 +154,13 @@ class FromDefine:
     sub: str = ""
 
 
-@dataclass(frozen=True)
-class ForRoot:
+class ForRoot(Struct, frozen=True):
     """A fixed folder used when the command runs as root (yarn 1)."""
 
     path: str
 
 
-@dataclass(frozen=True)
-class FromHome:
+class FromHome(Struct, frozen=True):
     """A folder in the user's home.  ``passwd``: the home of the user's
     ``/etc/passwd`` entry (Java's ``user.home``), not ``$HOME``.
     ``caveat``: what the default assumes of the image."""
@@ -175,16 +170,14 @@ class FromHome:
     caveat: str = ""
 
 
-@dataclass(frozen=True)
-class Fixed:
+class Fixed(Struct, frozen=True):
     path: str
 
 
 Source = FromOption | FromEnv | FromDefine | ForRoot | FromHome | Fixed
 
 
-@dataclass(frozen=True)
-class CacheSpec:
+class CacheSpec(Struct, frozen=True):
     """One cache folder of a tool.  ``sources``: where the tool looks, in
     its order.  ``off_options`` / ``off_env``: what turns the cache off;
     ``config``: settings that may move it and are not read here (config
@@ -199,8 +192,7 @@ class CacheSpec:
     config: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class CacheDir:
+class CacheDir(Struct, frozen=True):
     """Where one cache folder is for one command.  ``path``: absolute and
     normalised, None when it cannot be known (``reason`` says why);
     ``source``: the place that decided; ``option``: the option of the

@@ -12,11 +12,10 @@ project, and when they need the project's sources.  The files are read
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
-@dataclass(frozen=True)
-class ProjectFiles:
+class ProjectFiles(Struct, frozen=True):
     manifests: tuple[str, ...]  # one of them is required, in the tool's order of preference
     locks: tuple[str, ...] = ()
     extras: tuple[str, ...] = ()  # other files the install reads when present
@@ -30,8 +29,7 @@ class ProjectFiles:
         return self.locks + self.extras
 
 
-@dataclass(frozen=True)
-class Install:
+class Install(Struct, frozen=True):
     """An install from the project's manifest files.
 
     ``subcommands``: canonical subcommand paths that do it (``"ci"``,
@@ -49,8 +47,7 @@ class Install:
     sources: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class OnPath:
+class OnPath(Struct, frozen=True):
     """What a command may put on PATH, or take off it (console scripts,
     global packages, binaries), besides the programs its operands name
     (``named``).  ``own``: programs it may replace when its package list is

@@ -31,10 +31,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING
 
+from msgspec import Struct, field
+
+from .._records import compare_without
 from ..shell import Arg, Command
 
 if TYPE_CHECKING:
@@ -45,8 +47,8 @@ if TYPE_CHECKING:
 # words
 
 
-@dataclass(frozen=True)
-class Token:
+@compare_without("arg")
+class Token(Struct, frozen=True):
     """One word of a command line.  ``value`` is its literal value (quotes
     and escapes removed), None when it expands; ``start``/``end`` are the
     offsets it came with (script offsets for a shell command); ``index`` is
@@ -58,7 +60,7 @@ class Token:
     start: int
     end: int
     index: int
-    arg: Arg | None = field(default=None, compare=False, repr=False)
+    arg: Arg | None = None  # left out of ==/hash (compare_without)
 
 
 if TYPE_CHECKING:
@@ -132,8 +134,7 @@ def _spellings(groups: Iterable[str]) -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True)
-class Opts:
+class Opts(Struct, frozen=True):
     """One table of options.  ``values``: spellings of options that take a
     value; ``flags``: known options that do not; ``optional``: options
     whose value is only ever attached (``--color=always``, ``-q=2``);
@@ -196,8 +197,7 @@ def words(text: str) -> tuple[str, ...]:
 NO_OPTS = Opts()
 
 
-@dataclass(frozen=True)
-class Sub:
+class Sub(Struct, frozen=True):
     """A subcommand: its canonical name, its aliases (``i``, ``isntall``),
     its own options and its own subcommands (``uv pip install``)."""
 
@@ -221,8 +221,7 @@ def sub(name: str, *aliases: str, options: Opts = NO_OPTS, subs: Sequence[Sub] =
     return Sub(name, tuple(aliases), options, tuple(subs))
 
 
-@dataclass(frozen=True)
-class Grammar:
+class Grammar(Struct, frozen=True):
     """How one tool reads its command line.
 
     ``programs``: program base names that run it (``pip3``); ``pattern``: a
@@ -273,8 +272,7 @@ class Grammar:
 # results
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(Struct, frozen=True):
     """One option as given.  ``name``: the spelling used (``-r``), ``key``:
     its canonical name (``--requirement``); ``value``: its literal value
     (None for a flag, or when the value expands: then ``expands`` is True
@@ -307,8 +305,8 @@ class Option:
         return (self.token,) if self.value_token is None else (self.token, self.value_token)
 
 
-@dataclass(frozen=True)
-class Parsed:
+@compare_without("grammar", "global_table", "sub_table", "cmd")
+class Parsed(Struct, frozen=True):
     """A command line read with a tool's grammar.
 
     ``tool``: the grammar's tool (``pip``, ``npm``, ``apt-get``);
@@ -337,10 +335,11 @@ class Parsed:
     args: tuple[Token, ...]
     start: int  # index in ``args`` of the tool's first own word
     name_end: int  # offset where the program word (or launcher words) end
-    grammar: Grammar = field(compare=False, repr=False)
-    global_table: Opts = field(compare=False, repr=False, default=NO_OPTS)
-    sub_table: Opts = field(compare=False, repr=False, default=NO_OPTS)
-    cmd: Command | None = field(default=None, compare=False, repr=False)
+    # ``grammar``, ``global_table``, ``sub_table`` and ``cmd`` are left out of ==/hash
+    grammar: Grammar
+    global_table: Opts = NO_OPTS
+    sub_table: Opts = NO_OPTS
+    cmd: Command | None = None
     assignments: tuple[str, ...] = ()  # `X=1 cmd` prefixes and `env X=1` words, in order
 
     # -- subcommand -------------------------------------------------------

@@ -20,7 +20,8 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from . import apk, apt, rpm
 from ._grammar import Grammar, Option, Parsed, Token, opts
@@ -121,8 +122,7 @@ def uninstalls(p: Parsed) -> bool:
 # -- rewriting one command with the other tool -------------------------------------------
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(Struct, frozen=True):
     """Replace ``[start, end)`` (offsets of the parsed words: script
     offsets for a shell command) with ``text``.  ``after_word``: ``start``
     is where a word ends (a removed word takes the blank before it)."""
@@ -133,8 +133,7 @@ class Change:
     after_word: bool = False
 
 
-@dataclass(frozen=True)
-class Rewrite:
+class Rewrite(Struct, frozen=True):
     """The other tool's spelling of one command (``changes``), or why
     there is none (``reason``, then no changes)."""
 
@@ -142,8 +141,7 @@ class Rewrite:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class Keep:
+class Keep(Struct, frozen=True):
     """The option becomes ``name``; its value stays as written."""
 
     name: str

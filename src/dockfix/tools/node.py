@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ._dirs import CacheSpec, ForRoot, FromEnv, FromHome, FromOption
 from ._files import Install, OnPath, ProjectFiles
@@ -291,8 +292,7 @@ def is_berry_version(version: str) -> bool:
     return yarn_major(version) != 1
 
 
-@dataclass(frozen=True)
-class Yarn:
+class Yarn(Struct, frozen=True):
     """Which yarn a project uses: ``kind`` is "classic", "berry", or
     "unknown" (a ``.yarnrc.yml`` setting moves the cache); for berry, its
     ``major`` version and whether the global cache is on (None: not

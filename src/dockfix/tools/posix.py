@@ -19,8 +19,9 @@ spellings do not collide.  ``addgroup [USER] GROUP`` likewise.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal
+
+from msgspec import Struct
 
 from ._grammar import Grammar, Parsed, Token, opts
 from .download import CURL, WGET, wget_quiet
@@ -206,8 +207,7 @@ GRAMMARS = (
 )
 
 
-@dataclass(frozen=True)
-class Unwrapped:
+class Unwrapped(Struct, frozen=True):
     """The command a chain of wrappers runs: its program (base name), the
     index of its first argument, the wrappers (outermost first) and the
     ``NAME=value`` words ``env``/``sudo`` set for it."""
@@ -269,8 +269,7 @@ def unwrap(program: str, args: tuple[Token, ...], name_end: int) -> Unwrapped | 
 # -- accounts -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(Struct, frozen=True):
     """What a useradd / adduser / groupadd / addgroup creates.  ``kind``:
     "user", "group", or "member" (an existing user added to a group:
     ``adduser app wheel``, ``addgroup app wheel``).  Values are the literal

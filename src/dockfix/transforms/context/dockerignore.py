@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ... import tools as tool_tables
 from ...context import (
@@ -20,8 +21,7 @@ from ...rules import Context, Rule, Safety, SideEdit
 from ...shell import script_of
 
 
-@dataclass(frozen=True)
-class Ecosystem:
+class Ecosystem(Struct, frozen=True):
     title: str
     markers: tuple[str, ...]  # context-root files that reveal it (globs): the tool module's MARKERS
     tools: tuple[
@@ -117,8 +117,7 @@ def needed_paths(trees) -> list[str]:
     return out
 
 
-@dataclass(frozen=True)
-class Neighbours:
+class Neighbours(Struct, frozen=True):
     """What the other Dockerfiles of a context need: the paths they name and
     the tools they run.  ``unknown`` says why that is not fully known (a
     Dockerfile too large or unreadable, a context too large to scan); then

@@ -6,7 +6,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ...model import Facts, SemanticModel
 from ...rules import Context, Edit
@@ -16,8 +17,7 @@ from ...tree import Dockerfile, Instruction, Trivia
 # -- the shell-form RUNs of a file ---------------------------------------------
 
 
-@dataclass(frozen=True)
-class ShellRun:
+class ShellRun(Struct, frozen=True):
     """A shell-form RUN (or ONBUILD RUN) whose script dockfix can read, and
     what is true before it (for ``ONBUILD RUN``: at the end of its stage)."""
 

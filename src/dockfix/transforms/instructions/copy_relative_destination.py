@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import json
 import posixpath
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ...analysis import is_absolute, word_value
 from ...rules import Context, Edit, Rule, Safety
@@ -20,8 +21,7 @@ def absolute_destination(value: str) -> str:
     return new
 
 
-@dataclass(frozen=True)
-class RelativeDestination:
+class RelativeDestination(Struct, frozen=True):
     """A ``COPY``/``ADD`` destination that hadolint's DL3045 reads as
     relative with no ``WORKDIR`` set.  ``edit``: the edit making it
     absolute (None when it cannot be fixed: a variable, a heredoc in its

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ... import tools
 from ...model import Family, SemanticModel, StageInfo, Unknown
@@ -398,8 +399,7 @@ def _not_fixable(info: StageInfo, ins: Instruction) -> str:
     return ""
 
 
-@dataclass(frozen=True)
-class _Manager:
+class _Manager(Struct, frozen=True):
     """The first package manager of ``_MANAGER_FAMILY`` a stage's own RUNs
     are certain to run."""
 

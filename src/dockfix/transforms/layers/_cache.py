@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
+
+from msgspec import Struct, field
 
 from ... import lexing, tools
 from ...analysis import Chain, per_instruction
@@ -154,8 +155,7 @@ def glob_relation(path: str, target: str) -> str | None:
 # who runs the RUN, and the mounts it has
 
 
-@dataclass(frozen=True)
-class Identity:
+class Identity(Struct, frozen=True):
     """Who RUN commands run as: root, or a user with a known uid (and gid
     when known)."""
 
@@ -182,8 +182,7 @@ def identity(facts: Facts) -> Identity | None:
     return Identity(user.uid == 0, user.uid, user.gid if isinstance(user.gid, int) else None)
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Struct, frozen=True):
     """A cache mount to add."""
 
     target: str
@@ -202,8 +201,7 @@ class Mount:
         return out
 
 
-@dataclass(frozen=True)
-class ExistingMount:
+class ExistingMount(Struct, frozen=True):
     """A ``--mount`` the RUN has (from :meth:`SemanticModel.mounts`), its
     target absolute and normalised (None when it cannot be known)."""
 
@@ -245,8 +243,7 @@ def chain_of(model: SemanticModel, ins: Instruction) -> Chain:
 # one RUN, as the rules see it
 
 
-@dataclass
-class Run:
+class Run(Struct):
     """One shell-form RUN and what it sees."""
 
     ctx: Context
@@ -255,9 +252,9 @@ class Run:
     script: Script
     facts: Facts
     heredoc: bool
-    _who: Identity | None | int = field(default=0, repr=False)
-    _elems: list[Element] | None = field(default=None, repr=False)
-    _exports: list[Export] | None = field(default=None, repr=False)
+    _who: Identity | None | int = 0
+    _elems: list[Element] | None = None
+    _exports: list[Export] | None = None
 
     @property
     def tree(self) -> Dockerfile:
@@ -413,8 +410,7 @@ class Run:
         return self.script.source(cmd.start), self.script.source_end(cmd.end)
 
 
-@dataclass(frozen=True)
-class CommandFacts:
+class CommandFacts(Struct, frozen=True):
     """What :func:`dockfix.tools.cache_dir` needs to know
     (:class:`dockfix.tools.Facts`) as one command of a RUN sees it: the
     variables of :meth:`Run.lookup` (its own ``X=1`` prefix, the RUN's

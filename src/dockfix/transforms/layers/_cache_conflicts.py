@@ -17,8 +17,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 from ...images import Unknown
 from ...model import SemanticModel, StageInfo
@@ -31,8 +32,7 @@ if TYPE_CHECKING:
     from ._cache_rule import CacheMountRule
 
 
-@dataclass(frozen=True)
-class _Ref:
+class _Ref(Struct, frozen=True):
     """A reference to a stage: a ``--from=`` flag (``source`` None: every
     source path of the instruction counts) or a ``--mount=…,from=`` (its
     source path, UNKNOWN when a variable hides it)."""

@@ -17,7 +17,9 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from ... import tools
 from ...frontend import MOUNT_CACHE, MOUNT_CACHE_IDS
@@ -53,16 +55,14 @@ from ._cache import (
 # what fights the cache
 
 
-@dataclass(frozen=True, eq=False)
-class CutArg:
+class CutArg(Struct, frozen=True, eq=False):
     """Drop an argument (``--no-cache-dir``)."""
 
     cmd: Command
     arg: Arg
 
 
-@dataclass(frozen=True, eq=False)
-class ReplaceArg:
+class ReplaceArg(Struct, frozen=True, eq=False):
     """Replace an argument (apk's ``--no-cache`` → ``--update-cache``)."""
 
     cmd: Command
@@ -70,8 +70,7 @@ class ReplaceArg:
     text: str
 
 
-@dataclass(frozen=True, eq=False)
-class CutAssignment:
+class CutAssignment(Struct, frozen=True, eq=False):
     """Drop an ``X=1`` prefix of a command (script offsets)."""
 
     cmd: Command
@@ -79,15 +78,13 @@ class CutAssignment:
     end: int
 
 
-@dataclass(frozen=True, eq=False)
-class CutCommand:
+class CutCommand(Struct, frozen=True, eq=False):
     """Drop a whole command of the chain (``pip cache purge``)."""
 
     cmd: Command
 
 
-@dataclass(frozen=True)
-class CutStatement:
+class CutStatement(Struct, frozen=True):
     """Drop an ``export X=1`` statement (its script offset)."""
 
     start: int
@@ -96,8 +93,7 @@ class CutStatement:
 Fight = CutArg | ReplaceArg | CutAssignment | CutCommand | CutStatement
 
 
-@dataclass(frozen=True, eq=False)
-class Use:
+class Use(Struct, frozen=True, eq=False):
     """One command of the RUN that uses the cache.  ``targets``: the cache
     folders to mount (None: they cannot be known, and the RUN is left
     alone); ``fights``: what in the RUN defeats the cache; ``option_args``:
@@ -131,8 +127,7 @@ class Use:
         return replace(self, fights=self.fights + tuple(fights))
 
 
-@dataclass(frozen=True, eq=False)
-class Plan:
+class Plan(Struct, frozen=True, eq=False):
     """What a rule does to one RUN: mounts to add (``missing``), the cache
     folders (``targets``), all edits, and the text of what it drops."""
 
@@ -262,8 +257,7 @@ def _missing(run: Run, targets: list[Mount]) -> list[Mount] | None:
     return out
 
 
-@dataclass
-class _Cuts:
+class _Cuts(Struct):
     """The edits that drop what fights the cache, being built."""
 
     edits: list[Edit] = field(default_factory=list)

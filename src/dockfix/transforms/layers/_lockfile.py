@@ -18,7 +18,8 @@ import os
 import posixpath
 import re
 import sys
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from ...model import SemanticModel, Workdir
 from ...shell import Command, Script
@@ -36,8 +37,7 @@ else:  # pragma: no cover - Python 3.10
 # -- paths ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class ImagePath:
+class ImagePath(Struct, frozen=True):
     """A normalised path in the image.  ``under_image`` False: ``path`` is
     absolute.  True: ``path`` is relative to the base image's WORKDIR, which
     is not known (``"."`` for that folder, ``"app/src"``) — the model's
@@ -196,8 +196,7 @@ def top_level_entries(bc) -> list[str]:
 # -- installs ---------------------------------------------------------------
 
 
-@dataclass
-class Install:
+class Install(Struct):
     """A command that installs dependencies from manifests in the project
     folder (``Project``) that ``COPY .`` brought."""
 
@@ -291,8 +290,7 @@ def short(cmd: Command, script: Script, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-@dataclass
-class Env:
+class Env(Struct):
     """What an analyser needs besides the command."""
 
     script: Script

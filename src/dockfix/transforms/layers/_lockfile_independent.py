@@ -6,7 +6,8 @@ The rule itself is :mod:`.lockfile_first_copy`."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct
 
 from ... import tools
 from ...shell import Command
@@ -52,14 +53,13 @@ _SYSTEM = frozenset(
 _PATHS = frozenset({"rm", "mkdir", "chown", "chmod", "chgrp", "ln", "touch"})
 
 
-@dataclass
-class Where:
+class Where(Struct):
     """Where `COPY .` put the context (None: not known), and what that
     brought."""
 
     dest: ImagePath | None
     bc: object | None = None  # the build context
-    _roots: list[str] | None = field(default=None, init=False, repr=False)
+    _roots: list[str] | None = None  # worked out by ``roots``
 
     @property
     def roots(self) -> list[str] | None:

@@ -12,7 +12,8 @@ registry of analysers by tool is :mod:`._lockfile_analyse`.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ... import tools
 from ...shell import Command
@@ -42,8 +43,7 @@ def default_files(inst: Install, project: Project, p: tools.Parsed, spec: tools.
     return True
 
 
-@dataclass(frozen=True)
-class Recipe:
+class Recipe(Struct, frozen=True):
     """How DF220 reads one tool's install from its project files.
 
     ``family``: the ecosystem (``python``, ``node``...: an install of the

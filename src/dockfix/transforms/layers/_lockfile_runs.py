@@ -5,7 +5,7 @@ split.  The rule itself is :mod:`.lockfile_first_copy`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from msgspec import Struct, field
 
 from ... import tools
 from ...model import SemanticModel
@@ -28,8 +28,7 @@ def run_mounts_ok(model: SemanticModel, ins: Instruction) -> bool:
     return all(isinstance(m.type, str) and m.type in _SAFE_MOUNTS for m in mounts)
 
 
-@dataclass
-class RunView:
+class RunView(Struct):
     """A RUN split into dependency installs from the copied tree and the
     other commands."""
 

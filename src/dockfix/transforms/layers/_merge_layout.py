@@ -4,7 +4,7 @@ The rule itself is :mod:`.merge_consecutive_runs`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from ...shell import Script, script_of
 from ...tree import Dockerfile, Instruction
@@ -12,8 +12,7 @@ from ...tree import Dockerfile, Instruction
 _SEPARATORS = frozenset({";", "&", "\n", "comment"})
 
 
-@dataclass
-class _Style:
+class _Style(Struct):
     leading: bool  # `\` newline indent `&& cmd` (else `cmd && \` newline indent)
     indent: str
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ...model import SemanticModel
 from ...shell import Command, Script
@@ -53,8 +54,7 @@ def apt_commands(tree: Dockerfile) -> Iterator[tuple[Run, Script, Command, Parse
 # -- package-list state through the stages -----------------------------------
 
 
-@dataclass
-class ListsUse:
+class ListsUse(Struct):
     """What one RUN does with the apt package lists in the image."""
 
     needs: Command | None = None  # uses the lists before refreshing them

@@ -11,7 +11,8 @@ from __future__ import annotations
 import posixpath
 import weakref
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ... import tools
 from ...model import Family, SemanticModel
@@ -42,8 +43,7 @@ def script_for(ins: Instruction) -> Script | None:
         return script
 
 
-@dataclass
-class Run:
+class Run(Struct):
     """A RUN (or the RUN an ONBUILD wraps); its script is parsed on demand."""
 
     stage: Stage | None

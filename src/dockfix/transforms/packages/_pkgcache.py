@@ -17,7 +17,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from ... import shell, tools
 from ...images import UNKNOWN, Unknown
@@ -33,8 +34,7 @@ TRUTHY = frozenset({"1", "true", "True", "TRUE", "on", "On", "ON", "yes", "Yes",
 
 
 # -- state at an instruction --------------------------------------------------
-@dataclass
-class State:
+class State(Struct):
     """What a command of a RUN sees, read from the semantic model: ``facts``
     (None: nothing but ``env``), ``env`` the RUN's own settings over them
     (``export``s, ``NAME=value`` prefixes; None: not a literal), ``user``
@@ -113,9 +113,9 @@ class State:
         return f"/home/{self.user}"
 
 
-@dataclass
-class RunSite:
-    """One RUN (or ONBUILD RUN) whose shell script dockfix can read."""
+class RunSite(Struct, dict=True):
+    """One RUN (or ONBUILD RUN) whose shell script dockfix can read.  (``dict=True``:
+    :meth:`_exported` memoizes in the instance ``__dict__``.)"""
 
     ins: Instruction  # the RUN instruction (the inner one for ONBUILD)
     outer: Instruction  # the top-level instruction
@@ -308,8 +308,7 @@ def hadolint_note(what: str, code: str, why: str | None) -> str:
 
 
 # -- looking through wrapper commands -----------------------------------------
-@dataclass
-class Invocation:
+class Invocation(Struct):
     """The program a command really runs and its arguments."""
 
     cmd: Command

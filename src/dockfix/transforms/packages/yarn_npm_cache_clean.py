@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from ... import tools
 from ...rules import Context, Finding, Rule, Safety
@@ -35,8 +36,7 @@ _HADOLINT_WHY = {
 }
 
 
-@dataclass
-class _Node:
+class _Node(Struct):
     """A yarn or npm command of a RUN: its index among the commands, what
     it runs, and how the tool reads it."""
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from ...frontend import MOUNT_SECRET
 from ...model import SemanticModel, StageInfo
@@ -32,8 +33,7 @@ _CONFIG_WRITERS = {
 }
 
 
-@dataclass
-class _Copied:
+class _Copied(Struct):
     """A credential file a COPY puts at ``path`` (absolute)."""
 
     ins: Instruction

@@ -1,7 +1,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from ...frontend import MOUNT_SECRET, MOUNT_SECRET_ENV
 from ...model import SemanticModel, StageInfo
@@ -19,8 +20,7 @@ from ._secrets import (
 _EMPTY = ("", '""', "''")
 
 
-@dataclass(eq=False)
-class Definition:
+class Definition(Struct, eq=False):
     """One ``ARG NAME[=default]`` word or one ``ENV NAME=value`` pair.
     ``raw`` is the default or value as written (None: an ARG without
     one); ``stage`` None for an ARG before the first FROM; ``words`` the
@@ -38,8 +38,7 @@ class Definition:
         return self.words[0].start, self.words[-1].end
 
 
-@dataclass
-class Group:
+class Group(Struct):
     """Definitions that carry one secret and go together: an ARG, the bare
     ``ARG NAME`` redeclarations of a global one, the ``ENV X=$NAME`` that
     pass it on.  ``mounts``: RUN → the variable names it must get;

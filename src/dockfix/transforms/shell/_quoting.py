@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
+
+from msgspec import Struct, field
 
 from ... import lexing, tools
 from ...model import UNKNOWN, SemanticModel, Unknown
@@ -77,8 +78,7 @@ def _report(why: str) -> Verdict:
 # -- the script's facts ---------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Def:
+class _Def(Struct, frozen=True):
     """A place the script sets a variable: ``one_word`` when the value set is
     provably one word (None: it depends on the environment, the value is
     ``text`` to expand with it); ``value``: the literal value, when known;
@@ -103,8 +103,7 @@ _Node = Any
 _Link = tuple[_Node, "_Link"] | None
 
 
-@dataclass
-class _Facts:
+class _Facts(Struct):
     spans: dict[tuple[int, int], tuple[_Node, _Link]] = field(default_factory=dict)
     defs: dict[str, list[_Def]] = field(default_factory=dict)
     commands: dict[int, Command] = field(default_factory=dict)

@@ -11,16 +11,16 @@ fix is the rule's decision, from dockfix's model -- never ShellCheck's.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import ClassVar
+
+from msgspec import Struct
 
 from ...rules import Context, Edit, Finding, Rule, Safety
 from ...shellcheck import Comment
 from ...tree import Instruction
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Struct, frozen=True):
     """What a rule does with one comment: ``edits`` (None: report only),
     their ``safety`` (None: the rule's), the ``message`` (None:
     ShellCheck's, as ``SC2006: ...``)."""

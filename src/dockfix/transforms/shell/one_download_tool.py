@@ -3,7 +3,8 @@ from __future__ import annotations
 import bisect
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from ... import tools
 from ...images import Family
@@ -42,8 +43,7 @@ def _hadolint_names(ctx: Context, ins: Instruction) -> set[str]:
     return {n for c in script.commands if (n := _hadolint_name(c)) is not None}
 
 
-@dataclass
-class _Use:
+class _Use(Struct):
     """One wget/curl command of the stage (read with the tool's grammar)."""
 
     order: int
@@ -57,8 +57,7 @@ class _Use:
         return self.parsed.tool
 
 
-@dataclass
-class _Install:
+class _Install(Struct):
     """A package command installing a download tool."""
 
     order: int
@@ -70,8 +69,7 @@ class _Install:
     here: bool  # in the stage itself (not in a stage it builds on)
 
 
-@dataclass
-class _Stage:
+class _Stage(Struct):
     """What the stage's chain of RUNs says about the two tools."""
 
     uses: list[_Use] = field(default_factory=list)  # the stage's own
@@ -166,8 +164,7 @@ def _edit(script: Script, text: str, rewrite: download.Rewrite) -> Edit:
     return merged_edit(text, edits)
 
 
-@dataclass
-class _Plan:
+class _Plan(Struct):
     keep: str
     edits: list[Edit]
     converted: list[_Use]

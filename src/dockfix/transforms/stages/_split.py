@@ -16,7 +16,8 @@ from __future__ import annotations
 import posixpath
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+
+from msgspec import Struct, field
 
 from ... import tools
 from ...images import ImageRef, Unknown
@@ -36,8 +37,7 @@ CARRIED = ("ARG", "ENV", "WORKDIR", "SHELL", "USER")
 _HARMLESS = frozenset({"true", ":", "echo", "printf", "set", "cd", "ls", "pwd", "env", "export", "sleep"})
 
 
-@dataclass
-class Packages:
+class Packages(Struct):
     """What the build's package installs leave: the run-time libraries the
     ``-dev`` packages stand for, and the other (non-build) packages."""
 
@@ -72,8 +72,7 @@ class Packages:
                 self.mapped.append(lib)
 
 
-@dataclass
-class Analysis:
+class Analysis(Struct):
     """The final stage, read for a split."""
 
     stage: StageInfo
@@ -98,8 +97,7 @@ class Analysis:
         yield from self.after
 
 
-@dataclass
-class Artifacts:
+class Artifacts(Struct):
     """What the runtime stage copies from the builder and runs on."""
 
     base: RuntimeBase
