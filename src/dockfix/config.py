@@ -14,20 +14,13 @@ the configuration file.
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING
 
 from msgspec import Struct, field
 from msgspec.structs import replace
 
+from . import files, gitignore
 from ._records import compare_without
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib  # type: ignore[import-not-found, no-redef, unused-ignore]
-
-from . import gitignore
 from .cli import UsageProblem
 
 if TYPE_CHECKING:
@@ -161,10 +154,11 @@ def _rule_options(path: str, table: object) -> dict[str, dict[str, object]]:
 
 def load(path: str) -> Settings:
     """Read and check one configuration file."""
+    toml = files.toml()
     try:
         with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except tomllib.TOMLDecodeError as e:
+            data = toml.load(f)
+    except toml.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"{path}: invalid TOML: not UTF-8") from None
@@ -226,10 +220,11 @@ def find(directory: str) -> str | None:
 def _has_table(pyproject: str) -> bool:
     """Whether a pyproject.toml has ``[tool.dockfix]`` (one that does not
     parse is reported when it is read, so it counts)."""
+    toml = files.toml()
     try:
         with open(pyproject, "rb") as f:
-            data = tomllib.load(f)
-    except (OSError, tomllib.TOMLDecodeError, UnicodeDecodeError):
+            data = toml.load(f)
+    except (OSError, toml.TOMLDecodeError, UnicodeDecodeError):
         return True
     tool = data.get("tool")
     return isinstance(tool, dict) and "dockfix" in tool

@@ -14,7 +14,7 @@ import errno
 import os
 import re
 import stat
-import tempfile
+import sys
 from typing import Any
 
 from msgspec import Struct
@@ -46,6 +46,17 @@ def __getattr__(name: str) -> Any:
 
 # ---------------------------------------------------------------------------
 # reading
+
+
+def toml() -> Any:
+    """The TOML reader (tomllib; tomli before Python 3.11), imported on
+    first use: most runs read no TOML (no configuration file, no
+    ``pyproject.toml`` or ``Cargo.toml`` in the build context)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[import-not-found, unused-ignore]
+    return tomllib
 
 
 class DecodeError(Exception):
@@ -248,6 +259,8 @@ def _prepare(w: PlannedWrite) -> _Prepared:
         if not os.access(target, os.W_OK):
             raise PermissionError(errno.EACCES, "Permission denied", w.path)
         return _Prepared(w.path, target, w.expected, data, None, old)
+    import tempfile  # only a run that writes needs it
+
     directory = os.path.dirname(target) or "."
     fd, tmp = tempfile.mkstemp(
         dir=directory, prefix="." + os.path.basename(target) + ".", suffix=".dockfix-tmp"

@@ -9,7 +9,6 @@ command line only formats FileResults.  Nothing here prints.
 from __future__ import annotations
 
 import os
-import traceback
 from typing import TYPE_CHECKING
 
 from msgspec import Struct, field
@@ -203,6 +202,8 @@ def process_source(
         else:
             _error(result, f"internal error: {type(e).__name__}: {e}", 1, 1)
         result.internal = True
+        import traceback  # a dockfix bug: rare
+
         result.traceback = traceback.format_exc()
         return result
     return result

@@ -17,22 +17,13 @@ import json
 import os
 import posixpath
 import re
-import sys
 
 from msgspec import Struct, field
 
+from ... import files
 from ...model import SemanticModel, Workdir
 from ...shell import Command, Script
 from ...tree import Instruction
-
-if sys.version_info >= (3, 11):
-    import tomllib as _toml
-else:  # pragma: no cover - Python 3.10
-    try:
-        import tomli as _toml  # type: ignore[import-not-found]
-    except ImportError:
-        _toml = None
-
 
 # -- paths ------------------------------------------------------------------
 
@@ -167,10 +158,10 @@ class Project:
 
     def toml(self, name: str) -> dict | None:
         text = self.read(name)
-        if text is None or _toml is None:
+        if text is None:
             return None
         try:
-            return _toml.loads(text)
+            return files.toml().loads(text)
         except Exception:
             return None
 
