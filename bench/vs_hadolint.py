@@ -204,7 +204,7 @@ def main() -> None:
                 file=sys.stderr,
             )
             rows.append(row)
-    text = table(rows, " ".join(["python bench/vs_hadolint.py", *sys.argv[1:]]))
+    text = table(rows, shlex.join(["python", "bench/vs_hadolint.py", *sys.argv[1:]]))
     print(text)
     if args.out:
         Path(args.out).write_text(text + "\n")
