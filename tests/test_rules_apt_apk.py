@@ -84,6 +84,9 @@ def test_remove_command(body: str, name: str, after: str | None) -> None:
         ("RUN set -eux; apt-get install x; echo ok\n", True),
         ("RUN set -e; set +e; apt-get install x; echo ok\n", False),
         ("RUN set -o errexit; apt-get install x; echo ok\n", True),
+        ("RUN set -eo pipefail; apt-get install x; echo ok\n", True),
+        ("RUN set -o pipefail; apt-get install x; echo ok\n", False),
+        ("RUN set -- -e; apt-get install x; echo ok\n", False),
         ("RUN set -e; apt-get install x && a; echo ok\n", False),  # left of && under set -e
         ("RUN apt-get install x | tee log\n", False),
         ("RUN echo | apt-get install x\n", True),
@@ -254,3 +257,25 @@ def test_install_recommends_setting_read_as_apt_does(setting: str, changed: bool
     text = f"FROM debian\nRUN apt-get install -o APT::Install-Recommends={setting} -y x\n"
     out = dockfix.fix(text, select=["DF104"], unsafe=True).output
     assert (out != text) is changed
+
+
+@pytest.mark.parametrize(
+    "line, on",
+    [
+        ("set -e", True),
+        ("set -eux", True),
+        ("set -eo pipefail", True),  # read as "no -e" before: the `o` hid it
+        ("set -euxo pipefail", True),
+        ("set -o errexit", True),
+        ("set -o pipefail", False),
+        ("set -- -e", False),
+        ("set -x", False),
+        ("if true; then set -e; fi", False),  # not certain to run
+    ],
+)
+def test_script_errexit(line: str, on: bool) -> None:
+    from dockfix import shell
+
+    tree = dockfix.parse(f"FROM debian:12\nRUN {line}; apt-get install x\n")
+    script = shell.script_of(tree.instructions[1])
+    assert script is not None and shell.errexit(script) is on

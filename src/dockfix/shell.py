@@ -11,7 +11,7 @@ looked into: no guessing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -382,18 +382,26 @@ def _errexit(script: Script) -> bool:
     first = script.text.split("\n", 1)[0]
     if first.startswith("#!") and re.search(r"\s-[a-z]*e", first):
         return True
-    for c in script.commands:
-        if c.program != "set" or c.conditional:
+    return any(c.program == "set" and not c.conditional and set_errexit(c.values) for c in script.commands)
+
+
+def set_errexit(args: Sequence[str | None]) -> bool | None:
+    """What ``set ARGS`` does to errexit: True (``-e``, ``-eo pipefail``,
+    ``-o errexit``), False (``+e``, ``+o errexit``), None (nothing; words
+    after ``--`` are positional parameters)."""
+    result = None
+    for i, w in enumerate(args):
+        if w is None:
             continue
-        vals = c.values
-        for k, v in enumerate(vals):
-            if v is None:
-                continue
-            if v.startswith("-") and not v.startswith("--") and "e" in v[1:] and "o" not in v[1:]:
-                return True
-            if v == "-o" and k + 1 < len(vals) and vals[k + 1] == "errexit":
-                return True
-    return False
+        if w == "--":
+            break
+        if w.startswith("-") and not w.startswith("--") and "e" in w[1:]:
+            result = True
+        elif w.startswith("+") and "e" in w[1:]:
+            result = False
+        elif w in ("-o", "+o") and i + 1 < len(args) and args[i + 1] == "errexit":
+            result = w == "-o"
+    return result
 
 
 def last_node_end(script: Script) -> int:

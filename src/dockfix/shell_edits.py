@@ -28,7 +28,7 @@ from msgspec import Struct
 
 from . import shell
 from .rules import Edit
-from .shell import Arg, Command, Script, append_command, last_node_end
+from .shell import Arg, Command, Script, append_command, last_node_end, set_errexit
 
 if TYPE_CHECKING:
     from .tree import Dockerfile, Instruction
@@ -348,16 +348,7 @@ def _is_set_errexit(script: Script, node) -> bool | None:
     words = [script.node_text(c) for c in node.children]
     if not words or words[0] != "set":
         return None
-    result = None
-    args = words[1:]
-    for i, w in enumerate(args):
-        if w.startswith("-") and not w.startswith("--") and "e" in w[1:] and w[1:] != "o":
-            result = True
-        elif w.startswith("+") and "e" in w[1:]:
-            result = False
-        elif w in ("-o", "+o") and i + 1 < len(args) and args[i + 1] == "errexit":
-            result = w == "-o"
-    return result
+    return set_errexit(words[1:])
 
 
 def errexit_at(script: Script, top, shell_e: bool = False) -> bool:

@@ -7,7 +7,7 @@ from msgspec import Struct
 from ... import tools
 from ...model import Family, SemanticModel, StageInfo, Unknown
 from ...rules import Context, Edit, Rule, Safety
-from ...shell import Command, Script, script_of
+from ...shell import Command, Script, script_of, set_errexit
 from ...tree import Instruction
 from .._util import keyword_like
 from ._shell_rules import (
@@ -479,11 +479,4 @@ def _must_run(script: Script) -> list[Command]:
 
 def _sets_errexit(cmd: Command) -> bool:
     """``set -e`` (``-eux``, ``-euo pipefail``, ``-o errexit``)."""
-    if cmd.program != "set":
-        return False
-    vals = [v or "" for v in cmd.values]
-    return any(
-        (v.startswith("-") and not v.startswith("--") and "e" in v[1:])
-        or (v == "-o" and vals[k + 1 : k + 2] == ["errexit"])
-        for k, v in enumerate(vals)
-    )
+    return cmd.program == "set" and set_errexit(cmd.values) is True
