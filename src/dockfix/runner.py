@@ -85,6 +85,8 @@ class FileResult(Struct):
     #: other build-context files the fixes change (a generated .dockerignore):
     #: dicts with ``path`` (for messages and diffs), ``old`` (None: new file), ``new``
     side_files: list[dict] = field(default_factory=list)
+    #: ``dockfix: warning:`` lines (ShellCheck could not run): printed once per run
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -134,6 +136,7 @@ def fix_text(
         side_files=side_files,
     )
     result.output = res.output
+    result.warnings = list(res.warnings)
     if res.empty:
         result.status = SKIPPED
         return

