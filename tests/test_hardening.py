@@ -75,14 +75,16 @@ def test_side_file_failure_leaves_the_dockerfile_untouched(tmp_path):
 def test_side_file_in_unwritable_folder_leaves_the_dockerfile_untouched(tmp_path, monkeypatch):
     df = node_project(tmp_path)
     before = df.read_bytes()
-    real = files.tempfile.mkstemp
+    import tempfile  # files.py imports it when it writes
+
+    real = tempfile.mkstemp
 
     def mkstemp(*a, **kw):
         if ".dockerignore" in kw.get("prefix", ""):
             raise PermissionError(errno.EACCES, "Permission denied")
         return real(*a, **kw)
 
-    monkeypatch.setattr(files.tempfile, "mkstemp", mkstemp)
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
     res = runner.process_file("Dockerfile", Options(unsafe=True))
     assert res.status == "error" and "cannot write .dockerignore: Permission denied" in res.error
     assert df.read_bytes() == before
