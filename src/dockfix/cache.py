@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING
 
 from msgspec import Struct
 
+from . import files
 from .context import CACHE_DIR_NAME
 
 try:
@@ -263,7 +264,7 @@ class Cache:
         for name, text in (("CACHEDIR.TAG", CACHEDIR_TAG), (".gitignore", "# created by dockfix\n*\n")):
             target = os.path.join(self.path, name)
             if not os.path.exists(target):
-                _write_atomic(target, text.encode())
+                files.replace_file(target, text.encode())
 
     # -- keys -------------------------------------------------------------
 
@@ -443,7 +444,7 @@ class Cache:
         side = [[f["abs"], f["new"]] for f in result.side_files]
         header = json.dumps({"format": FORMAT, "key": key.digest, "side": side})
         try:
-            _write_atomic(self._file(key), f"{header}\n{text}".encode())
+            files.replace_file(self._file(key), f"{header}\n{text}".encode())
         except (OSError, UnicodeError) as e:
             self.writable = False
             self._warning(f"cannot write the cache in {self.path}: {getattr(e, 'strerror', None) or e}")
@@ -500,26 +501,6 @@ def prune(path: str, current: str, now: float) -> None:
                 shutil.rmtree(e.path, ignore_errors=True)
 
 
-def _write_atomic(target: str, data: bytes) -> None:
-    import tempfile
-
-    from .files import _new_file_mode
-
-    fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            if hasattr(os, "fchmod"):  # not on Windows
-                os.fchmod(fh.fileno(), _new_file_mode())
-            fh.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-
-
 def _shellcheck_identity() -> str:
     """The ShellCheck binary DF7xx rules run: path, size, mtime."""
     try:
@@ -555,7 +536,6 @@ def _dump(r: FileResult) -> dict | None:
 
 
 def _load(value: dict, path: str, data: bytes) -> FileResult:
-    from . import files
     from .runner import FileResult
 
     r = FileResult(path=path)

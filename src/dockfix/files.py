@@ -396,6 +396,29 @@ def _same_file(fd: int, target: str) -> bool:
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
+def replace_file(target: str, data: bytes, mode: int | None = None) -> None:
+    """Write ``data`` to a temporary file beside ``target`` (``.NAME.*.tmp``)
+    and rename it over ``target``: a reader sees the old bytes or the new,
+    never a part.  For dockfix's own files (cache entries, the HTML report):
+    no owner, link or changed-since-read keeping, no fsync -- that is
+    :func:`write_files`, for the user's.  ``mode``: the new file's (default:
+    what the umask gives)."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(
+        dir=os.path.dirname(target) or ".", prefix="." + os.path.basename(target) + ".", suffix=".tmp"
+    )
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            if hasattr(os, "fchmod"):  # not on Windows
+                os.fchmod(fh.fileno(), _new_file_mode() if mode is None else mode)
+            fh.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        _unlink(tmp)
+        raise
+
+
 def write_atomic(path: str, text: str, expected: object = ANY) -> None:
     """Replace one file's content with ``text`` (UTF-8) atomically; see
     :func:`write_files`."""

@@ -193,19 +193,8 @@ def render_report(results: list[FileResult], rows: list[dict], options: Options)
 
 def write_report(path: str, results: list[FileResult], rows: list[dict], options: Options) -> None:
     """Render the report and write it (atomically: a temporary file beside it)."""
-    import tempfile
+    from . import files
 
     html = render_report(results, rows, options)
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".dockfix-report-", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(html)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; a report is for reading
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    # readable by all (mkstemp's file is private): a report is for sharing
+    files.replace_file(os.path.abspath(path), html.encode("utf-8"), mode=0o644)

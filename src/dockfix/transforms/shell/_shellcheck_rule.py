@@ -16,6 +16,7 @@ from typing import ClassVar
 from msgspec import Struct
 
 from ...rules import Context, Edit, Finding, Rule, Safety
+from ...shell import Command, Script
 from ...shellcheck import Comment
 from ...tree import Instruction
 
@@ -46,6 +47,12 @@ def sc_message(comment: Comment) -> str:
 
 #: why a finding whose ShellCheck fix cannot be mapped exactly is only reported
 INEXACT = "ShellCheck's fix cannot be applied exactly here"
+
+
+def command_with_arg_at(script: Script, offset: int) -> Command | None:
+    """The command of ``script`` one of whose arguments starts at script
+    offset ``offset`` (where ShellCheck puts a comment on an argument)."""
+    return next((c for c in script.commands if any(a.start == offset for a in c.args)), None)
 
 
 def fix_edits(comment: Comment) -> tuple[Edit, ...] | None:

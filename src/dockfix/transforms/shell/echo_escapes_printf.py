@@ -3,7 +3,7 @@ from __future__ import annotations
 from ...rules import Context, Edit, Safety
 from ...shellcheck import Comment
 from ...tree import Instruction
-from ._shellcheck_rule import Decision, ShellCheckRule
+from ._shellcheck_rule import Decision, ShellCheckRule, command_with_arg_at
 from ._shells import shell_program
 
 _PRINTF = "printf '%b\\n'"
@@ -57,7 +57,7 @@ class EchoEscapesPrintf(ShellCheckRule):
     def decide(self, ctx: Context, ins: Instruction, comment: Comment) -> Decision:
         script = ctx.model.script(ins)
         assert script is not None
-        cmd = next((c for c in script.commands if any(a.start == comment.script_start for a in c.args)), None)
+        cmd = command_with_arg_at(script, comment.script_start)
         if cmd is None or cmd.name != "echo":
             return Decision.report("not the shell's own `echo`", comment)
         if len(cmd.args) != 1 or cmd.args[0].text.startswith("-"):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from ...rules import Context, Edit, Safety
 from ...shellcheck import Comment
 from ...tree import Instruction
-from ._shellcheck_rule import Decision, ShellCheckRule, sc_message
+from ._shellcheck_rule import Decision, ShellCheckRule, command_with_arg_at, sc_message
 
 
 class UselessEcho(ShellCheckRule):
@@ -44,7 +44,7 @@ class UselessEcho(ShellCheckRule):
     def decide(self, ctx: Context, ins: Instruction, comment: Comment) -> Decision:
         script = ctx.model.script(ins)
         assert script is not None
-        cmd = next((c for c in script.commands if any(a.start == comment.script_start for a in c.args)), None)
+        cmd = command_with_arg_at(script, comment.script_start)
         if cmd is None or cmd.name != "echo" or len(cmd.args) != 1:
             return Decision.report("`echo` with options or more than one argument", comment)
         arg = cmd.args[0]
