@@ -238,13 +238,6 @@ def _store(key: tuple[str, str], comments: tuple[Raw, ...]) -> None:
         _cache.popitem(last=False)
 
 
-def check(jobs: Sequence[Job]) -> list[tuple[Raw, ...]]:
-    """ShellCheck's ``json1`` comments for each job (cached; the jobs not in
-    the cache are checked by one process per dialect and batch).  Raises
-    :class:`Unavailable` without a binary, :class:`TimedOut`."""
-    return _Batch(jobs, prefetching=False).results()
-
-
 def prefetch(jobs: Iterable[Job]) -> None:
     """Check many scripts (of many files) in as few processes as possible,
     so that the files' own checks find them in the cache.  Nothing is
